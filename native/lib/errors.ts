@@ -1,0 +1,39 @@
+// Errors the native core raises, as types: callers branch with instanceof and
+// map them to gRPC / HTTP statuses in one place (services/common).
+
+export class ChunkmeshNativeError extends Error {
+  override name = 'ChunkmeshNativeError';
+}
+
+/** Wrong shape, bad option, token outside the vocabulary. */
+export class InvalidArgumentError extends ChunkmeshNativeError {
+  override name = 'InvalidArgumentError';
+}
+
+/** A sequence id that was never created or was already released. */
+export class UnknownSequenceError extends ChunkmeshNativeError {
+  override name = 'UnknownSequenceError';
+}
+
+/** The chunk pool is full and every chunk in it is pinned by a running sequence. */
+export class CapacityExhaustedError extends ChunkmeshNativeError {
+  override name = 'CapacityExhaustedError';
+}
+
+const byCode: Record<string, new (message: string) => ChunkmeshNativeError> = {
+  CM_INVALID_ARGUMENT: InvalidArgumentError,
+  CM_UNKNOWN_SEQUENCE: UnknownSequenceError,
+  CM_CAPACITY_EXHAUSTED: CapacityExhaustedError,
+};
+
+/** Runs fn, re-throwing the addon's coded errors as the typed classes above. */
+export function translated<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    const Type = typeof code === 'string' ? byCode[code] : undefined;
+    if (Type) throw new Type((err as Error).message);
+    throw err;
+  }
+}

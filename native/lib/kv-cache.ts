@@ -1,0 +1,178 @@
+// The prefix-tree KV cache: a typed, error-translating face over the addon's
+// KvCache. Shapes are validated here for clear messages and again in C++.
+import {
+  type DecodeMode,
+  type KvDType,
+  type NativeDecodeCost,
+  type NativeKvCache,
+  type NativeKvEvent,
+  type NativeKvStats,
+  native,
+} from './binding.ts';
+import { InvalidArgumentError, translated } from './errors.ts';
+import { toInt32Tokens } from './tokens.ts';
+
+export interface KvCacheOptions {
+  layers: number;
+  kvHeads: number;
+  headDim: number;
+  /** Tokens per chunk (c); 64 by default, as in ChunkAttention. */
+  chunkTokens?: number;
+  /** Pool size in chunks, or in bytes (rounded down to whole chunks). Exactly one is required. */
+  capacityChunks?: number;
+  capacityBytes?: number;
+  dtype?: KvDType;
+  /** Names the key space together with chunkTokens; events and router keys use it. */
+  modelId?: string;
+  /** Token ids must be below this; 0 skips the check. */
+  vocabSize?: number;
+  /** Attention threads; defaults to CHUNKMESH_THREADS or the core count. */
+  threads?: number;
+}
+
+export interface AddSequenceOptions {
+  salt?: string;
+  /** Match at most this many leading tokens (the engine passes prompt length - 1, so the last token is computed). */
+  maxMatchTokens?: number;
+}
+
+export type KvEvent = NativeKvEvent;
+export type KvStats = NativeKvStats;
+
+export class KvCache {
+  readonly layers: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+  readonly chunkTokens: number;
+  readonly dtype: KvDType;
+  readonly modelId: string;
+  readonly capacityChunks: number;
+  readonly chunkBytes: number;
+  private readonly handle: NativeKvCache;
+
+  constructor(options: KvCacheOptions) {
+    const chunkTokens = options.chunkTokens ?? 64;
+    const dtype = options.dtype ?? 'f32';
+    const chunkBytes = options.layers * 2 * options.kvHeads * chunkTokens * options.headDim * (dtype === 'f32' ? 4 : 2);
+    if ((options.capacityChunks === undefined) === (options.capacityBytes === undefined)) {
+      throw new InvalidArgumentError('give exactly one of capacityChunks and capacityBytes');
+    }
+    const capacityChunks =
+      options.capacityChunks ?? Math.floor((options.capacityBytes as number) / (chunkBytes > 0 ? chunkBytes : 1));
+    if (options.capacityBytes !== undefined && capacityChunks < 1) {
+      throw new InvalidArgumentError(
+        `capacityBytes ${options.capacityBytes} holds no chunk of ${chunkBytes} bytes`,
+      );
+    }
+    this.layers = options.layers;
+    this.kvHeads = options.kvHeads;
+    this.headDim = options.headDim;
+    this.chunkTokens = chunkTokens;
+    this.dtype = dtype;
+    this.modelId = options.modelId ?? 'default';
+    this.capacityChunks = capacityChunks;
+    this.chunkBytes = chunkBytes;
+    this.handle = translated(
+      () =>
+        new native.KvCache({
+          layers: options.layers,
+          kvHeads: options.kvHeads,
+          headDim: options.headDim,
+          chunkTokens,
+          capacityChunks,
+          dtype,
+          modelId: this.modelId,
+          vocabSize: options.vocabSize ?? 0,
+          threads: options.threads ?? 0,
+        }),
+    );
+  }
+
+  /** Starts a sequence on its longest cached prefix; returns its id and how many prompt tokens are cached. */
+  addSequence(tokens: ArrayLike<number>, options: AddSequenceOptions = {}): { seqId: number; cachedTokens: number } {
+    const t = toInt32Tokens(tokens);
+    return translated(() =>
+      this.handle.addSequence(t, options.salt ?? '', Math.min(options.maxMatchTokens ?? t.length, t.length)),
+    );
+  }
+
+  /** Cached prefix length for these tokens, without pinning anything. */
+  matchLength(tokens: ArrayLike<number>, salt = ''): number {
+    const t = toInt32Tokens(tokens);
+    return translated(() => this.handle.matchLength(t, salt));
+  }
+
+  /** Appends tokens to the sequence's private tail; returns the position of the first. All or nothing. */
+  append(seqId: number, tokens: ArrayLike<number>): number {
+    const t = toInt32Tokens(tokens);
+    return translated(() => this.handle.append(seqId, t));
+  }
+
+  /** Shares the sequence's full chunks with the tree once their KV is written. */
+  commit(seqId: number): void {
+    translated(() => this.handle.commit(seqId));
+  }
+
+  fork(seqId: number): number {
+    return translated(() => this.handle.fork(seqId));
+  }
+
+  release(seqId: number): void {
+    translated(() => this.handle.release(seqId));
+  }
+
+  clear(): void {
+    translated(() => this.handle.clear());
+  }
+
+  sequenceLength(seqId: number): number {
+    return translated(() => this.handle.sequenceLength(seqId));
+  }
+
+  /** K and V of positions [pos, pos + n), each [n][kvHeads][headDim]. */
+  writeKV(seqId: number, layer: number, pos: number, k: Float32Array, v: Float32Array): void {
+    translated(() => this.handle.writeKV(seqId, layer, pos, k, v));
+  }
+
+  readKV(seqId: number, layer: number, pos: number, count: number): { k: Float32Array; v: Float32Array } {
+    return translated(() => this.handle.readKV(seqId, layer, pos, count));
+  }
+
+  /**
+   * One decode step of attention for a batch: q is [batch][nHeads][headDim], in the order of seqIds;
+   * so is the result. 'tpp' reads each shared chunk once for the batch; 'baseline' walks each sequence.
+   */
+  decode(
+    seqIds: ArrayLike<number>,
+    layer: number,
+    nHeads: number,
+    q: Float32Array,
+    mode: DecodeMode = 'tpp',
+    out?: Float32Array,
+  ): Float32Array {
+    const ids = seqIds instanceof Uint32Array ? seqIds : Uint32Array.from(seqIds);
+    return translated(() => this.handle.decode(ids, layer, nHeads, q, mode, out));
+  }
+
+  /** Causal attention of the sequence's last q.length / (nHeads * headDim) tokens over the whole sequence. */
+  prefill(seqId: number, layer: number, nHeads: number, q: Float32Array): Float32Array {
+    return translated(() => this.handle.prefill(seqId, layer, nHeads, q));
+  }
+
+  decodeCost(seqIds: ArrayLike<number>, nHeads: number, mode: DecodeMode): NativeDecodeCost {
+    const ids = seqIds instanceof Uint32Array ? seqIds : Uint32Array.from(seqIds);
+    return translated(() => this.handle.decodeCost(ids, nHeads, mode));
+  }
+
+  drainEvents(): KvEvent[] {
+    return this.handle.drainEvents();
+  }
+
+  stats(): KvStats {
+    return this.handle.stats();
+  }
+
+  rootKey(salt = ''): bigint {
+    return translated(() => this.handle.rootKey(salt));
+  }
+}

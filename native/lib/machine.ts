@@ -1,0 +1,18 @@
+// What the addon was built with, and the two ceilings of this machine that
+// benchmarks compare kernels against.
+import { type NativeBuildInfo, native } from './binding.ts';
+import { translated } from './errors.ts';
+
+export function buildInfo(): NativeBuildInfo {
+  return native.buildInfo();
+}
+
+/** Sustained read bandwidth in bytes/s over a buffer of `bytes` (default 512 MiB). */
+export function measureReadBandwidth(threads: number, bytes = 512 * 1024 * 1024): number {
+  return translated(() => native.measureReadBandwidth(threads, bytes));
+}
+
+/** FLOP/s of the attention inner kernel on cache-resident data, all threads busy. */
+export function measureAttendPeak(threads: number, rows: number, headDim: number, chunkTokens: number): number {
+  return translated(() => native.measureAttendPeak(threads, rows, headDim, chunkTokens));
+}

@@ -1,0 +1,93 @@
+// Module entry: the KvCache class and the free functions of the native surface
+// (declared for TypeScript in lib/binding.ts).
+#include <napi.h>
+
+#include "addon/js_args.h"
+#include "addon/kv_cache_wrap.h"
+#include "attention/roofline.h"
+#include "device/device.h"
+#include "kv/chunk_key.h"
+#include "runtime/thread_pool.h"
+
+namespace chunkmesh::js {
+namespace {
+
+Napi::Value BuildInfoJs(const Napi::CallbackInfo& info) {
+  const BuildInfo b = build_info();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("paths", b.cuda_compiled ? "cpu+cuda" : "cpu");
+  o.Set("cudaCompiled", b.cuda_compiled);
+  o.Set("cudaRuntimeVersion", b.cuda_runtime_version);
+  o.Set("cudaDevices", b.cuda_devices);
+  o.Set("nativeArch", b.native_arch);
+  o.Set("simd", b.simd);
+  o.Set("compiler", b.compiler);
+  o.Set("defaultThreads", default_thread_count());
+  return o;
+}
+
+Napi::Value ChunkKeyRoot(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const std::string model = string(info[0], "modelId");
+    const int c = static_cast<int>(integer(info[1], "chunkTokens", 1, 4096));
+    const std::string salt = string(info[2], "salt");
+    return Napi::BigInt::New(info.Env(), static_cast<uint64_t>(chunk_key_root(model, c, salt)));
+  });
+}
+
+// chunkKeys(root, tokens, chunkTokens): keys of every full chunk of tokens.
+Napi::Value ChunkKeys(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    if (!info[0].IsBigInt()) throw_invalid("root must be a bigint");
+    bool lossless = false;
+    uint64_t h = info[0].As<Napi::BigInt>().Uint64Value(&lossless);
+    if (!lossless) throw_invalid("root must fit in 64 bits");
+    const Napi::Int32Array tokens = int32s(info[1], "tokens");
+    const size_t c = static_cast<size_t>(integer(info[2], "chunkTokens", 1, 4096));
+    const size_t n = tokens.ElementLength() / c;
+    Napi::BigUint64Array keys = Napi::BigUint64Array::New(info.Env(), n);
+    for (size_t i = 0; i < n; ++i) {
+      h = chunk_key_next(h, tokens.Data() + i * c, c);
+      keys[i] = h;
+    }
+    return keys;
+  });
+}
+
+Napi::Value MeasureReadBandwidth(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const int threads = static_cast<int>(integer(info[0], "threads", 1, 1024));
+    const size_t bytes = static_cast<size_t>(integer(info[1], "bytes", 1 << 20, int64_t{1} << 34));
+    ThreadPool pool(threads);
+    return Napi::Number::New(info.Env(), measure_read_bandwidth(pool, bytes, 5));
+  });
+}
+
+Napi::Value MeasureAttendPeak(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const int threads = static_cast<int>(integer(info[0], "threads", 1, 1024));
+    const int rows = static_cast<int>(integer(info[1], "rows", 1, 4096));
+    const int d = static_cast<int>(integer(info[2], "headDim", 1, 1024));
+    const int c = static_cast<int>(integer(info[3], "chunkTokens", 1, 4096));
+    ThreadPool pool(threads);
+    return Napi::Number::New(info.Env(), measure_attend_peak(pool, rows, d, c, 5));
+  });
+}
+
+}  // namespace
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("KvCache", KvCacheWrap::Define(env));
+  exports.Set("buildInfo", Napi::Function::New<BuildInfoJs>(env, "buildInfo"));
+  exports.Set("chunkKeyRoot", Napi::Function::New<ChunkKeyRoot>(env, "chunkKeyRoot"));
+  exports.Set("chunkKeys", Napi::Function::New<ChunkKeys>(env, "chunkKeys"));
+  exports.Set("measureReadBandwidth", Napi::Function::New<MeasureReadBandwidth>(env, "measureReadBandwidth"));
+  exports.Set("measureAttendPeak", Napi::Function::New<MeasureAttendPeak>(env, "measureAttendPeak"));
+  return exports;
+}
+
+}  // namespace chunkmesh::js
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return chunkmesh::js::Init(env, exports); }
+
+NODE_API_MODULE(chunkmesh_native, InitModule)

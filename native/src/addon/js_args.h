@@ -1,0 +1,66 @@
+#pragma once
+// Argument readers for the bindings: each checks the JavaScript type and
+// throws chunkmesh::Error(kInvalidArgument) naming the argument, so a wrong
+// call from JavaScript becomes a typed error, never a crash.
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+
+#include "runtime/error.h"
+
+namespace chunkmesh::js {
+
+inline int64_t integer(const Napi::Value& v, const char* name, int64_t lo, int64_t hi) {
+  if (!v.IsNumber()) throw_invalid(std::string(name) + " must be a number");
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (d != static_cast<double>(static_cast<int64_t>(d)) || d < static_cast<double>(lo) || d > static_cast<double>(hi)) {
+    throw_invalid(std::string(name) + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                  "], got " + v.ToString().Utf8Value());
+  }
+  return static_cast<int64_t>(d);
+}
+
+inline std::string string(const Napi::Value& v, const char* name) {
+  if (!v.IsString()) throw_invalid(std::string(name) + " must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+
+template <typename T, napi_typedarray_type Kind>
+Napi::TypedArrayOf<T> typed(const Napi::Value& v, const char* name, const char* type_name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != Kind) {
+    throw_invalid(std::string(name) + " must be a " + type_name);
+  }
+  return v.As<Napi::TypedArrayOf<T>>();
+}
+
+inline Napi::Int32Array int32s(const Napi::Value& v, const char* name) {
+  return typed<int32_t, napi_int32_array>(v, name, "Int32Array");
+}
+inline Napi::Uint32Array uint32s(const Napi::Value& v, const char* name) {
+  return typed<uint32_t, napi_uint32_array>(v, name, "Uint32Array");
+}
+inline Napi::Float32Array float32s(const Napi::Value& v, const char* name) {
+  return typed<float, napi_float32_array>(v, name, "Float32Array");
+}
+
+// Runs fn, turning chunkmesh::Error into a JS Error whose `code` names the kind.
+template <typename Fn>
+auto guarded(Napi::Env env, Fn&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const Error& e) {
+    const char* code = e.code() == ErrorCode::kInvalidArgument   ? "CM_INVALID_ARGUMENT"
+                       : e.code() == ErrorCode::kUnknownSequence ? "CM_UNKNOWN_SEQUENCE"
+                                                                 : "CM_CAPACITY_EXHAUSTED";
+    Napi::Error err = Napi::Error::New(env, e.what());
+    err.Set("code", Napi::String::New(env, code));
+    throw err;
+  } catch (const std::bad_alloc&) {
+    Napi::Error err = Napi::Error::New(env, "out of host memory");
+    err.Set("code", Napi::String::New(env, "CM_CAPACITY_EXHAUSTED"));
+    throw err;
+  }
+}
+
+}  // namespace chunkmesh::js

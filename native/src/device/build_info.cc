@@ -1,0 +1,35 @@
+#include "device/device.h"
+
+#ifdef CHUNKMESH_WITH_CUDA
+extern "C" int chunkmesh_cuda_probe(int* runtime_version, int* device_count);
+#endif
+
+namespace chunkmesh {
+
+BuildInfo build_info() {
+  BuildInfo info;
+#ifdef CHUNKMESH_WITH_CUDA
+  info.cuda_compiled = true;
+  chunkmesh_cuda_probe(&info.cuda_runtime_version, &info.cuda_devices);
+#endif
+#ifdef CHUNKMESH_NATIVE_ARCH
+  info.native_arch = true;
+#endif
+#if defined(__AVX512F__)
+  info.simd = "avx512";
+#elif defined(__AVX2__)
+  info.simd = "avx2";
+#elif defined(__ARM_NEON)
+  info.simd = "neon";
+#else
+  info.simd = "sse2";
+#endif
+#if defined(__clang__)
+  info.compiler = "clang " __clang_version__;
+#elif defined(__GNUC__)
+  info.compiler = "gcc " __VERSION__;
+#endif
+  return info;
+}
+
+}  // namespace chunkmesh
