@@ -8,11 +8,19 @@ import { join } from 'node:path';
 
 const mode = process.argv[2];
 if (mode !== '--check' && mode !== '--fix') {
-  console.log('usage: clang-format.mjs --check | --fix\n  --check  exit 1 if any native source is not formatted\n  --fix    rewrite sources in place');
+  console.log(
+    'usage: clang-format.mjs --check | --fix\n  --check  exit 1 if any native source is not formatted\n  --fix    rewrite sources in place',
+  );
   process.exit(mode === '--help' ? 0 : 2);
 }
 const require = createRequire(import.meta.url);
-const bin = join(require.resolve('clang-format/package.json'), '..', 'bin', `${process.platform}_${process.arch}`, 'clang-format');
+const bin = join(
+  require.resolve('clang-format/package.json'),
+  '..',
+  'bin',
+  `${process.platform}_${process.arch}`,
+  'clang-format',
+);
 
 function sources(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

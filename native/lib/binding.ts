@@ -52,7 +52,11 @@ export interface NativeDecodeCost {
 }
 
 export interface NativeKvCache {
-  addSequence(tokens: Int32Array, salt: string, maxMatchTokens: number): { seqId: number; cachedTokens: number };
+  addSequence(
+    tokens: Int32Array,
+    salt: string,
+    maxMatchTokens: number,
+  ): { seqId: number; cachedTokens: number };
   matchLength(tokens: Int32Array, salt: string): number;
   append(seqId: number, tokens: Int32Array): number;
   commit(seqId: number): void;

@@ -1,5 +1,5 @@
-export { native } from './binding.ts';
 export type { DecodeMode, KvDType, KvOp, KvTier, NativeBuildInfo, NativeDecodeCost } from './binding.ts';
+export { native } from './binding.ts';
 export { type ChunkKeySpace, chunkKeyRoot, chunkKeys } from './chunk-keys.ts';
 export {
   CapacityExhaustedError,
@@ -7,6 +7,12 @@ export {
   InvalidArgumentError,
   UnknownSequenceError,
 } from './errors.ts';
-export { type AddSequenceOptions, KvCache, type KvCacheOptions, type KvEvent, type KvStats } from './kv-cache.ts';
+export {
+  type AddSequenceOptions,
+  KvCache,
+  type KvCacheOptions,
+  type KvEvent,
+  type KvStats,
+} from './kv-cache.ts';
 export { buildInfo, measureAttendPeak, measureReadBandwidth } from './machine.ts';
 export { toInt32Tokens } from './tokens.ts';

@@ -53,12 +53,14 @@ export class KvCache {
   constructor(options: KvCacheOptions) {
     const chunkTokens = options.chunkTokens ?? 64;
     const dtype = options.dtype ?? 'f32';
-    const chunkBytes = options.layers * 2 * options.kvHeads * chunkTokens * options.headDim * (dtype === 'f32' ? 4 : 2);
+    const chunkBytes =
+      options.layers * 2 * options.kvHeads * chunkTokens * options.headDim * (dtype === 'f32' ? 4 : 2);
     if ((options.capacityChunks === undefined) === (options.capacityBytes === undefined)) {
       throw new InvalidArgumentError('give exactly one of capacityChunks and capacityBytes');
     }
     const capacityChunks =
-      options.capacityChunks ?? Math.floor((options.capacityBytes as number) / (chunkBytes > 0 ? chunkBytes : 1));
+      options.capacityChunks ??
+      Math.floor((options.capacityBytes as number) / (chunkBytes > 0 ? chunkBytes : 1));
     if (options.capacityBytes !== undefined && capacityChunks < 1) {
       throw new InvalidArgumentError(
         `capacityBytes ${options.capacityBytes} holds no chunk of ${chunkBytes} bytes`,
@@ -89,7 +91,10 @@ export class KvCache {
   }
 
   /** Starts a sequence on its longest cached prefix; returns its id and how many prompt tokens are cached. */
-  addSequence(tokens: ArrayLike<number>, options: AddSequenceOptions = {}): { seqId: number; cachedTokens: number } {
+  addSequence(
+    tokens: ArrayLike<number>,
+    options: AddSequenceOptions = {},
+  ): { seqId: number; cachedTokens: number } {
     const t = toInt32Tokens(tokens);
     return translated(() =>
       this.handle.addSequence(t, options.salt ?? '', Math.min(options.maxMatchTokens ?? t.length, t.length)),

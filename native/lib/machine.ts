@@ -13,6 +13,11 @@ export function measureReadBandwidth(threads: number, bytes = 512 * 1024 * 1024)
 }
 
 /** FLOP/s of the attention inner kernel on cache-resident data, all threads busy. */
-export function measureAttendPeak(threads: number, rows: number, headDim: number, chunkTokens: number): number {
+export function measureAttendPeak(
+  threads: number,
+  rows: number,
+  headDim: number,
+  chunkTokens: number,
+): number {
   return translated(() => native.measureAttendPeak(threads, rows, headDim, chunkTokens));
 }

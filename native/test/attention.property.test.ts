@@ -4,7 +4,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { KvCache, type KvDType } from '../lib/index.ts';
 import { Rng, seeds } from './support/random.ts';
-import { insertPrompt, randomPrompts, referenceDecode, VOCAB, writeSynthetic } from './support/random-tree.ts';
+import {
+  insertPrompt,
+  randomPrompts,
+  referenceDecode,
+  VOCAB,
+  writeSynthetic,
+} from './support/random-tree.ts';
 import { maxRelativeError, referenceAttention } from './support/reference-attention.ts';
 import { prefixHashes, syntheticKv } from './support/synthetic-kv.ts';
 
@@ -62,7 +68,10 @@ describe('decode attention (TPP and baseline) equals reference softmax attention
         const rng = new Rng(seed * 31 + shape.headDim + shape.group);
         const geometry = { layers: 2, kvHeads: shape.kvHeads, headDim: shape.headDim };
         const prompts = randomPrompts(rng, shape.c, shape.batch);
-        const cache = newCache(shape, prompts.reduce((n, p) => n + Math.ceil((p.length + 1) / shape.c) + 1, 0));
+        const cache = newCache(
+          shape,
+          prompts.reduce((n, p) => n + Math.ceil((p.length + 1) / shape.c) + 1, 0),
+        );
         const ids = prompts.map((p) => insertPrompt(cache, geometry, p).seqId);
         // About half the sequences get a decode token whose KV sits in the private tail.
         prompts.forEach((p, b) => {
@@ -85,7 +94,9 @@ describe('decode attention (TPP and baseline) equals reference softmax attention
         assert.ok(eTpp <= tol, `TPP error ${eTpp} > ${tol}`);
         assert.ok(eBase <= tol, `baseline error ${eBase} > ${tol}`);
         if (shape.batch > 1 && prompts.some((p) => p.length >= 2 * shape.c)) {
-          assert.ok(cache.decodeCost(ids, nHeads, 'tpp').kvBytes <= cache.decodeCost(ids, nHeads, 'baseline').kvBytes);
+          assert.ok(
+            cache.decodeCost(ids, nHeads, 'tpp').kvBytes <= cache.decodeCost(ids, nHeads, 'baseline').kvBytes,
+          );
         }
       });
     }
@@ -121,7 +132,11 @@ describe('decode attention (TPP and baseline) equals reference softmax attention
     }
     assert.equal(cache.decodeCost(ids, 1, 'tpp').sharedRuns, 2);
     const q = rng.floats(4 * 64);
-    const err = maxRelativeError(cache.decode(ids, 0, 1, q, 'tpp'), referenceDecode(geometry, Array(4).fill(prompt), 0, 1, q), 64);
+    const err = maxRelativeError(
+      cache.decode(ids, 0, 1, q, 'tpp'),
+      referenceDecode(geometry, Array(4).fill(prompt), 0, 1, q),
+      64,
+    );
     assert.ok(err <= 1e-5, `error ${err}`);
   });
 });

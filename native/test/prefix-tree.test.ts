@@ -39,7 +39,11 @@ describe('prefix tree', () => {
     assert.equal(b.cachedTokens, 12);
     assert.equal(kv.sequenceLength(b.seqId), 12);
     assert.equal(kv.matchLength([...range(8), 99, 98, 97, 96]), 8, 'diverging in chunk 3 matches 2 chunks');
-    assert.equal(kv.addSequence(prompt, { maxMatchTokens: 11 }).cachedTokens, 8, 'maxMatchTokens caps the match');
+    assert.equal(
+      kv.addSequence(prompt, { maxMatchTokens: 11 }).cachedTokens,
+      8,
+      'maxMatchTokens caps the match',
+    );
     assert.equal(kv.matchLength([2, ...range(13, 2)]), 0, 'a different first token matches nothing');
   });
 
@@ -137,7 +141,11 @@ describe('prefix tree', () => {
     assert.throws(() => kv.append(s.seqId, range(5, 9)), CapacityExhaustedError);
     assert.deepEqual(kv.stats(), before);
     assert.equal(kv.sequenceLength(s.seqId), 8);
-    assert.throws(() => kv.fork(s.seqId), CapacityExhaustedError, 'the copied tail needs 2 chunks, 1 is free');
+    assert.throws(
+      () => kv.fork(s.seqId),
+      CapacityExhaustedError,
+      'the copied tail needs 2 chunks, 1 is free',
+    );
     assert.equal(kv.stats().sequences, 1);
   });
 
@@ -240,7 +248,10 @@ describe('invalid input raises typed errors', () => {
     const kv = cache(8);
     const s = insertPrompt(kv, G, range(5));
     assert.throws(() => kv.writeKV(s.seqId, 0, 0, new Float32Array(15), new Float32Array(15)), /multiple of/);
-    assert.throws(() => kv.writeKV(s.seqId, 0, 4, new Float32Array(32), new Float32Array(32)), /past the sequence/);
+    assert.throws(
+      () => kv.writeKV(s.seqId, 0, 4, new Float32Array(32), new Float32Array(32)),
+      /past the sequence/,
+    );
     assert.throws(() => kv.writeKV(s.seqId, 2, 0, new Float32Array(16), new Float32Array(16)), /layer 2/);
     assert.throws(() => kv.decode([s.seqId], 0, 3, new Float32Array(24)), /multiple of kvHeads/);
     assert.throws(() => kv.decode([s.seqId], 0, 2, new Float32Array(15)), /q must hold/);

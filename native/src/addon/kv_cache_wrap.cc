@@ -94,8 +94,8 @@ Napi::Value KvCacheWrap::MatchLength(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const Napi::Int32Array tokens = int32s(info[0], "tokens");
     const std::string salt = string(info[1], "salt");
-    return Napi::Number::New(info.Env(), static_cast<double>(cache_->tree().match_length(salt, tokens.Data(),
-                                                                                          tokens.ElementLength())));
+    return Napi::Number::New(
+        info.Env(), static_cast<double>(cache_->tree().match_length(salt, tokens.Data(), tokens.ElementLength())));
   });
 }
 
@@ -186,9 +186,8 @@ Napi::Value KvCacheWrap::Decode(const Napi::CallbackInfo& info) {
       throw_invalid("q must hold batch * nHeads * headDim = " + std::to_string(want) + " floats, got " +
                     std::to_string(q.ElementLength()));
     }
-    Napi::Float32Array out = info.Length() > 5 && !info[5].IsUndefined()
-                                 ? float32s(info[5], "out")
-                                 : Napi::Float32Array::New(info.Env(), want);
+    Napi::Float32Array out = info.Length() > 5 && !info[5].IsUndefined() ? float32s(info[5], "out")
+                                                                         : Napi::Float32Array::New(info.Env(), want);
     if (out.ElementLength() != want) throw_invalid("out must hold " + std::to_string(want) + " floats");
     cache_->decode(ids.Data(), ids.ElementLength(), layer, n_heads, q.Data(), out.Data(), mode);
     return out;

@@ -74,7 +74,8 @@ void scores_dot(const float* q, int rows, int d, const float* k, int n, float* s
     for (; r < rows; ++r) {
       const float* q0 = q + static_cast<size_t>(r) * d;
       v16 a0 = {};
-      for (int i = 0; i < d; i += kLanes) a0 += *reinterpret_cast<const v16*>(q0 + i) * *reinterpret_cast<const v16*>(kj + i);
+      for (int i = 0; i < d; i += kLanes)
+        a0 += *reinterpret_cast<const v16*>(q0 + i) * *reinterpret_cast<const v16*>(kj + i);
       s[r * ld + j] = hsum(a0);
     }
   }
@@ -163,13 +164,15 @@ void accumulate_pv(const float* p, int rows, int ld, const float* v, int n, int 
     }
     for (; r < rows; ++r) {
       v16 acc[4];
-      for (int t = 0; t < tiles; ++t) acc[t] = *reinterpret_cast<const v16*>(o + static_cast<size_t>(r) * d + d0 + t * kLanes);
+      for (int t = 0; t < tiles; ++t)
+        acc[t] = *reinterpret_cast<const v16*>(o + static_cast<size_t>(r) * d + d0 + t * kLanes);
       for (int j = 0; j < n; ++j) {
         const float pj = p[r * ld + j];
         const float* vj = v + static_cast<size_t>(j) * d + d0;
         for (int t = 0; t < tiles; ++t) acc[t] += pj * *reinterpret_cast<const v16*>(vj + t * kLanes);
       }
-      for (int t = 0; t < tiles; ++t) *reinterpret_cast<v16*>(o + static_cast<size_t>(r) * d + d0 + t * kLanes) = acc[t];
+      for (int t = 0; t < tiles; ++t)
+        *reinterpret_cast<v16*>(o + static_cast<size_t>(r) * d + d0 + t * kLanes) = acc[t];
     }
   }
 }
@@ -193,8 +196,8 @@ void BlockScratch::reserve(int rows, int n, int d) {
   if (kt.size() < static_cast<size_t>(d) * n16) kt.resize(static_cast<size_t>(d) * n16);
 }
 
-void attend_block(const float* q, int rows, int d, const float* k, const float* v, int n, const int* row_keys,
-                  float* m, float* l, float* o, BlockScratch& scratch) {
+void attend_block(const float* q, int rows, int d, const float* k, const float* v, int n, const int* row_keys, float* m,
+                  float* l, float* o, BlockScratch& scratch) {
   if (rows == 0 || n == 0) return;
   scratch.reserve(rows, n, d);
   const int ld = round16(n);

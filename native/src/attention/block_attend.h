@@ -15,8 +15,8 @@ struct BlockScratch {
 
 // q: R x d; k, v: n x d; m, l: R; o: R x d.
 // row_keys: when non-null, row r sees only keys [0, row_keys[r]) (causal edge).
-void attend_block(const float* q, int rows, int d, const float* k, const float* v, int n, const int* row_keys,
-                  float* m, float* l, float* o, BlockScratch& scratch);
+void attend_block(const float* q, int rows, int d, const float* k, const float* v, int n, const int* row_keys, float* m,
+                  float* l, float* o, BlockScratch& scratch);
 
 // Floating-point operations attend_block performs for R rows and n keys.
 inline double attend_block_flops(int rows, int d, int n) { return 4.0 * rows * n * d; }

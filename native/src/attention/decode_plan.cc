@@ -28,7 +28,8 @@ DecodePlan plan_decode(const PrefixTree& tree, const uint32_t* seq_ids, size_t b
   entries.reserve(batch);
   std::unordered_set<uint32_t> seen;
   for (size_t i = 0; i < batch; ++i) {
-    if (!seen.insert(seq_ids[i]).second) throw_invalid("sequence " + std::to_string(seq_ids[i]) + " appears twice in the batch");
+    if (!seen.insert(seq_ids[i]).second)
+      throw_invalid("sequence " + std::to_string(seq_ids[i]) + " appears twice in the batch");
     const Sequence& s = tree.sequence(seq_ids[i]);
     if (s.length == 0) throw_invalid("sequence " + std::to_string(seq_ids[i]) + " has no tokens to attend to");
     entries.push_back(Entry{s.root, &s.path, static_cast<uint32_t>(i)});

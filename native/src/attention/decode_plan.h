@@ -19,12 +19,12 @@ struct SharedRun {
 };
 
 struct PlannedSeq {
-  uint32_t slot = 0;                     // index in the caller's batch
-  size_t length = 0;                     // tokens
-  std::vector<uint32_t> chunks;          // all chunks, root to leaf (the baseline walks these)
-  size_t private_from = 0;               // chunks[private_from:] are this sequence's alone in the batch
-  std::vector<uint32_t> runs;            // shared runs covering this sequence
-  int last_tokens(int c) const {         // valid tokens in chunks.back()
+  uint32_t slot = 0;              // index in the caller's batch
+  size_t length = 0;              // tokens
+  std::vector<uint32_t> chunks;   // all chunks, root to leaf (the baseline walks these)
+  size_t private_from = 0;        // chunks[private_from:] are this sequence's alone in the batch
+  std::vector<uint32_t> runs;     // shared runs covering this sequence
+  int last_tokens(int c) const {  // valid tokens in chunks.back()
     return static_cast<int>(length - (chunks.size() - 1) * static_cast<size_t>(c));
   }
 };

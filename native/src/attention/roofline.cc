@@ -64,8 +64,8 @@ double measure_attend_peak(ThreadPool& threads, int rows, int head_dim, int c, i
     threads.parallel_for(threads.size(), [&](size_t i, int) {
       Local& L = locals[i];
       for (int b = 0; b < per_thread_blocks; ++b) {
-        attend_block(L.q.data(), rows, head_dim, L.k.data(), L.v.data(), c, nullptr, L.m.data(), L.l.data(),
-                     L.o.data(), L.scratch);
+        attend_block(L.q.data(), rows, head_dim, L.k.data(), L.v.data(), c, nullptr, L.m.data(), L.l.data(), L.o.data(),
+                     L.scratch);
       }
     });
     best = std::min(best, seconds_since(t0));

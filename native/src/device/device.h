@@ -19,8 +19,7 @@ class Device {
   virtual void* allocate(size_t bytes) = 0;
   virtual void release(void* p) = 0;
   virtual void decode(const DecodePlan& plan, const AttentionCall& call, DecodeMode mode) = 0;
-  virtual void prefill(const std::vector<uint32_t>& chunks, size_t length, size_t n_new,
-                       const AttentionCall& call) = 0;
+  virtual void prefill(const std::vector<uint32_t>& chunks, size_t length, size_t n_new, const AttentionCall& call) = 0;
   virtual int threads() const = 0;
 };
 

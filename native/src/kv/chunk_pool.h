@@ -28,9 +28,7 @@ class ChunkPool {
   void give_back(uint32_t chunk);
 
   uint8_t* chunk_data(uint32_t chunk) { return base_ + static_cast<size_t>(chunk) * chunk_bytes_; }
-  const uint8_t* chunk_data(uint32_t chunk) const {
-    return base_ + static_cast<size_t>(chunk) * chunk_bytes_;
-  }
+  const uint8_t* chunk_data(uint32_t chunk) const { return base_ + static_cast<size_t>(chunk) * chunk_bytes_; }
   const uint8_t* base() const { return base_; }
   size_t chunk_bytes() const { return chunk_bytes_; }
 

@@ -38,8 +38,8 @@ namespace {
 
 void check_span(const Sequence& seq, size_t pos, size_t n) {
   if (pos + n > seq.length || pos + n < pos) {
-    throw_invalid("positions [" + std::to_string(pos) + ", " + std::to_string(pos + n) +
-                  ") are past the sequence's " + std::to_string(seq.length) + " tokens");
+    throw_invalid("positions [" + std::to_string(pos) + ", " + std::to_string(pos + n) + ") are past the sequence's " +
+                  std::to_string(seq.length) + " tokens");
   }
 }
 

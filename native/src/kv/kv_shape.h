@@ -22,9 +22,7 @@ struct KvShape {
   size_t chunk_elems() const { return static_cast<size_t>(layers) * 2 * kv_heads * head_block_elems(); }
   size_t chunk_bytes() const { return chunk_elems() * dtype_size(dtype); }
   // Bytes of K and V for one token in every layer: the unit of logical KV size.
-  size_t token_bytes() const {
-    return static_cast<size_t>(layers) * 2 * kv_heads * head_dim * dtype_size(dtype);
-  }
+  size_t token_bytes() const { return static_cast<size_t>(layers) * 2 * kv_heads * head_dim * dtype_size(dtype); }
   // Element offset of the K (kv = 0) or V (kv = 1) block of (layer, head) in a chunk.
   size_t block_offset(int layer, int kv, int head) const {
     return ((static_cast<size_t>(layer) * 2 + kv) * kv_heads + head) * head_block_elems();

@@ -61,8 +61,7 @@ std::unordered_map<uint64_t, std::vector<uint32_t>>& PrefixTree::kids_of(uint32_
   return parent == TreeNode::kNone ? roots_[root].kids : nodes_[parent].kids;
 }
 
-const std::unordered_map<uint64_t, std::vector<uint32_t>>& PrefixTree::kids_of(uint32_t root,
-                                                                               uint32_t parent) const {
+const std::unordered_map<uint64_t, std::vector<uint32_t>>& PrefixTree::kids_of(uint32_t root, uint32_t parent) const {
   return parent == TreeNode::kNone ? roots_[root].kids : nodes_[parent].kids;
 }
 
@@ -130,8 +129,7 @@ void PrefixTree::emit(KvOp op, uint64_t key) {
   events_.back().keys.push_back(key);
 }
 
-MatchResult PrefixTree::add_sequence(const std::string& salt, const int32_t* tokens, size_t n,
-                                     size_t max_match) {
+MatchResult PrefixTree::add_sequence(const std::string& salt, const int32_t* tokens, size_t n, size_t max_match) {
   check_tokens(tokens, n);
   const uint32_t r = root_for(salt);
   Sequence seq;
@@ -186,10 +184,10 @@ size_t PrefixTree::append(uint32_t seq_id, const int32_t* tokens, size_t n) {
   const size_t chunks_after = (tail_after + c_ - 1) / c_;
   const size_t needed = chunks_after - seq.tail_chunks.size();
   if (needed > reclaimable()) {
-    throw Error(ErrorCode::kCapacityExhausted,
-                "KV pool exhausted: appending " + std::to_string(n) + " tokens needs " + std::to_string(needed) +
-                    " chunks, " + std::to_string(reclaimable()) + " can be freed (capacity " +
-                    std::to_string(pool_.capacity()) + ")");
+    throw Error(ErrorCode::kCapacityExhausted, "KV pool exhausted: appending " + std::to_string(n) + " tokens needs " +
+                                                   std::to_string(needed) + " chunks, " +
+                                                   std::to_string(reclaimable()) + " can be freed (capacity " +
+                                                   std::to_string(pool_.capacity()) + ")");
   }
   for (size_t i = 0; i < needed; ++i) seq.tail_chunks.push_back(take_chunk());
   seq.tail_tokens.insert(seq.tail_tokens.end(), tokens, tokens + n);
@@ -242,8 +240,8 @@ void PrefixTree::commit(uint32_t seq_id) {
 uint32_t PrefixTree::fork(uint32_t seq_id) {
   const Sequence& src = seq_or_throw(seq_id);
   if (src.tail_chunks.size() > reclaimable()) {
-    throw Error(ErrorCode::kCapacityExhausted, "KV pool exhausted: fork needs " +
-                                                   std::to_string(src.tail_chunks.size()) + " chunks for the tail");
+    throw Error(ErrorCode::kCapacityExhausted,
+                "KV pool exhausted: fork needs " + std::to_string(src.tail_chunks.size()) + " chunks for the tail");
   }
   Sequence copy;
   copy.root = src.root;

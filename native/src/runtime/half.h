@@ -46,7 +46,7 @@ inline uint16_t float_to_half(float f) {
     return sign | 0x7c00u | (absx > 0x7f800000u ? 0x200u : 0u);
   }
   if (absx >= 0x477ff000u) return sign | 0x7c00u;  // overflow after rounding
-  if (absx < 0x38800000u) {                          // subnormal or zero
+  if (absx < 0x38800000u) {                        // subnormal or zero
     if (absx < 0x33000001u) return sign;
     const uint32_t e = absx >> 23;
     const uint32_t m = (absx & 0x7fffffu) | 0x800000u;

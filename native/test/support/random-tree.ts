@@ -11,7 +11,10 @@ export const VOCAB = 1000;
 export function randomPrompts(rng: Rng, c: number, batch: number): number[][] {
   const prompts: number[][] = [];
   while (prompts.length < batch) {
-    const shared = rng.tokens(rng.pick([0, c, 2 * c, 3 * c + rng.int(1, c - 1 || 1), rng.int(0, 8 * c)]), VOCAB);
+    const shared = rng.tokens(
+      rng.pick([0, c, 2 * c, 3 * c + rng.int(1, c - 1 || 1), rng.int(0, 8 * c)]),
+      VOCAB,
+    );
     const subgroups = rng.int(1, 3);
     for (let s = 0; s < subgroups && prompts.length < batch; s++) {
       const more = rng.tokens(rng.pick([0, c, rng.int(0, 3 * c)]), VOCAB);
@@ -27,7 +30,13 @@ export function randomPrompts(rng: Rng, c: number, batch: number): number[][] {
 }
 
 /** Writes K/V of positions [from, to) of every layer, as syntheticKv defines them. */
-export function writeSynthetic(cache: KvCache, g: KvGeometry, seqId: number, tokens: number[], from: number): void {
+export function writeSynthetic(
+  cache: KvCache,
+  g: KvGeometry,
+  seqId: number,
+  tokens: number[],
+  from: number,
+): void {
   const hashes = prefixHashes(tokens);
   for (let layer = 0; layer < g.layers; layer++) {
     const { k, v } = syntheticKv(g, hashes, layer, from, tokens.length);
@@ -36,7 +45,11 @@ export function writeSynthetic(cache: KvCache, g: KvGeometry, seqId: number, tok
 }
 
 /** Adds a prompt the way the engine will: match, append the rest, write its KV, commit. */
-export function insertPrompt(cache: KvCache, g: KvGeometry, tokens: number[]): { seqId: number; cachedTokens: number } {
+export function insertPrompt(
+  cache: KvCache,
+  g: KvGeometry,
+  tokens: number[],
+): { seqId: number; cachedTokens: number } {
   const r = cache.addSequence(tokens);
   if (r.cachedTokens < tokens.length) {
     cache.append(r.seqId, tokens.slice(r.cachedTokens));
@@ -63,7 +76,15 @@ export function referenceDecode(
   const out = new Float64Array(seqTokens.length * per);
   seqTokens.forEach((tokens, b) => {
     const seq = denseSeq(g, tokens, layer);
-    const r = referenceAttention(seq, q.subarray(b * per, (b + 1) * per), 1, nHeads, g.kvHeads, g.headDim, () => seq.len);
+    const r = referenceAttention(
+      seq,
+      q.subarray(b * per, (b + 1) * per),
+      1,
+      nHeads,
+      g.kvHeads,
+      g.headDim,
+      () => seq.len,
+    );
     out.set(r, b * per);
   });
   return out;

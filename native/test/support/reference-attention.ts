@@ -46,7 +46,8 @@ export function referenceAttention(
       for (let p = 0; p < n; p++) {
         const w = (scores[p] as number) / sum;
         const vo = (p * kvHeads + kh) * headDim;
-        for (let i = 0; i < headDim; i++) out[qo + i] = (out[qo + i] as number) + w * (seq.v[vo + i] as number);
+        for (let i = 0; i < headDim; i++)
+          out[qo + i] = (out[qo + i] as number) + w * (seq.v[vo + i] as number);
       }
     }
   }

@@ -1,0 +1,232 @@
+// One decode step of one layer, TPP versus the per-sequence baseline over the
+// same pool, next to this machine's roofline measured in the same run.
+//   npm run bench:attention -- [--shared 1024,2048,4096] [--json FILE]
+import { writeFileSync } from 'node:fs';
+import {
+  buildInfo,
+  type DecodeMode,
+  KvCache,
+  measureAttendPeak,
+  measureReadBandwidth,
+} from '@chunkmesh/native';
+import { intList, parseFlags } from './cli-args.ts';
+import { median, printTable } from './table.ts';
+
+const flags = parseFlags('usage: npm run bench:attention -- [options]', {
+  shared: { type: 'string', default: '1024,2048,4096', help: 'shared prompt lengths in tokens' },
+  batch: { type: 'string', default: '32', help: 'sequences in the decode batch' },
+  own: { type: 'string', default: '128', help: 'tokens of its own per sequence' },
+  heads: { type: 'string', default: '32', help: 'query heads' },
+  'gqa-kv-heads': { type: 'string', default: '8', help: 'KV heads of the GQA row (0 skips it)' },
+  'head-dim': { type: 'string', default: '128', help: 'head dimension' },
+  chunk: { type: 'string', default: '64', help: 'chunk tokens (c)' },
+  iters: { type: 'string', default: '7', help: 'timed decode steps per mode (median reported)' },
+  threads: { type: 'string', default: '0', help: 'attention threads (0: all cores)' },
+  json: { type: 'string', help: 'also write the results to this JSON file' },
+});
+
+const batch = Number(flags.batch);
+const own = Number(flags.own);
+const nHeads = Number(flags.heads);
+const headDim = Number(flags['head-dim']);
+const c = Number(flags.chunk);
+const iters = Number(flags.iters);
+const threads = Number(flags.threads) || buildInfo().defaultThreads;
+const gqaKvHeads = Number(flags['gqa-kv-heads']);
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+
+interface Case {
+  label: string;
+  shared: number;
+  kvHeads: number;
+  distinctPrompts: boolean;
+}
+
+function randomFill(a: Float32Array, seed: number): Float32Array {
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < a.length; i++) {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    a[i] = ((s >>> 0) / 4294967296 - 0.5) * 2;
+  }
+  return a;
+}
+
+function build(cs: Case) {
+  const perToken = cs.kvHeads * headDim;
+  const prompts = Array.from({ length: batch }, (_, b) => {
+    const shared = Array.from({ length: cs.shared }, (_, i) =>
+      cs.distinctPrompts ? (b + 1) * 100_000 + i : i,
+    );
+    const mine = Array.from({ length: own }, (_, i) => 2_000_000 + b * 1000 + i);
+    return [...shared, ...mine];
+  });
+  const distinctTokens = cs.distinctPrompts ? batch * (cs.shared + own) : cs.shared + batch * own;
+  const chunks = Math.ceil(distinctTokens / c) + batch;
+  const cache = new KvCache({
+    layers: 1,
+    kvHeads: cs.kvHeads,
+    headDim,
+    chunkTokens: c,
+    capacityChunks: chunks,
+    threads,
+    modelId: 'bench',
+  });
+  const ids: number[] = [];
+  prompts.forEach((p, b) => {
+    const { seqId, cachedTokens } = cache.addSequence(p);
+    const n = p.length - cachedTokens;
+    cache.append(seqId, p.slice(cachedTokens));
+    const k = randomFill(new Float32Array(n * perToken), 1 + b);
+    const v = randomFill(new Float32Array(n * perToken), 7 + b);
+    cache.writeKV(seqId, 0, cachedTokens, k, v);
+    cache.commit(seqId);
+    ids.push(seqId);
+  });
+  return { cache, ids, distinctTokens };
+}
+
+function timeStep(
+  cache: KvCache,
+  ids: number[],
+  q: Float32Array,
+  out: Float32Array,
+  mode: DecodeMode,
+): number {
+  const t0 = process.hrtime.bigint();
+  cache.decode(ids, 0, nHeads, q, mode, out);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
+log(
+  `chunkmesh attention benchmark: ${threads} threads, ${buildInfo().simd}, batch ${batch}, ${own} own tokens`,
+);
+log('measuring read bandwidth and kernel peak ...');
+const bandwidth = measureReadBandwidth(threads);
+const peaks = new Map<number, number>();
+const peakFor = (rows: number) => {
+  if (!peaks.has(rows)) peaks.set(rows, measureAttendPeak(threads, rows, headDim, c));
+  return peaks.get(rows) as number;
+};
+
+const cases: Case[] = [];
+const sharedList = intList('shared', flags.shared);
+for (const shared of sharedList)
+  cases.push({ label: 'shared', shared, kvHeads: nHeads, distinctPrompts: false });
+const mid = sharedList.includes(2048) ? 2048 : (sharedList[0] as number);
+if (gqaKvHeads > 0)
+  cases.push({
+    label: `gqa ${nHeads}/${gqaKvHeads}`,
+    shared: mid,
+    kvHeads: gqaKvHeads,
+    distinctPrompts: false,
+  });
+cases.push({ label: 'no sharing', shared: mid, kvHeads: nHeads, distinctPrompts: true });
+
+const results = [];
+for (const cs of cases) {
+  log(`case ${cs.label} shared=${cs.shared} kvHeads=${cs.kvHeads}: building ...`);
+  const { cache, ids, distinctTokens } = build(cs);
+  const q = randomFill(new Float32Array(batch * nHeads * headDim), 99);
+  const out = new Float32Array(q.length);
+  const times: Record<DecodeMode, number[]> = { tpp: [], baseline: [] };
+  for (let i = 0; i < iters + 1; i++) {
+    // alternate modes so both see the same machine noise; the first round warms up
+    for (const mode of ['tpp', 'baseline'] as const) {
+      const t = timeStep(cache, ids, q, out, mode);
+      if (i > 0) times[mode].push(t);
+    }
+    log(`  step ${i + 1}/${iters + 1}`);
+  }
+  const tpp = median(times.tpp);
+  const base = median(times.baseline);
+  const costT = cache.decodeCost(ids, nHeads, 'tpp');
+  const costB = cache.decodeCost(ids, nHeads, 'baseline');
+  const peak = peakFor(cs.distinctPrompts ? nHeads / cs.kvHeads : batch * (nHeads / cs.kvHeads));
+  const boundMs = Math.max(costT.kvBytes / bandwidth, costT.flops / peak) * 1e3;
+  const stats = cache.stats();
+  const tokenBytes = 2 * cs.kvHeads * headDim * 4;
+  results.push({
+    case: cs.label,
+    sharedTokens: cs.shared,
+    kvHeads: cs.kvHeads,
+    tppMs: tpp,
+    baselineMs: base,
+    speedup: base / tpp,
+    tppKvBytes: costT.kvBytes,
+    baselineKvBytes: costB.kvBytes,
+    tppGBps: costT.kvBytes / (tpp / 1e3) / 1e9,
+    tppGflops: costT.flops / (tpp / 1e3) / 1e9,
+    baselineGBps: costB.kvBytes / (base / 1e3) / 1e9,
+    rooflineMs: boundMs,
+    tppOverRoofline: tpp / boundMs,
+    logicalKvBytes: stats.logicalBytes,
+    physicalKvBytes: stats.physicalBytes,
+    distinctTokenBytes: distinctTokens * tokenBytes,
+  });
+}
+
+const mb = (b: number) => (b / 2 ** 20).toFixed(0);
+console.log(
+  `\nDecode attention, one layer: ${nHeads} query heads, head dim ${headDim}, c = ${c}, batch ${batch}, ${own} own tokens per sequence, fp32, ${threads} threads (${buildInfo().simd})`,
+);
+console.log(
+  `Roofline from this run: read bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s; kernel peak ${[...peaks]
+    .map(([r, p]) => `${(p / 1e9).toFixed(1)} GFLOP/s at ${r} rows`)
+    .join(', ')}\n`,
+);
+printTable(
+  [
+    'case',
+    'shared',
+    'kv heads',
+    'TPP ms',
+    'base ms',
+    'speedup',
+    'TPP MiB',
+    'base MiB',
+    'TPP GB/s',
+    'TPP GFLOP/s',
+    'bound ms',
+    'TPP/bound',
+  ],
+  results.map((r) => [
+    r.case,
+    r.sharedTokens,
+    r.kvHeads,
+    r.tppMs.toFixed(2),
+    r.baselineMs.toFixed(2),
+    `${r.speedup.toFixed(2)}x`,
+    mb(r.tppKvBytes),
+    mb(r.baselineKvBytes),
+    r.tppGBps.toFixed(1),
+    r.tppGflops.toFixed(1),
+    r.rooflineMs.toFixed(2),
+    `${r.tppOverRoofline.toFixed(2)}x`,
+  ]),
+);
+console.log('\nKV memory for the batch');
+printTable(
+  ['case', 'shared', 'logical MiB', 'physical MiB', 'distinct-token MiB', 'physical/distinct', 'saved'],
+  results.map((r) => [
+    r.case,
+    r.sharedTokens,
+    mb(r.logicalKvBytes),
+    mb(r.physicalKvBytes),
+    mb(r.distinctTokenBytes),
+    (r.physicalKvBytes / r.distinctTokenBytes).toFixed(3),
+    `${(100 * (1 - r.physicalKvBytes / r.logicalKvBytes)).toFixed(1)}%`,
+  ]),
+);
+if (flags.json) {
+  writeFileSync(
+    flags.json,
+    JSON.stringify(
+      { machine: { threads, bandwidth, peaks: Object.fromEntries(peaks), build: buildInfo() }, results },
+      null,
+      2,
+    ),
+  );
+  log(`wrote ${flags.json}`);
+}
