@@ -8,7 +8,9 @@ import { join } from 'node:path';
 const roots = ['native/test', 'services/common/test', 'services/worker/test', 'services/router/test', 'test'];
 const filters = process.argv.slice(2);
 if (filters.includes('--help')) {
-  console.log('usage: npm test [-- SUBSTRING ...]\n  runs every *.test.ts under ' + roots.join(', ') + ' (or those whose path contains a SUBSTRING)');
+  console.log(
+    `usage: npm test [-- SUBSTRING ...]\n  runs every *.test.ts under ${roots.join(', ')} (or those whose path contains a SUBSTRING)`,
+  );
   process.exit(0);
 }
 
