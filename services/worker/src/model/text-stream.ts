@@ -1,0 +1,49 @@
+// Streaming detokenization. A token can end in the middle of a UTF-8 character
+// (byte-level BPE, byte-fallback pieces), and decoders may change how a token
+// reads depending on its neighbours (leading-space stripping), so text is
+// produced by decoding a window of ids and emitting only what grew at its end.
+// A trailing U+FFFD means an incomplete character: it is held back until the
+// next token completes it (or flush() gives up on it).
+//
+// The window (as in vLLM's incremental detokenizer) starts a few tokens before
+// the unemitted ones rather than at the first token, so the cost per token stays
+// constant instead of growing with the length of the output.
+
+interface Decoder {
+  decode(ids: number[]): string;
+}
+
+const REPLACEMENT = '\uFFFD';
+
+export class TextStream {
+  private readonly ids: number[] = [];
+  /** Start of the decode window. */
+  private prefixOffset = 0;
+  /** Ids before this one have been emitted as text. */
+  private readOffset = 0;
+
+  constructor(private readonly tokenizer: Decoder) {}
+
+  /** Adds one generated token; returns the text it completes (possibly empty). */
+  push(id: number): string {
+    this.ids.push(id);
+    return this.emit(false);
+  }
+
+  /** Returns whatever is still held back (an incomplete character comes out as U+FFFD). */
+  flush(): string {
+    return this.emit(true);
+  }
+
+  private emit(final: boolean): string {
+    if (this.readOffset === this.ids.length) return '';
+    const window = this.ids.slice(this.prefixOffset);
+    const done = this.readOffset - this.prefixOffset;
+    const before = done > 0 ? this.tokenizer.decode(window.slice(0, done)) : '';
+    const after = this.tokenizer.decode(window);
+    if (!final && (after.endsWith(REPLACEMENT) || after.length <= before.length)) return '';
+    this.prefixOffset = this.readOffset;
+    this.readOffset = this.ids.length;
+    return after.slice(before.length);
+  }
+}
