@@ -12,10 +12,10 @@ export function parseFlags<T extends Record<string, FlagSpec>>(
   specs: T,
 ): { [K in keyof T]: T[K]['type'] extends 'boolean' ? boolean : string } {
   const options = Object.fromEntries(
-    Object.entries({ ...specs, help: { type: 'boolean', help: 'show this help' } } as Record<string, FlagSpec>).map(([k, s]) => [
-      k,
-      { type: s.type, ...(s.default !== undefined ? { default: s.default } : {}) },
-    ]),
+    Object.entries({ ...specs, help: { type: 'boolean', help: 'show this help' } } as Record<
+      string,
+      FlagSpec
+    >).map(([k, s]) => [k, { type: s.type, ...(s.default !== undefined ? { default: s.default } : {}) }]),
   );
   let values: Record<string, unknown>;
   try {
