@@ -1,0 +1,114 @@
+// Hugging Face tokenizers (tokenizer.json + tokenizer_config.json) through
+// @huggingface/tokenizers, and the model's chat template.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Tokenizer as HfTokenizerImpl } from '@huggingface/tokenizers';
+import { type ChatTemplate, createChatTemplate } from './chat-template.ts';
+import { readJsonFile } from './hf-config.ts';
+import type { Tokenizer } from './tokenizer.ts';
+
+type Json = Record<string, unknown>;
+
+/** tokenizer_config.json writes special tokens as a string or as an AddedToken object. */
+function tokenContent(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null && typeof (value as Json).content === 'string') {
+    return (value as Json).content as string;
+  }
+  return undefined;
+}
+
+class HfTokenizer implements Tokenizer {
+  readonly vocabSize: number;
+  readonly bosTokenId?: number;
+  readonly eosTokenIds: number[];
+
+  constructor(
+    readonly id: string,
+    private readonly impl: HfTokenizerImpl,
+    bosToken: string | undefined,
+    eosToken: string | undefined,
+    source: string,
+  ) {
+    let maxId = -1;
+    for (const tokenId of impl.get_vocab(true).values()) maxId = Math.max(maxId, tokenId);
+    this.vocabSize = maxId + 1;
+    const idOf = (token: string | undefined, field: string): number | undefined => {
+      if (token === undefined) return undefined;
+      const tokenId = impl.token_to_id(token);
+      if (tokenId === undefined)
+        throw new Error(`${source}: ${field} ${JSON.stringify(token)} is not in the vocabulary`);
+      return tokenId;
+    };
+    const bos = idOf(bosToken, 'bos_token');
+    if (bos !== undefined) this.bosTokenId = bos;
+    const eos = idOf(eosToken, 'eos_token');
+    this.eosTokenIds = eos === undefined ? [] : [eos];
+  }
+
+  // BOS is added here rather than by tokenizer.json's post-processor so that
+  // addBos means the same for every model (some post-processors add it, some do not).
+  encode(text: string, opts: { addBos?: boolean } = {}): number[] {
+    const ids = this.impl.encode(text, { add_special_tokens: false }).ids;
+    return opts.addBos && this.bosTokenId !== undefined ? [this.bosTokenId, ...ids] : ids;
+  }
+
+  /** Special tokens (BOS, EOS, chat markers) are left out of the text, as serving APIs expect. */
+  decode(ids: number[]): string {
+    return ids.length === 0 ? '' : this.impl.decode(ids, { skip_special_tokens: true });
+  }
+}
+
+// Newer transformers save the template as chat_template.jinja; older ones put it
+// in tokenizer_config.json, either as one string or as named templates.
+async function chatTemplateSource(dir: string, tokenizerConfig: Json): Promise<string | undefined> {
+  const jinjaPath = join(dir, 'chat_template.jinja');
+  if (existsSync(jinjaPath)) return readFile(jinjaPath, 'utf8');
+  const value = tokenizerConfig.chat_template;
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) {
+    const named = value.find((t) => (t as Json | null)?.name === 'default') as Json | undefined;
+    if (typeof named?.template === 'string') return named.template;
+  }
+  return undefined;
+}
+
+export interface HfTokenizerFiles {
+  tokenizer: Tokenizer;
+  chatTemplate: ChatTemplate;
+}
+
+/** Loads `dir`/tokenizer.json (required) with `dir`/tokenizer_config.json (optional) and the chat template. */
+export async function loadHfTokenizer(dir: string, id: string): Promise<HfTokenizerFiles> {
+  const tokenizerPath = join(dir, 'tokenizer.json');
+  if (!existsSync(tokenizerPath)) {
+    const sentencepiece = existsSync(join(dir, 'tokenizer.model'))
+      ? ' (only a SentencePiece tokenizer.model is present, which is not supported; convert it to tokenizer.json)'
+      : '';
+    throw new Error(`${dir}: missing tokenizer.json${sentencepiece}`);
+  }
+  const configPath = join(dir, 'tokenizer_config.json');
+  const config = (existsSync(configPath) ? await readJsonFile(configPath) : {}) as Json;
+  const source = existsSync(configPath) ? configPath : tokenizerPath;
+  let impl: HfTokenizerImpl;
+  try {
+    impl = new HfTokenizerImpl(await readJsonFile(tokenizerPath), config);
+  } catch (err) {
+    throw new Error(`${tokenizerPath}: cannot build tokenizer: ${(err as Error).message}`);
+  }
+  const bosToken = tokenContent(config.bos_token);
+  const eosToken = tokenContent(config.eos_token);
+  const tokenizer = new HfTokenizer(id, impl, bosToken, eosToken, source);
+  const templateSource = await chatTemplateSource(dir, config);
+  let chatTemplate: ChatTemplate;
+  try {
+    chatTemplate = createChatTemplate(templateSource, {
+      ...(bosToken === undefined ? {} : { bosToken }),
+      ...(eosToken === undefined ? {} : { eosToken }),
+    });
+  } catch (err) {
+    throw new Error(`${dir}: ${(err as Error).message}`);
+  }
+  return { tokenizer, chatTemplate };
+}
