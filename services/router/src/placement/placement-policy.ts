@@ -1,0 +1,61 @@
+// What every placement policy sees and returns. Policies are pure: the same
+// request, workers and matches give the same choice, so router replicas
+// reading the same Redis state place alike, and the trace replayer runs the
+// exact code the router runs.
+
+export interface WorkerLoad {
+  /** Prompt tokens of requests waiting for admission. */
+  queuedTokens: number;
+  /** Tokens held by running sequences (prompt + generated so far). */
+  runningTokens: number;
+  /** Reclaimable KV chunks (free + cached); undefined when not reported. */
+  freeChunks?: number;
+  capacityChunks?: number;
+}
+
+export interface WorkerView {
+  id: string;
+  load: WorkerLoad;
+}
+
+export interface PlacementRequest {
+  promptTokens: number;
+  /** Keys of the prompt's full chunks, in order. */
+  chunkKeys: BigUint64Array;
+  chunkTokens: number;
+  /** Worker that served this session last, if it is still alive. */
+  sessionWorker?: string;
+}
+
+export type PlacementReason =
+  | 'prefix' // best cost, with a cached prefix
+  | 'load' // best cost, no worker held any of the prefix
+  | 'guard' // the best-matching worker was overloaded; the balance guard moved the request
+  | 'session' // multi-turn affinity
+  | 'round-robin'
+  | 'least-loaded'
+  | 'hash';
+
+export interface Placement {
+  workerId: string;
+  reason: PlacementReason;
+  /** Prompt tokens the index says the chosen worker holds. */
+  predictedCachedTokens: number;
+}
+
+export interface PlacementPolicy {
+  readonly name: string;
+  /**
+   * workers: live workers, never empty; matched: chunks of the prompt each worker holds as a
+   * prefix (absent = 0).
+   */
+  choose(
+    request: PlacementRequest,
+    workers: readonly WorkerView[],
+    matched: ReadonlyMap<string, number>,
+  ): Placement;
+}
+
+export function pendingTokens(w: WorkerView): number {
+  return w.load.queuedTokens + w.load.runningTokens;
+}
