@@ -93,8 +93,65 @@ export interface NativeBuildInfo {
   defaultThreads: number;
 }
 
+// ---- Model: the Llama-family forward pass over a KvCache ------------------
+
+export type RopeLayout =
+  /** Hugging Face Llama/Mistral/Qwen2: rotate the two halves of each head (x[i], x[i + d/2]). */
+  | 'halves'
+  /** llama2.c checkpoints: rotate adjacent pairs (x[2i], x[2i+1]). */
+  | 'pairs';
+
+export interface RopeScaling {
+  /** 'linear' divides positions by factor; 'llama3' applies Llama 3.1's frequency-dependent scaling. */
+  type: 'linear' | 'llama3';
+  factor: number;
+  /** lowFreqFactor, highFreqFactor and originalMaxPositionEmbeddings are required for 'llama3'. */
+  lowFreqFactor?: number;
+  highFreqFactor?: number;
+  originalMaxPositionEmbeddings?: number;
+}
+
+/** The part of a model's config the forward pass reads; other fields are ignored. */
+export interface NativeModelConfig {
+  dim: number;
+  hiddenDim: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  headDim: number;
+  vocabSize: number;
+  maxSeqLen: number;
+  normEps: number;
+  ropeTheta: number;
+  ropeLayout: RopeLayout;
+  ropeScaling?: RopeScaling;
+  tiedEmbeddings: boolean;
+  qkvBias: boolean;
+}
+
+/**
+ * A model bound to one KvCache. A step takes, for each sequence, the tokens just appended to it
+ * (flattened in seqIds order, counts[i] per sequence), writes their KV in every layer, commits each
+ * sequence and returns the logits of each sequence's last new token, [batch][vocab].
+ * While step() is in flight the cache must not be used from JavaScript (the step runs on a libuv
+ * thread and mutates it); a second step meanwhile is rejected with CM_INVALID_ARGUMENT.
+ */
+export interface NativeModel {
+  step(seqIds: Uint32Array, tokens: Int32Array, counts: Uint32Array, mode: DecodeMode): Promise<Float32Array>;
+  /** The same step on the calling thread. */
+  stepSync(seqIds: Uint32Array, tokens: Int32Array, counts: Uint32Array, mode: DecodeMode): Float32Array;
+}
+
+export interface NativeModelConstructor {
+  /** Copies the tensors (canonical names, fp32); cache must be a NativeKvCache of the model's shape. */
+  new (config: NativeModelConfig, tensors: Record<string, Float32Array>, cache: NativeKvCache): NativeModel;
+}
+
+// ---- The addon ---------------------------------------------------------------
+
 export interface NativeAddon {
   KvCache: new (options: NativeKvCacheOptions) => NativeKvCache;
+  Model: NativeModelConstructor;
   buildInfo(): NativeBuildInfo;
   chunkKeyRoot(modelId: string, chunkTokens: number, salt: string): bigint;
   chunkKeys(root: bigint, tokens: Int32Array, chunkTokens: number): BigUint64Array;

@@ -15,4 +15,12 @@ export {
   type KvStats,
 } from './kv-cache.ts';
 export { buildInfo, measureAttendPeak, measureReadBandwidth } from './machine.ts';
+export {
+  type LoadedModel,
+  Model,
+  type ModelConfig,
+  type RopeLayout,
+  type RopeScaling,
+  type TensorMap,
+} from './model.ts';
 export { toInt32Tokens } from './tokens.ts';

@@ -181,3 +181,9 @@ export class KvCache {
     return translated(() => this.handle.rootKey(salt));
   }
 }
+
+/** The addon object behind a KvCache, for the other wrappers in this package (Model); not exported from it. */
+export function nativeKvCache(cache: KvCache): NativeKvCache {
+  // biome-ignore lint/complexity/useLiteralKeys: bracket access is TypeScript's sanctioned way past `private`
+  return cache['handle'];
+}

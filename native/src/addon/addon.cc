@@ -1,9 +1,10 @@
-// Module entry: the KvCache class and the free functions of the native surface
+// Module entry: the KvCache and Model classes and the free functions of the native surface
 // (declared for TypeScript in lib/binding.ts).
 #include <napi.h>
 
 #include "addon/js_args.h"
 #include "addon/kv_cache_wrap.h"
+#include "addon/model_wrap.h"
 #include "attention/roofline.h"
 #include "device/device.h"
 #include "kv/chunk_key.h"
@@ -77,7 +78,9 @@ Napi::Value MeasureAttendPeak(const Napi::CallbackInfo& info) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("KvCache", KvCacheWrap::Define(env));
+  const Napi::Function kv_cache = KvCacheWrap::Define(env);
+  exports.Set("KvCache", kv_cache);
+  exports.Set("Model", ModelWrap::Define(env, kv_cache));
   exports.Set("buildInfo", Napi::Function::New<BuildInfoJs>(env, "buildInfo"));
   exports.Set("chunkKeyRoot", Napi::Function::New<ChunkKeyRoot>(env, "chunkKeyRoot"));
   exports.Set("chunkKeys", Napi::Function::New<ChunkKeys>(env, "chunkKeys"));

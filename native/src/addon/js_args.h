@@ -5,8 +5,11 @@
 #include <napi.h>
 
 #include <cstdint>
+#include <exception>
+#include <new>
 #include <string>
 
+#include "attention/attention.h"
 #include "runtime/error.h"
 
 namespace chunkmesh::js {
@@ -21,9 +24,26 @@ inline int64_t integer(const Napi::Value& v, const char* name, int64_t lo, int64
   return static_cast<int64_t>(d);
 }
 
+inline double number(const Napi::Value& v, const char* name) {
+  if (!v.IsNumber()) throw_invalid(std::string(name) + " must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+
+inline bool boolean(const Napi::Value& v, const char* name) {
+  if (!v.IsBoolean()) throw_invalid(std::string(name) + " must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+
 inline std::string string(const Napi::Value& v, const char* name) {
   if (!v.IsString()) throw_invalid(std::string(name) + " must be a string");
   return v.As<Napi::String>().Utf8Value();
+}
+
+inline DecodeMode mode_arg(const Napi::Value& v) {
+  const std::string m = string(v, "mode");
+  if (m == "tpp") return DecodeMode::kTpp;
+  if (m == "baseline") return DecodeMode::kBaseline;
+  throw_invalid("mode must be 'tpp' or 'baseline', got '" + m + "'");
 }
 
 template <typename T, napi_typedarray_type Kind>
@@ -44,22 +64,40 @@ inline Napi::Float32Array float32s(const Napi::Value& v, const char* name) {
   return typed<float, napi_float32_array>(v, name, "Float32Array");
 }
 
+// The JavaScript error for a native exception: chunkmesh::Error keeps its kind
+// as `code` (CM_*), running out of host memory reads as capacity exhausted.
+// Used wherever a C++ exception crosses into JavaScript, synchronously
+// (guarded) or from an async worker.
+inline Napi::Error js_error(Napi::Env env, std::exception_ptr error) {
+  const auto coded = [&](const char* message, const char* code) {
+    Napi::Error err = Napi::Error::New(env, message);
+    err.Set("code", Napi::String::New(env, code));
+    return err;
+  };
+  try {
+    std::rethrow_exception(error);
+  } catch (const Error& e) {
+    return coded(e.what(), e.code() == ErrorCode::kInvalidArgument   ? "CM_INVALID_ARGUMENT"
+                           : e.code() == ErrorCode::kUnknownSequence ? "CM_UNKNOWN_SEQUENCE"
+                                                                     : "CM_CAPACITY_EXHAUSTED");
+  } catch (const std::bad_alloc&) {
+    return coded("out of host memory", "CM_CAPACITY_EXHAUSTED");
+  } catch (const std::exception& e) {
+    return Napi::Error::New(env, e.what());
+  } catch (...) {
+    return Napi::Error::New(env, "unknown native error");
+  }
+}
+
 // Runs fn, turning chunkmesh::Error into a JS Error whose `code` names the kind.
 template <typename Fn>
 auto guarded(Napi::Env env, Fn&& fn) -> decltype(fn()) {
   try {
     return fn();
-  } catch (const Error& e) {
-    const char* code = e.code() == ErrorCode::kInvalidArgument   ? "CM_INVALID_ARGUMENT"
-                       : e.code() == ErrorCode::kUnknownSequence ? "CM_UNKNOWN_SEQUENCE"
-                                                                 : "CM_CAPACITY_EXHAUSTED";
-    Napi::Error err = Napi::Error::New(env, e.what());
-    err.Set("code", Napi::String::New(env, code));
-    throw err;
+  } catch (const Error&) {
+    throw js_error(env, std::current_exception());
   } catch (const std::bad_alloc&) {
-    Napi::Error err = Napi::Error::New(env, "out of host memory");
-    err.Set("code", Napi::String::New(env, "CM_CAPACITY_EXHAUSTED"));
-    throw err;
+    throw js_error(env, std::current_exception());
   }
 }
 

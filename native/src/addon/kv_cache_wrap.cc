@@ -11,13 +11,6 @@ namespace {
 
 constexpr int64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
 
-DecodeMode mode_arg(const Napi::Value& v) {
-  const std::string m = string(v, "mode");
-  if (m == "tpp") return DecodeMode::kTpp;
-  if (m == "baseline") return DecodeMode::kBaseline;
-  throw_invalid("mode must be 'tpp' or 'baseline', got '" + m + "'");
-}
-
 Napi::Object option_object(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) throw_invalid("KvCache options must be an object");
   return info[0].As<Napi::Object>();

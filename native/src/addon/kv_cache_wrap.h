@@ -13,6 +13,9 @@ class KvCacheWrap : public Napi::ObjectWrap<KvCacheWrap> {
   static Napi::Function Define(Napi::Env env);
   explicit KvCacheWrap(const Napi::CallbackInfo& info);
 
+  // For bindings that run work on this cache (Model): unwrap a value known to be a KvCache.
+  KvCache& cache() { return *cache_; }
+
  private:
   Napi::Value AddSequence(const Napi::CallbackInfo& info);
   Napi::Value MatchLength(const Napi::CallbackInfo& info);
