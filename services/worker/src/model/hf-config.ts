@@ -133,6 +133,8 @@ export function parseHfConfig(json: unknown, modelId: string, source: string): M
   if (!r.has('head_dim') && dim % heads !== 0) {
     r.fail(`head_dim is missing and hidden_size ${dim} is not divisible by num_attention_heads ${heads}`);
   }
+  const headDim = r.positiveInt('head_dim', dim / heads);
+  if (headDim % 2 !== 0) r.fail(`head_dim ${headDim} must be even for rotary embeddings`);
   let maxSeqLen = r.positiveInt('max_position_embeddings');
   // Attention here is over the full context; capping the context at the sliding
   // window keeps the result identical to windowed attention.
@@ -148,7 +150,7 @@ export function parseHfConfig(json: unknown, modelId: string, source: string): M
     layers: r.positiveInt('num_hidden_layers'),
     heads,
     kvHeads,
-    headDim: r.positiveInt('head_dim', dim / heads),
+    headDim,
     vocabSize: r.positiveInt('vocab_size'),
     maxSeqLen,
     normEps: r.positiveNumber('rms_norm_eps'),

@@ -255,6 +255,7 @@ describe('config.json rejections', () => {
       { ...LLAMA31, hidden_size: 4000, num_attention_heads: 48, num_key_value_heads: 8 },
       /not divisible/,
     );
+    await rejects({ ...LLAMA31, head_dim: 9 }, /head_dim 9 must be even/);
     await rejects({ ...LLAMA31, eos_token_id: 'x' }, /eos_token_id must be a token id or a list/);
     await rejects({ ...LLAMA31, hidden_act: 'gelu' }, /hidden_act "gelu" is not supported/);
     await rejects({ ...LLAMA31, attention_bias: true }, /attention_bias: true is not supported/);
