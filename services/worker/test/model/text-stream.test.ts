@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadHfTokenizer } from '../../src/model/hf-tokenizer.ts';
+import { loadLlama2cTokenizer } from '../../src/model/llama2c-tokenizer.ts';
 import { TextStream } from '../../src/model/text-stream.ts';
 import { tinyTokenizerConfig, tinyTokenizerJson } from '../../src/model/tiny-model.ts';
 import type { Tokenizer } from '../../src/model/tokenizer.ts';
@@ -20,8 +22,11 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function stream(ids: number[]): string[] {
-  const s = new TextStream(tokenizer);
+// The real llama2.c tokenizer shipped with the workspace's shared data (not in the repository).
+const TOK512 = join(process.env.STORIES260K_DIR ?? '/work/shared/models/stories260K', 'tok512.bin');
+
+function stream(ids: number[], decoder: Tokenizer = tokenizer): string[] {
+  const s = new TextStream(decoder);
   const deltas = ids.map((id) => s.push(id));
   deltas.push(s.flush());
   return deltas;
@@ -61,5 +66,16 @@ describe('streaming detokenization', () => {
     );
     const ids = tokenizer.encode(text);
     assert.equal(stream(ids).join(''), tokenizer.decode(ids));
+  });
+
+  it('works with a llama2.c tokenizer (byte-fallback pieces, BOS dummy-prefix rule)', {
+    skip: existsSync(TOK512) ? false : `no ${TOK512}`,
+  }, async () => {
+    const llama2c = await loadLlama2cTokenizer(TOK512);
+    const text = 'Once upon a time, Lily saw a 🐶 named Max. Ünïcode!';
+    const ids = llama2c.encode(text, { addBos: true });
+    const deltas = stream(ids, llama2c);
+    assert.equal(deltas.join(''), llama2c.decode(ids));
+    assert.ok(deltas.every((d) => !d.includes('\uFFFD')));
   });
 });
