@@ -9,8 +9,8 @@ import {
   measureAttendPeak,
   measureReadBandwidth,
 } from '@chunkmesh/native';
+import { median, printTable } from '../services/cli/src/table.ts';
 import { intList, parseFlags } from './cli-args.ts';
-import { median, printTable } from './table.ts';
 
 const flags = parseFlags('usage: npm run bench:attention -- [options]', {
   shared: { type: 'string', default: '1024,2048,4096', help: 'shared prompt lengths in tokens' },

@@ -24,10 +24,15 @@ export interface PrefixAwareOptions {
   guardSlackTokens: number;
 }
 
+// Tuned on the Mooncake conversation trace (npm run replay): a pending token
+// weighs 0.15 of an uncached prompt token because much of a queued prompt is
+// itself cached and decode work is batched; the guard's slack is a few long
+// prompts. Sweep: loadWeight 1 reaches 77% of the pooled hit rate, 0.15 93%,
+// all with max/mean busy time <= 1.06.
 export const DEFAULT_PREFIX_AWARE: PrefixAwareOptions = {
-  loadWeight: 1,
+  loadWeight: 0.15,
   guardFactor: 1.25,
-  guardSlackTokens: 4096,
+  guardSlackTokens: 50_000,
 };
 
 export class PrefixAwarePolicy implements PlacementPolicy {

@@ -1,0 +1,100 @@
+// Replays a trace through the router's placement code against simulated
+// workers, and the same trace through one pooled cache of the cluster's whole
+// capacity with no load limit: the upper bound on prefix hits.
+import { chunkKeys } from '@chunkmesh/native';
+import type { PlacementPolicy, WorkerView } from '../placement/placement-policy.ts';
+import { type TraceRequest, traceTokens } from './mooncake-trace.ts';
+import { type ServiceRates, SimulatedWorker } from './simulated-worker.ts';
+
+export interface ReplayOptions {
+  workers: number;
+  capacityTokensPerWorker: number;
+  chunkTokens: number;
+  rates: ServiceRates;
+  /** Arrival times are divided by this. */
+  speedup: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ReplayResult {
+  policy: string;
+  requests: number;
+  promptTokens: number;
+  hitTokens: number;
+  hitRate: number;
+  /** max / mean of per-worker busy time */
+  loadImbalance: number;
+  meanQueueSeconds: number;
+  p99QueueSeconds: number;
+  decisionsByReason: Record<string, number>;
+}
+
+export function replay(
+  trace: readonly TraceRequest[],
+  policy: PlacementPolicy,
+  o: ReplayOptions,
+): ReplayResult {
+  const workers = Array.from(
+    { length: o.workers },
+    (_, i) =>
+      new SimulatedWorker(
+        `w${String(i).padStart(3, '0')}`,
+        o.capacityTokensPerWorker,
+        o.chunkTokens,
+        o.rates,
+      ),
+  );
+  const byId = new Map(workers.map((w) => [w.id, w]));
+  const space = { modelId: 'replay', chunkTokens: o.chunkTokens, salt: '' };
+  const waits: number[] = [];
+  const reasons: Record<string, number> = {};
+  let promptTokens = 0;
+  let hitTokens = 0;
+  trace.forEach((req, i) => {
+    const t = req.timestampMs / 1000 / o.speedup;
+    const tokens = traceTokens(req);
+    const views: WorkerView[] = workers.map((w) => ({ id: w.id, load: w.load(t) }));
+    const matched = new Map(workers.map((w) => [w.id, w.matchedChunks(tokens)]));
+    const placement = policy.choose(
+      { promptTokens: tokens.length, chunkKeys: chunkKeys(space, tokens), chunkTokens: o.chunkTokens },
+      views,
+      matched,
+    );
+    reasons[placement.reason] = (reasons[placement.reason] ?? 0) + 1;
+    const served = (byId.get(placement.workerId) as SimulatedWorker).serve(t, tokens, req.outputLength);
+    promptTokens += tokens.length;
+    hitTokens += served.cachedTokens;
+    waits.push(served.start - t);
+    if (o.onProgress && (i % 200 === 0 || i === trace.length - 1)) o.onProgress(i + 1, trace.length);
+  });
+  const busy = workers.map((w) => w.busySeconds);
+  const meanBusy = busy.reduce((a, b) => a + b, 0) / busy.length;
+  waits.sort((a, b) => a - b);
+  return {
+    policy: policy.name,
+    requests: trace.length,
+    promptTokens,
+    hitTokens,
+    hitRate: hitTokens / promptTokens,
+    loadImbalance: meanBusy > 0 ? Math.max(...busy) / meanBusy : 1,
+    meanQueueSeconds: waits.reduce((a, b) => a + b, 0) / Math.max(1, waits.length),
+    p99QueueSeconds: waits[Math.min(waits.length - 1, Math.floor(0.99 * waits.length))] ?? 0,
+    decisionsByReason: reasons,
+  };
+}
+
+/** One cache with the cluster's total capacity and no load limit. */
+export function pooledUpperBound(
+  trace: readonly TraceRequest[],
+  o: ReplayOptions,
+): { hitTokens: number; hitRate: number } {
+  const pool = new SimulatedWorker('pooled', o.capacityTokensPerWorker * o.workers, o.chunkTokens, o.rates);
+  let prompt = 0;
+  let hits = 0;
+  for (const req of trace) {
+    const tokens = traceTokens(req);
+    prompt += tokens.length;
+    hits += pool.insert(tokens);
+  }
+  return { hitTokens: hits, hitRate: hits / prompt };
+}
