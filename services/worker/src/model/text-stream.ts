@@ -14,6 +14,8 @@ interface Decoder {
 }
 
 const REPLACEMENT = '\uFFFD';
+/** Prompt ids kept as decoding context: enough for a multi-byte character split over tokens. */
+const CONTEXT_TOKENS = 4;
 
 export class TextStream {
   private readonly ids: number[] = [];
@@ -22,7 +24,18 @@ export class TextStream {
   /** Ids before this one have been emitted as text. */
   private readOffset = 0;
 
-  constructor(private readonly tokenizer: Decoder) {}
+  /**
+   * context: the ids just before the first generated one (the prompt's tail). They are decoded
+   * with the output but never emitted, so a decoder that reads a token differently after them
+   * (llama2.c strips the leading space after BOS) shapes the first delta correctly.
+   */
+  constructor(
+    private readonly tokenizer: Decoder,
+    context: readonly number[] = [],
+  ) {
+    this.ids.push(...context.slice(-CONTEXT_TOKENS));
+    this.readOffset = this.ids.length;
+  }
 
   /** Adds one generated token; returns the text it completes (possibly empty). */
   push(id: number): string {

@@ -1,0 +1,62 @@
+// The engine's contract with its callers (the gRPC service, tests, benchmarks)
+// and with the model it drives.
+import type { DecodeMode } from '@chunkmesh/native';
+import type { SamplingParams } from './sampling.ts';
+
+/** The model as the engine sees it: one forward step over a batch (see native Model.step). */
+export interface StepModel {
+  readonly vocabSize: number;
+  readonly maxSeqLen: number;
+  /** Logits of the last new token of each sequence, [batch][vocab]. Tokens must already be appended to the cache. */
+  step(seqIds: Uint32Array, tokens: Int32Array, counts: Uint32Array, mode: DecodeMode): Promise<Float32Array>;
+}
+
+export interface GenerateInput {
+  requestId: string;
+  promptTokens: number[];
+  sampling: SamplingParams;
+  maxTokens: number;
+  /** Token ids that end generation (EOS unless the caller asked to ignore it); not emitted. */
+  stopTokenIds: number[];
+  /** Strings that end generation; the text up to the first one is emitted. */
+  stopStrings: string[];
+  /** Tenant salt: prompts of different tenants never share cache. */
+  salt: string;
+  /** Absolute time (ms since epoch) after which the request is abandoned. */
+  deadline?: number;
+  signal?: AbortSignal;
+}
+
+export type FinishReason = 'stop' | 'length' | 'cancelled' | 'deadline' | 'error';
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  /** Prompt tokens whose prefill was skipped because the prefix tree held them. */
+  cachedPromptTokens: number;
+}
+
+export type GenerateEvent =
+  | { type: 'tokens'; ids: number[]; text: string }
+  | { type: 'final'; finishReason: FinishReason; usage: Usage; error?: Error };
+
+/** Hooks for metrics and cluster reporting; all optional. */
+export interface EngineObserver {
+  onAdmit?(promptTokens: number, cachedTokens: number): void;
+  onFirstToken?(ttftMs: number): void;
+  onToken?(interTokenMs: number): void;
+  onFinish?(e2eMs: number, reason: FinishReason): void;
+  onStep?(batch: number, stepMs: number, queueDepth: number, runningTokens: number): void;
+  onPreempt?(): void;
+}
+
+export interface EngineOptions {
+  /** false: no prefix matching and per-sequence attention (the comparison baseline). */
+  prefixSharing: boolean;
+  /** Tokens computed per step (decode tokens first, prefill chunks fill the rest). */
+  stepTokens: number;
+  /** Sequences decoding together at most. */
+  maxBatch: number;
+  /** Requests waiting for admission at most; more are refused with ResourceExhausted. */
+  maxQueue: number;
+}

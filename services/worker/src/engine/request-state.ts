@@ -1,0 +1,43 @@
+// One request inside the engine: where it is in its life and what it has
+// produced. The prompt it prefills grows by its own output when it is
+// preempted (recompute), while `emitted` keeps what the caller already has.
+
+import type { TextStream } from '../model/text-stream.ts';
+import type { GenerateEvent, GenerateInput } from './engine-types.ts';
+import type { Sampler } from './sampling.ts';
+import type { StopMatcher } from './stop-matcher.ts';
+
+export type Phase = 'waiting' | 'prefill' | 'decode';
+
+export class RequestState {
+  phase: Phase = 'waiting';
+  seqId = -1;
+  /** Tokens to hold in the cache before decoding: the prompt, plus output when resumed after preemption. */
+  context: number[];
+  /** Tokens of `context` already in the cache (matched or prefilled). */
+  cached = 0;
+  /** Prompt tokens found in the prefix tree at first admission (reported as cached_prompt_tokens). */
+  cachedPromptTokens = -1;
+  /** Generated token ids, in order. */
+  output: number[] = [];
+  /** The token sampled last step, to be fed this step. */
+  pending = -1;
+  readonly arrived = performance.now();
+  lastTokenAt = 0;
+  /** Set by the consumer side; the engine finishes the request at the next step boundary. */
+  cancelled = false;
+
+  constructor(
+    readonly input: GenerateInput,
+    readonly sampler: Sampler,
+    readonly stops: StopMatcher,
+    readonly text: TextStream,
+    readonly push: (event: GenerateEvent) => void,
+  ) {
+    this.context = [...input.promptTokens];
+  }
+
+  get remainingPrefill(): number {
+    return this.context.length - this.cached;
+  }
+}

@@ -1,0 +1,47 @@
+// Everything a worker process computes with, built from a model directory:
+// the loaded model and tokenizer, a KV cache of the model's shape, the native
+// forward pass bound to it, and the engine driving both.
+import { KvCache, type KvDType, Model } from '@chunkmesh/native';
+import { Engine } from './engine/engine.ts';
+import type { EngineObserver, EngineOptions } from './engine/engine-types.ts';
+import { loadModel, type ModelBundle } from './model/load-model.ts';
+
+export interface WorkerRuntimeOptions {
+  modelDir: string;
+  /** KV pool size; exactly one of the two. */
+  kvCapacityBytes?: number;
+  kvCapacityTokens?: number;
+  chunkTokens: number;
+  dtype: KvDType;
+  threads: number;
+  engine: EngineOptions;
+  observer?: (cache: KvCache) => EngineObserver;
+}
+
+export interface WorkerRuntime {
+  bundle: ModelBundle;
+  cache: KvCache;
+  model: Model;
+  engine: Engine;
+}
+
+export async function createWorkerRuntime(o: WorkerRuntimeOptions): Promise<WorkerRuntime> {
+  const bundle = await loadModel(o.modelDir);
+  const c = bundle.model.config;
+  const cache = new KvCache({
+    layers: c.layers,
+    kvHeads: c.kvHeads,
+    headDim: c.headDim,
+    chunkTokens: o.chunkTokens,
+    dtype: o.dtype,
+    modelId: c.modelId,
+    vocabSize: c.vocabSize,
+    threads: o.threads,
+    ...(o.kvCapacityTokens !== undefined
+      ? { capacityChunks: Math.ceil(o.kvCapacityTokens / o.chunkTokens) }
+      : { capacityBytes: o.kvCapacityBytes }),
+  });
+  const model = Model.create(bundle.model, cache);
+  const engine = new Engine(model, cache, bundle.tokenizer, o.engine, o.observer?.(cache));
+  return { bundle, cache, model, engine };
+}
