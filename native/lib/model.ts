@@ -77,18 +77,20 @@ export class Model {
    * commits each sequence and resolves to the logits of each sequence's last new token:
    * [seqIds.length][vocabSize]. Do not use the cache until the promise settles.
    */
-  step(
+  async step(
     seqIds: ArrayLike<number>,
     tokens: ArrayLike<number>,
     counts: ArrayLike<number>,
     mode: DecodeMode = 'tpp',
   ): Promise<Float32Array> {
-    const t = toInt32Tokens(tokens);
-    return this.handle.step(uint32s(seqIds), t, uint32s(counts), mode).catch((err: unknown) =>
-      translated(() => {
+    try {
+      return await this.handle.step(uint32s(seqIds), toInt32Tokens(tokens), uint32s(counts), mode);
+    } catch (err) {
+      // rethrown as its typed class when it carries an addon error code
+      return translated(() => {
         throw err;
-      }),
-    );
+      });
+    }
   }
 
   /** step() on the calling thread, blocking it: for tests and tools. */
