@@ -43,9 +43,7 @@ Model::Model(const ModelConfig& config, const std::function<const float*(const T
       weights_(config_, source),
       cache_(cache),
       rope_(config_),
-      threads_(cache.device().threads()),
-      cos_(config_.head_dim / 2),
-      sin_(config_.head_dim / 2) {}
+      threads_(cache.device().threads()) {}
 
 void Model::check(const StepInput& in) const {
   if (in.batch == 0) throw_invalid("step needs at least one sequence");
@@ -98,6 +96,16 @@ std::vector<float> Model::step(const StepInput& in, DecodeMode mode) {
   grow(h3_, m * config_.hidden_dim);
   first_.resize(in.batch);
   for (size_t i = 0, row = 0; i < in.batch; row += in.counts[i], ++i) first_[i] = row;
+  // every layer rotates at the same positions: one table of angles per step
+  const size_t half = rope_.half();
+  grow(cos_, m * half);
+  grow(sin_, m * half);
+  for (size_t i = 0; i < in.batch; ++i) {
+    const size_t pos0 = cache_.tree().sequence(in.seq_ids[i]).length - in.counts[i];
+    for (size_t t = 0; t < in.counts[i]; ++t) {
+      rope_.angles(pos0 + t, cos_.data() + (first_[i] + t) * half, sin_.data() + (first_[i] + t) * half);
+    }
+  }
 
   for (size_t t = 0; t < m; ++t) {
     std::copy_n(weights_.tok_embeddings() + static_cast<size_t>(in.tokens[t]) * dim, dim, x_.data() + t * dim);
@@ -136,10 +144,11 @@ void Model::attention_layer(const StepInput& in, int layer, DecodeMode mode) {
     const size_t n = in.counts[i];
     const size_t row = first_[i];
     const size_t pos0 = cache_.tree().sequence(id).length - n;
-    for (size_t t = 0; t < n; ++t) {
-      rope_.angles(pos0 + t, cos_.data(), sin_.data());
-      rope_.rotate(q_.data() + (row + t) * qw, config_.heads, cos_.data(), sin_.data());
-      rope_.rotate(k_.data() + (row + t) * kvw, config_.kv_heads, cos_.data(), sin_.data());
+    for (size_t t = row; t < row + n; ++t) {
+      const float* cos = cos_.data() + t * rope_.half();
+      const float* sin = sin_.data() + t * rope_.half();
+      rope_.rotate(q_.data() + t * qw, config_.heads, cos, sin);
+      rope_.rotate(k_.data() + t * kvw, config_.kv_heads, cos, sin);
     }
     cache_.write_kv(id, layer, pos0, n, k_.data() + row * kvw, v_.data() + row * kvw);
     if (n == 1) {

@@ -52,8 +52,8 @@ class Model {
   ThreadPool threads_;
   // activations, reused across steps
   std::vector<float> x_, xb_, q_, k_, v_, att_, h1_, h3_, tmp_;
-  std::vector<float> cos_, sin_;
-  std::vector<size_t> first_;  // first token row of each sequence
+  std::vector<float> cos_, sin_;  // RoPE angles of each new token, [tokens][head_dim / 2]
+  std::vector<size_t> first_;     // first token row of each sequence
   std::vector<uint32_t> decode_ids_;
   std::vector<size_t> decode_rows_;
   std::vector<float> decode_q_, decode_out_;
