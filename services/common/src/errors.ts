@@ -1,0 +1,44 @@
+// Service errors as types: code throws them, and status.ts turns them (and
+// the native core's typed errors) into gRPC and HTTP statuses in one place.
+import { status } from '@grpc/grpc-js';
+
+/** An error whose gRPC status is known where it is thrown. */
+export abstract class StatusError extends Error {
+  abstract readonly code: status;
+}
+
+/** The request itself is wrong; retrying it anywhere fails the same way. */
+export class InvalidArgument extends StatusError {
+  override name = 'InvalidArgument';
+  readonly code = status.INVALID_ARGUMENT;
+  /** The request field at fault, as the OpenAI error shape reports it. */
+  readonly param: string | null;
+
+  constructor(message: string, options: { param?: string; cause?: unknown } = {}) {
+    super(message, { cause: options.cause });
+    this.param = options.param ?? null;
+  }
+}
+
+/** Out of KV capacity, queue space or quota; the caller may retry later. */
+export class ResourceExhausted extends StatusError {
+  override name = 'ResourceExhausted';
+  readonly code = status.RESOURCE_EXHAUSTED;
+}
+
+/** No worker (or dependency) can take the request right now. */
+export class Unavailable extends StatusError {
+  override name = 'Unavailable';
+  readonly code = status.UNAVAILABLE;
+}
+
+export class DeadlineExceeded extends StatusError {
+  override name = 'DeadlineExceeded';
+  readonly code = status.DEADLINE_EXCEEDED;
+}
+
+/** A model, worker or session the request names does not exist. */
+export class NotFound extends StatusError {
+  override name = 'NotFound';
+  readonly code = status.NOT_FOUND;
+}

@@ -1,0 +1,54 @@
+export {
+  type Config,
+  ConfigError,
+  defineOptions,
+  envName,
+  flagName,
+  helpText,
+  loadConfig,
+  type OptionSpec,
+  type OptionTable,
+  type OptionType,
+  type ParseResult,
+  type ProgramInfo,
+  parseConfig,
+} from './config.ts';
+export {
+  DeadlineExceeded,
+  InvalidArgument,
+  NotFound,
+  ResourceExhausted,
+  StatusError,
+  Unavailable,
+} from './errors.ts';
+export { addHealthService, type HealthSwitch, healthPackageDefinition } from './grpc-health.ts';
+export { addReflectionService } from './grpc-reflection.ts';
+export {
+  createLogger,
+  isLogLevel,
+  type LogFields,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  levelFromEnv,
+} from './log.ts';
+export {
+  createRegistry,
+  type OpsHandler,
+  type OpsServer,
+  opsHandler,
+  type RegistryOptions,
+  serveOps,
+} from './metrics.ts';
+export * from './proto.ts';
+export { connectRedis, isRedisUp, type RedisConnectOptions, waitForRedis } from './redis-connect.ts';
+export * from './redis-keys.ts';
+export { pruneWorker } from './redis-scripts.ts';
+export {
+  type GrpcStatus,
+  grpcStatusOf,
+  httpStatusOf,
+  type OpenAiErrorBody,
+  openAiErrorOf,
+  toServerError,
+} from './status.ts';

@@ -1,0 +1,77 @@
+// Prometheus registry and the two operational HTTP endpoints every service
+// has: GET /metrics (exposition format) and GET /healthz (readiness). They can
+// run on their own port or be mounted in front of another HTTP handler.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+
+export interface RegistryOptions {
+  /** Labels on every series, e.g. {service: 'worker'}; keep them bounded. */
+  defaultLabels?: Record<string, string>;
+  /** Process metrics (CPU, memory, event loop lag, GC); on by default. */
+  processMetrics?: boolean;
+}
+
+export function createRegistry(options: RegistryOptions = {}): Registry {
+  const registry = new Registry();
+  if (options.defaultLabels) registry.setDefaultLabels(options.defaultLabels);
+  if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+export type OpsHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+/**
+ * Answers /metrics and /healthz and returns true, or returns false and leaves
+ * the request alone for the next handler.
+ */
+export function opsHandler(registry: Registry, ready: () => boolean = () => true): OpsHandler {
+  return (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/metrics' && path !== '/healthz') return false;
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return true;
+    }
+    if (path === '/healthz') {
+      const ok = ready();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
+      return true;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
+    );
+    return true;
+  };
+}
+
+export interface OpsServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/** Serves opsHandler on its own port (0 picks a free one); anything else is 404. */
+export async function serveOps(options: {
+  registry: Registry;
+  port: number;
+  host?: string;
+  ready?: () => boolean;
+}): Promise<OpsServer> {
+  const handle = opsHandler(options.registry, options.ready);
+  const server: Server = createServer((req, res) => {
+    if (!handle(req, res)) res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '0.0.0.0', () => resolve());
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

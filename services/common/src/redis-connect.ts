@@ -1,0 +1,59 @@
+// One way to connect to Redis for both services. Redis is never on the
+// request path: when it goes away workers keep serving and routers keep their
+// last index, so the connection retries forever with capped backoff and
+// commands fail fast instead of queueing without bound.
+import { once } from 'node:events';
+import { Redis } from 'ioredis';
+import type { Logger } from './log.ts';
+
+export interface RedisConnectOptions {
+  url: string;
+  /** Shown by CLIENT LIST, e.g. "worker-3/reporter". */
+  name?: string;
+  log?: Logger;
+  /** Longest wait between reconnection attempts; default 2000 ms. */
+  maxBackoffMs?: number;
+}
+
+export function connectRedis(options: RedisConnectOptions): Redis {
+  const maxBackoff = options.maxBackoffMs ?? 2000;
+  const redis = new Redis(options.url, {
+    connectionName: options.name,
+    connectTimeout: 2000,
+    // Jitter keeps a fleet of workers from reconnecting in lockstep after an outage.
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxBackoff) + Math.random() * 50,
+    // The offline queue's bound: a command issued while disconnected fails once the next
+    // reconnection attempt fails, instead of piling up for the length of the outage.
+    maxRetriesPerRequest: 1,
+    // A command in flight when the connection dropped may or may not have run; resending
+    // it blindly could apply it twice. Callers see the failure and decide.
+    autoResendUnfulfilledCommands: false,
+    // After a failover the old primary answers READONLY: reconnect (DNS/sentinel) and retry.
+    reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+  });
+  let up = false;
+  redis.on('ready', () => {
+    up = true;
+    options.log?.info('redis up', { name: options.name });
+  });
+  redis.on('close', () => {
+    if (up) options.log?.warn('redis down', { name: options.name });
+    up = false;
+  });
+  // Without a listener ioredis prints every failed reconnection attempt.
+  redis.on('error', (err: Error) =>
+    options.log?.debug('redis error', { name: options.name, err: err.message }),
+  );
+  return redis;
+}
+
+/** True while commands can be sent (connected and past the ready check). */
+export function isRedisUp(redis: Redis): boolean {
+  return redis.status === 'ready';
+}
+
+/** Resolves when the connection is ready; rejects after timeoutMs. */
+export async function waitForRedis(redis: Redis, timeoutMs: number): Promise<void> {
+  if (isRedisUp(redis)) return;
+  await once(redis, 'ready', { signal: AbortSignal.timeout(timeoutMs) });
+}

@@ -1,0 +1,282 @@
+// The Redis layout workers write and routers read (ARCHITECTURE.md, "Redis
+// layout"), with the codecs for every value. All keys of a cluster start with
+// `cm:{<cluster>}:`; the braces are a Redis Cluster hash tag, so a cluster's
+// keys share one slot and MULTI / scripts may span them.
+//
+//   cm:{c}:workers        SET of live-or-recently-live worker ids: the index
+//                         that lets readers find the per-worker hashes.
+//                         Workers SADD themselves on every heartbeat; readers
+//                         remove ids whose hash expired (PRUNE_WORKER_SCRIPT).
+//   cm:{c}:worker:{w}     HASH, the registry entry of worker w, rewritten in
+//                         full on every heartbeat with a short PEXPIRE, so a
+//                         dead worker ages out (workerRecordFields):
+//                           endpoint, modelId, chunkTokens, capacityChunks,
+//                           epoch   decimal uint64, new on every worker start;
+//                           seq     last event seq the worker has written;
+//                           load    JSON WorkerLoad.
+//   cm:{c}:events         STREAM of tree events, trimmed by XADD MAXLEN ~.
+//                         One entry per event (eventFields): worker, epoch,
+//                           seq   1, 2, 3... per (worker, epoch), no gaps, so
+//                                 a reader that misses entries (trimmed, lost
+//                                 in a Redis restart) knows it;
+//                           op    stored | removed | cleared;
+//                           tier  device | host | disk (a cleared event
+//                                 clears that tier only);
+//                           keys  chunk keys, packed (packKeys); empty for
+//                                 cleared.
+//                         Every epoch begins with a resync (cleared for each
+//                         tier, then the full stored set), as does every
+//                         reconnection of the worker to Redis.
+//   cm:{c}:snap:{w}       HASH, worker w's resident keys as of one event
+//                         (snapshotFields): epoch, seq and id of that event,
+//                         and one packed key list per tier (device, host,
+//                         disk). Readers load it, then apply the stream's
+//                         events of w with seq above it.
+import { randomBytes } from 'node:crypto';
+import { endianness } from 'node:os';
+import type { KvOp, KvTier } from '@chunkmesh/native';
+
+export const KV_TIERS: readonly KvTier[] = ['device', 'host', 'disk'];
+const KV_OPS: readonly KvOp[] = ['stored', 'removed', 'cleared'];
+
+/** A value in Redis that does not decode: a writer of another version, or corruption. */
+export class RedisFormatError extends Error {
+  override name = 'RedisFormatError';
+}
+
+const NAME = /^[A-Za-z0-9._-]{1,200}$/;
+
+/** Cluster and worker names: they become parts of keys, so no separators or hash-tag braces. */
+export function checkName(kind: 'cluster' | 'worker', name: string): string {
+  if (!NAME.test(name))
+    throw new RedisFormatError(`${kind} name must match ${NAME}, got ${JSON.stringify(name)}`);
+  return name;
+}
+
+export interface ClusterKeys {
+  readonly workers: string;
+  readonly events: string;
+  worker(workerId: string): string;
+  snapshot(workerId: string): string;
+}
+
+export function clusterKeys(cluster: string): ClusterKeys {
+  const prefix = `cm:{${checkName('cluster', cluster)}}:`;
+  return {
+    workers: `${prefix}workers`,
+    events: `${prefix}events`,
+    worker: (id) => `${prefix}worker:${checkName('worker', id)}`,
+    snapshot: (id) => `${prefix}snap:${checkName('worker', id)}`,
+  };
+}
+
+/** A fresh epoch: random, so a restarted worker never reuses one. Decimal uint64, as in InfoResponse.epoch. */
+export function newEpoch(): string {
+  return randomBytes(8).readBigUInt64LE().toString();
+}
+
+// Chunk keys travel as little-endian uint64s, 8 bytes each. Copying the typed
+// array's bytes (and swapping on a big-endian host) keeps a snapshot of a
+// million keys to a millisecond or so of event-loop time.
+const BIG_ENDIAN = endianness() === 'BE';
+
+export function packKeys(keys: BigUint64Array | readonly bigint[]): Buffer {
+  const copy = keys instanceof BigUint64Array ? keys.slice() : BigUint64Array.from(keys);
+  const buf = Buffer.from(copy.buffer, copy.byteOffset, copy.byteLength);
+  return BIG_ENDIAN ? buf.swap64() : buf;
+}
+
+export function unpackKeys(buf: Uint8Array): BigUint64Array {
+  if (buf.length % 8 !== 0)
+    throw new RedisFormatError(`packed keys: ${buf.length} bytes is not a multiple of 8`);
+  // A fresh ArrayBuffer: the source may sit at any offset of a pooled buffer, and BigUint64Array needs 8-byte alignment.
+  const bytes = new Uint8Array(buf);
+  if (BIG_ENDIAN) Buffer.from(bytes.buffer).swap64();
+  return new BigUint64Array(bytes.buffer);
+}
+
+/** Orders stream ids ("ms-seq"); both parts are uint64. */
+export function compareStreamIds(a: string, b: string): number {
+  const [am = '0', as = '0'] = a.split('-');
+  const [bm = '0', bs = '0'] = b.split('-');
+  const d = BigInt(am) - BigInt(bm) || BigInt(as) - BigInt(bs);
+  return d < 0n ? -1 : d > 0n ? 1 : 0;
+}
+
+/** Milliseconds part of a stream id: the Redis server's clock when the entry was added. */
+export function streamIdTime(id: string): number {
+  return Number(id.split('-')[0]);
+}
+
+function field(hash: Record<string, string | Buffer>, name: string, what: string): string {
+  const v = hash[name];
+  if (v === undefined) throw new RedisFormatError(`${what}: field ${name} is missing`);
+  return v.toString();
+}
+
+function uint(s: string, what: string): number {
+  const n = Number(s);
+  if (!/^\d+$/.test(s) || !Number.isSafeInteger(n))
+    throw new RedisFormatError(`${what}: ${s} is not an unsigned integer`);
+  return n;
+}
+
+function member<T extends string>(s: string, allowed: readonly T[], what: string): T {
+  if (!(allowed as readonly string[]).includes(s)) throw new RedisFormatError(`${what}: unknown value ${s}`);
+  return s as T;
+}
+
+// ---- events stream ----
+
+export interface StreamEvent {
+  worker: string;
+  epoch: string;
+  seq: number;
+  op: KvOp;
+  tier: KvTier;
+  keys: BigUint64Array;
+}
+
+/** XADD field/value arguments, in order. */
+export function eventFields(e: StreamEvent): (string | Buffer)[] {
+  return [
+    'worker',
+    e.worker,
+    'epoch',
+    e.epoch,
+    'seq',
+    String(e.seq),
+    'op',
+    e.op,
+    'tier',
+    e.tier,
+    'keys',
+    packKeys(e.keys),
+  ];
+}
+
+/** Decodes an entry's flat [field, value, ...] list as XREAD returns it (buffers, for the binary keys). */
+export function parseEventFields(flat: readonly Buffer[]): StreamEvent {
+  const hash: Record<string, Buffer> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) hash[(flat[i] as Buffer).toString()] = flat[i + 1] as Buffer;
+  const what = 'event';
+  return {
+    worker: field(hash, 'worker', what),
+    epoch: field(hash, 'epoch', what),
+    seq: uint(field(hash, 'seq', what), what),
+    op: member(field(hash, 'op', what), KV_OPS, what),
+    tier: member(field(hash, 'tier', what), KV_TIERS, what),
+    keys: unpackKeys(hash.keys ?? Buffer.alloc(0)),
+  };
+}
+
+// ---- worker registry ----
+
+/** What a router weighs against cached prefix depth; the worker's engine fills it in. */
+export interface WorkerLoad {
+  queuedRequests: number;
+  runningSequences: number;
+  /** Prompt tokens waiting for prefill plus tokens still to decode, over queued and running requests. */
+  queuedTokens: number;
+  runningTokens: number;
+  freeChunks: number;
+}
+
+export const IDLE_LOAD: WorkerLoad = {
+  queuedRequests: 0,
+  runningSequences: 0,
+  queuedTokens: 0,
+  runningTokens: 0,
+  freeChunks: 0,
+};
+
+export interface WorkerRecord {
+  workerId: string;
+  endpoint: string;
+  modelId: string;
+  chunkTokens: number;
+  capacityChunks: number;
+  epoch: string;
+  seq: number;
+  load: WorkerLoad;
+}
+
+export function workerRecordFields(r: Omit<WorkerRecord, 'workerId'>): Record<string, string> {
+  return {
+    endpoint: r.endpoint,
+    modelId: r.modelId,
+    chunkTokens: String(r.chunkTokens),
+    capacityChunks: String(r.capacityChunks),
+    epoch: r.epoch,
+    seq: String(r.seq),
+    load: JSON.stringify(r.load),
+  };
+}
+
+function parseLoad(json: string, what: string): WorkerLoad {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    throw new RedisFormatError(`${what}: load is not JSON`);
+  }
+  const load = { ...IDLE_LOAD };
+  for (const k of Object.keys(load) as (keyof WorkerLoad)[]) {
+    const v = (raw as Record<string, unknown> | null)?.[k];
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      throw new RedisFormatError(`${what}: load.${k} is not a number`);
+    load[k] = v;
+  }
+  return load;
+}
+
+/** null for an absent (expired) entry, as HGETALL returns {} for it. */
+export function parseWorkerRecord(workerId: string, hash: Record<string, string>): WorkerRecord | null {
+  if (Object.keys(hash).length === 0) return null;
+  const what = `worker ${workerId}`;
+  return {
+    workerId,
+    endpoint: field(hash, 'endpoint', what),
+    modelId: field(hash, 'modelId', what),
+    chunkTokens: uint(field(hash, 'chunkTokens', what), what),
+    capacityChunks: uint(field(hash, 'capacityChunks', what), what),
+    epoch: field(hash, 'epoch', what),
+    seq: uint(field(hash, 'seq', what), what),
+    load: parseLoad(field(hash, 'load', what), what),
+  };
+}
+
+// ---- snapshots ----
+
+export interface Snapshot {
+  epoch: string;
+  /** The worker's event seq this snapshot includes everything up to; 0 before its first event. */
+  seq: number;
+  /** Stream id of event `seq`: readers tail from here to catch up. */
+  id: string;
+  tiers: Record<KvTier, BigUint64Array>;
+}
+
+export function snapshotFields(s: Snapshot): Record<string, string | Buffer> {
+  return {
+    epoch: s.epoch,
+    seq: String(s.seq),
+    id: s.id,
+    device: packKeys(s.tiers.device),
+    host: packKeys(s.tiers.host),
+    disk: packKeys(s.tiers.disk),
+  };
+}
+
+/** null for an absent snapshot. */
+export function parseSnapshot(workerId: string, hash: Record<string, Buffer>): Snapshot | null {
+  if (Object.keys(hash).length === 0) return null;
+  const what = `snapshot of ${workerId}`;
+  const tier = (t: KvTier) => unpackKeys(hash[t] ?? Buffer.alloc(0));
+  return {
+    epoch: field(hash, 'epoch', what),
+    seq: uint(field(hash, 'seq', what), what),
+    id: field(hash, 'id', what),
+    tiers: { device: tier('device'), host: tier('host'), disk: tier('disk') },
+  };
+}

@@ -1,0 +1,395 @@
+// The router's view of the cluster's KV caches: chunk key -> workers holding
+// it, kept from the Redis layout of @chunkmesh/common redis-keys.ts.
+//
+// Bootstrap: read the registry and every live worker's snapshot in one MULTI,
+// load the snapshots, then tail the events stream from the oldest snapshot's
+// id, skipping each worker's events its snapshot already includes.
+//
+// Keeping up: events are applied per incarnation (worker id + epoch) in seq
+// order. Anything that breaks the sequence resynchronises that one worker
+// from its snapshot, buffering its newer events meanwhile:
+//   - a seq gap (entries trimmed from the stream before this router read
+//     them, or lost in a Redis restart), including the router falling behind
+//     the trim altogether, which shows as a gap for every active worker;
+//   - a worker whose registry entry reports a seq the router has not seen
+//     once the router has read the stream past the point of that registry
+//     read (the same loss for a worker that has since gone quiet);
+//   - the first event of an incarnation other than its seq 1.
+// A new epoch (from the stream or the registry) replaces the worker's entries;
+// an expired registry entry drops them.
+import {
+  type ClusterKeys,
+  clusterKeys,
+  compareStreamIds,
+  KV_TIERS,
+  type Logger,
+  parseEventFields,
+  pruneWorker,
+  RedisFormatError,
+  type Snapshot,
+  type StreamEvent,
+  streamIdTime,
+  type WorkerLoad,
+} from '@chunkmesh/common';
+import type { Redis } from 'ioredis';
+import { ChunkTable } from './chunk-table.ts';
+import { RegistryReader, type RegistryView } from './registry-reader.ts';
+import { Speculation } from './speculation.ts';
+import { StreamTail, type TailBatch } from './stream-tail.ts';
+import { TrackedWorker } from './tracked-worker.ts';
+
+export interface ClusterIndexOptions {
+  redis: Redis;
+  cluster: string;
+  /** Bound on (chunk, worker) entries; see ChunkTable for what happens past it. */
+  maxEntries?: number;
+  /** Bound on speculatively placed chunk keys. */
+  maxSpeculativeKeys?: number;
+  /** Registry read period: how soon a dead worker or a new epoch is noticed. */
+  pollIntervalMs?: number;
+  /** XREAD BLOCK timeout; bounds how long stop() waits on the blocked read. */
+  blockMs?: number;
+  /** Entries per XREAD. */
+  readCount?: number;
+  /** Wait before asking again for a snapshot that is missing or too old. */
+  snapshotRetryMs?: number;
+  /** Events held per resynchronising worker before relying on a newer snapshot instead. */
+  maxBufferedEvents?: number;
+  log?: Logger;
+}
+
+export interface LiveWorker {
+  workerId: string;
+  endpoint: string;
+  modelId: string;
+  chunkTokens: number;
+  capacityChunks: number;
+  epoch: string;
+  load: WorkerLoad;
+  /** Chunks of this worker in the index. */
+  indexedChunks: number;
+  /** False while the worker's entries are being resynchronised from its snapshot (they may be stale). */
+  synced: boolean;
+}
+
+export interface ClusterIndexStats {
+  entries: number;
+  droppedEntries: number;
+  speculativeKeys: number;
+  resyncs: number;
+  malformedEvents: number;
+}
+
+/** A registry seq to have reached once the stream has been read past untilId (or to the end after `round`). */
+interface SeqCheck {
+  epoch: string;
+  seq: number;
+  untilId: string;
+  round: number;
+}
+
+export class ClusterIndex {
+  private readonly redis: Redis;
+  private readonly keys: ClusterKeys;
+  private readonly o: Required<Omit<ClusterIndexOptions, 'redis' | 'cluster' | 'log'>>;
+  private readonly log: Logger | undefined;
+  private readonly table: ChunkTable;
+  private readonly speculation: Speculation;
+  private readonly reader: RegistryReader;
+  private readonly tail: StreamTail;
+  private readonly tracked = new Map<string, TrackedWorker>();
+  private readonly checks = new Map<string, SeqCheck>();
+  private running = false;
+  private tailing: Promise<void> | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private polling = false;
+  private resyncTimer: NodeJS.Timeout | null = null;
+  private lagMs = 0;
+  private readonly counters = { resyncs: 0, malformedEvents: 0 };
+
+  constructor(options: ClusterIndexOptions) {
+    this.redis = options.redis;
+    this.keys = clusterKeys(options.cluster);
+    this.log = options.log;
+    this.o = {
+      maxEntries: options.maxEntries ?? 4_000_000,
+      maxSpeculativeKeys: options.maxSpeculativeKeys ?? 100_000,
+      pollIntervalMs: options.pollIntervalMs ?? 500,
+      blockMs: options.blockMs ?? 1000,
+      readCount: options.readCount ?? 1000,
+      snapshotRetryMs: options.snapshotRetryMs ?? 500,
+      maxBufferedEvents: options.maxBufferedEvents ?? 10_000,
+    };
+    this.table = new ChunkTable(this.o.maxEntries);
+    this.speculation = new Speculation(this.o.maxSpeculativeKeys, (h) => !(h as TrackedWorker).dropped);
+    this.reader = new RegistryReader(this.redis, this.keys, this.log);
+    this.tail = new StreamTail(this.redis, this.keys.events, {
+      count: this.o.readCount,
+      blockMs: this.o.blockMs,
+      retryMs: this.o.snapshotRetryMs,
+      log: this.log,
+    });
+  }
+
+  /**
+   * Bootstraps (retrying while Redis is unreachable), then tails in the
+   * background. A router can serve before this resolves; it just routes
+   * without prefix affinity until then. After stop(), start() resumes from
+   * where the index stopped reading.
+   */
+  async start(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    if (this.tail.position === '0-0') await this.bootstrap();
+    if (!this.running) return;
+    this.tailing = this.tail.run((batch) => this.onBatch(batch));
+    this.pollTimer = setInterval(() => void this.poll(), this.o.pollIntervalMs);
+    if ([...this.tracked.values()].some((w) => w.resync)) this.scheduleResyncs(0);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    if (this.resyncTimer) clearTimeout(this.resyncTimer);
+    this.pollTimer = this.resyncTimer = null;
+    this.tail.stop();
+    await this.tailing;
+    this.tailing = null;
+  }
+
+  /**
+   * For each worker holding keys[0..n) with n >= 1 (confirmed or speculated),
+   * workerId -> n. Workers matching nothing are absent.
+   */
+  longestPrefix(keys: BigUint64Array): Map<string, number> {
+    const now = Date.now();
+    const matched = this.table.longestPrefix(keys, (key) => this.speculation.holdersOf(key, now));
+    // Events can name a worker before a registry read has shown it alive; placement only knows workers().
+    for (const id of matched.keys()) if (!this.tracked.get(id)?.record) matched.delete(id);
+    return matched;
+  }
+
+  /** Records that keys are about to be on workerId (a placement), until confirmed by its events or ttlMs passes. */
+  speculate(workerId: string, keys: BigUint64Array, ttlMs: number): void {
+    const w = this.tracked.get(workerId);
+    if (w?.record) this.speculation.add(w, keys, ttlMs);
+  }
+
+  /** Workers whose registry entry is alive, as of the last registry read. */
+  workers(): LiveWorker[] {
+    const out: LiveWorker[] = [];
+    for (const w of this.tracked.values()) {
+      if (!w.record) continue;
+      const { workerId, endpoint, modelId, chunkTokens, capacityChunks, epoch, load } = w.record;
+      const indexedChunks = this.table.entriesOf(w).size;
+      out.push({
+        workerId,
+        endpoint,
+        modelId,
+        chunkTokens,
+        capacityChunks,
+        epoch,
+        load,
+        indexedChunks,
+        synced: !w.resync,
+      });
+    }
+    return out;
+  }
+
+  /** The worker's indexed chunk keys, each with its tier bitmask (device 1, host 2, disk 4). */
+  entriesOf(workerId: string): ReadonlyMap<bigint, number> {
+    const w = this.tracked.get(workerId);
+    return w ? this.table.entriesOf(w) : new Map();
+  }
+
+  /**
+   * Age of the newest entry of the last read when it was applied (0 after an empty read): how stale
+   * the index is. Measured against the Redis server's clock, so it includes clock skew.
+   */
+  get eventLagMs(): number {
+    return this.lagMs;
+  }
+
+  stats(): ClusterIndexStats {
+    return {
+      entries: this.table.entries,
+      droppedEntries: this.table.dropped,
+      speculativeKeys: this.speculation.size,
+      ...this.counters,
+    };
+  }
+
+  private async bootstrap(): Promise<void> {
+    for (;;) {
+      const startedAt = Date.now();
+      try {
+        const view = await this.reader.read(true);
+        let from = view.lastId;
+        for (const record of view.records) {
+          const w = this.replace(record.workerId, record.epoch);
+          const snap = view.snapshots.get(record.workerId);
+          if (snap?.epoch !== record.epoch) continue;
+          this.load(w, snap);
+          if (compareStreamIds(snap.id, from) < 0) from = snap.id;
+        }
+        this.tail.position = from;
+        this.applyRegistry(view, startedAt);
+        this.log?.info('index bootstrapped', {
+          workers: view.records.length,
+          entries: this.table.entries,
+          from,
+        });
+        return;
+      } catch (err) {
+        if (!this.running) return;
+        this.log?.warn('index bootstrap failed; retrying', { err });
+        await new Promise((resolve) => setTimeout(resolve, this.o.snapshotRetryMs));
+      }
+    }
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    const startedAt = Date.now();
+    try {
+      const view = await this.reader.read(false);
+      if (this.running) this.applyRegistry(view, startedAt);
+      for (const id of view.expired) await pruneWorker(this.redis, this.keys, id);
+    } catch (err) {
+      this.log?.debug('registry read failed', { err });
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  /** Liveness, epochs and loads from a registry read that began at startedAt. */
+  private applyRegistry(view: RegistryView, startedAt: number): void {
+    const live = new Set<string>();
+    for (const record of view.records) {
+      live.add(record.workerId);
+      let w = this.tracked.get(record.workerId);
+      // A worker the stream moved to a new epoch after this read began is newer than the read.
+      if (w && w.epoch !== record.epoch && w.since > startedAt) continue;
+      if (!w || w.epoch !== record.epoch) w = this.replace(record.workerId, record.epoch);
+      w.record = record;
+      if (record.seq > w.seq) {
+        this.checks.set(w.id, {
+          epoch: w.epoch,
+          seq: record.seq,
+          untilId: view.lastId,
+          round: this.tail.round,
+        });
+      }
+    }
+    for (const w of this.tracked.values()) if (!live.has(w.id) && w.since < startedAt) this.drop(w);
+    this.speculation.sweep();
+  }
+
+  private onBatch(batch: TailBatch): void {
+    for (const [id, fields] of batch.entries) {
+      let event: StreamEvent;
+      try {
+        event = parseEventFields(fields);
+      } catch (err) {
+        if (!(err instanceof RedisFormatError)) throw err;
+        this.counters.malformedEvents++;
+        this.log?.warn('skipping unreadable stream entry', { id, err: err.message });
+        continue;
+      }
+      this.apply(event);
+    }
+    const last = batch.entries[batch.entries.length - 1];
+    this.lagMs = last ? Math.max(0, Date.now() - streamIdTime(last[0])) : 0;
+    this.runChecks(batch);
+  }
+
+  private apply(event: StreamEvent): void {
+    let w = this.tracked.get(event.worker);
+    if (!w || w.epoch !== event.epoch) {
+      w = this.replace(event.worker, event.epoch);
+      if (event.seq !== 1) this.beginResync(w, event.seq - 1);
+    }
+    if (w.resync) {
+      w.buffer(event, this.o.maxBufferedEvents);
+      return;
+    }
+    if (event.seq <= w.seq) return;
+    if (event.seq !== w.seq + 1) {
+      this.beginResync(w, event.seq - 1);
+      w.buffer(event, this.o.maxBufferedEvents);
+      return;
+    }
+    this.table.apply(w, event.op, event.tier, event.keys);
+    w.seq = event.seq;
+  }
+
+  private runChecks(batch: TailBatch): void {
+    for (const [id, check] of this.checks) {
+      const reached =
+        (batch.caughtUp && batch.round > check.round) ||
+        compareStreamIds(this.tail.position, check.untilId) >= 0;
+      if (!reached) continue;
+      this.checks.delete(id);
+      const w = this.tracked.get(id);
+      if (w && w.epoch === check.epoch && !w.resync && w.seq < check.seq) this.beginResync(w, check.seq);
+    }
+  }
+
+  /** A fresh, empty incarnation in place of whatever was tracked under this id. */
+  private replace(workerId: string, epoch: string): TrackedWorker {
+    const old = this.tracked.get(workerId);
+    if (old) this.drop(old);
+    const w = new TrackedWorker(workerId, epoch);
+    this.tracked.set(workerId, w);
+    return w;
+  }
+
+  private load(w: TrackedWorker, snap: Snapshot): void {
+    this.table.clear(w);
+    for (const tier of KV_TIERS) this.table.apply(w, 'stored', tier, snap.tiers[tier]);
+    w.seq = snap.seq;
+  }
+
+  private drop(w: TrackedWorker): void {
+    this.table.clear(w);
+    w.dropped = true;
+    this.tracked.delete(w.id);
+    this.checks.delete(w.id);
+  }
+
+  private beginResync(w: TrackedWorker, needSeq: number): void {
+    if (!w.resync) this.counters.resyncs++;
+    w.beginResync(needSeq);
+    this.log?.info('resynchronising worker from its snapshot', { workerId: w.id, epoch: w.epoch, needSeq });
+    this.scheduleResyncs(0);
+  }
+
+  private scheduleResyncs(delayMs: number): void {
+    if (this.resyncTimer || !this.running) return;
+    this.resyncTimer = setTimeout(() => {
+      this.resyncTimer = null;
+      void this.runResyncs();
+    }, delayMs);
+  }
+
+  private async runResyncs(): Promise<void> {
+    let waiting = false;
+    for (const w of [...this.tracked.values()]) {
+      const r = w.resync;
+      if (!r) continue;
+      const snap = await this.reader.snapshot(w.id).catch(() => undefined);
+      // The worker may have been dropped or replaced, or resynced, while we waited.
+      if (this.tracked.get(w.id) !== w || w.resync !== r) continue;
+      if (!snap || snap.epoch !== w.epoch || snap.seq < r.needSeq) {
+        waiting = true;
+        continue;
+      }
+      this.load(w, snap);
+      w.resync = null;
+      for (const event of r.buffered) this.apply(event);
+    }
+    if (waiting) this.scheduleResyncs(this.o.snapshotRetryMs);
+  }
+}

@@ -1,0 +1,44 @@
+// What the index knows about one incarnation (worker id + epoch) of a worker:
+// how far into its event sequence it has applied, and, while it is
+// resynchronising from the worker's snapshot, the events that arrive meanwhile.
+// A new epoch is a new TrackedWorker, so nothing of the old one carries over.
+import type { StreamEvent, WorkerRecord } from '@chunkmesh/common';
+import type { Holder } from './chunk-table.ts';
+
+export interface Resync {
+  /** The snapshot to load must include at least this seq. */
+  needSeq: number;
+  /** Events past the gap, applied on top of the snapshot. */
+  buffered: StreamEvent[];
+}
+
+export class TrackedWorker implements Holder {
+  /** Registry entry, once a registry read has shown this incarnation alive. */
+  record: WorkerRecord | null = null;
+  /** Every event up to this seq is applied (or in the loaded snapshot). */
+  seq = 0;
+  resync: Resync | null = null;
+  dropped = false;
+  readonly since = Date.now();
+
+  constructor(
+    readonly id: string,
+    readonly epoch: string,
+  ) {}
+
+  beginResync(needSeq: number): void {
+    if (this.resync) this.resync.needSeq = Math.max(this.resync.needSeq, needSeq);
+    else this.resync = { needSeq, buffered: [] };
+  }
+
+  /** Holds an event for after the snapshot; past maxBuffered, the snapshot must cover it instead. */
+  buffer(event: StreamEvent, maxBuffered: number): void {
+    const r = this.resync as Resync;
+    if (r.buffered.length < maxBuffered) {
+      r.buffered.push(event);
+      return;
+    }
+    r.buffered = [];
+    r.needSeq = Math.max(r.needSeq, event.seq);
+  }
+}
