@@ -1,6 +1,6 @@
 // The engine's contract with its callers (the gRPC service, tests, benchmarks)
 // and with the model it drives.
-import type { DecodeMode } from '@chunkmesh/native';
+import type { DecodeMode, KvEvent } from '@chunkmesh/native';
 import type { SamplingParams } from './sampling.ts';
 
 /** The model as the engine sees it: one forward step over a batch (see native Model.step). */
@@ -16,7 +16,9 @@ export interface GenerateInput {
   promptTokens: number[];
   sampling: SamplingParams;
   maxTokens: number;
-  /** Token ids that end generation (EOS unless the caller asked to ignore it); not emitted. */
+  /** End-of-sequence ids (empty when the caller ignores EOS): generation ends, the token is not emitted. */
+  eosTokenIds: number[];
+  /** Caller's stop token ids: generation ends after the token, which is emitted. */
   stopTokenIds: number[];
   /** Strings that end generation; the text up to the first one is emitted. */
   stopStrings: string[];
@@ -48,6 +50,8 @@ export interface EngineObserver {
   onFinish?(e2eMs: number, reason: FinishReason): void;
   onStep?(batch: number, stepMs: number, queueDepth: number, runningTokens: number): void;
   onPreempt?(): void;
+  /** Tree events drained after each step, for the cluster reporter. */
+  onKvEvents?(events: KvEvent[]): void;
 }
 
 export interface EngineOptions {

@@ -239,6 +239,8 @@ export class Engine {
       }
       this.accept(r, r.sampler.sample(logits.subarray(i * vocab, (i + 1) * vocab)));
     });
+    const events = this.cache.drainEvents();
+    if (events.length > 0) this.observer.onKvEvents?.(events);
     this.observer.onStep?.(
       live.length,
       performance.now() - t0,
@@ -253,14 +255,14 @@ export class Engine {
     if (r.output.length === 0 && r.lastTokenAt === 0) this.observer.onFirstToken?.(now - r.arrived);
     else this.observer.onToken?.(now - r.lastTokenAt);
     r.lastTokenAt = now;
-    if (r.input.stopTokenIds.includes(token)) {
+    if (r.input.eosTokenIds.includes(token)) {
       this.finish(r, 'stop');
       return;
     }
     r.output.push(token);
     const { emit, stopped } = r.stops.push(r.text.push(token));
     r.push({ type: 'tokens', ids: [token], text: emit });
-    if (stopped) {
+    if (stopped || r.input.stopTokenIds.includes(token)) {
       this.finish(r, 'stop');
       return;
     }

@@ -1,0 +1,148 @@
+// chunkmesh worker: loads a model, serves Generation over gRPC (with health
+// and reflection), exports Prometheus metrics, and reports its prefix tree to
+// Redis. SIGTERM drains: NOT_SERVING, finish or cancel in-flight streams within
+// the grace period, flush events, deregister, exit 0.
+
+import {
+  addGenerationService,
+  addHealthService,
+  addReflectionService,
+  connectRedis,
+  createLogger,
+  createRegistry,
+  GENERATION_SERVICE,
+  healthPackageDefinition,
+  loadConfig,
+  newEpoch,
+  packageDefinition,
+  serveOps,
+} from '@chunkmesh/common';
+import * as grpc from '@grpc/grpc-js';
+import type { EngineObserver } from './engine/engine-types.ts';
+import { WorkerMetrics } from './metrics/worker-metrics.ts';
+import { KvReporter } from './reporting/kv-reporter.ts';
+import { generationHandlers } from './server/generation-service.ts';
+import { workerOptions } from './worker-options.ts';
+import { createWorkerRuntime } from './worker-runtime.ts';
+
+const cfg = loadConfig(workerOptions, {
+  program: 'chunkmesh-worker',
+  summary: 'Serves a Llama-family model with a prefix-tree KV cache over gRPC and reports the tree to Redis.',
+});
+if (!cfg.model) {
+  process.stderr.write('chunkmesh-worker: --model DIR is required (see --help)\n');
+  process.exit(2);
+}
+
+const log = createLogger({ service: 'worker' });
+const epoch = newEpoch();
+const registry = createRegistry({ defaultLabels: { service: 'worker' } });
+let reporter: KvReporter | undefined;
+
+const started = Date.now();
+const runtime = await createWorkerRuntime({
+  modelDir: cfg.model,
+  kvCapacityTokens: cfg.kvCapacityTokens,
+  chunkTokens: cfg.chunkTokens,
+  dtype: cfg.kvDtype,
+  threads: cfg.threads,
+  engine: {
+    prefixSharing: cfg.prefixSharing,
+    stepTokens: cfg.stepTokens,
+    maxBatch: cfg.maxBatch,
+    maxQueue: cfg.maxQueue,
+  },
+  observer: (cache): EngineObserver => {
+    const m = new WorkerMetrics(registry, cache);
+    return {
+      onAdmit: (p, c) => m.onAdmit(p, c),
+      onFirstToken: (ms) => m.onFirstToken(ms),
+      onToken: (ms) => m.onToken(ms),
+      onFinish: (ms, reason) => m.onFinish(ms, reason),
+      onStep: (b, ms, q) => m.onStep(b, ms, q),
+      onPreempt: () => m.onPreempt(),
+      onKvEvents: (events) => reporter?.publish(events),
+    };
+  },
+});
+const modelId = runtime.bundle.model.config.modelId;
+log.info('model loaded', {
+  model: modelId,
+  ms: Date.now() - started,
+  kvChunks: runtime.cache.capacityChunks,
+});
+
+const server = new grpc.Server();
+const port = await new Promise<number>((resolve, reject) =>
+  server.bindAsync(`${cfg.host}:${cfg.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+    err ? reject(err) : resolve(p),
+  ),
+);
+const workerId = cfg.workerId ?? `worker-${port}`;
+addGenerationService(
+  server,
+  generationHandlers({ runtime, workerId, epoch, limits: { defaultMaxTokens: cfg.defaultMaxTokens }, log }),
+);
+const health = addHealthService(server, [GENERATION_SERVICE]);
+addReflectionService(server, [packageDefinition, healthPackageDefinition]);
+
+let ready = false;
+const ops = await serveOps({ registry, port: cfg.metricsPort, ready: () => ready });
+
+const redis = cfg.redisUrl
+  ? connectRedis({ url: cfg.redisUrl, name: `${workerId}/reporter`, log })
+  : undefined;
+if (redis) {
+  reporter = new KvReporter({
+    redis,
+    cluster: cfg.cluster,
+    workerId,
+    endpoint: cfg.advertise ?? `127.0.0.1:${port}`,
+    modelId,
+    chunkTokens: runtime.cache.chunkTokens,
+    capacityChunks: runtime.cache.capacityChunks,
+    epoch,
+    heartbeatTtlMs: cfg.heartbeatTtlMs,
+    heartbeatIntervalMs: Math.max(50, Math.floor(cfg.heartbeatTtlMs / 3)),
+    log,
+  });
+  await reporter.start();
+}
+const loadTimer = setInterval(() => {
+  const l = runtime.engine.load();
+  const s = runtime.cache.stats();
+  reporter?.setLoad({
+    queuedRequests: l.waitingRequests,
+    runningSequences: l.runningRequests,
+    queuedTokens: l.queuedTokens,
+    runningTokens: l.runningTokens,
+    freeChunks: s.freeChunks + s.cachedNodes,
+  });
+}, 200);
+
+ready = true;
+health.setServing(true);
+log.info('worker serving', { workerId, grpcPort: port, metricsPort: ops.port, epoch, redis: Boolean(redis) });
+// One line for launchers (chunkmesh up) to read the chosen ports from.
+process.stdout.write(
+  `${JSON.stringify({ event: 'ready', workerId, grpcPort: port, metricsPort: ops.port })}\n`,
+);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info('draining', { signal, graceMs: cfg.shutdownGraceMs });
+  ready = false;
+  health.setServing(false);
+  await runtime.engine.shutdown(cfg.shutdownGraceMs);
+  clearInterval(loadTimer);
+  await reporter?.stop();
+  await redis?.quit().catch(() => undefined);
+  await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  await ops.close();
+  log.info('stopped');
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

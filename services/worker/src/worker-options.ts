@@ -1,0 +1,61 @@
+// Every worker setting, as flag and environment variable (CHUNKMESH_*), in one table.
+import { defineOptions } from '@chunkmesh/common';
+
+export const workerOptions = defineOptions({
+  model: {
+    type: 'string',
+    help: 'model directory: Hugging Face (config.json, safetensors, tokenizer.json) or llama2.c (required)',
+  },
+  host: { type: 'string', default: '0.0.0.0', help: 'address the gRPC server listens on' },
+  port: { type: 'integer', default: 50061, min: 0, help: 'gRPC port (0 picks a free one)' },
+  advertise: { type: 'string', help: 'host:port routers dial for this worker (default 127.0.0.1:<port>)' },
+  metricsPort: {
+    type: 'integer',
+    default: 9461,
+    min: 0,
+    help: 'port for /metrics, /healthz, /readyz (0 picks a free one)',
+  },
+  workerId: { type: 'string', help: 'name in Redis and in responses (default worker-<port>)' },
+  redisUrl: { type: 'string', help: 'Redis to report the tree to; unset: serve without reporting' },
+  cluster: { type: 'string', default: 'default', help: 'Redis namespace cm:{cluster}:' },
+  kvCapacityTokens: { type: 'integer', default: 65_536, min: 1, help: 'KV pool size in tokens' },
+  chunkTokens: { type: 'integer', default: 64, min: 1, help: 'tokens per KV chunk (c)' },
+  kvDtype: { type: 'string', default: 'f32', choices: ['f32', 'f16'], help: 'KV storage type' },
+  threads: { type: 'integer', default: 0, min: 0, help: 'compute threads (0: all cores)' },
+  stepTokens: {
+    type: 'integer',
+    default: 512,
+    min: 1,
+    help: 'tokens computed per engine step (decode first, prefill chunks fill the rest)',
+  },
+  maxBatch: { type: 'integer', default: 64, min: 1, help: 'sequences running together at most' },
+  maxQueue: {
+    type: 'integer',
+    default: 256,
+    min: 0,
+    help: 'requests waiting at most; more get RESOURCE_EXHAUSTED',
+  },
+  defaultMaxTokens: {
+    type: 'integer',
+    default: 256,
+    min: 1,
+    help: 'completion limit when a request sets none',
+  },
+  prefixSharing: {
+    type: 'boolean',
+    default: true,
+    help: 'match cached prefixes and use TPP attention (false: the per-sequence baseline)',
+  },
+  shutdownGraceMs: {
+    type: 'integer',
+    default: 10_000,
+    min: 0,
+    help: 'on SIGTERM, how long in-flight requests may finish',
+  },
+  heartbeatTtlMs: {
+    type: 'integer',
+    default: 3_000,
+    min: 100,
+    help: 'registry entry lifetime without a heartbeat',
+  },
+});
