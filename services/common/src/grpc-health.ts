@@ -5,8 +5,8 @@ import type * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { HealthImplementation, protoPath } from 'grpc-health-check';
 
-/** The health proto, for reflection (see grpc-reflection.ts). */
-export const healthPackageDefinition = loadSync(protoPath, { keepCase: true });
+/** The health proto, for reflection (see grpc-reflection.ts) and health clients. */
+export const healthPackageDefinition = loadSync(protoPath, { keepCase: true, enums: String });
 
 export interface HealthSwitch {
   setServing(serving: boolean): void;

@@ -39,7 +39,7 @@ export function grpcStatusOf(err: unknown): GrpcStatus {
   return { code: grpc.status.INTERNAL, details: 'internal error' };
 }
 
-/** The error to hand grpc-js (unary callback, or a stream's destroy/emit('error')). */
+/** The error to hand grpc-js: a unary callback's first argument, or a server stream's emit('error', ...). */
 export function toServerError(err: unknown): grpc.ServerErrorResponse {
   const { code, details } = grpcStatusOf(err);
   return Object.assign(new Error(details), { code, details });

@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  clusterKeys,
+  compareStreamIds,
+  eventFields,
+  IDLE_LOAD,
+  newEpoch,
+  packKeys,
+  parseEventFields,
+  parseSnapshot,
+  parseWorkerRecord,
+  RedisFormatError,
+  snapshotFields,
+  unpackKeys,
+  workerRecordFields,
+} from '../src/index.ts';
+
+const MAX = 2n ** 64n - 1n;
+
+/** Field values as Redis hands them back: buffers. */
+function asBuffers(fields: Record<string, string | Buffer>): Record<string, Buffer> {
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, Buffer.from(v)]));
+}
+
+describe('redis keys', () => {
+  it('puts every key of a cluster under one hash tag', () => {
+    const k = clusterKeys('prod-1');
+    assert.equal(k.workers, 'cm:{prod-1}:workers');
+    assert.equal(k.events, 'cm:{prod-1}:events');
+    assert.equal(k.worker('w0'), 'cm:{prod-1}:worker:w0');
+    assert.equal(k.snapshot('w0'), 'cm:{prod-1}:snap:w0');
+  });
+
+  it('rejects names that would break the layout', () => {
+    assert.throws(() => clusterKeys('a}b'), RedisFormatError);
+    assert.throws(() => clusterKeys(''), RedisFormatError);
+    assert.throws(() => clusterKeys('ok').worker('a:b'), RedisFormatError);
+  });
+
+  it('makes distinct uint64 epochs', () => {
+    const a = newEpoch();
+    assert.match(a, /^\d+$/);
+    assert.ok(BigInt(a) <= MAX);
+    assert.notEqual(a, newEpoch());
+  });
+
+  it('orders stream ids numerically, not as strings', () => {
+    assert.equal(compareStreamIds('9-0', '10-0'), -1);
+    assert.equal(compareStreamIds('10-2', '10-10'), -1);
+    assert.equal(compareStreamIds('10-10', '10-10'), 0);
+    assert.equal(compareStreamIds('18446744073709551615-1', '18446744073709551615-0'), 1);
+  });
+});
+
+describe('packed chunk keys', () => {
+  it('round-trips edge and random values, little-endian', () => {
+    const keys = BigUint64Array.from([0n, 1n, MAX, 0x0102030405060708n]);
+    const random = new BigUint64Array(1000);
+    for (let i = 0; i < random.length; i++) random[i] = BigInt(Math.floor(Math.random() * 2 ** 53)) * 4099n;
+    for (const k of [keys, random, new BigUint64Array(0)]) assert.deepEqual(unpackKeys(packKeys(k)), k);
+    assert.deepEqual([...packKeys(keys).subarray(24, 32)], [8, 7, 6, 5, 4, 3, 2, 1]);
+  });
+
+  it('packs plain bigint arrays and copies rather than aliasing', () => {
+    const keys = BigUint64Array.from([5n, 6n]);
+    const packed = packKeys(keys);
+    keys[0] = 9n;
+    assert.deepEqual(unpackKeys(packed), BigUint64Array.from([5n, 6n]));
+    assert.deepEqual(unpackKeys(packKeys([7n, MAX])), BigUint64Array.from([7n, MAX]));
+  });
+
+  it('unpacks from any byte offset', () => {
+    const packed = packKeys(BigUint64Array.from([42n, MAX]));
+    const shifted = Buffer.concat([Buffer.from([0xff, 0xff, 0xff]), packed]).subarray(3);
+    assert.deepEqual(unpackKeys(shifted), BigUint64Array.from([42n, MAX]));
+  });
+
+  it('rejects a length that is not whole keys', () => {
+    assert.throws(() => unpackKeys(Buffer.alloc(12)), RedisFormatError);
+  });
+});
+
+describe('record codecs', () => {
+  it('round-trips a stream event', () => {
+    const event = {
+      worker: 'w1',
+      epoch: '123',
+      seq: 7,
+      op: 'removed' as const,
+      tier: 'host' as const,
+      keys: BigUint64Array.from([1n, MAX]),
+    };
+    const flat = eventFields(event).map((v) => Buffer.from(v));
+    assert.deepEqual(parseEventFields(flat), event);
+  });
+
+  it('rejects events with unknown ops, tiers or seqs', () => {
+    const good = eventFields({
+      worker: 'w',
+      epoch: '1',
+      seq: 1,
+      op: 'stored',
+      tier: 'device',
+      keys: new BigUint64Array(1),
+    });
+    const bad = (i: number, v: string) => good.map((x, j) => Buffer.from(j === i ? v : x));
+    assert.throws(() => parseEventFields(bad(7, 'evicted')), RedisFormatError);
+    assert.throws(() => parseEventFields(bad(9, 'tape')), RedisFormatError);
+    assert.throws(() => parseEventFields(bad(5, '-1')), RedisFormatError);
+    assert.throws(() => parseEventFields(good.slice(2).map((v) => Buffer.from(v))), /worker is missing/);
+  });
+
+  it('round-trips a registry entry and reads an expired one as null', () => {
+    const record = {
+      endpoint: '10.0.0.7:50051',
+      modelId: 'llama',
+      chunkTokens: 64,
+      capacityChunks: 4096,
+      epoch: newEpoch(),
+      seq: 12,
+      load: { ...IDLE_LOAD, queuedTokens: 300, freeChunks: 17 },
+    };
+    assert.deepEqual(parseWorkerRecord('w2', workerRecordFields(record)), { workerId: 'w2', ...record });
+    assert.equal(parseWorkerRecord('w2', {}), null);
+    assert.throws(
+      () => parseWorkerRecord('w2', { ...workerRecordFields(record), load: '{}' }),
+      /load\.queuedRequests/,
+    );
+  });
+
+  it('round-trips a snapshot through buffers', () => {
+    const snap = {
+      epoch: '9',
+      seq: 3,
+      id: '1700000000000-1',
+      tiers: {
+        device: BigUint64Array.from([1n, 2n]),
+        host: BigUint64Array.from([MAX]),
+        disk: new BigUint64Array(0),
+      },
+    };
+    assert.deepEqual(parseSnapshot('w', asBuffers(snapshotFields(snap))), snap);
+    assert.equal(parseSnapshot('w', {}), null);
+  });
+});
