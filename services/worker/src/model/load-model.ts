@@ -24,7 +24,12 @@ const EXPECTED =
   'expected a Hugging Face model (config.json, model.safetensors or model.safetensors.index.json, tokenizer.json) ' +
   'or a llama2.c model (one *.bin checkpoint and a tok*.bin tokenizer)';
 
-async function loadHf(dir: string): Promise<ModelBundle> {
+export interface LoadModelOptions {
+  /** false: config, tokenizer and chat template only (tensors left empty), as a router needs. */
+  weights?: boolean;
+}
+
+async function loadHf(dir: string, weights: boolean): Promise<ModelBundle> {
   const config = await readHfConfig(dir);
   const { tokenizer, chatTemplate } = await loadHfTokenizer(dir, config.modelId);
   if (tokenizer.vocabSize > config.vocabSize) {
@@ -36,6 +41,7 @@ async function loadHf(dir: string): Promise<ModelBundle> {
   if (config.bosTokenId === undefined && tokenizer.bosTokenId !== undefined)
     config.bosTokenId = tokenizer.bosTokenId;
   if (config.eosTokenIds.length === 0) config.eosTokenIds = [...tokenizer.eosTokenIds];
+  if (!weights) return { model: { config, tensors: new Map() }, tokenizer, chatTemplate };
   const reader = await SafetensorsReader.open(dir);
   try {
     return { model: { config, tensors: await loadHfWeights(reader, config) }, tokenizer, chatTemplate };
@@ -74,11 +80,11 @@ async function loadLlama2c(dir: string, checkpoint: string, tokenizerFiles: stri
 }
 
 /** Loads the model and tokenizer in `dir`, whichever supported format it holds. */
-export async function loadModel(dir: string): Promise<ModelBundle> {
+export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<ModelBundle> {
   const info = await stat(dir).catch(() => undefined);
   if (!info?.isDirectory()) throw new Error(`${dir}: not a directory; ${EXPECTED}`);
   const files = (await readdir(dir)).sort();
-  if (files.includes('config.json')) return loadHf(dir);
+  if (files.includes('config.json')) return loadHf(dir, options.weights ?? true);
 
   const bins = files.filter((f) => f.endsWith('.bin'));
   const tokenizers = bins.filter((f) => f.startsWith('tok'));

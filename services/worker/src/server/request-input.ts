@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { type GenerateRequest, InvalidArgument } from '@chunkmesh/common';
 import type { GenerateInput } from '../engine/engine-types.ts';
 import type { ModelBundle } from '../model/load-model.ts';
+import { type PromptInput, promptTokens as promptTokensOf } from '../model/prompt-tokens.ts';
 
 export interface RequestLimits {
   /** max_tokens when the request leaves it 0. */
@@ -20,7 +21,7 @@ export function toGenerateInput(
 ): GenerateInput {
   const { config } = bundle.model;
   const s = req.sampling;
-  const promptTokens = promptOf(req, bundle);
+  const promptTokens = promptTokensOf(promptInputOf(req), bundle);
   if (promptTokens.length === 0) throw new InvalidArgument('prompt is empty', { param: 'prompt' });
   const bad = promptTokens.findIndex((t) => !Number.isInteger(t) || t < 0 || t >= config.vocabSize);
   if (bad >= 0) {
@@ -79,24 +80,16 @@ export function toGenerateInput(
   };
 }
 
-function promptOf(req: GenerateRequest, bundle: ModelBundle): number[] {
+/** The prompt form a Generate request carries; messages and a prompt together are an error. */
+export function promptInputOf(req: GenerateRequest): PromptInput {
   const hasMessages = req.messages.length > 0;
   if (req.prompt !== undefined && hasMessages) {
     throw new InvalidArgument('give either a prompt (text or token_ids) or messages, not both', {
       param: 'messages',
     });
   }
-  if (hasMessages) {
-    for (const m of req.messages) {
-      if (!m.role) throw new InvalidArgument('every message needs a role', { param: 'messages' });
-    }
-    const text = bundle.chatTemplate.applyChatTemplate(req.messages, { addGenerationPrompt: true });
-    return bundle.tokenizer.encode(text, { addBos: bundle.tokenizer.bosTokenId !== undefined });
-  }
-  if (req.prompt === 'text') {
-    if (req.text === '') return [];
-    return bundle.tokenizer.encode(req.text, { addBos: bundle.tokenizer.bosTokenId !== undefined });
-  }
-  if (req.prompt === 'tokenIds') return [...req.tokenIds.ids];
-  return [];
+  if (hasMessages) return { kind: 'chat', messages: req.messages };
+  if (req.prompt === 'text') return { kind: 'text', text: req.text };
+  if (req.prompt === 'tokenIds') return { kind: 'tokens', ids: req.tokenIds.ids };
+  return { kind: 'tokens', ids: [] };
 }

@@ -1,0 +1,198 @@
+// The routing path of one request: chunk keys from the prompt, a placement
+// over the live workers, the forwarded stream back. A worker that fails before
+// its first token is retried on the next best one (never after: the caller
+// already has tokens, so that surfaces as UNAVAILABLE); a worker that keeps
+// failing is circuit-broken; a cluster with every queue full answers
+// RESOURCE_EXHAUSTED.
+
+import {
+  type Final,
+  type GenerateResponse,
+  type Init,
+  type Logger,
+  ResourceExhausted,
+  type SamplingParams,
+  Unavailable,
+} from '@chunkmesh/common';
+import { chunkKeys } from '@chunkmesh/native';
+import * as grpc from '@grpc/grpc-js';
+import type { ClusterIndex } from '../index/cluster-index.ts';
+import type { RouterMetrics } from '../metrics/router-metrics.ts';
+import type { PlacementPolicy, WorkerView } from '../placement/placement-policy.ts';
+import type { CircuitBreaker } from './circuit-breaker.ts';
+import type { SessionTable } from './session-table.ts';
+import type { WorkerChannels } from './worker-channels.ts';
+
+export interface RouteRequest {
+  promptTokens: number[];
+  sampling: Init<SamplingParams>;
+  tenant: string;
+  sessionId: string;
+  requestId: string;
+  /** Absolute deadline (ms since epoch), propagated to the worker. */
+  deadline?: number;
+  signal: AbortSignal;
+}
+
+export type RouteEvent =
+  | { type: 'delta'; tokenIds: number[]; text: string }
+  | { type: 'final'; final: Final };
+
+export interface RouterCoreOptions {
+  index: Pick<ClusterIndex, 'workers' | 'longestPrefix' | 'speculate'>;
+  policy: PlacementPolicy;
+  channels: WorkerChannels;
+  breaker: CircuitBreaker;
+  sessions: SessionTable;
+  metrics: RouterMetrics;
+  modelId: string;
+  chunkTokens: number;
+  /** Further workers tried after the first fails before producing a token. */
+  maxRetries: number;
+  /** How long a speculative placement counts as cached before events confirm it. */
+  speculationTtlMs: number;
+  /** Requests in flight at most; more get RESOURCE_EXHAUSTED. */
+  maxInflight: number;
+  log: Logger;
+}
+
+// Failures that say nothing about the request itself: another worker may serve it.
+const RETRIABLE = new Set([
+  grpc.status.UNAVAILABLE,
+  grpc.status.RESOURCE_EXHAUSTED,
+  grpc.status.INTERNAL,
+  grpc.status.UNKNOWN,
+]);
+// Of those, the ones that count against the worker's health (a full queue is load, not failure).
+const UNHEALTHY = new Set([grpc.status.UNAVAILABLE, grpc.status.INTERNAL, grpc.status.UNKNOWN]);
+
+export class RouterCore {
+  private inflight = 0;
+
+  constructor(private readonly o: RouterCoreOptions) {}
+
+  get inflightRequests(): number {
+    return this.inflight;
+  }
+
+  async *route(req: RouteRequest): AsyncGenerator<RouteEvent> {
+    if (this.inflight >= this.o.maxInflight) {
+      this.o.metrics.rejected('router_inflight');
+      throw new ResourceExhausted(
+        `router has ${this.inflight} requests in flight (limit ${this.o.maxInflight})`,
+      );
+    }
+    this.inflight++;
+    try {
+      yield* this.routeAdmitted(req);
+    } finally {
+      this.inflight--;
+    }
+  }
+
+  private async *routeAdmitted(req: RouteRequest): AsyncGenerator<RouteEvent> {
+    const keys = chunkKeys(
+      { modelId: this.o.modelId, chunkTokens: this.o.chunkTokens, salt: req.tenant },
+      req.promptTokens,
+    );
+    const tried = new Set<string>();
+    let lastError: grpc.ServiceError | undefined;
+    for (let attempt = 0; attempt <= this.o.maxRetries; attempt++) {
+      const live = this.o.index
+        .workers()
+        .filter((w) => !tried.has(w.workerId) && this.o.breaker.allows(w.workerId));
+      if (live.length === 0) break;
+      const views: WorkerView[] = live.map((w) => ({
+        id: w.workerId,
+        load: {
+          queuedTokens: w.load.queuedTokens,
+          runningTokens: w.load.runningTokens,
+          freeChunks: w.load.freeChunks,
+          capacityChunks: w.capacityChunks,
+        },
+      }));
+      const sessionWorker = req.sessionId ? this.o.sessions.get(req.sessionId) : undefined;
+      const placement = this.o.policy.choose(
+        {
+          promptTokens: req.promptTokens.length,
+          chunkKeys: keys,
+          chunkTokens: this.o.chunkTokens,
+          ...(sessionWorker && live.some((w) => w.workerId === sessionWorker) ? { sessionWorker } : {}),
+        },
+        views,
+        this.o.index.longestPrefix(keys),
+      );
+      const worker = live.find((w) => w.workerId === placement.workerId);
+      if (!worker) throw new Error(`policy ${this.o.policy.name} chose unknown worker ${placement.workerId}`);
+      this.o.metrics.decision(this.o.policy.name, placement.reason);
+      if (attempt > 0) this.o.metrics.retry(lastError ? grpc.status[lastError.code] : 'unknown');
+      this.o.index.speculate(worker.workerId, keys, this.o.speculationTtlMs);
+      tried.add(worker.workerId);
+
+      const call = this.o.channels.get(worker.workerId, worker.endpoint).generate(
+        {
+          tokenIds: { ids: req.promptTokens },
+          sampling: req.sampling,
+          tenant: req.tenant,
+          sessionId: req.sessionId,
+          requestId: req.requestId,
+        },
+        new grpc.Metadata(),
+        req.deadline !== undefined ? { deadline: req.deadline } : {},
+      );
+      const cancel = () => call.cancel();
+      req.signal.addEventListener('abort', cancel, { once: true });
+      let produced = 0;
+      try {
+        for await (const msg of call as AsyncIterable<GenerateResponse>) {
+          if (msg.kind === 'delta') {
+            produced += msg.delta.tokenIds.length;
+            yield { type: 'delta', tokenIds: msg.delta.tokenIds, text: msg.delta.text };
+          } else {
+            this.o.breaker.success(worker.workerId);
+            if (req.sessionId) this.o.sessions.set(req.sessionId, worker.workerId);
+            this.o.metrics.realised(
+              placement.predictedCachedTokens,
+              msg.final.usage?.cachedPromptTokens ?? 0,
+            );
+            yield { type: 'final', final: msg.final };
+            return;
+          }
+        }
+        throw new Unavailable(`worker ${worker.workerId} closed the stream without a final message`);
+      } catch (err) {
+        const e = err as grpc.ServiceError;
+        if (req.signal.aborted) return;
+        if (produced > 0 || typeof e.code !== 'number' || !RETRIABLE.has(e.code)) {
+          if (produced > 0) {
+            if (UNHEALTHY.has(e.code)) this.o.breaker.failure(worker.workerId);
+            throw new Unavailable(
+              `worker ${worker.workerId} failed after ${produced} tokens (${e.details ?? e.message}); ` +
+                'the tokens already streamed are what was produced',
+            );
+          }
+          throw err;
+        }
+        if (UNHEALTHY.has(e.code)) this.o.breaker.failure(worker.workerId);
+        this.o.log.warn('worker failed before its first token; retrying elsewhere', {
+          worker: worker.workerId,
+          code: grpc.status[e.code],
+          details: e.details,
+        });
+        lastError = e;
+      } finally {
+        req.signal.removeEventListener('abort', cancel);
+      }
+    }
+    if (lastError?.code === grpc.status.RESOURCE_EXHAUSTED) {
+      this.o.metrics.rejected('workers_full');
+      throw new ResourceExhausted(`every worker tried is at capacity (${lastError.details})`);
+    }
+    this.o.metrics.rejected('no_worker');
+    throw new Unavailable(
+      lastError
+        ? `no worker could take the request (last: ${lastError.details ?? lastError.message})`
+        : 'no live worker in the cluster',
+    );
+  }
+}

@@ -1,0 +1,37 @@
+// One gRPC client (one HTTP/2 connection, multiplexed) per worker endpoint,
+// reused across requests and closed when the worker leaves the cluster.
+import { createGenerationClient, type GenerationClient } from '@chunkmesh/common';
+
+export class WorkerChannels {
+  private readonly clients = new Map<string, { endpoint: string; client: GenerationClient }>();
+
+  get(workerId: string, endpoint: string): GenerationClient {
+    const entry = this.clients.get(workerId);
+    if (entry && entry.endpoint === endpoint) return entry.client;
+    entry?.client.close();
+    const client = createGenerationClient(endpoint, undefined, {
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 5_000,
+      // fail fast on a dead worker so the router can retry elsewhere
+      'grpc.initial_reconnect_backoff_ms': 200,
+      'grpc.max_reconnect_backoff_ms': 2_000,
+    });
+    this.clients.set(workerId, { endpoint, client });
+    return client;
+  }
+
+  /** Closes clients of workers no longer live. */
+  retain(live: ReadonlySet<string>): void {
+    for (const [id, entry] of this.clients) {
+      if (!live.has(id)) {
+        entry.client.close();
+        this.clients.delete(id);
+      }
+    }
+  }
+
+  closeAll(): void {
+    for (const entry of this.clients.values()) entry.client.close();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,83 @@
+// The router's Generation service: the same contract as a worker's, for the
+// whole cluster. Prompts in any form are tokenised here (chunk keys need the
+// ids), forwarded as ids; a failure after tokens were streamed ends the call
+// with UNAVAILABLE, the streamed tokens being what was produced.
+
+import { randomUUID } from 'node:crypto';
+import {
+  type GenerateRequest,
+  type GenerationHandlers,
+  InvalidArgument,
+  type Logger,
+  toServerError,
+  Unavailable,
+} from '@chunkmesh/common';
+import type { ModelBundle } from '@chunkmesh/worker/model/load-model.ts';
+import { promptTokens } from '@chunkmesh/worker/model/prompt-tokens.ts';
+import { promptInputOf } from '@chunkmesh/worker/server/request-input.ts';
+import type * as grpc from '@grpc/grpc-js';
+import type { RouterCore } from '../forwarding/router-core.ts';
+import type { ClusterIndex } from '../index/cluster-index.ts';
+
+export interface RouterGrpcOptions {
+  core: RouterCore;
+  bundle: ModelBundle;
+  index: Pick<ClusterIndex, 'workers'>;
+  modelId: string;
+  chunkTokens: number;
+  log: Logger;
+}
+
+function deadlineOf(call: grpc.ServerWritableStream<GenerateRequest, unknown>): number | undefined {
+  const d = call.getDeadline();
+  const ms = d instanceof Date ? d.getTime() : d;
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+export function routerGenerationHandlers(o: RouterGrpcOptions): GenerationHandlers {
+  return {
+    generate(call) {
+      const abort = new AbortController();
+      call.on('cancelled', () => abort.abort());
+      (async () => {
+        const tokens = promptTokens(promptInputOf(call.request), o.bundle);
+        if (tokens.length === 0) throw new InvalidArgument('prompt is empty', { param: 'prompt' });
+        const deadline = deadlineOf(call);
+        for await (const e of o.core.route({
+          promptTokens: tokens,
+          sampling: call.request.sampling ?? {},
+          tenant: call.request.tenant,
+          sessionId: call.request.sessionId,
+          requestId: call.request.requestId || randomUUID(),
+          ...(deadline !== undefined ? { deadline } : {}),
+          signal: abort.signal,
+        })) {
+          if (abort.signal.aborted) return;
+          call.write(
+            e.type === 'delta' ? { delta: { tokenIds: e.tokenIds, text: e.text } } : { final: e.final },
+          );
+        }
+        call.end();
+      })().catch((err: unknown) => {
+        if (abort.signal.aborted) return;
+        if (!(err instanceof InvalidArgument) && !(err instanceof Unavailable)) {
+          o.log.debug('generate failed', { error: (err as Error).message });
+        }
+        call.emit('error', toServerError(err));
+      });
+    },
+    info(_call, callback) {
+      const live = o.index.workers();
+      const c = o.bundle.model.config;
+      callback(null, {
+        modelId: o.modelId,
+        chunkTokens: o.chunkTokens,
+        capacityChunks: live.reduce((n, w) => n + w.capacityChunks, 0),
+        tokenizerId: o.bundle.tokenizer.id,
+        vocabSize: c.vocabSize,
+        maxSeqLen: c.maxSeqLen,
+        workerId: '',
+      });
+    },
+  };
+}

@@ -1,0 +1,128 @@
+// chunkmesh router: tokenises, hashes prompt chunks, places each request on
+// the worker with the best cached-prefix-versus-load cost (from the cluster
+// index fed by Redis), and forwards it. gRPC Generation and an OpenAI-
+// compatible HTTP API; /metrics, /healthz, /readyz. Stateless: any number of
+// replicas against one Redis place alike.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  addGenerationService,
+  addHealthService,
+  addReflectionService,
+  connectRedis,
+  createLogger,
+  createRegistry,
+  GENERATION_SERVICE,
+  healthPackageDefinition,
+  loadConfig,
+  opsHandler,
+  packageDefinition,
+} from '@chunkmesh/common';
+import { loadModel } from '@chunkmesh/worker/model/load-model.ts';
+import * as grpc from '@grpc/grpc-js';
+import { CircuitBreaker } from './forwarding/circuit-breaker.ts';
+import { RouterCore } from './forwarding/router-core.ts';
+import { SessionTable } from './forwarding/session-table.ts';
+import { WorkerChannels } from './forwarding/worker-channels.ts';
+import { routerGenerationHandlers } from './front/grpc-service.ts';
+import { openAiHandler } from './front/openai-http.ts';
+import { ClusterIndex } from './index/cluster-index.ts';
+import { RouterMetrics } from './metrics/router-metrics.ts';
+import { createPolicy } from './placement/policies.ts';
+import { routerOptions } from './router-options.ts';
+
+const cfg = loadConfig(routerOptions, {
+  program: 'chunkmesh-router',
+  summary: 'Prefix-aware router: places requests on the worker holding their prompt prefix, balancing load.',
+});
+if (!cfg.model) {
+  process.stderr.write('chunkmesh-router: --model DIR is required (see --help)\n');
+  process.exit(2);
+}
+
+const log = createLogger({ service: 'router' });
+const bundle = await loadModel(cfg.model, { weights: false });
+const modelId = bundle.model.config.modelId;
+const redis = connectRedis({ url: cfg.redisUrl, name: 'router/index', log });
+const index = new ClusterIndex({ redis, cluster: cfg.cluster, log });
+await index.start();
+const registry = createRegistry({ defaultLabels: { service: 'router' } });
+const metrics = new RouterMetrics(registry, index);
+const channels = new WorkerChannels();
+const core = new RouterCore({
+  index,
+  policy: createPolicy(cfg.policy, {
+    loadWeight: cfg.loadWeight,
+    guardFactor: cfg.guardFactor,
+    guardSlackTokens: cfg.guardSlackTokens,
+  }),
+  channels,
+  breaker: new CircuitBreaker(),
+  sessions: new SessionTable(),
+  metrics,
+  modelId,
+  chunkTokens: cfg.chunkTokens,
+  maxRetries: cfg.maxRetries,
+  speculationTtlMs: cfg.speculationTtlMs,
+  maxInflight: cfg.maxInflight,
+  log,
+});
+const channelSweep = setInterval(
+  () => channels.retain(new Set(index.workers().map((w) => w.workerId))),
+  5_000,
+);
+
+const ready = () => index.workers().length > 0;
+const server = new grpc.Server();
+addGenerationService(
+  server,
+  routerGenerationHandlers({ core, bundle, index, modelId, chunkTokens: cfg.chunkTokens, log }),
+);
+const health = addHealthService(server, [GENERATION_SERVICE]);
+addReflectionService(server, [packageDefinition, healthPackageDefinition]);
+const grpcPort = await new Promise<number>((resolve, reject) =>
+  server.bindAsync(`${cfg.host}:${cfg.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+    err ? reject(err) : resolve(p),
+  ),
+);
+const http = createServer(
+  openAiHandler({
+    core,
+    bundle,
+    modelId,
+    ops: opsHandler(registry, () => true),
+    ready,
+    defaultMaxTokens: cfg.defaultMaxTokens,
+    requestTimeoutMs: cfg.requestTimeoutMs,
+    maxBodyBytes: cfg.maxBodyBytes,
+    log,
+  }),
+);
+await new Promise<void>((resolve, reject) => {
+  http.once('error', reject);
+  http.listen(cfg.httpPort, cfg.host, () => resolve());
+});
+const httpPort = (http.address() as AddressInfo).port;
+health.setServing(true);
+log.info('router serving', { grpcPort, httpPort, policy: cfg.policy, model: modelId });
+process.stdout.write(`${JSON.stringify({ event: 'ready', grpcPort, httpPort })}\n`);
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info('stopping', { signal });
+  health.setServing(false);
+  clearInterval(channelSweep);
+  await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  await new Promise<void>((resolve) => {
+    http.close(() => resolve());
+    http.closeIdleConnections();
+  });
+  channels.closeAll();
+  await index.stop();
+  await redis.quit().catch(() => undefined);
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

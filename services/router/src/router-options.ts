@@ -1,0 +1,77 @@
+// Every router setting, as flag and environment variable (CHUNKMESH_*), in one table.
+import { defineOptions } from '@chunkmesh/common';
+import { POLICY_NAMES } from './placement/policies.ts';
+import { DEFAULT_PREFIX_AWARE } from './placement/prefix-aware.ts';
+
+export const routerOptions = defineOptions({
+  model: {
+    type: 'string',
+    help: 'model directory the workers serve (its tokenizer and chat template are used here; required)',
+  },
+  redisUrl: { type: 'string', default: 'redis://127.0.0.1:6379', help: 'Redis the workers report to' },
+  cluster: { type: 'string', default: 'default', help: 'Redis namespace cm:{cluster}:' },
+  host: { type: 'string', default: '0.0.0.0', help: 'address both servers listen on' },
+  grpcPort: { type: 'integer', default: 50051, min: 0, help: 'gRPC Generation port (0 picks a free one)' },
+  httpPort: {
+    type: 'integer',
+    default: 8080,
+    min: 0,
+    help: 'OpenAI-compatible HTTP port, also /metrics /healthz /readyz (0 picks a free one)',
+  },
+  chunkTokens: {
+    type: 'integer',
+    default: 64,
+    min: 1,
+    help: 'tokens per KV chunk (must equal the workers\u2019)',
+  },
+  policy: { type: 'string', default: 'prefix-aware', choices: POLICY_NAMES, help: 'placement policy' },
+  loadWeight: {
+    type: 'number',
+    default: DEFAULT_PREFIX_AWARE.loadWeight,
+    min: 0,
+    help: 'prefix-aware: cost of a pending token relative to an uncached prompt token',
+  },
+  guardFactor: {
+    type: 'number',
+    default: DEFAULT_PREFIX_AWARE.guardFactor,
+    min: 1,
+    help: 'prefix-aware: balance guard, multiple of the mean pending tokens',
+  },
+  guardSlackTokens: {
+    type: 'integer',
+    default: DEFAULT_PREFIX_AWARE.guardSlackTokens,
+    min: 0,
+    help: 'prefix-aware: balance guard slack in tokens',
+  },
+  maxRetries: {
+    type: 'integer',
+    default: 2,
+    min: 0,
+    help: 'other workers tried when one fails before its first token',
+  },
+  maxInflight: {
+    type: 'integer',
+    default: 1024,
+    min: 1,
+    help: 'requests in flight at most; more get RESOURCE_EXHAUSTED / HTTP 429',
+  },
+  speculationTtlMs: {
+    type: 'integer',
+    default: 5_000,
+    min: 0,
+    help: 'how long a placement counts as cached before worker events confirm it',
+  },
+  requestTimeoutMs: {
+    type: 'integer',
+    default: 300_000,
+    min: 1,
+    help: 'HTTP requests: deadline propagated to the worker (gRPC callers set their own)',
+  },
+  defaultMaxTokens: {
+    type: 'integer',
+    default: 256,
+    min: 1,
+    help: 'HTTP requests: max_tokens when a request sets none',
+  },
+  maxBodyBytes: { type: 'integer', default: 8 * 1024 * 1024, min: 1024, help: 'largest HTTP request body' },
+});

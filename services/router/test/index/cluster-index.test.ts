@@ -1,0 +1,344 @@
+// KvReporter (worker side) and ClusterIndex (router side) against a real,
+// private redis-server: the index must end up holding exactly the reporter's
+// mirror of resident keys, whatever happened in between (cold starts, Redis
+// crashing and coming back empty, partitions, restarts, trimming).
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { clusterKeys, connectRedis, createLogger, KV_TIERS, levelFromEnv, waitForRedis } from '@chunkmesh/common';
+import { KvReporter, type KvReporterOptions } from '@chunkmesh/worker/reporting/kv-reporter.ts';
+import type { Redis } from 'ioredis';
+import { randomKeys, TreeEventSource } from '../../../../test/support/kv-events.ts';
+import { RedisServer } from '../../../../test/support/redis-server.ts';
+import { ClusterIndex, type ClusterIndexOptions } from '../../src/index/cluster-index.ts';
+
+const TIER_BIT = { device: 1, host: 2, disk: 4 } as const;
+// Quiet unless CHUNKMESH_LOG_LEVEL asks otherwise.
+const log = createLogger({}, { level: process.env.CHUNKMESH_LOG_LEVEL ? levelFromEnv() : 'silent' });
+
+let server: RedisServer;
+before(async () => {
+  server = await RedisServer.start();
+});
+after(() => server.stop());
+
+/** A connection closed when the test ends. */
+async function connect(t: TestContext): Promise<Redis> {
+  const redis = connectRedis({ url: server.url, maxBackoffMs: 100 });
+  t.after(() => redis.disconnect());
+  await waitForRedis(redis, 5000);
+  return redis;
+}
+
+async function reporter(
+  t: TestContext,
+  cluster: string,
+  workerId: string,
+  extra: Partial<KvReporterOptions> = {},
+): Promise<KvReporter> {
+  const r = new KvReporter({
+    redis: await connect(t),
+    cluster,
+    workerId,
+    endpoint: `127.0.0.1:${50000 + workerId.length}`,
+    modelId: 'test-model',
+    chunkTokens: 64,
+    capacityChunks: 10_000,
+    heartbeatIntervalMs: 50,
+    heartbeatTtlMs: 300,
+    flushDelayMs: 2,
+    snapshotIntervalMs: 100,
+    log: log.child({ workerId }),
+    ...extra,
+  });
+  t.after(() => r.stop());
+  await r.start();
+  return r;
+}
+
+async function index(
+  t: TestContext,
+  cluster: string,
+  extra: Partial<ClusterIndexOptions> = {},
+): Promise<ClusterIndex> {
+  const ix = new ClusterIndex({
+    redis: await connect(t),
+    cluster,
+    pollIntervalMs: 50,
+    blockMs: 100,
+    snapshotRetryMs: 50,
+    log: log.child({ index: randomUUID().slice(0, 4) }),
+    ...extra,
+  });
+  t.after(() => ix.stop());
+  await ix.start();
+  return ix;
+}
+
+/** The reporter's mirror in the index's form: key -> tier bitmask. */
+function mirrorOf(r: KvReporter): Map<bigint, number> {
+  const out = new Map<bigint, number>();
+  for (const tier of KV_TIERS)
+    for (const k of r.resident(tier)) out.set(k, (out.get(k) ?? 0) | TIER_BIT[tier]);
+  return out;
+}
+
+function sameEntries(a: ReadonlyMap<bigint, number>, b: ReadonlyMap<bigint, number>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+async function until(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting until ${what}`);
+    await sleep(10);
+  }
+}
+
+async function converges(ix: ClusterIndex, r: KvReporter, workerId: string, timeoutMs = 5000): Promise<void> {
+  const worker = () => ix.workers().find((w) => w.workerId === workerId);
+  await until(
+    `the index holds ${workerId}'s mirror (${mirrorOf(r).size} keys; index has ${ix.entriesOf(workerId).size})`,
+    () =>
+      worker()?.epoch === r.epoch &&
+      worker()?.synced === true &&
+      sameEntries(ix.entriesOf(workerId), mirrorOf(r)),
+    timeoutMs,
+  );
+}
+
+function cluster(): string {
+  return `t-${randomUUID().slice(0, 8)}`;
+}
+
+describe('cluster index fed by kv reporters', () => {
+  it('bootstraps cold to the mirror, keeps up, and a later cold index converges too', async (t) => {
+    const c = cluster();
+    const tree = new TreeEventSource();
+    const r = await reporter(t, c, 'w0');
+    r.publish(tree.churn(20));
+    await sleep(150); // past a snapshot, so the first index starts from one
+    r.publish(tree.churn(10));
+    const first = await index(t, c);
+    await converges(first, r, 'w0');
+
+    r.publish([...tree.churn(30), ...tree.clear('host'), ...tree.store(40, 'disk')]);
+    await converges(first, r, 'w0');
+
+    const second = await index(t, c);
+    await converges(second, r, 'w0');
+    assert.equal(first.stats().resyncs, 0, 'an undisturbed index never needs a resync');
+  });
+
+  it('bootstraps correctly while the worker keeps publishing', async (t) => {
+    const c = cluster();
+    const tree = new TreeEventSource();
+    const r = await reporter(t, c, 'w0', { snapshotIntervalMs: 30 });
+    let publishing = true;
+    const load = (async () => {
+      while (publishing) {
+        r.publish(tree.churn(2));
+        await sleep(3);
+      }
+    })();
+    const indexes: ClusterIndex[] = [];
+    for (let i = 0; i < 4; i++) {
+      await sleep(40);
+      indexes.push(await index(t, c));
+    }
+    publishing = false;
+    await load;
+    for (const ix of indexes) await converges(ix, r, 'w0');
+  });
+
+  it('answers longestPrefix per worker and stops at the first key nobody has', async (t) => {
+    const c = cluster();
+    const chain = randomKeys(6);
+    const a = await reporter(t, c, 'a');
+    const b = await reporter(t, c, 'b');
+    const other = await reporter(t, c, 'other');
+    a.publish([{ op: 'stored', tier: 'device', keys: chain.subarray(0, 4) }]);
+    b.publish([{ op: 'stored', tier: 'host', keys: chain.subarray(0, 2) }]);
+    other.publish([{ op: 'stored', tier: 'device', keys: randomKeys(3) }]);
+    const ix = await index(t, c);
+    await converges(ix, a, 'a');
+    await converges(ix, b, 'b');
+
+    assert.deepEqual(
+      ix.longestPrefix(chain),
+      new Map([
+        ['a', 4],
+        ['b', 2],
+      ]),
+    );
+    assert.deepEqual(
+      ix.longestPrefix(chain.subarray(0, 1)),
+      new Map([
+        ['a', 1],
+        ['b', 1],
+      ]),
+    );
+    assert.deepEqual(
+      ix.longestPrefix(chain.subarray(1)),
+      new Map([
+        ['a', 3],
+        ['b', 1],
+      ]),
+    );
+    assert.deepEqual(ix.longestPrefix(randomKeys(3)), new Map());
+    assert.deepEqual(ix.longestPrefix(new BigUint64Array(0)), new Map());
+
+    // A placement guess counts until it expires, on top of what is confirmed.
+    ix.speculate('other', chain, 150);
+    ix.speculate('ghost', chain, 150);
+    assert.deepEqual(
+      ix.longestPrefix(chain),
+      new Map([
+        ['a', 4],
+        ['b', 2],
+        ['other', 6],
+      ]),
+    );
+    ix.speculate('b', chain.subarray(2, 5), 150);
+    assert.deepEqual(
+      ix.longestPrefix(chain),
+      new Map([
+        ['a', 4],
+        ['b', 5],
+        ['other', 6],
+      ]),
+    );
+    await sleep(200);
+    assert.deepEqual(
+      ix.longestPrefix(chain),
+      new Map([
+        ['a', 4],
+        ['b', 2],
+      ]),
+    );
+
+    b.publish([{ op: 'removed', tier: 'host', keys: chain.subarray(1, 2) }]);
+    await converges(ix, b, 'b');
+    assert.deepEqual(
+      ix.longestPrefix(chain),
+      new Map([
+        ['a', 4],
+        ['b', 1],
+      ]),
+    );
+    assert.deepEqual(
+      ix
+        .workers()
+        .map((w) => [w.workerId, w.indexedChunks])
+        .sort(),
+      [
+        ['a', 4],
+        ['b', 1],
+        ['other', 3],
+      ],
+    );
+  });
+
+  it('bounds the entries it holds and says how many it dropped', async (t) => {
+    const c = cluster();
+    const r = await reporter(t, c, 'w0');
+    const ix = await index(t, c, { maxEntries: 50 });
+    r.publish([{ op: 'stored', tier: 'device', keys: randomKeys(80) }]);
+    await until('the index is full', () => ix.stats().entries === 50 && ix.stats().droppedEntries === 30);
+    for (const k of ix.entriesOf('w0').keys())
+      assert.ok(r.resident('device').has(k), 'only real entries are kept');
+  });
+
+  it('resyncs after Redis crashes and comes back empty, with events published during the outage', async (t) => {
+    if (!server.restartable) return t.skip('REDIS_URL is set: cannot restart an external server');
+    const c = cluster();
+    const tree = new TreeEventSource();
+    const r = await reporter(t, c, 'w0');
+    r.publish(tree.churn(10));
+    const ix = await index(t, c);
+    await converges(ix, r, 'w0');
+    const resyncsBefore = r.stats().resyncs;
+
+    await server.kill();
+    r.publish(tree.churn(10));
+    await sleep(100);
+    r.publish([...tree.remove(30), ...tree.store(15, 'host')]);
+    await server.restart();
+
+    await until('the reporter resynced', () => r.stats().resyncs > resyncsBefore);
+    await converges(ix, r, 'w0');
+    const late = await index(t, c);
+    await converges(late, r, 'w0');
+  });
+
+  it('drops a worker whose heartbeat expires, and takes it back after it resyncs', async (t) => {
+    const c = cluster();
+    const tree = new TreeEventSource();
+    const redis = await connect(t);
+    const r = await reporter(t, c, 'w0', { redis, maxBacklogKeys: 100 });
+    const stays = await reporter(t, c, 'w1');
+    r.publish(tree.store(30));
+    stays.publish(new TreeEventSource().store(10));
+    const ix = await index(t, c);
+    await converges(ix, r, 'w0');
+
+    // A partition between this worker and Redis: the worker keeps serving (and its tree keeps changing).
+    redis.disconnect();
+    r.publish(tree.churn(10));
+    await until('the index dropped w0', () => !ix.workers().some((w) => w.workerId === 'w0'));
+    assert.equal(ix.entriesOf('w0').size, 0);
+    assert.ok(!ix.longestPrefix(BigUint64Array.from(r.resident('device'))).has('w0'));
+    assert.ok(r.stats().backlogOverflows > 0, 'the backlog hit its bound');
+    await converges(ix, stays, 'w1');
+
+    await redis.connect();
+    await converges(ix, r, 'w0');
+  });
+
+  it('replaces a restarted worker’s entries with those of its new epoch', async (t) => {
+    const c = cluster();
+    const redis = await connect(t);
+    const old = await reporter(t, c, 'w0', { redis });
+    old.publish(new TreeEventSource().store(40));
+    const ix = await index(t, c);
+    await converges(ix, old, 'w0');
+
+    // The process dies without deregistering; its replacement starts before the old entry expires.
+    redis.disconnect();
+    const next = await reporter(t, c, 'w0');
+    assert.notEqual(next.epoch, old.epoch);
+    next.publish(new TreeEventSource().store(25));
+    await converges(ix, next, 'w0');
+    const cold = await index(t, c);
+    await converges(cold, next, 'w0');
+  });
+
+  it('recovers from the stream being trimmed past its position, for busy and quiet workers', async (t) => {
+    const c = cluster();
+    const busyTree = new TreeEventSource();
+    const busy = await reporter(t, c, 'busy');
+    const quiet = await reporter(t, c, 'quiet');
+    busy.publish(busyTree.store(10));
+    quiet.publish(new TreeEventSource().store(10));
+    const ix = await index(t, c);
+    await converges(ix, busy, 'busy');
+    await converges(ix, quiet, 'quiet');
+
+    // The router stalls while both workers change and the stream is trimmed under it.
+    await ix.stop();
+    busy.publish(busyTree.churn(5));
+    quiet.publish(new TreeEventSource().store(12));
+    await sleep(250); // flushed, and snapshots taken
+    const admin = await connect(t);
+    await admin.xtrim(clusterKeys(c).events, 'MAXLEN', 0);
+    busy.publish(busyTree.churn(5));
+
+    await ix.start();
+    await converges(ix, busy, 'busy');
+    await converges(ix, quiet, 'quiet');
+    assert.ok(ix.stats().resyncs >= 2, 'both workers were resynchronised from snapshots');
+  });
+});
