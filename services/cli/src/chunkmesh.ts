@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // The chunkmesh command: one entry point, one subcommand per job.
 import { replayCommand } from './replay-command.ts';
+import { upCommand } from './up-command.ts';
 
 const commands: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
+  up: { summary: 'start a local cluster: Redis, workers and a router, until Ctrl-C', run: upCommand },
   replay: {
     summary: 'capacity planning: replay a Mooncake trace against simulated workers',
     run: replayCommand,

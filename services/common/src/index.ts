@@ -52,3 +52,4 @@ export {
   openAiErrorOf,
   toServerError,
 } from './status.ts';
+export { watchParent } from './parent-watch.ts';

@@ -17,6 +17,7 @@ import {
   loadConfig,
   opsHandler,
   packageDefinition,
+  watchParent,
 } from '@chunkmesh/common';
 import { loadModel } from '@chunkmesh/worker/model/load-model.ts';
 import * as grpc from '@grpc/grpc-js';
@@ -126,3 +127,4 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
+watchParent(() => void shutdown('parent exited'));

@@ -16,6 +16,7 @@ import {
   newEpoch,
   packageDefinition,
   serveOps,
+  watchParent,
 } from '@chunkmesh/common';
 import * as grpc from '@grpc/grpc-js';
 import type { EngineObserver } from './engine/engine-types.ts';
@@ -146,3 +147,4 @@ async function shutdown(signal: string): Promise<void> {
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));
+watchParent(() => void shutdown('parent exited'));

@@ -1,0 +1,136 @@
+// A private redis-server, for `chunkmesh up` and for tests: on a free port,
+// without persistence (so a restart comes back empty, like a lost Redis),
+// killed and restarted on the same port for outage tests. With REDIS_URL set,
+// that server is used instead and kill/restart are unavailable (tests that
+// need them skip). Use unique cluster names per test: a shared server is shared.
+//
+//   const redis = await RedisServer.start();
+//   after(() => redis.stop());
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createConnection, createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const children = new Set<ChildProcess>();
+// Last resort if a test file dies before its teardown runs: never leave a server behind.
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+export class RestartUnsupported extends Error {
+  override name = 'RestartUnsupported';
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/** True once the server answers PING on the port. */
+async function pings(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ port, host: '127.0.0.1' });
+    let reply = '';
+    socket.setTimeout(500, () => socket.destroy());
+    socket.on('connect', () => socket.write('PING\r\n'));
+    socket.on('data', (d) => {
+      reply += d.toString();
+      if (reply.includes('\r\n')) socket.end();
+    });
+    socket.on('close', () => resolve(reply.startsWith('+PONG')));
+    socket.on('error', () => undefined);
+  });
+}
+
+export class RedisServer {
+  private child: ChildProcess | null = null;
+
+  private constructor(
+    readonly url: string,
+    private readonly port: number | null,
+  ) {}
+
+  /** Whether kill() and restart() work (not with REDIS_URL). */
+  get restartable(): boolean {
+    return this.port !== null;
+  }
+
+  static async start(): Promise<RedisServer> {
+    const external = process.env.REDIS_URL;
+    if (external) return new RedisServer(external, null);
+    let lastError: unknown;
+    // Another process can take the port between probing and binding it: try a few.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const port = await freePort();
+      const server = new RedisServer(`redis://127.0.0.1:${port}`, port);
+      try {
+        await server.spawn();
+        return server;
+      } catch (err) {
+        lastError = err;
+      }
+    }
+    throw lastError;
+  }
+
+  /** Crashes the server (SIGKILL): clients see the connection drop; its data is gone. */
+  async kill(): Promise<void> {
+    if (!this.restartable) throw new RestartUnsupported('REDIS_URL is set: cannot kill an external server');
+    const child = this.child;
+    if (!child) return;
+    this.child = null;
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    }
+    children.delete(child);
+  }
+
+  /** A fresh, empty server on the same port. */
+  async restart(): Promise<void> {
+    await this.kill();
+    await this.spawn();
+  }
+
+  /** Ends a private server; leaves an external one alone. Safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.restartable) await this.kill();
+  }
+
+  private async spawn(): Promise<void> {
+    const port = this.port as number;
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.on('error', (err) => {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        output +=
+          '\nredis-server is not on the PATH: install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL';
+      }
+    });
+    children.add(child);
+    this.child = child;
+    let output = '';
+    child.on('error', (err) => {
+      output += `\n${err.message}`;
+    });
+    const keep = (d: Buffer) => {
+      output = (output + d.toString()).slice(-2000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) break;
+      if (await pings(port)) return;
+      await sleep(20);
+    }
+    await this.kill();
+    throw new Error(`redis-server on port ${port} did not come up:\n${output}`);
+  }
+}
