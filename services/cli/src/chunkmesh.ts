@@ -1,9 +1,14 @@
 #!/usr/bin/env node
 // The chunkmesh command: one entry point, one subcommand per job.
+import { demoCommand } from './demo-command.ts';
 import { replayCommand } from './replay-command.ts';
 import { upCommand } from './up-command.ts';
 
 const commands: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
+  demo: {
+    summary: 'local cluster + mixed workload: prefix-aware vs round-robin, then shut down',
+    run: demoCommand,
+  },
   up: { summary: 'start a local cluster: Redis, workers and a router, until Ctrl-C', run: upCommand },
   replay: {
     summary: 'capacity planning: replay a Mooncake trace against simulated workers',
