@@ -22,12 +22,13 @@ export function connectRedis(options: RedisConnectOptions): Redis {
     connectTimeout: 2000,
     // Jitter keeps a fleet of workers from reconnecting in lockstep after an outage.
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxBackoff) + Math.random() * 50,
-    // The offline queue's bound: a command issued while disconnected fails once the next
-    // reconnection attempt fails, instead of piling up for the length of the outage.
-    maxRetriesPerRequest: 1,
-    // A command in flight when the connection dropped may or may not have run; resending
-    // it blindly could apply it twice. Callers see the failure and decide.
-    autoResendUnfulfilledCommands: false,
+    // 0 rejects the commands in flight as soon as the connection drops (one may or may not
+    // have run: callers see the failure and decide; resending blindly could apply it twice),
+    // and bounds the offline queue: a command issued while disconnected fails when the next
+    // reconnection attempt fails instead of piling up for the length of the outage.
+    // (With autoResendUnfulfilledCommands: false instead, ioredis 5 silently drops in-flight
+    // commands on a quick reconnect and their promises never settle.)
+    maxRetriesPerRequest: 0,
     // After a failover the old primary answers READONLY: reconnect (DNS/sentinel) and retry.
     reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
   });

@@ -6,7 +6,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clusterKeys, connectRedis, createLogger, KV_TIERS, levelFromEnv, waitForRedis } from '@chunkmesh/common';
+import {
+  clusterKeys,
+  connectRedis,
+  createLogger,
+  KV_TIERS,
+  levelFromEnv,
+  waitForRedis,
+} from '@chunkmesh/common';
 import { KvReporter, type KvReporterOptions } from '@chunkmesh/worker/reporting/kv-reporter.ts';
 import type { Redis } from 'ioredis';
 import { randomKeys, TreeEventSource } from '../../../../test/support/kv-events.ts';
@@ -23,10 +30,26 @@ before(async () => {
 });
 after(() => server.stop());
 
+const cleanups = new WeakMap<TestContext, (() => unknown)[]>();
+
+/** Runs fn when the test ends, in reverse order of deferral (t.after alone runs hooks first-in first-out). */
+function defer(t: TestContext, fn: () => unknown): void {
+  let stack = cleanups.get(t);
+  if (!stack) {
+    const fns: (() => unknown)[] = [];
+    stack = fns;
+    cleanups.set(t, fns);
+    t.after(async () => {
+      for (const f of fns.reverse()) await f();
+    });
+  }
+  stack.push(fn);
+}
+
 /** A connection closed when the test ends. */
 async function connect(t: TestContext): Promise<Redis> {
   const redis = connectRedis({ url: server.url, maxBackoffMs: 100 });
-  t.after(() => redis.disconnect());
+  defer(t, () => redis.disconnect());
   await waitForRedis(redis, 5000);
   return redis;
 }
@@ -52,7 +75,7 @@ async function reporter(
     log: log.child({ workerId }),
     ...extra,
   });
-  t.after(() => r.stop());
+  defer(t, () => r.stop());
   await r.start();
   return r;
 }
@@ -71,7 +94,7 @@ async function index(
     log: log.child({ index: randomUUID().slice(0, 4) }),
     ...extra,
   });
-  t.after(() => ix.stop());
+  defer(t, () => ix.stop());
   await ix.start();
   return ix;
 }
