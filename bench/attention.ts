@@ -2,6 +2,7 @@
 // same pool, next to this machine's roofline measured in the same run.
 //   npm run bench:attention -- [--shared 1024,2048,4096] [--json FILE]
 import { writeFileSync } from 'node:fs';
+import { defineOptions, loadConfig } from '@chunkmesh/common/config.ts';
 import {
   buildInfo,
   type DecodeMode,
@@ -10,29 +11,38 @@ import {
   measureReadBandwidth,
 } from '@chunkmesh/native';
 import { median, printTable } from '../services/cli/src/table.ts';
-import { intList, parseFlags } from './cli-args.ts';
 
-const flags = parseFlags('usage: npm run bench:attention -- [options]', {
-  shared: { type: 'string', default: '1024,2048,4096', help: 'shared prompt lengths in tokens' },
-  batch: { type: 'string', default: '32', help: 'sequences in the decode batch' },
-  own: { type: 'string', default: '128', help: 'tokens of its own per sequence' },
-  heads: { type: 'string', default: '32', help: 'query heads' },
-  'gqa-kv-heads': { type: 'string', default: '8', help: 'KV heads of the GQA row (0 skips it)' },
-  'head-dim': { type: 'string', default: '128', help: 'head dimension' },
-  chunk: { type: 'string', default: '64', help: 'chunk tokens (c)' },
-  iters: { type: 'string', default: '7', help: 'timed decode steps per mode (median reported)' },
-  threads: { type: 'string', default: '0', help: 'attention threads (0: all cores)' },
-  json: { type: 'string', help: 'also write the results to this JSON file' },
-});
+const flags = loadConfig(
+  defineOptions({
+    shared: {
+      type: 'string',
+      default: '1024,2048,4096',
+      help: 'shared prompt lengths in tokens, comma-separated',
+    },
+    batch: { type: 'integer', default: 32, min: 1, help: 'sequences in the decode batch' },
+    own: { type: 'integer', default: 128, min: 1, help: 'tokens of its own per sequence' },
+    heads: { type: 'integer', default: 32, min: 1, help: 'query heads' },
+    gqaKvHeads: { type: 'integer', default: 8, min: 0, help: 'KV heads of the GQA row (0 skips it)' },
+    headDim: { type: 'integer', default: 128, min: 1, help: 'head dimension' },
+    chunk: { type: 'integer', default: 64, min: 1, help: 'chunk tokens (c)' },
+    iters: { type: 'integer', default: 7, min: 1, help: 'timed decode steps per mode (median reported)' },
+    threads: { type: 'integer', default: 0, min: 0, help: 'attention threads (0: all cores)' },
+    json: { type: 'string', help: 'also write the results to this JSON file' },
+  }),
+  {
+    program: 'npm run bench:attention --',
+    summary: "One decode step of one layer: TPP vs the per-sequence baseline, with this machine's roofline.",
+  },
+);
 
-const batch = Number(flags.batch);
-const own = Number(flags.own);
-const nHeads = Number(flags.heads);
-const headDim = Number(flags['head-dim']);
-const c = Number(flags.chunk);
-const iters = Number(flags.iters);
-const threads = Number(flags.threads) || buildInfo().defaultThreads;
-const gqaKvHeads = Number(flags['gqa-kv-heads']);
+const batch = flags.batch;
+const own = flags.own;
+const nHeads = flags.heads;
+const headDim = flags.headDim;
+const c = flags.chunk;
+const iters = flags.iters;
+const threads = flags.threads || buildInfo().defaultThreads;
+const gqaKvHeads = flags.gqaKvHeads;
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
 interface Case {
@@ -111,7 +121,9 @@ const peakFor = (rows: number) => {
 };
 
 const cases: Case[] = [];
-const sharedList = intList('shared', flags.shared);
+const sharedList = flags.shared.split(',').map(Number);
+if (sharedList.some((n) => !Number.isInteger(n) || n < 0))
+  throw new Error(`--shared takes comma-separated token counts, got ${flags.shared}`);
 for (const shared of sharedList)
   cases.push({ label: 'shared', shared, kvHeads: nHeads, distinctPrompts: false });
 const mid = sharedList.includes(2048) ? 2048 : (sharedList[0] as number);

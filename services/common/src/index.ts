@@ -40,6 +40,7 @@ export {
   type RegistryOptions,
   serveOps,
 } from './metrics.ts';
+export { watchParent } from './parent-watch.ts';
 export * from './proto.ts';
 export { connectRedis, isRedisUp, type RedisConnectOptions, waitForRedis } from './redis-connect.ts';
 export * from './redis-keys.ts';
@@ -52,4 +53,3 @@ export {
   openAiErrorOf,
   toServerError,
 } from './status.ts';
-export { watchParent } from './parent-watch.ts';

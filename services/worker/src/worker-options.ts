@@ -13,7 +13,7 @@ export const workerOptions = defineOptions({
     type: 'integer',
     default: 9461,
     min: 0,
-    help: 'port for /metrics, /healthz, /readyz (0 picks a free one)',
+    help: 'port for /metrics and /healthz (0 picks a free one)',
   },
   workerId: { type: 'string', help: 'name in Redis and in responses (default worker-<port>)' },
   redisUrl: { type: 'string', help: 'Redis to report the tree to; unset: serve without reporting' },

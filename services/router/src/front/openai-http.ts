@@ -58,6 +58,19 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
+function methodNotAllowed(res: ServerResponse, path: string, allow: string): void {
+  res.writeHead(405, { allow, 'content-type': 'application/json' }).end(
+    JSON.stringify({
+      error: {
+        message: `use ${allow.split(', ')[0]} for ${path}`,
+        type: 'invalid_request_error',
+        param: null,
+        code: 'method_not_allowed',
+      },
+    }),
+  );
+}
+
 function usageOf(final: Final | undefined) {
   const u = final?.usage;
   const prompt = u?.promptTokens ?? 0;
@@ -73,7 +86,7 @@ function usageOf(final: Final | undefined) {
 export function openAiHandler(o: OpenAiFrontOptions) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     if (o.ops(req, res)) return;
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
     const fail = (err: unknown) => {
       if (err instanceof PayloadTooLarge) {
         sendJson(res, 413, {
@@ -102,7 +115,10 @@ export function openAiHandler(o: OpenAiFrontOptions) {
       return;
     }
     if (path === '/v1/models') {
-      if (req.method !== 'GET') return fail(new InvalidArgument('use GET for /v1/models'));
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        methodNotAllowed(res, path, 'GET, HEAD');
+        return;
+      }
       sendJson(res, 200, {
         object: 'list',
         data: [{ id: o.modelId, object: 'model', created: 0, owned_by: 'chunkmesh' }],
@@ -111,22 +127,16 @@ export function openAiHandler(o: OpenAiFrontOptions) {
     }
     const kind =
       path === '/v1/completions' ? 'completion' : path === '/v1/chat/completions' ? 'chat' : undefined;
-    if (!kind) return fail(new NotFound(`no route for ${req.method} ${path}`));
+    if (!kind) {
+      fail(new NotFound(`no route for ${req.method} ${path}`));
+      return;
+    }
     if (req.method !== 'POST') {
-      res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' }).end(
-        JSON.stringify({
-          error: {
-            message: `use POST for ${path}`,
-            type: 'invalid_request_error',
-            param: null,
-            code: 'method_not_allowed',
-          },
-        }),
-      );
+      methodNotAllowed(res, path, 'POST');
       return;
     }
     readJson(req, o.maxBodyBytes)
-      .then((body) => serve(parseOpenAiBody(body, kind, o.modelId), kind, req, res, o))
+      .then((body) => serve(parseOpenAiBody(body, kind, o.modelId), kind, res, o))
       .catch(fail);
   };
 }
@@ -134,7 +144,6 @@ export function openAiHandler(o: OpenAiFrontOptions) {
 async function serve(
   r: OpenAiRequest,
   kind: 'completion' | 'chat',
-  req: IncomingMessage,
   res: ServerResponse,
   o: OpenAiFrontOptions,
 ): Promise<void> {
