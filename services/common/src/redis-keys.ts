@@ -6,13 +6,17 @@
 //   cm:{c}:workers        SET of live-or-recently-live worker ids: the index
 //                         that lets readers find the per-worker hashes.
 //                         Workers SADD themselves on every heartbeat; readers
-//                         remove ids whose hash expired (PRUNE_WORKER_SCRIPT).
+//                         remove ids whose hash expired (pruneWorker in
+//                         redis-scripts.ts).
 //   cm:{c}:worker:{w}     HASH, the registry entry of worker w, rewritten in
 //                         full on every heartbeat with a short PEXPIRE, so a
 //                         dead worker ages out (workerRecordFields):
 //                           endpoint, modelId, chunkTokens, capacityChunks,
 //                           epoch   decimal uint64, new on every worker start;
-//                           seq     last event seq the worker has written;
+//                           seq     last event seq the worker has written:
+//                                   a reader that has read the stream past
+//                                   this entry's time but not this seq has
+//                                   lost entries, even from a quiet worker;
 //                           load    JSON WorkerLoad.
 //   cm:{c}:events         STREAM of tree events, trimmed by XADD MAXLEN ~.
 //                         One entry per event (eventFields): worker, epoch,
@@ -24,9 +28,11 @@
 //                                 clears that tier only);
 //                           keys  chunk keys, packed (packKeys); empty for
 //                                 cleared.
-//                         Every epoch begins with a resync (cleared for each
-//                         tier, then the full stored set), as does every
-//                         reconnection of the worker to Redis.
+//                         stored adds keys to a tier, removed takes them out
+//                         of it, cleared empties it. Every epoch begins with
+//                         a resync (cleared for each tier, then the full
+//                         stored set), as does every reconnection of the
+//                         worker to Redis and every write it is unsure of.
 //   cm:{c}:snap:{w}       HASH, worker w's resident keys as of one event
 //                         (snapshotFields): epoch, seq and id of that event,
 //                         and one packed key list per tier (device, host,
