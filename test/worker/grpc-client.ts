@@ -1,0 +1,160 @@
+// Client-side helpers for the worker integration tests: a Generate stream
+// collected into tokens, text and its final message; a call expected to fail
+// with a given status; grpc.health.v1 and reflection clients.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type {
+  Final,
+  GenerateRequest,
+  GenerateResponse,
+  GenerationClient,
+  InfoResponse,
+  Init,
+} from '@chunkmesh/common';
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import { service as healthService } from 'grpc-health-check';
+
+export interface Completion {
+  ids: number[];
+  text: string;
+  final: Final;
+  /** Messages after the final (must be none). */
+  afterFinal: number;
+}
+
+/** Reads a Generate stream to its end; rejects with the call's error. `onMessage` sees each message as it comes. */
+export function collect(
+  stream: grpc.ClientReadableStream<GenerateResponse>,
+  onMessage?: (m: GenerateResponse) => void,
+): Promise<Completion> {
+  const ids: number[] = [];
+  let text = '';
+  let final: Final | null = null;
+  let afterFinal = 0;
+  return new Promise<Completion>((resolve, reject) => {
+    stream.on('data', (m: GenerateResponse) => {
+      if (final) afterFinal++;
+      if (m.kind === 'delta') {
+        ids.push(...m.delta.tokenIds);
+        text += m.delta.text;
+      } else {
+        final = m.final;
+      }
+      onMessage?.(m);
+    });
+    stream.on('error', reject);
+    stream.on('end', () => {
+      if (final) resolve({ ids, text, final, afterFinal });
+      else reject(new Error(`stream ended without a final message after ${ids.length} tokens`));
+    });
+  });
+}
+
+export function generate(
+  client: GenerationClient,
+  request: Init<GenerateRequest>,
+  options: grpc.CallOptions = {},
+): Promise<Completion> {
+  return collect(client.generate(request, new grpc.Metadata(), options));
+}
+
+/** A Generate call that must fail with `code` and a message matching `message`, before any token. */
+export async function expectStatus(
+  client: GenerationClient,
+  request: Init<GenerateRequest>,
+  code: grpc.status,
+  message: RegExp,
+): Promise<grpc.ServiceError> {
+  let received = 0;
+  try {
+    for await (const _ of client.generate(request) as AsyncIterable<GenerateResponse>) received++;
+  } catch (err) {
+    const e = err as grpc.ServiceError;
+    assert.equal(
+      grpc.status[e.code],
+      grpc.status[code],
+      `${JSON.stringify(request)}: expected ${grpc.status[code]}, got ${grpc.status[e.code]} (${e.details})`,
+    );
+    assert.match(e.details, message, `${JSON.stringify(request)}: message`);
+    assert.equal(received, 0, 'no messages before the error');
+    return e;
+  }
+  assert.fail(`${JSON.stringify(request)}: expected ${grpc.status[code]}, got ${received} messages and OK`);
+}
+
+export function info(client: GenerationClient): Promise<InfoResponse> {
+  return new Promise((resolve, reject) =>
+    client.info({}, (err, res) => (err || !res ? reject(err ?? new Error('no response')) : resolve(res))),
+  );
+}
+
+// ---- grpc.health.v1 ----
+
+const HealthClient = grpc.makeGenericClientConstructor(healthService, 'Health');
+
+export type ServingStatus = 'UNKNOWN' | 'SERVING' | 'NOT_SERVING' | 'SERVICE_UNKNOWN';
+
+/** Health.Check for `service` ("" is the server as a whole). */
+export function healthCheck(address: string, service = ''): Promise<ServingStatus> {
+  const client = new HealthClient(address, grpc.credentials.createInsecure());
+  const check = (client as unknown as { Check: HealthCheck }).Check.bind(client);
+  return new Promise<ServingStatus>((resolve, reject) =>
+    check({ service }, (err, res) => {
+      client.close();
+      if (err || !res) reject(err ?? new Error('no response'));
+      else resolve(res.status);
+    }),
+  );
+}
+
+type HealthCheck = (
+  request: { service: string },
+  callback: (err: grpc.ServiceError | null, res?: { status: ServingStatus }) => void,
+) => void;
+
+// ---- reflection (grpc.reflection.v1) ----
+
+const require = createRequire(import.meta.url);
+const reflectionProto = join(
+  dirname(require.resolve('@grpc/reflection')),
+  '..',
+  'proto',
+  'grpc',
+  'reflection',
+  'v1',
+  'reflection.proto',
+);
+const reflectionPackage = grpc.loadPackageDefinition(
+  loadSync(reflectionProto, { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true }),
+) as unknown as {
+  grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
+};
+
+/** The service names ServerReflectionInfo lists. */
+export function reflectedServices(address: string): Promise<string[]> {
+  const client = new reflectionPackage.grpc.reflection.v1.ServerReflection(
+    address,
+    grpc.credentials.createInsecure(),
+  );
+  return new Promise<string[]>((resolve, reject) => {
+    const call = (
+      client as unknown as { ServerReflectionInfo(): grpc.ClientDuplexStream<unknown, unknown> }
+    ).ServerReflectionInfo();
+    call.on(
+      'data',
+      (res: { list_services_response?: { service: { name: string }[] }; error_response?: unknown }) => {
+        call.end();
+        client.close();
+        if (res.list_services_response) resolve(res.list_services_response.service.map((s) => s.name));
+        else reject(new Error(`reflection answered ${JSON.stringify(res)}`));
+      },
+    );
+    call.on('error', (err) => {
+      client.close();
+      reject(err);
+    });
+    call.write({ list_services: '' });
+  });
+}
