@@ -47,6 +47,11 @@ describe('worker process: bad requests get INVALID_ARGUMENT', () => {
     ['an empty text prompt', { text: '' }, /prompt is empty/],
     ['an empty token id list', { tokenIds: { ids: [] } }, /prompt is empty/],
     [
+      'a text prompt too large to tokenise (refused before tokenising)',
+      { text: 'a'.repeat(512 * 32 + 1) },
+      /prompt text of 16385 bytes cannot fit the model's context of 512 tokens/,
+    ],
+    [
       'a token id outside the vocabulary',
       { tokenIds: { ids: [BOS, 5, VOCAB] } },
       /token id 512 at position 2 is outside the vocabulary \[0, 512\)/,

@@ -136,7 +136,7 @@ describe('worker process: SIGTERM', () => {
     );
     assert.equal(flight.finished(), 0, 'the drain lasted past these checks (else they prove nothing)');
     assert.ok(refused, 'a request during the drain is refused');
-    assert.equal(grpc.status[refused.code], 'RESOURCE_EXHAUSTED');
+    assert.equal(grpc.status[refused.code], 'UNAVAILABLE');
     assert.match(refused.details, /shutting down/);
 
     // every in-flight stream finishes within the grace period, in full

@@ -3,7 +3,7 @@
 // prompt chunks of sequences still prefilling; the model runs off the JS
 // thread; logits come back for the last token of each sequence.
 
-import { ResourceExhausted } from '@chunkmesh/common/errors.ts';
+import { ResourceExhausted, Unavailable } from '@chunkmesh/common/errors.ts';
 import { CapacityExhaustedError, type KvCache } from '@chunkmesh/native';
 import { TextStream } from '../model/text-stream.ts';
 import type { Tokenizer } from '../model/tokenizer.ts';
@@ -51,7 +51,8 @@ export class Engine {
    * when the wait queue is full or the request could never fit in the pool.
    */
   generate(input: GenerateInput): AsyncIterable<GenerateEvent> {
-    if (this.stopping || this.draining) throw new ResourceExhausted('worker is shutting down');
+    // a draining worker is going away, not busy: routers retry UNAVAILABLE elsewhere at once
+    if (this.stopping || this.draining) throw new Unavailable('worker is shutting down');
     if (this.waiting.length >= this.options.maxQueue) {
       throw new ResourceExhausted(`wait queue full (${this.options.maxQueue} requests)`);
     }

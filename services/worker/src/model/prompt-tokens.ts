@@ -10,13 +10,34 @@ export type PromptInput =
   | { kind: 'tokens'; ids: readonly number[] }
   | { kind: 'chat'; messages: readonly { role: string; content: string }[] };
 
+/**
+ * Prompt text longer than this many bytes per context token is refused before tokenising: no
+ * tokenizer packs more into a token, and tokenising megabytes would stall the event loop only to
+ * refuse the prompt as too long afterwards.
+ */
+const MAX_BYTES_PER_TOKEN = 32;
+
+function checkLength(text: string, maxSeqLen: number, param: string): void {
+  const bytes = Buffer.byteLength(text);
+  if (bytes > maxSeqLen * MAX_BYTES_PER_TOKEN) {
+    throw new InvalidArgument(
+      `prompt text of ${bytes} bytes cannot fit the model's context of ${maxSeqLen} tokens`,
+      {
+        param,
+      },
+    );
+  }
+}
+
 export function promptTokens(
   prompt: PromptInput,
-  bundle: Pick<ModelBundle, 'tokenizer' | 'chatTemplate'>,
+  bundle: Pick<ModelBundle, 'tokenizer' | 'chatTemplate' | 'model'>,
 ): number[] {
   const addBos = bundle.tokenizer.bosTokenId !== undefined;
+  const maxSeqLen = bundle.model.config.maxSeqLen;
   switch (prompt.kind) {
     case 'text':
+      checkLength(prompt.text, maxSeqLen, 'prompt');
       return prompt.text === '' ? [] : bundle.tokenizer.encode(prompt.text, { addBos });
     case 'tokens':
       return [...prompt.ids];
@@ -24,7 +45,9 @@ export function promptTokens(
       for (const m of prompt.messages) {
         if (!m.role) throw new InvalidArgument('every message needs a role', { param: 'messages' });
       }
+      for (const m of prompt.messages) checkLength(m.content, maxSeqLen, 'messages');
       const text = bundle.chatTemplate.applyChatTemplate([...prompt.messages], { addGenerationPrompt: true });
+      checkLength(text, maxSeqLen, 'messages');
       return bundle.tokenizer.encode(text, { addBos });
     }
   }
