@@ -79,19 +79,22 @@ uint32_t PrefixTree::find_child(uint32_t root, uint32_t parent, uint64_t key, co
   return TreeNode::kNone;
 }
 
+std::vector<uint32_t> PrefixTree::match_path(uint32_t root, const int32_t* tokens, size_t n) const {
+  std::vector<uint32_t> path;
+  uint32_t parent = TreeNode::kNone;
+  for (size_t matched = 0; matched + c_ <= n; matched += c_) {
+    const uint64_t key = chunk_key_next(parent_key(root, parent), tokens + matched, c_);
+    const uint32_t child = find_child(root, parent, key, tokens + matched);
+    if (child == TreeNode::kNone) break;
+    path.push_back(child);
+    parent = child;
+  }
+  return path;
+}
+
 size_t PrefixTree::match_length(const std::string& salt, const int32_t* tokens, size_t n) const {
   const int r = find_root(salt);
-  if (r < 0) return 0;
-  uint32_t parent = TreeNode::kNone;
-  size_t matched = 0;
-  while (matched + c_ <= n) {
-    const uint64_t key = chunk_key_next(parent_key(r, parent), tokens + matched, c_);
-    const uint32_t child = find_child(r, parent, key, tokens + matched);
-    if (child == TreeNode::kNone) break;
-    parent = child;
-    matched += c_;
-  }
-  return matched;
+  return r < 0 ? 0 : match_path(static_cast<uint32_t>(r), tokens, n).size() * c_;
 }
 
 void PrefixTree::set_evictable(uint32_t node, bool on) {
@@ -134,22 +137,13 @@ MatchResult PrefixTree::add_sequence(const std::string& salt, const int32_t* tok
   const uint32_t r = root_for(salt);
   Sequence seq;
   seq.root = r;
-  const size_t limit = std::min(n, max_match);
-  uint32_t parent = TreeNode::kNone;
-  size_t matched = 0;
-  while (matched + c_ <= limit) {
-    const uint64_t key = chunk_key_next(parent_key(r, parent), tokens + matched, c_);
-    const uint32_t child = find_child(r, parent, key, tokens + matched);
-    if (child == TreeNode::kNone) break;
-    seq.path.push_back(child);
-    parent = child;
-    matched += c_;
-  }
+  seq.path = match_path(r, tokens, std::min(n, max_match));
   for (uint32_t node : seq.path) pin(node);
-  seq.length = matched;
+  seq.length = seq.path.size() * c_;
+  const size_t cached = seq.length;
   const uint32_t id = next_seq_++;
   sequences_.emplace(id, std::move(seq));
-  return MatchResult{id, matched};
+  return MatchResult{id, cached};
 }
 
 uint32_t PrefixTree::take_chunk() {

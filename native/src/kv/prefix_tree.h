@@ -103,6 +103,8 @@ class PrefixTree {
  private:
   uint32_t root_for(const std::string& salt);
   int find_root(const std::string& salt) const;
+  // Nodes of the longest run of full chunks of tokens[0:n] cached under root.
+  std::vector<uint32_t> match_path(uint32_t root, const int32_t* tokens, size_t n) const;
   uint32_t find_child(uint32_t root, uint32_t parent, uint64_t key, const int32_t* tokens) const;
   std::unordered_map<uint64_t, std::vector<uint32_t>>& kids_of(uint32_t root, uint32_t parent);
   const std::unordered_map<uint64_t, std::vector<uint32_t>>& kids_of(uint32_t root, uint32_t parent) const;

@@ -3,10 +3,11 @@
 // under prefix-aware placement and once under round-robin on the same
 // cluster, and a summary of what prefix reuse bought; then a clean shutdown.
 import { writeFileSync } from 'node:fs';
-import { defineOptions, parseConfig } from '@chunkmesh/common/config.ts';
+import { defineOptions } from '@chunkmesh/common/config.ts';
 import { loadModel } from '@chunkmesh/worker/model/load-model.ts';
 import { defaultModelDir } from './cluster/default-model.ts';
 import { LocalCluster } from './cluster/local-cluster.ts';
+import { parseCommand } from './command-options.ts';
 import { type PhaseResult, runPhase } from './demo/run-phase.ts';
 import { buildWorkload } from './demo/workload.ts';
 import { Progress } from './progress.ts';
@@ -37,7 +38,7 @@ function quantile(xs: number[], q: number): number {
 }
 
 export async function demoCommand(argv: string[]): Promise<number> {
-  const parsed = parseConfig(
+  const cfg = parseCommand(
     options,
     {
       program: 'chunkmesh demo',
@@ -46,13 +47,8 @@ export async function demoCommand(argv: string[]): Promise<number> {
         'under round-robin, prints hit rate, KV reused, TTFT and throughput for both, and shuts down.',
     },
     argv,
-    process.env,
   );
-  if ('help' in parsed) {
-    process.stdout.write(parsed.help);
-    return 0;
-  }
-  const cfg = parsed.config;
+  if (!cfg) return 0;
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const modelDir = cfg.model ?? (await defaultModelDir(log));
   const { model } = await loadModel(modelDir, { weights: false });

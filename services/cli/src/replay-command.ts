@@ -2,7 +2,7 @@
 // router's placement policies against simulated workers and prints hit rate,
 // load imbalance and queueing delay per policy next to the pooled upper bound.
 import { writeFileSync } from 'node:fs';
-import { defineOptions, parseConfig } from '@chunkmesh/common/config.ts';
+import { defineOptions } from '@chunkmesh/common/config.ts';
 import { createPolicy, POLICY_NAMES } from '@chunkmesh/router/placement/policies.ts';
 import { readTrace } from '@chunkmesh/router/replay/mooncake-trace.ts';
 import {
@@ -11,6 +11,7 @@ import {
   type ReplayResult,
   replay,
 } from '@chunkmesh/router/replay/replay.ts';
+import { parseCommand } from './command-options.ts';
 import { Progress } from './progress.ts';
 import { printTable } from './table.ts';
 
@@ -38,7 +39,7 @@ const options = defineOptions({
 });
 
 export async function replayCommand(argv: string[]): Promise<number> {
-  const parsed = parseConfig(
+  const cfg = parseCommand(
     options,
     {
       program: 'chunkmesh replay',
@@ -47,13 +48,8 @@ export async function replayCommand(argv: string[]): Promise<number> {
         '(real prefix tree and LRU eviction; a worker serves FIFO at the given prefill and decode rates).',
     },
     argv,
-    process.env,
   );
-  if ('help' in parsed) {
-    process.stdout.write(parsed.help);
-    return 0;
-  }
-  const cfg = parsed.config;
+  if (!cfg) return 0;
   if (!cfg.trace) throw new Error('--trace FILE is required');
   if (512 % cfg.chunkTokens !== 0) throw new Error('--chunk-tokens must divide 512 (the trace block size)');
   const trace = await readTrace(cfg.trace, cfg.limit > 0 ? cfg.limit : Infinity);

@@ -1,8 +1,9 @@
 // chunkmesh up: a local cluster (Redis, N workers, one router) in one
 // command, until Ctrl-C or SIGTERM, which stops everything cleanly.
-import { defineOptions, parseConfig } from '@chunkmesh/common/config.ts';
+import { defineOptions } from '@chunkmesh/common/config.ts';
 import { defaultModelDir } from './cluster/default-model.ts';
 import { LocalCluster } from './cluster/local-cluster.ts';
+import { parseCommand } from './command-options.ts';
 
 export const clusterOptions = defineOptions({
   workers: { type: 'integer', default: 2, min: 1, help: 'worker processes' },
@@ -25,7 +26,7 @@ export const clusterOptions = defineOptions({
 });
 
 export async function upCommand(argv: string[]): Promise<number> {
-  const parsed = parseConfig(
+  const cfg = parseCommand(
     clusterOptions,
     {
       program: 'chunkmesh up',
@@ -34,13 +35,8 @@ export async function upCommand(argv: string[]): Promise<number> {
         'as separate processes. Ctrl-C stops everything.',
     },
     argv,
-    process.env,
   );
-  if ('help' in parsed) {
-    process.stdout.write(parsed.help);
-    return 0;
-  }
-  const cfg = parsed.config;
+  if (!cfg) return 0;
   const log = (line: string) => process.stderr.write(`${line}\n`);
   const modelDir = cfg.model ?? (await defaultModelDir(log));
   const cluster = await LocalCluster.start({

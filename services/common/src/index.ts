@@ -21,6 +21,7 @@ export {
   StatusError,
   Unavailable,
 } from './errors.ts';
+export { callDeadline, type GenerationServer, serveGeneration } from './generation-server.ts';
 export { addHealthService, type HealthSwitch, healthPackageDefinition } from './grpc-health.ts';
 export { addReflectionService } from './grpc-reflection.ts';
 export {

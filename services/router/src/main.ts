@@ -6,21 +6,15 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
-  addGenerationService,
-  addHealthService,
-  addReflectionService,
   connectRedis,
   createLogger,
   createRegistry,
-  GENERATION_SERVICE,
-  healthPackageDefinition,
   loadConfig,
   opsHandler,
-  packageDefinition,
+  serveGeneration,
   watchParent,
 } from '@chunkmesh/common';
 import { loadModel } from '@chunkmesh/worker/model/load-model.ts';
-import * as grpc from '@grpc/grpc-js';
 import { CircuitBreaker } from './forwarding/circuit-breaker.ts';
 import { RouterCore } from './forwarding/router-core.ts';
 import { SessionTable } from './forwarding/session-table.ts';
@@ -74,18 +68,16 @@ const channelSweep = setInterval(
 );
 
 const ready = () => index.workers().length > 0;
-const server = new grpc.Server();
-addGenerationService(
+const {
   server,
-  routerGenerationHandlers({ core, bundle, index, modelId, chunkTokens: cfg.chunkTokens, log }),
-);
-const health = addHealthService(server, [GENERATION_SERVICE]);
-addReflectionService(server, [packageDefinition, healthPackageDefinition]);
-const grpcPort = await new Promise<number>((resolve, reject) =>
-  server.bindAsync(`${cfg.host}:${cfg.grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
-    err ? reject(err) : resolve(p),
-  ),
-);
+  port: grpcPort,
+  health,
+} = await serveGeneration({
+  host: cfg.host,
+  port: cfg.grpcPort,
+  handlers: () =>
+    routerGenerationHandlers({ core, bundle, index, modelId, chunkTokens: cfg.chunkTokens, log }),
+});
 const http = createServer(
   openAiHandler({
     core,

@@ -4,21 +4,15 @@
 // the grace period, flush events, deregister, exit 0.
 
 import {
-  addGenerationService,
-  addHealthService,
-  addReflectionService,
   connectRedis,
   createLogger,
   createRegistry,
-  GENERATION_SERVICE,
-  healthPackageDefinition,
   loadConfig,
   newEpoch,
-  packageDefinition,
+  serveGeneration,
   serveOps,
   watchParent,
 } from '@chunkmesh/common';
-import * as grpc from '@grpc/grpc-js';
 import type { EngineObserver } from './engine/engine-types.ts';
 import { WorkerMetrics } from './metrics/worker-metrics.ts';
 import { KvReporter } from './reporting/kv-reporter.ts';
@@ -73,19 +67,21 @@ log.info('model loaded', {
   kvChunks: runtime.cache.capacityChunks,
 });
 
-const server = new grpc.Server();
-const port = await new Promise<number>((resolve, reject) =>
-  server.bindAsync(`${cfg.host}:${cfg.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
-    err ? reject(err) : resolve(p),
-  ),
-);
-const workerId = cfg.workerId ?? `worker-${port}`;
-addGenerationService(
-  server,
-  generationHandlers({ runtime, workerId, epoch, limits: { defaultMaxTokens: cfg.defaultMaxTokens }, log }),
-);
-const health = addHealthService(server, [GENERATION_SERVICE]);
-addReflectionService(server, [packageDefinition, healthPackageDefinition]);
+let workerId = cfg.workerId ?? '';
+const { server, port, health } = await serveGeneration({
+  host: cfg.host,
+  port: cfg.port,
+  handlers: (bound) => {
+    workerId ||= `worker-${bound}`;
+    return generationHandlers({
+      runtime,
+      workerId,
+      epoch,
+      limits: { defaultMaxTokens: cfg.defaultMaxTokens },
+      log,
+    });
+  },
+});
 
 let ready = false;
 const ops = await serveOps({ registry, port: cfg.metricsPort, ready: () => ready });

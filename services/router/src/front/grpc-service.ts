@@ -5,6 +5,7 @@
 
 import { randomUUID } from 'node:crypto';
 import {
+  callDeadline,
   type GenerateRequest,
   type GenerationHandlers,
   InvalidArgument,
@@ -28,12 +29,6 @@ export interface RouterGrpcOptions {
   log: Logger;
 }
 
-function deadlineOf(call: grpc.ServerWritableStream<GenerateRequest, unknown>): number | undefined {
-  const d = call.getDeadline();
-  const ms = d instanceof Date ? d.getTime() : d;
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
 export function routerGenerationHandlers(o: RouterGrpcOptions): GenerationHandlers {
   return {
     generate(call) {
@@ -42,7 +37,7 @@ export function routerGenerationHandlers(o: RouterGrpcOptions): GenerationHandle
       (async () => {
         const tokens = promptTokens(promptInputOf(call.request), o.bundle);
         if (tokens.length === 0) throw new InvalidArgument('prompt is empty', { param: 'prompt' });
-        const deadline = deadlineOf(call);
+        const deadline = callDeadline(call);
         for await (const e of o.core.route({
           promptTokens: tokens,
           sampling: call.request.sampling ?? {},

@@ -4,6 +4,7 @@
 // elsewhere); after it, a final with finish_reason ERROR.
 
 import {
+  callDeadline,
   type FinishReason,
   type GenerateRequest,
   type GenerationHandlers,
@@ -31,12 +32,6 @@ export interface GenerationServiceOptions {
   log: Logger;
 }
 
-function deadlineOf(call: grpc.ServerWritableStream<GenerateRequest, unknown>): number | undefined {
-  const d = call.getDeadline();
-  const ms = d instanceof Date ? d.getTime() : d;
-  return Number.isFinite(ms) ? ms : undefined;
-}
-
 export function generationHandlers(o: GenerationServiceOptions): GenerationHandlers {
   const { runtime } = o;
   return {
@@ -45,7 +40,13 @@ export function generationHandlers(o: GenerationServiceOptions): GenerationHandl
       call.on('cancelled', () => abort.abort());
       let stream: AsyncIterable<GenerateEvent>;
       try {
-        const input = toGenerateInput(call.request, runtime.bundle, o.limits, deadlineOf(call), abort.signal);
+        const input = toGenerateInput(
+          call.request,
+          runtime.bundle,
+          o.limits,
+          callDeadline(call),
+          abort.signal,
+        );
         stream = runtime.engine.generate(input);
       } catch (err) {
         o.log.debug('generate refused', { error: (err as Error).message });

@@ -1,0 +1,44 @@
+// A gRPC server serving chunkmesh.v1.Generation the way every chunkmesh
+// service does: with grpc.health.v1 (NOT_SERVING until the caller says so)
+// and reflection. Handlers may depend on the bound port (a worker names
+// itself after it), so they are built once it is known.
+import * as grpc from '@grpc/grpc-js';
+import { addHealthService, type HealthSwitch, healthPackageDefinition } from './grpc-health.ts';
+import { addReflectionService } from './grpc-reflection.ts';
+import {
+  addGenerationService,
+  GENERATION_SERVICE,
+  type GenerateRequest,
+  type GenerationHandlers,
+  packageDefinition,
+} from './proto.ts';
+
+export interface GenerationServer {
+  server: grpc.Server;
+  port: number;
+  health: HealthSwitch;
+}
+
+export async function serveGeneration(options: {
+  host: string;
+  port: number;
+  handlers: (port: number) => GenerationHandlers;
+}): Promise<GenerationServer> {
+  const server = new grpc.Server();
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  addGenerationService(server, options.handlers(port));
+  const health = addHealthService(server, [GENERATION_SERVICE]);
+  addReflectionService(server, [packageDefinition, healthPackageDefinition]);
+  return { server, port, health };
+}
+
+/** The caller's deadline as ms since the epoch, or undefined when it set none. */
+export function callDeadline(call: grpc.ServerWritableStream<GenerateRequest, unknown>): number | undefined {
+  const d = call.getDeadline();
+  const ms = d instanceof Date ? d.getTime() : d;
+  return Number.isFinite(ms) ? ms : undefined;
+}
