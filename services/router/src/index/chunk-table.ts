@@ -9,6 +9,7 @@
 // a request to a worker for a prefix that worker does not hold. A holder's
 // resync from its snapshot recovers what was dropped, once there is room.
 import type { KvOp, KvTier } from '@chunkmesh/native';
+import { KeyMap, wordsOf } from './key-map.ts';
 
 /** Anything entries can belong to; compared by identity. */
 export interface Holder {
@@ -18,7 +19,7 @@ export interface Holder {
 const TIER_BIT: Record<KvTier, number> = { device: 1, host: 2, disk: 4 };
 
 export class ChunkTable {
-  private readonly holders = new Map<bigint, Holder[]>();
+  private readonly holders = new KeyMap<Holder[]>();
   private readonly byHolder = new Map<Holder, Map<bigint, number>>();
   private size = 0;
   private droppedCount = 0;
@@ -42,29 +43,58 @@ export class ChunkTable {
     this.byHolder.delete(holder);
   }
 
-  /** Holder id -> n for holders of keys[0..n), n >= 1; stops at the first key nobody holds. */
+  /**
+   * Holder id -> n for holders of keys[0..n), n >= 1; stops at the first key nobody holds.
+   * `extra` (speculative holders) is asked about the first key, and about a later key only when
+   * some holder still matching is not a confirmed holder of it.
+   */
   longestPrefix(
     keys: BigUint64Array,
     extra?: (key: bigint) => readonly Holder[] | undefined,
   ): Map<string, number> {
     const matched = new Map<string, number>();
-    let alive: Holder[] = [];
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i] as bigint;
-      const confirmed = this.holders.get(key);
-      const guessed = extra?.(key);
-      if (i === 0) {
-        alive = confirmed ? [...confirmed] : [];
-        for (const h of guessed ?? []) if (!alive.includes(h)) alive.push(h);
-      } else {
-        let kept = 0;
-        for (const h of alive) {
-          if (confirmed?.includes(h) || guessed?.includes(h)) alive[kept++] = h;
-          else matched.set(h.id, i);
+    if (keys.length === 0) return matched;
+    const words = wordsOf(keys);
+    const confirmed0 = this.holders.getAt(words, 0);
+    const guessed0 = extra?.(keys[0] as bigint);
+    const alive: Holder[] = confirmed0 ? confirmed0.slice() : [];
+    if (guessed0) for (const h of guessed0) if (!alive.includes(h)) alive.push(h);
+    if (alive.length === 0) return matched;
+    for (let i = 1; i < keys.length; i++) {
+      const confirmed = this.holders.getAt(words, i);
+      let guessed: readonly Holder[] | undefined;
+      let asked = false;
+      // A prefix's keys mostly list their holders in the same order (the order they stored them),
+      // so the next holder is looked for where the previous one was found before searching.
+      let at = 0;
+      let kept = 0;
+      for (let j = 0; j < alive.length; j++) {
+        const h = alive[j] as Holder;
+        let held = false;
+        if (confirmed !== undefined) {
+          if (confirmed[at] === h) {
+            held = true;
+            at++;
+          } else {
+            const found = confirmed.indexOf(h);
+            if (found >= 0) {
+              held = true;
+              at = found + 1;
+            }
+          }
         }
-        alive.length = kept;
+        if (!held) {
+          if (!asked) {
+            guessed = extra?.(keys[i] as bigint);
+            asked = true;
+          }
+          held = guessed?.includes(h) === true;
+        }
+        if (held) alive[kept++] = h;
+        else matched.set(h.id, i);
       }
-      if (alive.length === 0) return matched;
+      alive.length = kept;
+      if (kept === 0) return matched;
     }
     for (const h of alive) matched.set(h.id, keys.length);
     return matched;

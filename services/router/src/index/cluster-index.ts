@@ -175,14 +175,30 @@ export class ClusterIndex {
     if (w?.record) this.speculation.add(w, keys, ttlMs);
   }
 
-  /** Workers whose registry entry is alive, as of the last registry read. */
+  /**
+   * Workers whose registry entry is alive, as of the last registry read. The router asks on every
+   * decision, so a worker's entry is reused while its record, chunk count and sync state stand
+   * (entries are never changed once returned: a change makes a new one).
+   */
   workers(): LiveWorker[] {
     const out: LiveWorker[] = [];
     for (const w of this.tracked.values()) {
-      if (!w.record) continue;
-      const { workerId, endpoint, modelId, chunkTokens, capacityChunks, epoch, load } = w.record;
+      const record = w.record;
+      if (!record) continue;
       const indexedChunks = this.table.entriesOf(w).size;
-      out.push({
+      const synced = !w.resync;
+      const last = w.live;
+      if (
+        last &&
+        last.record === record &&
+        last.view.indexedChunks === indexedChunks &&
+        last.view.synced === synced
+      ) {
+        out.push(last.view);
+        continue;
+      }
+      const { workerId, endpoint, modelId, chunkTokens, capacityChunks, epoch, load } = record;
+      const view: LiveWorker = {
         workerId,
         endpoint,
         modelId,
@@ -191,8 +207,10 @@ export class ClusterIndex {
         epoch,
         load,
         indexedChunks,
-        synced: !w.resync,
-      });
+        synced,
+      };
+      w.live = { record, view };
+      out.push(view);
     }
     return out;
   }

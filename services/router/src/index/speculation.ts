@@ -5,14 +5,20 @@
 // stop attracting requests). Bounded like the chunk table: past maxKeys,
 // guesses are not recorded.
 import type { Holder } from './chunk-table.ts';
+import { KeyMap, wordsOf } from './key-map.ts';
 
-interface Guess {
-  holder: Holder;
-  expiresAt: number;
+/**
+ * The guesses of one key, index for index: holders[i] until expiresAt[i]. Parallel arrays, so
+ * finding a holder compares references without touching one object per guess (a hot prefix's
+ * keys are guessed onto many workers).
+ */
+interface Guesses {
+  holders: Holder[];
+  expiresAt: number[];
 }
 
 export class Speculation {
-  private readonly guesses = new Map<bigint, Guess[]>();
+  private readonly guesses = new KeyMap<Guesses>();
 
   constructor(
     private readonly maxKeys: number,
@@ -22,30 +28,53 @@ export class Speculation {
 
   add(holder: Holder, keys: BigUint64Array, ttlMs: number, now = Date.now()): void {
     const expiresAt = now + ttlMs;
-    for (const key of keys) {
-      const list = this.guesses.get(key);
-      const mine = list?.find((g) => g.holder === holder);
-      if (mine) mine.expiresAt = Math.max(mine.expiresAt, expiresAt);
-      else if (list) list.push({ holder, expiresAt });
-      else if (this.guesses.size < this.maxKeys) this.guesses.set(key, [{ holder, expiresAt }]);
+    const words = wordsOf(keys);
+    for (let i = 0; i < keys.length; i++) {
+      const g = this.guesses.getAt(words, i);
+      if (g === undefined) {
+        if (this.guesses.size < this.maxKeys)
+          this.guesses.set(keys[i] as bigint, { holders: [holder], expiresAt: [expiresAt] });
+        continue;
+      }
+      const j = g.holders.indexOf(holder);
+      if (j < 0) {
+        g.holders.push(holder);
+        g.expiresAt.push(expiresAt);
+      } else if (expiresAt > (g.expiresAt[j] as number)) g.expiresAt[j] = expiresAt;
     }
   }
 
   /** Holders guessed for the key, or undefined (the common case, kept allocation-free). */
   holdersOf(key: bigint, now = Date.now()): Holder[] | undefined {
-    const list = this.guesses.get(key);
-    if (!list) return undefined;
-    const out = list.filter((g) => g.expiresAt > now && this.isLive(g.holder)).map((g) => g.holder);
-    return out.length > 0 ? out : undefined;
+    const g = this.guesses.get(key);
+    if (g === undefined) return undefined;
+    let out: Holder[] | undefined;
+    for (let j = 0; j < g.holders.length; j++) {
+      const h = g.holders[j] as Holder;
+      if ((g.expiresAt[j] as number) <= now || !this.isLive(h)) continue;
+      if (out === undefined) out = [h];
+      else out.push(h);
+    }
+    return out;
   }
 
   /** Drops expired guesses and those of gone holders. */
   sweep(now = Date.now()): void {
-    for (const [key, list] of this.guesses) {
-      const kept = list.filter((g) => g.expiresAt > now && this.isLive(g.holder));
-      if (kept.length === 0) this.guesses.delete(key);
-      else if (kept.length !== list.length) this.guesses.set(key, kept);
-    }
+    const emptied: bigint[] = [];
+    this.guesses.forEach((g, key) => {
+      let kept = 0;
+      for (let j = 0; j < g.holders.length; j++) {
+        const h = g.holders[j] as Holder;
+        const until = g.expiresAt[j] as number;
+        if (until > now && this.isLive(h)) {
+          g.holders[kept] = h;
+          g.expiresAt[kept++] = until;
+        }
+      }
+      if (kept === 0) emptied.push(key);
+      else g.holders.length = g.expiresAt.length = kept;
+    });
+    for (const key of emptied) this.guesses.delete(key);
   }
 
   get size(): number {

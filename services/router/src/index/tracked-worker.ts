@@ -4,6 +4,7 @@
 // A new epoch is a new TrackedWorker, so nothing of the old one carries over.
 import type { StreamEvent, WorkerRecord } from '@chunkmesh/common';
 import type { Holder } from './chunk-table.ts';
+import type { LiveWorker } from './cluster-index.ts';
 
 export interface Resync {
   /** The snapshot to load must include at least this seq. */
@@ -20,6 +21,8 @@ export class TrackedWorker implements Holder {
   resync: Resync | null = null;
   dropped = false;
   readonly since = Date.now();
+  /** What ClusterIndex.workers() last returned for this worker, and from which record. */
+  live: { record: WorkerRecord; view: LiveWorker } | null = null;
 
   constructor(
     readonly id: string,

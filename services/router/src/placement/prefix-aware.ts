@@ -38,6 +38,11 @@ export const DEFAULT_PREFIX_AWARE: PrefixAwareOptions = {
 export class PrefixAwarePolicy implements PlacementPolicy {
   readonly name = 'prefix-aware';
 
+  // Per-worker scratch of one choose() call (calls never overlap: choose is synchronous), kept
+  // between calls so a decision allocates nothing but its answer.
+  private pending = new Float64Array(0);
+  private cached = new Float64Array(0);
+
   constructor(private readonly options: PrefixAwareOptions = DEFAULT_PREFIX_AWARE) {}
 
   choose(
@@ -45,30 +50,58 @@ export class PrefixAwarePolicy implements PlacementPolicy {
     workers: readonly WorkerView[],
     matched: ReadonlyMap<string, number>,
   ): Placement {
-    const mean = workers.reduce((s, w) => s + pendingTokens(w), 0) / workers.length;
-    const line = this.options.guardFactor * mean + this.options.guardSlackTokens;
-    const underGuard = workers.filter((w) => pendingTokens(w) <= line);
-    const pool = underGuard.length > 0 ? underGuard : workers;
-    const cached = (w: WorkerView) =>
-      Math.min(request.promptTokens, (matched.get(w.id) ?? 0) * request.chunkTokens);
+    // One pass for what every later step reads: each worker's pending and cached tokens.
+    const n = workers.length;
+    if (this.pending.length < n) {
+      this.pending = new Float64Array(n);
+      this.cached = new Float64Array(n);
+    }
+    const { pending, cached } = this;
+    const anyMatched = matched.size > 0;
+    let sum = 0;
+    let bestOverall = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const w = workers[i] as WorkerView;
+      const p = pendingTokens(w);
+      pending[i] = p;
+      sum += p;
+      const chunks = anyMatched ? (matched.get(w.id) ?? 0) : 0;
+      const c = Math.min(request.promptTokens, chunks * request.chunkTokens);
+      cached[i] = c;
+      if (c > bestOverall) bestOverall = c;
+    }
+    const line = this.options.guardFactor * (sum / n) + this.options.guardSlackTokens;
+    // The pool: workers under the guard line, or all of them when none is.
+    let underGuard = 0;
+    for (let i = 0; i < n; i++) if ((pending[i] as number) <= line) underGuard++;
+    const guarded = underGuard > 0;
+    const inPool = (i: number) => !guarded || (pending[i] as number) <= line;
 
     if (request.sessionWorker !== undefined) {
-      const sticky = pool.find((w) => w.id === request.sessionWorker);
-      if (sticky) return { workerId: sticky.id, reason: 'session', predictedCachedTokens: cached(sticky) };
+      for (let i = 0; i < n; i++) {
+        const w = workers[i] as WorkerView;
+        if (w.id === request.sessionWorker && inPool(i))
+          return { workerId: w.id, reason: 'session', predictedCachedTokens: cached[i] as number };
+      }
     }
-    let best = pool[0] as WorkerView;
+    let best = -1;
     let bestCost = Infinity;
-    for (const w of pool) {
-      const cost = request.promptTokens - cached(w) + this.options.loadWeight * pendingTokens(w);
-      if (cost < bestCost || (cost === bestCost && w.id < best.id)) {
-        best = w;
+    for (let i = 0; i < n; i++) {
+      if (!inPool(i)) continue;
+      if (best < 0) best = i;
+      const cost =
+        request.promptTokens - (cached[i] as number) + this.options.loadWeight * (pending[i] as number);
+      if (
+        cost < bestCost ||
+        (cost === bestCost && (workers[i] as WorkerView).id < (workers[best] as WorkerView).id)
+      ) {
+        best = i;
         bestCost = cost;
       }
     }
-    const bestCached = cached(best);
-    const bestOverall = Math.max(...workers.map(cached));
-    const reason =
-      bestCached < bestOverall && pool !== workers ? 'guard' : bestCached > 0 ? 'prefix' : 'load';
-    return { workerId: best.id, reason, predictedCachedTokens: bestCached };
+    const bestCached = cached[best] as number;
+    // A pool of the workers under the line differs from all workers even when it holds them all.
+    const reason = bestCached < bestOverall && guarded ? 'guard' : bestCached > 0 ? 'prefix' : 'load';
+    return { workerId: (workers[best] as WorkerView).id, reason, predictedCachedTokens: bestCached };
   }
 }
