@@ -100,8 +100,11 @@ export class PrefixAwarePolicy implements PlacementPolicy {
       }
     }
     const bestCached = cached[best] as number;
-    // A pool of the workers under the line differs from all workers even when it holds them all.
-    const reason = bestCached < bestOverall && guarded ? 'guard' : bestCached > 0 ? 'prefix' : 'load';
+    // 'guard' only when every worker holding the longest prefix was over the line: choosing a
+    // shorter prefix for less load among workers the guard allowed is the cost's own decision.
+    let holderAllowed = false;
+    for (let i = 0; i < n && !holderAllowed; i++) holderAllowed = cached[i] === bestOverall && inPool(i);
+    const reason = bestCached < bestOverall && !holderAllowed ? 'guard' : bestCached > 0 ? 'prefix' : 'load';
     return { workerId: (workers[best] as WorkerView).id, reason, predictedCachedTokens: bestCached };
   }
 }
