@@ -15,6 +15,20 @@ constexpr size_t kUnitTokens = 64;
 // Below this many multiply-adds, waking the pool costs more than it saves.
 constexpr size_t kSerialMacs = size_t{1} << 18;
 
+// Pins a loaded vector to a register. Left alone, GCC folds each use of a
+// loaded weight or token vector into its FMA as a memory operand, so a TM x TO
+// tile re-reads them TM * TO times per step instead of TM + TO: the kernel
+// becomes load-bound at about half its FMA rate (measured on Zen 4, 8 layers of
+// a 512-wide model at 32 tokens: 42 -> 72 GFLOP/s per core). Costs nothing and
+// changes no result; elsewhere (AVX2, NEON) a v16 spans several registers.
+inline void in_register(v16& v) {
+#if defined(__AVX512F__)
+  asm("" : "+v"(v));
+#else
+  (void)v;
+#endif
+}
+
 inline float hsum(v16 a) {
   float s = 0.f;
   for (size_t i = 0; i < kLanes; ++i) s += a[i];
@@ -29,9 +43,13 @@ void tile(const float* x, const float* w, size_t in, const float* bias, float* y
   v16 acc[TM][TO] = {};
   for (size_t i = 0; i < in16; i += kLanes) {
     v16 wv[TO];
-    for (int o = 0; o < TO; ++o) wv[o] = *reinterpret_cast<const v16*>(w + o * in + i);
+    for (int o = 0; o < TO; ++o) {
+      wv[o] = *reinterpret_cast<const v16*>(w + o * in + i);
+      in_register(wv[o]);
+    }
     for (int t = 0; t < TM; ++t) {
-      const v16 xv = *reinterpret_cast<const v16*>(x + t * in + i);
+      v16 xv = *reinterpret_cast<const v16*>(x + t * in + i);
+      in_register(xv);
       for (int o = 0; o < TO; ++o) acc[t][o] += xv * wv[o];
     }
   }
