@@ -19,12 +19,12 @@ import { connectRedis, createLogger, type WorkerLoad, waitForRedis } from '@chun
 import { defineOptions, loadConfig } from '@chunkmesh/common/config.ts';
 import { type ChunkKeySpace, chunkKeys } from '@chunkmesh/native';
 import { CircuitBreaker } from '@chunkmesh/router/forwarding/circuit-breaker.ts';
+import { workerView } from '@chunkmesh/router/forwarding/router-core.ts';
 import { ClusterIndex } from '@chunkmesh/router/index/cluster-index.ts';
-import type { WorkerView } from '@chunkmesh/router/placement/placement-policy.ts';
 import { PrefixAwarePolicy } from '@chunkmesh/router/placement/prefix-aware.ts';
 import { loadHfTokenizer } from '@chunkmesh/worker/model/hf-tokenizer.ts';
 import { loadLlama2cTokenizer } from '@chunkmesh/worker/model/llama2c-tokenizer.ts';
-import { writeTinyModel } from '@chunkmesh/worker/model/tiny-model.ts';
+import { splitmix32, writeTinyModel } from '@chunkmesh/worker/model/tiny-model.ts';
 import type { Tokenizer } from '@chunkmesh/worker/model/tokenizer.ts';
 import { KvReporter } from '@chunkmesh/worker/reporting/kv-reporter.ts';
 import type { Redis } from 'ioredis';
@@ -101,23 +101,12 @@ const VOCAB = 32_000;
 
 // ---- deterministic randomness ------------------------------------------------
 
-/** splitmix32, uniform in [0, 1). */
-function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x9e3779b9) >>> 0;
-    let z = state;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return ((z ^ (z >>> 16)) >>> 0) / 2 ** 32;
-  };
-}
-const rand = rng(cfg.seed * 7919 + 17);
+const rand = splitmix32(cfg.seed * 7919 + 17);
 const uniformInt = (lo: number, hi: number, r = rand) => lo + Math.floor(r() * (hi - lo + 1));
 
 /** Token ids of a stream named by seed: the same seed gives the same tokens. */
 function tokenStream(seed: number, n: number, into = new Int32Array(n), at = 0): Int32Array {
-  const r = rng(seed);
+  const r = splitmix32(seed);
   for (let i = 0; i < n; i++) into[at + i] = Math.floor(r() * VOCAB);
   return into;
 }
@@ -239,7 +228,7 @@ interface Prompt {
  * another's conversation only when both draw the same one.
  */
 function makePrompt(length: number, chains: Chain[], q: number): Prompt {
-  const r = rng(cfg.seed * 1_000_003 + 300_000_000 + length * 1_000_000 + q);
+  const r = splitmix32(cfg.seed * 1_000_003 + 300_000_000 + length * 1_000_000 + q);
   const fresh = (n: number) => tokenStream(cfg.seed * 1_000_003 + 500_000_000 + length * 1_000_000 + q, n);
   const turn = uniformInt(64, Math.max(64, Math.min(512, length >> 2)), r);
   const x = r();
@@ -299,15 +288,7 @@ function makeDecider(index: ClusterIndex) {
     const matched = index.longestPrefix(keys);
     const t2 = hr();
     const live = index.workers().filter((w) => breaker.allows(w.workerId));
-    const views: WorkerView[] = live.map((w) => ({
-      id: w.workerId,
-      load: {
-        queuedTokens: w.load.queuedTokens,
-        runningTokens: w.load.runningTokens,
-        freeChunks: w.load.freeChunks,
-        capacityChunks: w.capacityChunks,
-      },
-    }));
+    const views = live.map(workerView);
     const placement = policy.choose(
       { promptTokens: tokens.length, chunkKeys: keys, chunkTokens: space.chunkTokens },
       views,
@@ -348,7 +329,7 @@ const WORDS = (
 ).split(' ');
 
 function wordText(seed: number, words: number): string {
-  const r = rng(seed);
+  const r = splitmix32(seed);
   const out: string[] = [];
   for (let i = 0; i < words; i++) {
     let w = WORDS[Math.floor(r() * WORDS.length)] as string;

@@ -16,7 +16,7 @@ import {
 } from '@chunkmesh/common';
 import { chunkKeys } from '@chunkmesh/native';
 import * as grpc from '@grpc/grpc-js';
-import type { ClusterIndex } from '../index/cluster-index.ts';
+import type { ClusterIndex, LiveWorker } from '../index/cluster-index.ts';
 import type { RouterMetrics } from '../metrics/router-metrics.ts';
 import type { PlacementPolicy, WorkerView } from '../placement/placement-policy.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
@@ -66,6 +66,19 @@ const RETRIABLE = new Set([
 // Of those, the ones that count against the worker's health (a full queue is load, not failure).
 const UNHEALTHY = new Set([grpc.status.UNAVAILABLE, grpc.status.INTERNAL, grpc.status.UNKNOWN]);
 
+/** A live worker as placement policies see it. */
+export function workerView(w: LiveWorker): WorkerView {
+  return {
+    id: w.workerId,
+    load: {
+      queuedTokens: w.load.queuedTokens,
+      runningTokens: w.load.runningTokens,
+      freeChunks: w.load.freeChunks,
+      capacityChunks: w.capacityChunks,
+    },
+  };
+}
+
 export class RouterCore {
   private inflight = 0;
 
@@ -102,15 +115,7 @@ export class RouterCore {
         .workers()
         .filter((w) => !tried.has(w.workerId) && this.o.breaker.allows(w.workerId));
       if (live.length === 0) break;
-      const views: WorkerView[] = live.map((w) => ({
-        id: w.workerId,
-        load: {
-          queuedTokens: w.load.queuedTokens,
-          runningTokens: w.load.runningTokens,
-          freeChunks: w.load.freeChunks,
-          capacityChunks: w.capacityChunks,
-        },
-      }));
+      const views = live.map(workerView);
       const sessionWorker = req.sessionId ? this.o.sessions.get(req.sessionId) : undefined;
       const placement = this.o.policy.choose(
         {

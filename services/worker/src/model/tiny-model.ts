@@ -92,8 +92,8 @@ export function tinyHfConfig(opts: TinyModelOptions): Record<string, unknown> {
   };
 }
 
-// splitmix32: tiny, fast, and good enough that weights look like noise.
-function rng(seed: number): () => number {
+/** splitmix32, uniform in [0, 1): tiny, fast, and good enough that weights look like noise. */
+export function splitmix32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x9e3779b9) >>> 0;
@@ -117,7 +117,7 @@ function fnv1a(text: string, seed: number): number {
  * logits stay around unit scale, norms sit near 1 and biases near 0.
  */
 export function tinyTensor(seed: number, name: string, shape: readonly number[]): Float32Array {
-  const next = rng(fnv1a(name, seed));
+  const next = splitmix32(fnv1a(name, seed));
   const n = shape.reduce((a, b) => a * b, 1);
   const fanIn = shape[shape.length - 1] as number;
   const [scale, offset] = name.endsWith('norm.weight')
