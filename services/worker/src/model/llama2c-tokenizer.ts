@@ -25,6 +25,8 @@ export class Llama2cTokenizer implements Tokenizer {
   readonly eosTokenIds = [EOS];
   readonly vocabSize: number;
   private readonly ids = new Map<string, number>();
+  /** binary() of each piece, computed once: merging looks pairs up by concatenating these. */
+  private readonly keys: string[];
   /** The byte a <0xNN> token stands for, or -1. */
   private readonly byteValue: Int16Array;
   private readonly spaceId: number;
@@ -37,8 +39,9 @@ export class Llama2cTokenizer implements Tokenizer {
   ) {
     this.vocabSize = pieces.length;
     this.byteValue = new Int16Array(pieces.length).fill(-1);
-    pieces.forEach((piece, i) => {
-      const key = binary(piece);
+    this.keys = pieces.map(binary);
+    pieces.forEach((_, i) => {
+      const key = this.keys[i] as string;
       // first id wins on duplicates, as run.c's sorted lookup would find either
       if (!this.ids.has(key)) this.ids.set(key, i);
       const m = /^<0x([0-9A-F]{2})>$/.exec(key);
@@ -100,32 +103,111 @@ export class Llama2cTokenizer implements Tokenizer {
     return piece;
   }
 
-  /** Greedy BPE as in run.c: repeatedly merge the best-scoring pair, the leftmost on ties. */
+  /**
+   * Greedy BPE as in run.c: repeatedly merge the best-scoring pair, the leftmost on ties. run.c
+   * rescans the whole sequence per merge (quadratic: 0.2 s for 8K tokens); here candidate pairs
+   * wait in a heap ordered by (score, position) over a linked list of pieces, and entries made
+   * stale by a neighbouring merge are skipped when they surface. Same merges, same order.
+   */
   private merge(tokens: number[]): void {
-    const pairOf = (i: number) =>
-      this.ids.get(
-        binary(this.pieces[tokens[i] as number] as Uint8Array) +
-          binary(this.pieces[tokens[i + 1] as number] as Uint8Array),
-      ) ?? -1;
-    // pair[i]: the token tokens[i] and tokens[i + 1] merge into, or -1
-    const pair: number[] = [];
-    for (let i = 0; i + 1 < tokens.length; i++) pair.push(pairOf(i));
-    for (;;) {
-      let best = NO_SCORE;
-      let at = -1;
-      for (let i = 0; i < pair.length; i++) {
-        const id = pair[i] as number;
-        if (id >= 0 && (this.scores[id] as number) > best) {
-          best = this.scores[id] as number;
-          at = i;
-        }
-      }
-      if (at < 0) return;
-      tokens.splice(at, 2, pair[at] as number);
-      pair.splice(at, 1);
-      if (at < pair.length) pair[at] = pairOf(at);
-      if (at > 0) pair[at - 1] = pairOf(at - 1);
+    const n = tokens.length;
+    if (n < 2) return;
+    const tok = Int32Array.from(tokens);
+    const next = new Int32Array(n);
+    const prev = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      next[i] = i + 1 < n ? i + 1 : -1;
+      prev[i] = i - 1;
     }
+    // bumped whenever a node's token changes or it is merged away: heap entries remember it
+    const version = new Uint32Array(n);
+    const heap = new PairHeap();
+    const offer = (left: number) => {
+      const right = next[left] as number;
+      if (right < 0) return;
+      const id = this.ids.get(
+        (this.keys[tok[left] as number] as string) + (this.keys[tok[right] as number] as string),
+      );
+      if (id === undefined || !((this.scores[id] as number) > NO_SCORE)) return;
+      heap.push(
+        this.scores[id] as number,
+        left,
+        right,
+        version[left] as number,
+        version[right] as number,
+        id,
+      );
+    };
+    for (let i = 0; i + 1 < n; i++) offer(i);
+    while (heap.size > 0) {
+      const e = heap.pop();
+      if (next[e.left] !== e.right || version[e.left] !== e.vLeft || version[e.right] !== e.vRight) continue;
+      tok[e.left] = e.id;
+      version[e.left] = (version[e.left] as number) + 1;
+      version[e.right] = (version[e.right] as number) + 1;
+      const after = next[e.right] as number;
+      next[e.left] = after;
+      if (after >= 0) prev[after] = e.left;
+      if ((prev[e.left] as number) >= 0) offer(prev[e.left] as number);
+      offer(e.left);
+    }
+    tokens.length = 0;
+    for (let i = 0; i >= 0; i = next[i] as number) tokens.push(tok[i] as number);
+  }
+}
+
+/** Max-heap of candidate merges: higher score first, then the leftmost (lower original position). */
+class PairHeap {
+  private readonly entries: {
+    score: number;
+    left: number;
+    right: number;
+    vLeft: number;
+    vRight: number;
+    id: number;
+  }[] = [];
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  push(score: number, left: number, right: number, vLeft: number, vRight: number, id: number): void {
+    const h = this.entries;
+    h.push({ score, left, right, vLeft, vRight, id });
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.before(i, p)) break;
+      [h[i], h[p]] = [h[p] as (typeof h)[number], h[i] as (typeof h)[number]];
+      i = p;
+    }
+  }
+
+  pop(): { score: number; left: number; right: number; vLeft: number; vRight: number; id: number } {
+    const h = this.entries;
+    const top = h[0] as (typeof h)[number];
+    const last = h.pop() as (typeof h)[number];
+    if (h.length > 0) {
+      h[0] = last;
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        const r = l + 1;
+        let m = i;
+        if (l < h.length && this.before(l, m)) m = l;
+        if (r < h.length && this.before(r, m)) m = r;
+        if (m === i) break;
+        [h[i], h[m]] = [h[m] as (typeof h)[number], h[i] as (typeof h)[number]];
+        i = m;
+      }
+    }
+    return top;
+  }
+
+  private before(a: number, b: number): boolean {
+    const x = this.entries[a] as { score: number; left: number };
+    const y = this.entries[b] as { score: number; left: number };
+    return x.score > y.score || (x.score === y.score && x.left < y.left);
   }
 }
 
