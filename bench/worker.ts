@@ -310,15 +310,10 @@ async function run(
     `${label}: ${cfg.requests} requests x (${shared} + ${cfg.question}) prompt tokens, ${cfg.output} out ...`,
   );
   const t0 = performance.now();
-  // OFF is a server without prefix caching: besides prefixSharing false (no
-  // matching, per-sequence attention), each request gets a tenant salt of its
-  // own so the tree cannot adopt twin chunks at commit either: nothing shared.
+  // OFF is a server without prefix caching: no matching, per-sequence attention,
+  // and (the engine gives each request a salt of its own) no shared chunks.
   const traces = await Promise.all(
-    questions.map((q, i) =>
-      consume(
-        rt.engine.generate(request(`r${i}`, [...system, ...q], cfg.output, mode === 'on' ? '' : `off-${i}`)),
-      ),
-    ),
+    questions.map((q, i) => consume(rt.engine.generate(request(`r${i}`, [...system, ...q], cfg.output, '')))),
   );
   const end = performance.now();
   for (const [i, t] of traces.entries()) {

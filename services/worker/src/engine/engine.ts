@@ -149,7 +149,9 @@ export class Engine {
       if (this.chunksFor(r.context.length - cachedGuess) + 1 > spare && this.running.length > 0) return;
       this.waiting.shift();
       const { seqId, cachedTokens } = this.cache.addSequence(r.context, {
-        salt: r.input.salt,
+        // without prefix sharing every request gets a salt of its own, so the tree cannot
+        // adopt another request's twin chunks at commit either: nothing is shared
+        salt: this.options.prefixSharing ? r.input.salt : `${r.input.salt}\u0000${r.input.requestId}`,
         maxMatchTokens: match,
       });
       r.seqId = seqId;

@@ -94,6 +94,25 @@ describe('engine on stories260K', () => {
     assert.deepEqual(otherTenant.ids, first.ids);
   });
 
+  it('without prefix sharing neither matches nor shares chunks, and generates the same tokens', async () => {
+    const on = await runtime();
+    const off = await runtime(16_384, { prefixSharing: false });
+    const story = on.bundle.tokenizer.encode(REFERENCE_TEXT, { addBos: true });
+    const expected = (await collect(on.engine.generate(input(story, { maxTokens: 10 })))).ids;
+    const runs = await Promise.all(
+      [0, 1].map(() => collect(off.engine.generate(input(story, { maxTokens: 10 })))),
+    );
+    for (const r of runs) {
+      assert.deepEqual(r.ids, expected);
+      assert.equal(r.final.usage.cachedPromptTokens, 0);
+    }
+    const again = await collect(off.engine.generate(input(story, { maxTokens: 10 })));
+    assert.equal(again.final.usage.cachedPromptTokens, 0);
+    // three requests' full chunks, each kept apart
+    const chunksPerRequest = Math.floor((story.length + 9) / 16);
+    assert.equal(off.cache.stats().cachedNodes, 3 * chunksPerRequest);
+  });
+
   it('preempts by recompute when the pool runs out, without changing any output', async () => {
     const big = await runtime();
     const prompts = [0, 1, 2, 3, 4, 5].map((i) =>
