@@ -44,6 +44,7 @@ await index.start();
 const registry = createRegistry({ defaultLabels: { service: 'router' } });
 const metrics = new RouterMetrics(registry, index);
 const channels = new WorkerChannels();
+const breaker = new CircuitBreaker();
 const core = new RouterCore({
   index,
   policy: createPolicy(cfg.policy, {
@@ -52,7 +53,7 @@ const core = new RouterCore({
     guardSlackTokens: cfg.guardSlackTokens,
   }),
   channels,
-  breaker: new CircuitBreaker(),
+  breaker,
   sessions: new SessionTable(),
   metrics,
   modelId,
@@ -62,10 +63,12 @@ const core = new RouterCore({
   maxInflight: cfg.maxInflight,
   log,
 });
-const channelSweep = setInterval(
-  () => channels.retain(new Set(index.workers().map((w) => w.workerId))),
-  5_000,
-);
+// what the router keeps per worker (a channel, breaker state) lives as long as the worker does
+const channelSweep = setInterval(() => {
+  const live = new Set(index.workers().map((w) => w.workerId));
+  channels.retain(live);
+  breaker.retain(live);
+}, 5_000);
 
 const ready = () => index.workers().length > 0;
 const {

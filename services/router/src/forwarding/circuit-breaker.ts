@@ -33,12 +33,9 @@ export class CircuitBreaker {
     if (n >= this.threshold) this.openUntil.set(workerId, now + this.openMs);
   }
 
-  isOpen(workerId: string, now = Date.now()): boolean {
-    return (this.openUntil.get(workerId) ?? 0) > now;
-  }
-
-  forget(workerId: string): void {
-    this.failures.delete(workerId);
-    this.openUntil.delete(workerId);
+  /** Drops the state of workers no longer live, so it stays bounded by the cluster's size. */
+  retain(live: ReadonlySet<string>): void {
+    for (const id of this.failures.keys()) if (!live.has(id)) this.failures.delete(id);
+    for (const id of this.openUntil.keys()) if (!live.has(id)) this.openUntil.delete(id);
   }
 }

@@ -84,10 +84,6 @@ export class RouterCore {
 
   constructor(private readonly o: RouterCoreOptions) {}
 
-  get inflightRequests(): number {
-    return this.inflight;
-  }
-
   async *route(req: RouteRequest): AsyncGenerator<RouteEvent> {
     if (this.inflight >= this.o.maxInflight) {
       this.o.metrics.rejected('router_inflight');

@@ -29,7 +29,7 @@ import {
   type Snapshot,
   type StreamEvent,
   streamIdTime,
-  type WorkerLoad,
+  type WorkerRecord,
 } from '@chunkmesh/common';
 import type { Redis } from 'ioredis';
 import { ChunkTable } from './chunk-table.ts';
@@ -58,14 +58,8 @@ export interface ClusterIndexOptions {
   log?: Logger;
 }
 
-export interface LiveWorker {
-  workerId: string;
-  endpoint: string;
-  modelId: string;
-  chunkTokens: number;
-  capacityChunks: number;
-  epoch: string;
-  load: WorkerLoad;
+/** A worker's registry record (less its event seq) and what the index holds of it. */
+export interface LiveWorker extends Omit<WorkerRecord, 'seq'> {
   /** Chunks of this worker in the index. */
   indexedChunks: number;
   /** False while the worker's entries are being resynchronised from its snapshot (they may be stale). */

@@ -153,7 +153,7 @@ describe('engine on stories260K', () => {
     assert.throws(() => engine.generate(input([BOS], { maxTokens: 500 })), ResourceExhausted);
     const first = engine.generate(input([BOS], { maxTokens: 50 }));
     const second = engine.generate(input([BOS], { maxTokens: 50 }));
-    // the loop admits on its next turn; until then both wait and the queue (1) is over-full
+    // the first is admitted at once; the second waits for the loop's next turn and fills the queue (1)
     assert.throws(() => engine.generate(input([BOS], { maxTokens: 50 })), /wait queue full/);
     await Promise.all([collect(first), collect(second)]);
   });
