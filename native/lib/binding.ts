@@ -6,8 +6,10 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export type KvDType = 'f32' | 'f16';
+export type KvDType = 'f32' | 'f16' | 'bf16';
 export type DecodeMode = 'tpp' | 'baseline';
+/** auto: CUDA when the addon was built with it and a GPU is usable, else the CPU. */
+export type DeviceChoice = 'auto' | 'cpu' | 'cuda';
 export type KvOp = 'stored' | 'removed' | 'cleared';
 export type KvTier = 'device' | 'host' | 'disk';
 
@@ -23,6 +25,19 @@ export interface NativeKvCacheOptions {
   vocabSize: number;
   /** 0 picks CHUNKMESH_THREADS or the number of cores. */
   threads: number;
+  device: DeviceChoice;
+}
+
+export interface NativeDeviceInfo {
+  kind: 'cpu' | 'cuda';
+  name: string;
+  /** e.g. "16 threads, avx512" */
+  detail: string;
+  threads: number;
+  /** Device memory in total; 0 when not reported (CPU). */
+  memoryBytes: number;
+  /** Why 'auto' did not pick CUDA; empty when it did or the device was named explicitly. */
+  fallbackReason: string;
 }
 
 export interface NativeKvEvent {
@@ -32,17 +47,33 @@ export interface NativeKvEvent {
   keys: BigUint64Array;
 }
 
+/** A copy made by the cache's owner thread after its last job: safe to read at any time. */
 export interface NativeKvStats {
+  /** Sum over live sequences of their length in KV bytes: what they would hold unshared. */
   logicalBytes: number;
+  /** Device pool bytes in use: nodes (pinned and cached) and private tails. */
   physicalBytes: number;
+  /** Bytes live sequences actually hold: pinned nodes and private tails. */
+  liveBytes: number;
   pinnedNodes: number;
+  /** Unpinned nodes on the device: reusable, evictable. */
   cachedNodes: number;
+  /** Nodes demoted to a lower tier (none until a tier is attached). */
+  hostNodes: number;
+  diskNodes: number;
   tailChunks: number;
   freeChunks: number;
   capacityChunks: number;
   chunkBytes: number;
   sequences: number;
+  /** Tenant roots in the tree (reclaimed once empty). */
+  roots: number;
+  /** Nodes that left the device, of which demotions were kept on a lower tier. */
   evictions: number;
+  demotions: number;
+  promotions: number;
+  /** Owner-thread jobs finished so far. */
+  jobs: number;
 }
 
 export interface NativeDecodeCost {
@@ -79,6 +110,9 @@ export interface NativeKvCache {
   drainEvents(): NativeKvEvent[];
   stats(): NativeKvStats;
   rootKey(salt: string): bigint;
+  device(): NativeDeviceInfo;
+  /** Frees the pool and stops the owner thread now; refused while a Model is bound to the cache. */
+  dispose(): void;
 }
 
 export interface NativeBuildInfo {
@@ -129,17 +163,59 @@ export interface NativeModelConfig {
   qkvBias: boolean;
 }
 
+export type NativeStepEntry =
+  /** One token (the last sampled) for a running sequence. */
+  | { kind: 'decode'; seqId: number; tokens: Int32Array }
+  /** Tokens of a running sequence still to compute; as many run as the budget allows. */
+  | { kind: 'prefill'; seqId: number; tokens: Int32Array }
+  /** A new sequence: its whole context; the cached prefix (up to maxMatch tokens) is matched, the rest prefilled. */
+  | { kind: 'admit'; tokens: Int32Array; salt: string; maxMatch: number };
+
+/** One engine step (native/src/kv/step_request.h). */
+export interface NativeStepRequest {
+  /** Sequences released first: finished, cancelled, preempted. */
+  release: Uint32Array;
+  /** In priority order. */
+  entries: NativeStepEntry[];
+  /** Tokens computed at most; decode entries always run, and at least one token runs. */
+  tokenBudget: number;
+  mode: DecodeMode;
+}
+
+export interface NativeStepOutcome {
+  /** The entry's sequence: an admitted one's new id; 0 when not admitted. */
+  seqId: number;
+  /** admit: the sequence was created (admission stops at the first one that does not fit). */
+  admitted: boolean;
+  /** admit: prompt tokens found in the tree, whose prefill is skipped. */
+  cachedTokens: number;
+  /** Tokens appended and computed this step. */
+  computed: number;
+  /** Its tokens did not fit in the pool; nothing was appended (free room, then retry). */
+  noRoom: boolean;
+  /** It computed its last given token: its logits are in the result. */
+  logits: boolean;
+}
+
+export interface NativeStepResult {
+  entries: NativeStepOutcome[];
+  /** [entries with logits, in order][vocab] */
+  logits: Float32Array;
+  /** Tokens the forward pass ran. */
+  rows: number;
+}
+
 /**
- * A model bound to one KvCache. A step takes, for each sequence, the tokens just appended to it
- * (flattened in seqIds order, counts[i] per sequence), writes their KV in every layer, commits each
- * sequence and returns the logits of each sequence's last new token, [batch][vocab].
- * While step() is in flight the cache must not be used from JavaScript (the step runs on a libuv
- * thread and mutates it); a second step meanwhile is rejected with CM_INVALID_ARGUMENT.
+ * A model bound to one KvCache, living on the cache's owner thread. A step hands it the engine's
+ * whole step; the cache admits and appends, the forward pass runs every layer, the cache commits.
+ * A failed step (any error) releases every sequence the request named or created.
  */
 export interface NativeModel {
-  step(seqIds: Uint32Array, tokens: Int32Array, counts: Uint32Array, mode: DecodeMode): Promise<Float32Array>;
-  /** The same step on the calling thread. */
-  stepSync(seqIds: Uint32Array, tokens: Int32Array, counts: Uint32Array, mode: DecodeMode): Float32Array;
+  step(request: NativeStepRequest): Promise<NativeStepResult>;
+  /** The same step, waiting on the calling thread. */
+  stepSync(request: NativeStepRequest): NativeStepResult;
+  /** Frees the weights now; refused while a step is in flight. */
+  dispose(): void;
 }
 
 export interface NativeModelConstructor {

@@ -5,7 +5,7 @@ export class ChunkmeshNativeError extends Error {
   override name = 'ChunkmeshNativeError';
 }
 
-/** Wrong shape, bad option, token outside the vocabulary. */
+/** Wrong shape, bad option, token outside the vocabulary, use after dispose(). */
 export class InvalidArgumentError extends ChunkmeshNativeError {
   override name = 'InvalidArgumentError';
 }
@@ -15,15 +15,21 @@ export class UnknownSequenceError extends ChunkmeshNativeError {
   override name = 'UnknownSequenceError';
 }
 
-/** The chunk pool is full and every chunk in it is pinned by a running sequence. */
+/** The chunk pool is full and every chunk in it is pinned by a running sequence; or out of device memory. */
 export class CapacityExhaustedError extends ChunkmeshNativeError {
   override name = 'CapacityExhaustedError';
+}
+
+/** The device asked for cannot be used here: not built with CUDA, no GPU or driver, not implemented. */
+export class DeviceUnavailableError extends ChunkmeshNativeError {
+  override name = 'DeviceUnavailableError';
 }
 
 const byCode: Record<string, new (message: string) => ChunkmeshNativeError> = {
   CM_INVALID_ARGUMENT: InvalidArgumentError,
   CM_UNKNOWN_SEQUENCE: UnknownSequenceError,
   CM_CAPACITY_EXHAUSTED: CapacityExhaustedError,
+  CM_DEVICE_UNAVAILABLE: DeviceUnavailableError,
 };
 
 /** Runs fn, re-throwing the addon's coded errors as the typed classes above. */

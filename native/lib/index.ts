@@ -1,14 +1,24 @@
-export type { DecodeMode, KvDType, KvOp, KvTier, NativeBuildInfo, NativeDecodeCost } from './binding.ts';
+export type {
+  DecodeMode,
+  DeviceChoice,
+  KvDType,
+  KvOp,
+  KvTier,
+  NativeBuildInfo,
+  NativeDecodeCost,
+} from './binding.ts';
 export { native } from './binding.ts';
 export { type ChunkKeySpace, chunkKeyRoot, chunkKeys } from './chunk-keys.ts';
 export {
   CapacityExhaustedError,
   ChunkmeshNativeError,
+  DeviceUnavailableError,
   InvalidArgumentError,
   UnknownSequenceError,
 } from './errors.ts';
 export {
   type AddSequenceOptions,
+  type DeviceInfo,
   KvCache,
   type KvCacheOptions,
   type KvEvent,
@@ -21,6 +31,10 @@ export {
   type ModelConfig,
   type RopeLayout,
   type RopeScaling,
+  type StepEntry,
+  type StepOutcome,
+  type StepRequest,
+  type StepResult,
   type TensorMap,
 } from './model.ts';
 export { toInt32Tokens } from './tokens.ts';

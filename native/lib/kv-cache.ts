@@ -1,9 +1,13 @@
 // The prefix-tree KV cache: a typed, error-translating face over the addon's
 // KvCache. Shapes are validated here for clear messages and again in C++.
+// Every operation runs on the cache's owner thread (the calling thread waits);
+// stats() and drainEvents() read what that thread last published.
 import {
   type DecodeMode,
+  type DeviceChoice,
   type KvDType,
   type NativeDecodeCost,
+  type NativeDeviceInfo,
   type NativeKvCache,
   type NativeKvEvent,
   type NativeKvStats,
@@ -26,8 +30,10 @@ export interface KvCacheOptions {
   modelId?: string;
   /** Token ids must be below this; 0 skips the check. */
   vocabSize?: number;
-  /** Attention threads; defaults to CHUNKMESH_THREADS or the core count. */
+  /** Compute threads of the CPU device; defaults to CHUNKMESH_THREADS or the core count. */
   threads?: number;
+  /** Where the pool lives and the kernels run; 'cpu' by default. */
+  device?: DeviceChoice;
 }
 
 export interface AddSequenceOptions {
@@ -38,6 +44,7 @@ export interface AddSequenceOptions {
 
 export type KvEvent = NativeKvEvent;
 export type KvStats = NativeKvStats;
+export type DeviceInfo = NativeDeviceInfo;
 
 export class KvCache {
   readonly layers: number;
@@ -86,6 +93,7 @@ export class KvCache {
           modelId: this.modelId,
           vocabSize: options.vocabSize ?? 0,
           threads: options.threads ?? 0,
+          device: options.device ?? 'cpu',
         }),
     );
   }
@@ -169,16 +177,28 @@ export class KvCache {
     return translated(() => this.handle.decodeCost(ids, nHeads, mode));
   }
 
+  /** Tree events the owner thread has published since the last call; never waits. */
   drainEvents(): KvEvent[] {
-    return this.handle.drainEvents();
+    return translated(() => this.handle.drainEvents());
   }
 
+  /** Statistics as of the owner thread's last job; never waits, safe while a step runs. */
   stats(): KvStats {
-    return this.handle.stats();
+    return translated(() => this.handle.stats());
   }
 
   rootKey(salt = ''): bigint {
     return translated(() => this.handle.rootKey(salt));
+  }
+
+  /** The device in use, and why 'auto' fell back to the CPU if it did. */
+  device(): DeviceInfo {
+    return translated(() => this.handle.device());
+  }
+
+  /** Frees the pool and stops the owner thread now (dispose the Model first); later calls throw. */
+  dispose(): void {
+    translated(() => this.handle.dispose());
   }
 }
 

@@ -1,14 +1,19 @@
 // The Llama-family forward pass over a KvCache: a typed, error-translating
-// face over the addon's Model, plus the model types every loader produces.
+// face over the addon's Model (one engine step at a time, on the cache's
+// owner thread), plus the model types every loader produces.
 import {
   type DecodeMode,
   type NativeModel,
   type NativeModelConfig,
+  type NativeStepEntry,
+  type NativeStepOutcome,
+  type NativeStepRequest,
+  type NativeStepResult,
   native,
   type RopeLayout,
   type RopeScaling,
 } from './binding.ts';
-import { translated } from './errors.ts';
+import { InvalidArgumentError, translated } from './errors.ts';
 import { type KvCache, nativeKvCache } from './kv-cache.ts';
 import { toInt32Tokens } from './tokens.ts';
 
@@ -41,8 +46,61 @@ export interface LoadedModel {
   tensors: TensorMap;
 }
 
-function uint32s(values: ArrayLike<number>): Uint32Array {
-  return values instanceof Uint32Array ? values : Uint32Array.from(values);
+export type StepEntry =
+  /** The token sampled last for a running sequence. */
+  | { kind: 'decode'; seqId: number; token: number }
+  /** Tokens of a running sequence still to compute (as many as the budget allows run now). */
+  | { kind: 'prefill'; seqId: number; tokens: ArrayLike<number> }
+  /** A new sequence: its whole context; matched against the tree up to maxMatch tokens (default all). */
+  | { kind: 'admit'; tokens: ArrayLike<number>; salt?: string; maxMatch?: number };
+
+export interface StepRequest {
+  /** Sequences to release before anything else: finished, cancelled, preempted. */
+  release?: ArrayLike<number>;
+  /** In priority order: decode rows, then running prefills, then admissions. */
+  entries: readonly StepEntry[];
+  /** Tokens computed at most (decode entries always run; at least one token runs); default: all. */
+  tokenBudget?: number;
+  mode?: DecodeMode;
+}
+
+export interface StepOutcome extends NativeStepOutcome {
+  /** Logits of the entry's last given token, when it computed it ([vocab]). */
+  logitsRow?: Float32Array;
+}
+
+export interface StepResult {
+  /** One per request entry, in order. */
+  entries: StepOutcome[];
+  /** Tokens the forward pass ran. */
+  rows: number;
+}
+
+function nativeRequest(r: StepRequest): NativeStepRequest {
+  return {
+    release: r.release instanceof Uint32Array ? r.release : Uint32Array.from(r.release ?? []),
+    entries: r.entries.map((e, i): NativeStepEntry => {
+      switch (e.kind) {
+        case 'decode':
+          return { kind: 'decode', seqId: e.seqId, tokens: toInt32Tokens([e.token]) };
+        case 'prefill':
+          return { kind: 'prefill', seqId: e.seqId, tokens: toInt32Tokens(e.tokens) };
+        case 'admit':
+          return {
+            kind: 'admit',
+            tokens: toInt32Tokens(e.tokens),
+            salt: e.salt ?? '',
+            maxMatch: Math.min(e.maxMatch ?? e.tokens.length, e.tokens.length),
+          };
+        default:
+          throw new InvalidArgumentError(
+            `entries[${i}].kind must be 'decode', 'prefill' or 'admit', got ${JSON.stringify((e as { kind: unknown }).kind)}`,
+          );
+      }
+    }),
+    tokenBudget: r.tokenBudget ?? 0x7fffffff,
+    mode: r.mode ?? 'tpp',
+  };
 }
 
 export class Model {
@@ -61,8 +119,8 @@ export class Model {
   }
 
   /**
-   * Binds the model to a cache of its shape (layers, kvHeads, headDim). The weights are copied into
-   * native memory, so the loaded tensors may be dropped afterwards.
+   * Binds the model to a cache of its shape (layers, kvHeads, headDim) and uploads the weights to the
+   * cache's device, so the loaded tensors may be dropped afterwards.
    */
   static create(loaded: LoadedModel, cache: KvCache): Model {
     const handle = translated(
@@ -72,19 +130,15 @@ export class Model {
   }
 
   /**
-   * One forward step. tokens holds, in seqIds order, the tokens just appended to each sequence with
-   * cache.append (counts[i] of them for seqIds[i]; one for decoding, more for prefill). Writes their KV,
-   * commits each sequence and resolves to the logits of each sequence's last new token:
-   * [seqIds.length][vocabSize]. Do not use the cache until the promise settles.
+   * One engine step on the cache's owner thread: releases, admissions, appends, the forward pass of
+   * every layer, commit. The whole request is checked before anything changes; a failed step rejects
+   * with the typed error and leaves none of the sequences it named or created behind (released).
+   * One step at a time per model.
    */
-  async step(
-    seqIds: ArrayLike<number>,
-    tokens: ArrayLike<number>,
-    counts: ArrayLike<number>,
-    mode: DecodeMode = 'tpp',
-  ): Promise<Float32Array> {
+  async step(request: StepRequest): Promise<StepResult> {
+    const req = nativeRequest(request);
     try {
-      return await this.handle.step(uint32s(seqIds), toInt32Tokens(tokens), uint32s(counts), mode);
+      return this.unpack(await this.handle.step(req));
     } catch (err) {
       // rethrown as its typed class when it carries an addon error code
       return translated(() => {
@@ -93,14 +147,26 @@ export class Model {
     }
   }
 
-  /** step() on the calling thread, blocking it: for tests and tools. */
-  stepSync(
-    seqIds: ArrayLike<number>,
-    tokens: ArrayLike<number>,
-    counts: ArrayLike<number>,
-    mode: DecodeMode = 'tpp',
-  ): Float32Array {
-    const t = toInt32Tokens(tokens);
-    return translated(() => this.handle.stepSync(uint32s(seqIds), t, uint32s(counts), mode));
+  /** step() blocking the calling thread: for tests and tools. */
+  stepSync(request: StepRequest): StepResult {
+    const req = nativeRequest(request);
+    return this.unpack(translated(() => this.handle.stepSync(req)));
+  }
+
+  /** Frees the weights now; later steps throw. Dispose the model before its cache. */
+  dispose(): void {
+    translated(() => this.handle.dispose());
+  }
+
+  private unpack(r: NativeStepResult): StepResult {
+    const vocab = this.vocabSize;
+    let k = 0;
+    const entries = r.entries.map((e): StepOutcome => {
+      if (!e.logits) return e;
+      const row = r.logits.subarray(k * vocab, (k + 1) * vocab);
+      k++;
+      return { ...e, logitsRow: row };
+    });
+    return { entries, rows: r.rows };
   }
 }

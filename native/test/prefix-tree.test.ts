@@ -137,9 +137,11 @@ describe('prefix tree', () => {
     const kv = cache(3);
     const s = kv.addSequence(range(8));
     kv.append(s.seqId, range(8));
-    const before = kv.stats();
+    const { jobs, ...before } = kv.stats();
     assert.throws(() => kv.append(s.seqId, range(5, 9)), CapacityExhaustedError);
-    assert.deepEqual(kv.stats(), before);
+    const { jobs: jobsAfter, ...after } = kv.stats();
+    assert.deepEqual(after, before);
+    assert.equal(jobsAfter, jobs + 1, 'the failed append ran, and published, on the owner thread');
     assert.equal(kv.sequenceLength(s.seqId), 8);
     assert.throws(
       () => kv.fork(s.seqId),

@@ -9,7 +9,9 @@
 #include <new>
 #include <string>
 
-#include "attention/attention.h"
+#include "device/device_select.h"
+#include "kv/kv_shape.h"
+#include "plan/decode_plan.h"
 #include "runtime/error.h"
 
 namespace chunkmesh::js {
@@ -46,6 +48,16 @@ inline DecodeMode mode_arg(const Napi::Value& v) {
   throw_invalid("mode must be 'tpp' or 'baseline', got '" + m + "'");
 }
 
+inline DType dtype_arg(const Napi::Value& v) {
+  const std::string d = string(v, "dtype");
+  if (d == "f32") return DType::kF32;
+  if (d == "f16") return DType::kF16;
+  if (d == "bf16") return DType::kBF16;
+  throw_invalid("dtype must be 'f32', 'f16' or 'bf16', got '" + d + "'");
+}
+
+inline DeviceChoice device_arg(const Napi::Value& v) { return parse_device_choice(string(v, "device")); }
+
 template <typename T, napi_typedarray_type Kind>
 Napi::TypedArrayOf<T> typed(const Napi::Value& v, const char* name, const char* type_name) {
   if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != Kind) {
@@ -77,9 +89,17 @@ inline Napi::Error js_error(Napi::Env env, std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
   } catch (const Error& e) {
-    return coded(e.what(), e.code() == ErrorCode::kInvalidArgument   ? "CM_INVALID_ARGUMENT"
-                           : e.code() == ErrorCode::kUnknownSequence ? "CM_UNKNOWN_SEQUENCE"
-                                                                     : "CM_CAPACITY_EXHAUSTED");
+    switch (e.code()) {
+      case ErrorCode::kInvalidArgument:
+        return coded(e.what(), "CM_INVALID_ARGUMENT");
+      case ErrorCode::kUnknownSequence:
+        return coded(e.what(), "CM_UNKNOWN_SEQUENCE");
+      case ErrorCode::kCapacityExhausted:
+        return coded(e.what(), "CM_CAPACITY_EXHAUSTED");
+      case ErrorCode::kDeviceUnavailable:
+        return coded(e.what(), "CM_DEVICE_UNAVAILABLE");
+    }
+    return Napi::Error::New(env, e.what());
   } catch (const std::bad_alloc&) {
     return coded("out of host memory", "CM_CAPACITY_EXHAUSTED");
   } catch (const std::exception& e) {

@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "addon/js_args.h"
-#include "runtime/thread_pool.h"
+#include "kv/chunk_key.h"
 
 namespace chunkmesh::js {
 namespace {
@@ -15,6 +15,10 @@ Napi::Object option_object(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) throw_invalid("KvCache options must be an object");
   return info[0].As<Napi::Object>();
 }
+
+uint32_t seq_arg(const Napi::Value& v) { return static_cast<uint32_t>(integer(v, "seqId", 0, kMaxU32)); }
+
+const char* kind_name(DeviceKind k) { return k == DeviceKind::kCuda ? "cuda" : "cpu"; }
 
 }  // namespace
 
@@ -37,6 +41,8 @@ Napi::Function KvCacheWrap::Define(Napi::Env env) {
                          InstanceMethod<&KvCacheWrap::DrainEvents>("drainEvents"),
                          InstanceMethod<&KvCacheWrap::Stats>("stats"),
                          InstanceMethod<&KvCacheWrap::RootKey>("rootKey"),
+                         InstanceMethod<&KvCacheWrap::Device>("device"),
+                         InstanceMethod<&KvCacheWrap::Dispose>("dispose"),
                      });
 }
 
@@ -48,26 +54,28 @@ KvCacheWrap::KvCacheWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<KvCa
     opt.shape.kv_heads = static_cast<int>(integer(o.Get("kvHeads"), "kvHeads", 1, 4096));
     opt.shape.head_dim = static_cast<int>(integer(o.Get("headDim"), "headDim", 1, 1024));
     opt.shape.chunk_tokens = static_cast<int>(integer(o.Get("chunkTokens"), "chunkTokens", 1, 4096));
-    const std::string dtype = string(o.Get("dtype"), "dtype");
-    if (dtype == "f32") {
-      opt.shape.dtype = DType::kF32;
-    } else if (dtype == "f16") {
-      opt.shape.dtype = DType::kF16;
-    } else {
-      throw_invalid("dtype must be 'f32' or 'f16', got '" + dtype + "'");
-    }
+    opt.shape.dtype = dtype_arg(o.Get("dtype"));
     opt.capacity_chunks = static_cast<uint32_t>(integer(o.Get("capacityChunks"), "capacityChunks", 1, 1 << 30));
     opt.model_id = string(o.Get("modelId"), "modelId");
     opt.vocab_size = static_cast<int32_t>(integer(o.Get("vocabSize"), "vocabSize", 0, 1 << 30));
     opt.threads = static_cast<int>(integer(o.Get("threads"), "threads", 0, 1024));
-    cache_ = std::make_unique<KvCache>(opt);
+    opt.device = device_arg(o.Get("device"));
+    cache_ = std::make_shared<KvCache>(opt);
   });
 }
 
-uint32_t KvCacheWrap::seq_arg(const Napi::Value& v) { return static_cast<uint32_t>(integer(v, "seqId", 0, kMaxU32)); }
+KvCache& KvCacheWrap::cache() const {
+  if (!cache_) throw_invalid("this KvCache was disposed");
+  return *cache_;
+}
+
+std::shared_ptr<KvCache> KvCacheWrap::shared() const {
+  cache();
+  return cache_;
+}
 
 size_t KvCacheWrap::token_elems() const {
-  return static_cast<size_t>(cache_->shape().kv_heads) * cache_->shape().head_dim;
+  return static_cast<size_t>(cache().shape().kv_heads) * cache().shape().head_dim;
 }
 
 Napi::Value KvCacheWrap::AddSequence(const Napi::CallbackInfo& info) {
@@ -75,7 +83,9 @@ Napi::Value KvCacheWrap::AddSequence(const Napi::CallbackInfo& info) {
     const Napi::Int32Array tokens = int32s(info[0], "tokens");
     const std::string salt = string(info[1], "salt");
     const size_t max_match = static_cast<size_t>(integer(info[2], "maxMatchTokens", 0, kMaxU32));
-    const MatchResult r = cache_->tree().add_sequence(salt, tokens.Data(), tokens.ElementLength(), max_match);
+    KvCache& c = cache();
+    const MatchResult r =
+        c.run([&] { return c.tree().add_sequence(salt, tokens.Data(), tokens.ElementLength(), max_match); });
     Napi::Object out = Napi::Object::New(info.Env());
     out.Set("seqId", r.seq_id);
     out.Set("cachedTokens", static_cast<double>(r.cached_tokens));
@@ -87,8 +97,10 @@ Napi::Value KvCacheWrap::MatchLength(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const Napi::Int32Array tokens = int32s(info[0], "tokens");
     const std::string salt = string(info[1], "salt");
-    return Napi::Number::New(
-        info.Env(), static_cast<double>(cache_->tree().match_length(salt, tokens.Data(), tokens.ElementLength())));
+    const size_t n = tokens.ElementLength();
+    KvCache& c = cache();
+    return Napi::Number::New(info.Env(),
+                             static_cast<double>(c.run([&] { return c.tree().match_length(salt, tokens.Data(), n, n); })));
   });
 }
 
@@ -96,40 +108,51 @@ Napi::Value KvCacheWrap::Append(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const uint32_t id = seq_arg(info[0]);
     const Napi::Int32Array tokens = int32s(info[1], "tokens");
-    return Napi::Number::New(info.Env(),
-                             static_cast<double>(cache_->tree().append(id, tokens.Data(), tokens.ElementLength())));
+    KvCache& c = cache();
+    return Napi::Number::New(
+        info.Env(), static_cast<double>(c.run([&] { return c.tree().append(id, tokens.Data(), tokens.ElementLength()); })));
   });
 }
 
 Napi::Value KvCacheWrap::Commit(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    cache_->tree().commit(seq_arg(info[0]));
+    const uint32_t id = seq_arg(info[0]);
+    KvCache& c = cache();
+    c.run([&] { c.tree().commit(id); });
     return info.Env().Undefined();
   });
 }
 
 Napi::Value KvCacheWrap::Fork(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(),
-                 [&]() -> Napi::Value { return Napi::Number::New(info.Env(), cache_->tree().fork(seq_arg(info[0]))); });
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const uint32_t id = seq_arg(info[0]);
+    KvCache& c = cache();
+    return Napi::Number::New(info.Env(), c.run([&] { return c.tree().fork(id); }));
+  });
 }
 
 Napi::Value KvCacheWrap::Release(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    cache_->tree().release(seq_arg(info[0]));
+    const uint32_t id = seq_arg(info[0]);
+    KvCache& c = cache();
+    c.run([&] { c.tree().release(id); });
     return info.Env().Undefined();
   });
 }
 
 Napi::Value KvCacheWrap::Clear(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    cache_->tree().clear();
+    KvCache& c = cache();
+    c.run([&] { c.tree().clear(); });
     return info.Env().Undefined();
   });
 }
 
 Napi::Value KvCacheWrap::SequenceLength(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    return Napi::Number::New(info.Env(), static_cast<double>(cache_->tree().sequence(seq_arg(info[0])).length));
+    const uint32_t id = seq_arg(info[0]);
+    KvCache& c = cache();
+    return Napi::Number::New(info.Env(), static_cast<double>(c.run([&] { return c.tree().sequence(id).length; })));
   });
 }
 
@@ -145,7 +168,7 @@ Napi::Value KvCacheWrap::WriteKv(const Napi::CallbackInfo& info) {
       throw_invalid("k and v must have the same length, a multiple of kvHeads * headDim (" + std::to_string(per) +
                     "); got " + std::to_string(k.ElementLength()) + " and " + std::to_string(v.ElementLength()));
     }
-    cache_->write_kv(id, layer, pos, k.ElementLength() / per, k.Data(), v.Data());
+    cache().write_kv(id, layer, pos, k.ElementLength() / per, k.Data(), v.Data());
     return info.Env().Undefined();
   });
 }
@@ -159,7 +182,7 @@ Napi::Value KvCacheWrap::ReadKv(const Napi::CallbackInfo& info) {
     const size_t per = token_elems();
     Napi::Float32Array k = Napi::Float32Array::New(info.Env(), n * per);
     Napi::Float32Array v = Napi::Float32Array::New(info.Env(), n * per);
-    cache_->read_kv(id, layer, pos, n, k.Data(), v.Data());
+    cache().read_kv(id, layer, pos, n, k.Data(), v.Data());
     Napi::Object out = Napi::Object::New(info.Env());
     out.Set("k", k);
     out.Set("v", v);
@@ -174,7 +197,7 @@ Napi::Value KvCacheWrap::Decode(const Napi::CallbackInfo& info) {
     const int n_heads = static_cast<int>(integer(info[2], "nHeads", 1, 1 << 16));
     const Napi::Float32Array q = float32s(info[3], "q");
     const DecodeMode mode = mode_arg(info[4]);
-    const size_t want = ids.ElementLength() * n_heads * static_cast<size_t>(cache_->shape().head_dim);
+    const size_t want = ids.ElementLength() * n_heads * static_cast<size_t>(cache().shape().head_dim);
     if (q.ElementLength() != want) {
       throw_invalid("q must hold batch * nHeads * headDim = " + std::to_string(want) + " floats, got " +
                     std::to_string(q.ElementLength()));
@@ -182,7 +205,7 @@ Napi::Value KvCacheWrap::Decode(const Napi::CallbackInfo& info) {
     Napi::Float32Array out = info.Length() > 5 && !info[5].IsUndefined() ? float32s(info[5], "out")
                                                                          : Napi::Float32Array::New(info.Env(), want);
     if (out.ElementLength() != want) throw_invalid("out must hold " + std::to_string(want) + " floats");
-    cache_->decode(ids.Data(), ids.ElementLength(), layer, n_heads, q.Data(), out.Data(), mode);
+    cache().decode(ids.Data(), ids.ElementLength(), layer, n_heads, q.Data(), out.Data(), mode);
     return out;
   });
 }
@@ -193,13 +216,13 @@ Napi::Value KvCacheWrap::Prefill(const Napi::CallbackInfo& info) {
     const int layer = static_cast<int>(integer(info[1], "layer", 0, 1 << 20));
     const int n_heads = static_cast<int>(integer(info[2], "nHeads", 1, 1 << 16));
     const Napi::Float32Array q = float32s(info[3], "q");
-    const size_t per = static_cast<size_t>(n_heads) * cache_->shape().head_dim;
+    const size_t per = static_cast<size_t>(n_heads) * cache().shape().head_dim;
     if (q.ElementLength() == 0 || q.ElementLength() % per != 0) {
       throw_invalid("q must hold a positive multiple of nHeads * headDim = " + std::to_string(per) + " floats, got " +
                     std::to_string(q.ElementLength()));
     }
     Napi::Float32Array out = Napi::Float32Array::New(info.Env(), q.ElementLength());
-    cache_->prefill(id, layer, n_heads, q.ElementLength() / per, q.Data(), out.Data());
+    cache().prefill(id, layer, n_heads, q.ElementLength() / per, q.Data(), out.Data());
     return out;
   });
 }
@@ -209,11 +232,14 @@ Napi::Value KvCacheWrap::DecodeCost(const Napi::CallbackInfo& info) {
     const Napi::Uint32Array ids = uint32s(info[0], "seqIds");
     const int n_heads = static_cast<int>(integer(info[1], "nHeads", 1, 1 << 16));
     const DecodeMode mode = mode_arg(info[2]);
-    cache_->check_heads(n_heads);
-    const DecodePlan plan = plan_decode(cache_->tree(), ids.Data(), ids.ElementLength());
+    KvCache& c = cache();
+    c.check_heads(n_heads);
+    const KvShape& s = c.shape();
+    const std::vector<uint32_t> rows(ids.ElementLength(), 0);
+    const DecodePlan plan = c.run([&] { return plan_decode(c.tree(), ids.Data(), rows.data(), ids.ElementLength()); });
     Napi::Object out = Napi::Object::New(info.Env());
-    out.Set("flops", decode_flops(plan, n_heads, cache_->shape().head_dim));
-    out.Set("kvBytes", decode_kv_bytes(plan, cache_->shape(), mode));
+    out.Set("flops", decode_flops(plan, n_heads, s.head_dim));
+    out.Set("kvBytes", decode_kv_bytes(plan, s.kv_heads, s.head_dim, s.chunk_tokens, dtype_size(s.dtype), mode));
     out.Set("sharedRuns", static_cast<double>(plan.runs.size()));
     return out;
   });
@@ -223,7 +249,7 @@ Napi::Value KvCacheWrap::DrainEvents(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     static const char* kOps[] = {"stored", "removed", "cleared"};
     static const char* kTiers[] = {"device", "host", "disk"};
-    const std::vector<KvEvent> events = cache_->tree().drain_events();
+    const std::vector<KvEvent> events = cache().drain_events();
     Napi::Array arr = Napi::Array::New(info.Env(), events.size());
     for (size_t i = 0; i < events.size(); ++i) {
       Napi::Object e = Napi::Object::New(info.Env());
@@ -240,25 +266,59 @@ Napi::Value KvCacheWrap::DrainEvents(const Napi::CallbackInfo& info) {
 
 Napi::Value KvCacheWrap::Stats(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    const TreeStats s = cache_->tree().stats();
+    const KvStats k = cache().stats();
+    const TreeStats& s = k.tree;
+    const double chunk = static_cast<double>(k.chunk_bytes);
     Napi::Object o = Napi::Object::New(info.Env());
     o.Set("logicalBytes", static_cast<double>(s.logical_bytes));
-    o.Set("physicalBytes", static_cast<double>(s.physical_bytes));
+    o.Set("physicalBytes", static_cast<double>(s.capacity_chunks - s.free_chunks) * chunk);
+    o.Set("liveBytes", static_cast<double>(s.pinned_nodes + s.tail_chunks) * chunk);
     o.Set("pinnedNodes", s.pinned_nodes);
     o.Set("cachedNodes", s.cached_nodes);
+    o.Set("hostNodes", s.lower_nodes[static_cast<int>(KvTier::kHost)]);
+    o.Set("diskNodes", s.lower_nodes[static_cast<int>(KvTier::kDisk)]);
     o.Set("tailChunks", s.tail_chunks);
     o.Set("freeChunks", s.free_chunks);
     o.Set("capacityChunks", s.capacity_chunks);
-    o.Set("chunkBytes", static_cast<double>(cache_->shape().chunk_bytes()));
+    o.Set("chunkBytes", chunk);
     o.Set("sequences", s.sequences);
+    o.Set("roots", s.roots);
     o.Set("evictions", static_cast<double>(s.evictions));
+    o.Set("demotions", static_cast<double>(s.demotions));
+    o.Set("promotions", static_cast<double>(s.promotions));
+    o.Set("jobs", static_cast<double>(k.jobs));
     return o;
   });
 }
 
 Napi::Value KvCacheWrap::RootKey(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    return Napi::BigInt::New(info.Env(), static_cast<uint64_t>(cache_->tree().root_key(string(info[0], "salt"))));
+    const std::string salt = string(info[0], "salt");
+    const KvCache& c = cache();
+    return Napi::BigInt::New(info.Env(), chunk_key_root(c.model_id(), c.shape().chunk_tokens, salt));
+  });
+}
+
+Napi::Value KvCacheWrap::Device(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const KvCache& c = cache();
+    const DeviceInfo& d = c.device_info();
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("kind", kind_name(d.kind));
+    o.Set("name", d.name);
+    o.Set("detail", d.detail);
+    o.Set("threads", d.threads);
+    o.Set("memoryBytes", static_cast<double>(d.memory_bytes));
+    o.Set("fallbackReason", c.device_note());
+    return o;
+  });
+}
+
+Napi::Value KvCacheWrap::Dispose(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    if (cache_ && cache_->models() > 0) throw_invalid("dispose the Model bound to this KvCache first");
+    cache_.reset();  // the last owner: the pool and the owner thread go now
+    return info.Env().Undefined();
   });
 }
 

@@ -8,13 +8,16 @@
 namespace chunkmesh::js {
 
 // JavaScript face of KvCache; method names match NativeKvCache in lib/binding.ts.
+// Every method runs its work on the cache's owner thread and waits for it,
+// except stats() and drainEvents(), which read what the owner thread
+// published last and never wait.
 class KvCacheWrap : public Napi::ObjectWrap<KvCacheWrap> {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit KvCacheWrap(const Napi::CallbackInfo& info);
 
-  // For bindings that run work on this cache (Model): unwrap a value known to be a KvCache.
-  KvCache& cache() { return *cache_; }
+  // For Model: the cache, shared so that it outlives every model bound to it.
+  std::shared_ptr<KvCache> shared() const;
 
  private:
   Napi::Value AddSequence(const Napi::CallbackInfo& info);
@@ -33,11 +36,13 @@ class KvCacheWrap : public Napi::ObjectWrap<KvCacheWrap> {
   Napi::Value DrainEvents(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);
   Napi::Value RootKey(const Napi::CallbackInfo& info);
+  Napi::Value Device(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
 
-  uint32_t seq_arg(const Napi::Value& v);
+  KvCache& cache() const;
   size_t token_elems() const;  // floats per token of one layer's K (or V)
 
-  std::unique_ptr<KvCache> cache_;
+  std::shared_ptr<KvCache> cache_;  // null once disposed
 };
 
 }  // namespace chunkmesh::js

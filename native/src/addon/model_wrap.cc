@@ -4,11 +4,13 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
 #include "addon/js_args.h"
 #include "addon/kv_cache_wrap.h"
+#include "kv/step_request.h"
 
 namespace chunkmesh::js {
 namespace {
@@ -97,54 +99,77 @@ const float* tensor_arg(const Napi::Object& tensors, const TensorSpec& spec) {
   return a.Data();
 }
 
-Napi::Float32Array to_js(Napi::Env env, const std::vector<float>& values) {
-  Napi::Float32Array out = Napi::Float32Array::New(env, values.size());
-  std::copy(values.begin(), values.end(), out.Data());
+constexpr int64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
+
+std::vector<int32_t> token_vector(const Napi::Value& v, const char* name) {
+  const Napi::Int32Array a = int32s(v, name);
+  return std::vector<int32_t>(a.Data(), a.Data() + a.ElementLength());
+}
+
+StepEntry entry_arg(const Napi::Value& v, size_t i) {
+  const std::string where = "entries[" + std::to_string(i) + "]";
+  if (!v.IsObject()) throw_invalid(where + " must be an object");
+  const Napi::Object o = v.As<Napi::Object>();
+  StepEntry e;
+  const std::string kind = string(o.Get("kind"), (where + ".kind").c_str());
+  if (kind == "decode") {
+    e.kind = EntryKind::kDecode;
+  } else if (kind == "prefill") {
+    e.kind = EntryKind::kPrefill;
+  } else if (kind == "admit") {
+    e.kind = EntryKind::kAdmit;
+  } else {
+    throw_invalid(where + ".kind must be 'decode', 'prefill' or 'admit', got '" + kind + "'");
+  }
+  e.tokens = token_vector(o.Get("tokens"), (where + ".tokens").c_str());
+  if (e.kind == EntryKind::kAdmit) {
+    e.salt = string(o.Get("salt"), (where + ".salt").c_str());
+    e.max_match = static_cast<size_t>(integer(o.Get("maxMatch"), (where + ".maxMatch").c_str(), 0, kMaxU32));
+  } else {
+    e.seq_id = static_cast<uint32_t>(integer(o.Get("seqId"), (where + ".seqId").c_str(), 0, kMaxU32));
+  }
+  return e;
+}
+
+StepRequest request_arg(const Napi::Value& v) {
+  if (!v.IsObject()) throw_invalid("step request must be an object");
+  const Napi::Object o = v.As<Napi::Object>();
+  StepRequest r;
+  const Napi::Uint32Array release = uint32s(o.Get("release"), "release");
+  r.release.assign(release.Data(), release.Data() + release.ElementLength());
+  const Napi::Value entries = o.Get("entries");
+  if (!entries.IsArray()) throw_invalid("entries must be an array");
+  const Napi::Array list = entries.As<Napi::Array>();
+  r.entries.reserve(list.Length());
+  for (uint32_t i = 0; i < list.Length(); ++i) r.entries.push_back(entry_arg(list.Get(i), i));
+  r.token_budget = static_cast<size_t>(integer(o.Get("tokenBudget"), "tokenBudget", 0, kMaxU32));
+  r.mode = mode_arg(o.Get("mode"));
+  return r;
+}
+
+Napi::Value result_to_js(Napi::Env env, StepResult& r) {
+  Napi::Array entries = Napi::Array::New(env, r.entries.size());
+  for (size_t i = 0; i < r.entries.size(); ++i) {
+    const EntryOutcome& e = r.entries[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("seqId", e.seq_id);
+    o.Set("admitted", e.admitted);
+    o.Set("cachedTokens", static_cast<double>(e.cached_tokens));
+    o.Set("computed", static_cast<double>(e.computed));
+    o.Set("noRoom", e.no_room);
+    o.Set("logits", e.logits);
+    entries.Set(i, o);
+  }
+  Napi::Float32Array logits = Napi::Float32Array::New(env, r.logits.size());
+  std::copy(r.logits.begin(), r.logits.end(), logits.Data());
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("entries", entries);
+  out.Set("logits", logits);
+  out.Set("rows", static_cast<double>(r.rows));
   return out;
 }
 
 }  // namespace
-
-// Owns the step's inputs (copied, so JavaScript may reuse its arrays) and
-// holds the Model object so it cannot be collected mid-step.
-class ModelWrap::StepWorker : public Napi::AsyncWorker {
- public:
-  StepWorker(Napi::Env env, ModelWrap& owner, StepArgs args)
-      : Napi::AsyncWorker(env, "chunkmesh.Model.step"),
-        owner_(owner),
-        self_(Napi::Persistent(owner.Value())),
-        args_(std::move(args)),
-        deferred_(Napi::Promise::Deferred::New(env)) {}
-
-  Napi::Promise promise() const { return deferred_.Promise(); }
-
-  void Execute() override {
-    try {
-      logits_ = owner_.run(args_);
-    } catch (...) {
-      error_ = std::current_exception();
-      SetError("model step failed");  // the message OnError reports comes from error_
-    }
-  }
-
-  void OnOK() override {
-    owner_.in_flight_ = false;
-    deferred_.Resolve(to_js(Env(), logits_));
-  }
-
-  void OnError(const Napi::Error&) override {
-    owner_.in_flight_ = false;
-    deferred_.Reject(js_error(Env(), error_).Value());
-  }
-
- private:
-  ModelWrap& owner_;
-  Napi::ObjectReference self_;
-  StepArgs args_;
-  Napi::Promise::Deferred deferred_;
-  std::vector<float> logits_;
-  std::exception_ptr error_;
-};
 
 Napi::Function ModelWrap::Define(Napi::Env env, const Napi::Function& kv_cache_class) {
   // The constructor finds the KvCache class through its callback data; the
@@ -154,13 +179,14 @@ Napi::Function ModelWrap::Define(Napi::Env env, const Napi::Function& kv_cache_c
                                    {
                                        InstanceMethod<&ModelWrap::Step>("step"),
                                        InstanceMethod<&ModelWrap::StepSync>("stepSync"),
+                                       InstanceMethod<&ModelWrap::Dispose>("dispose"),
                                    },
                                    kv_class);
   cls.AddFinalizer([](Napi::Env, Napi::FunctionReference* ref) { delete ref; }, kv_class);
   return cls;
 }
 
-ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
+ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info), calls_(info.Env()) {
   guarded(info.Env(), [&] {
     const ModelConfig config = config_arg(info[0]);
     if (!info[1].IsObject()) throw_invalid("tensors must be an object of Float32Arrays by name");
@@ -169,55 +195,65 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
     if (!info[2].IsObject() || !info[2].As<Napi::Object>().InstanceOf(kv_class->Value())) {
       throw_invalid("cache must be a native KvCache");
     }
-    const Napi::Object cache = info[2].As<Napi::Object>();
-    check_no_extra_tensors(tensors, tensor_specs(config));
-    model_ = std::make_unique<Model>(
-        config, [&](const TensorSpec& spec) { return tensor_arg(tensors, spec); }, KvCacheWrap::Unwrap(cache)->cache());
-    cache_ref_ = Napi::Persistent(cache);
+    cache_ = KvCacheWrap::Unwrap(info[2].As<Napi::Object>())->shared();
+    const std::vector<TensorSpec> specs = tensor_specs(config);
+    check_no_extra_tensors(tensors, specs);
+    // Checked and read here, on the JavaScript thread; the owner thread only
+    // reads the arrays' memory while this thread waits for it.
+    std::unordered_map<std::string, const float*> host;
+    for (const TensorSpec& spec : specs) host.emplace(spec.name, tensor_arg(tensors, spec));
+    KvCache& cache = *cache_;
+    cache.run([&] {
+      model_ = std::make_unique<Model>(config, [&](const TensorSpec& spec) { return host.at(spec.name); }, cache);
+    });
   });
 }
 
-ModelWrap::StepArgs ModelWrap::step_args(const Napi::CallbackInfo& info) const {
-  if (in_flight_) throw_invalid("a step of this model is already in flight; await it first");
-  const Napi::Uint32Array ids = uint32s(info[0], "seqIds");
-  const Napi::Int32Array tokens = int32s(info[1], "tokens");
-  const Napi::Uint32Array counts = uint32s(info[2], "counts");
-  if (counts.ElementLength() != ids.ElementLength()) {
-    throw_invalid("counts must hold one entry per sequence (" + std::to_string(ids.ElementLength()) + "), got " +
-                  std::to_string(counts.ElementLength()));
-  }
-  StepArgs args;
-  args.seq_ids.assign(ids.Data(), ids.Data() + ids.ElementLength());
-  args.tokens.assign(tokens.Data(), tokens.Data() + tokens.ElementLength());
-  args.counts.assign(counts.Data(), counts.Data() + counts.ElementLength());
-  args.mode = mode_arg(info[3]);
-  return args;
+ModelWrap::~ModelWrap() { free_model(); }
+
+void ModelWrap::free_model() {
+  if (model_) cache_->run([&] { model_.reset(); });
+  cache_.reset();
 }
 
-std::vector<float> ModelWrap::run(const StepArgs& args) {
-  const StepInput in{args.seq_ids.data(), args.counts.data(), args.seq_ids.size(), args.tokens.data(),
-                     args.tokens.size()};
-  return model_->step(in, args.mode);
+Model& ModelWrap::model() const {
+  if (!model_) throw_invalid("this Model was disposed");
+  return *model_;
 }
 
 Napi::Value ModelWrap::Step(const Napi::CallbackInfo& info) {
   const Napi::Env env = info.Env();
-  StepArgs args;
   try {
-    args = guarded(env, [&] { return step_args(info); });
+    return guarded(env, [&]() -> Napi::Value {
+      Model& m = model();
+      if (calls_.pending() > 0) throw_invalid("a step of this model is already in flight; await it first");
+      auto request = std::make_shared<StepRequest>(request_arg(info[0]));
+      return calls_.call<StepResult>(
+          env, *cache_, info.This().As<Napi::Object>(), [&m, request] { return m.step(*request); }, result_to_js);
+    });
   } catch (const Napi::Error& e) {
     Napi::Promise::Deferred rejected = Napi::Promise::Deferred::New(env);
     rejected.Reject(e.Value());
     return rejected.Promise();
   }
-  auto* worker = new StepWorker(env, *this, std::move(args));
-  in_flight_ = true;
-  worker->Queue();
-  return worker->promise();
 }
 
 Napi::Value ModelWrap::StepSync(const Napi::CallbackInfo& info) {
-  return guarded(info.Env(), [&]() -> Napi::Value { return to_js(info.Env(), run(step_args(info))); });
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    Model& m = model();
+    if (calls_.pending() > 0) throw_invalid("a step of this model is already in flight; await it first");
+    const StepRequest request = request_arg(info[0]);
+    StepResult result = cache_->run([&] { return m.step(request); });
+    return result_to_js(info.Env(), result);
+  });
+}
+
+Napi::Value ModelWrap::Dispose(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    if (calls_.pending() > 0) throw_invalid("a step of this model is in flight; await it before dispose()");
+    free_model();
+    return info.Env().Undefined();
+  });
 }
 
 }  // namespace chunkmesh::js

@@ -1,42 +1,35 @@
 #pragma once
 #include <napi.h>
 
-#include <cstdint>
 #include <memory>
-#include <vector>
 
+#include "addon/owner_calls.h"
 #include "model/model.h"
 
 namespace chunkmesh::js {
 
 // JavaScript face of Model; method names match NativeModel in lib/binding.ts.
-// The async step runs on a libuv thread and touches the KvCache there, so
-// while a step is in flight the cache must not be used from JavaScript; a
-// second step while one is in flight is rejected.
+// The model lives on its cache's owner thread: it is built, stepped and freed
+// there. step() returns at once and settles when the owner thread is done;
+// one step at a time per model.
 class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
  public:
   // kv_cache_class: the addon's KvCache constructor, to recognise the cache argument.
   static Napi::Function Define(Napi::Env env, const Napi::Function& kv_cache_class);
   explicit ModelWrap(const Napi::CallbackInfo& info);
+  ~ModelWrap() override;
 
  private:
-  class StepWorker;
-  struct StepArgs {
-    std::vector<uint32_t> seq_ids;
-    std::vector<int32_t> tokens;
-    std::vector<uint32_t> counts;
-    DecodeMode mode;
-  };
-
   Napi::Value Step(const Napi::CallbackInfo& info);
   Napi::Value StepSync(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
 
-  StepArgs step_args(const Napi::CallbackInfo& info) const;
-  std::vector<float> run(const StepArgs& args);
+  Model& model() const;
+  void free_model();
 
-  Napi::ObjectReference cache_ref_;  // keeps the JavaScript KvCache, and so the C++ one, alive
-  std::unique_ptr<Model> model_;
-  bool in_flight_ = false;
+  std::shared_ptr<KvCache> cache_;  // kept until the model is gone: the model lives on its owner thread
+  std::unique_ptr<Model> model_;    // null once disposed
+  OwnerCalls calls_;
 };
 
 }  // namespace chunkmesh::js

@@ -1,7 +1,7 @@
-#include "device/device.h"
+#include "device/build_info.h"
 
 #ifdef CHUNKMESH_WITH_CUDA
-extern "C" int chunkmesh_cuda_probe(int* runtime_version, int* device_count);
+#include "device/cuda/cuda_probe.h"
 #endif
 
 namespace chunkmesh {
@@ -10,7 +10,9 @@ BuildInfo build_info() {
   BuildInfo info;
 #ifdef CHUNKMESH_WITH_CUDA
   info.cuda_compiled = true;
-  chunkmesh_cuda_probe(&info.cuda_runtime_version, &info.cuda_devices);
+  const CudaProbe probe = cuda_probe();
+  info.cuda_runtime_version = probe.runtime_version;
+  info.cuda_devices = probe.devices;
 #endif
 #ifdef CHUNKMESH_NATIVE_ARCH
   info.native_arch = true;

@@ -1,116 +1,81 @@
 #include "kv/kv_cache.h"
 
 #include <cmath>
-#include <cstring>
+#include <string>
 
 #include "runtime/error.h"
-#include "runtime/half.h"
+#include "runtime/thread_pool.h"
 
 namespace chunkmesh {
 
-KvShape validate_shape(const KvShape& s) {
-  if (s.layers < 1) throw_invalid("layers must be >= 1");
-  if (s.kv_heads < 1) throw_invalid("kvHeads must be >= 1");
-  if (s.head_dim < 1 || s.head_dim > 1024) throw_invalid("headDim must be in [1, 1024]");
-  if (s.chunk_tokens < 1 || s.chunk_tokens > 4096) throw_invalid("chunkTokens must be in [1, 4096]");
-  return s;
+KvCache::KvCache(const KvCacheOptions& o) : shape_(validate_shape(o.shape)), model_id_(o.model_id) {
+  // The device is made on the owner thread: a GPU binds its context to the
+  // thread that selects it, and every later device call comes from there.
+  owner_.run([&] {
+    DeviceSelection sel = select_device(o.device, o.threads > 0 ? o.threads : default_thread_count());
+    device_ = std::move(sel.device);
+    device_note_ = std::move(sel.fallback_reason);
+    device_info_ = device_->info();
+    store_ = std::make_unique<ChunkStore>(*device_, shape_, o.capacity_chunks);
+    tree_ = std::make_unique<PrefixTree>(*store_, o.model_id, o.vocab_size);
+    publish();
+  });
 }
 
-KvCache::KvCache(const KvCacheOptions& o)
-    : device_(make_cpu_device(o.threads > 0 ? o.threads : default_thread_count())),
-      pool_(validate_shape(o.shape), o.capacity_chunks, *device_),
-      tree_(pool_, o.model_id, o.vocab_size) {}
+KvCache::~KvCache() {
+  owner_.run([&] {
+    tree_.reset();
+    store_.reset();
+    device_.reset();
+  });
+}
+
+void KvCache::post(std::function<void()> work, std::function<void()> done) {
+  owner_.post([this, work = std::move(work), done = std::move(done)] {
+    {
+      Publisher p(*this);
+      work();
+    }
+    done();
+  });
+}
+
+void KvCache::publish() {
+  KvStats s;
+  s.tree = tree_->stats();
+  s.chunk_bytes = shape_.chunk_bytes();
+  std::vector<KvEvent> fresh = tree_->drain_events();
+  std::lock_guard<std::mutex> lock(published_);
+  s.jobs = stats_.jobs + 1;
+  stats_ = s;
+  for (KvEvent& e : fresh) events_.push_back(std::move(e));
+}
+
+KvStats KvCache::stats() const {
+  std::lock_guard<std::mutex> lock(published_);
+  return stats_;
+}
+
+std::vector<KvEvent> KvCache::drain_events() {
+  std::vector<KvEvent> out;
+  std::lock_guard<std::mutex> lock(published_);
+  out.swap(events_);
+  return out;
+}
+
+float KvCache::attention_scale() const { return 1.f / std::sqrt(static_cast<float>(shape_.head_dim)); }
 
 void KvCache::check_layer(int layer) const {
-  if (layer < 0 || layer >= shape().layers) {
-    throw_invalid("layer " + std::to_string(layer) + " is outside [0, " + std::to_string(shape().layers) + ")");
+  if (layer < 0 || layer >= shape_.layers) {
+    throw_invalid("layer " + std::to_string(layer) + " is outside [0, " + std::to_string(shape_.layers) + ")");
   }
 }
 
 void KvCache::check_heads(int n_heads) const {
-  if (n_heads < 1 || n_heads % shape().kv_heads != 0) {
+  if (n_heads < 1 || n_heads % shape_.kv_heads != 0) {
     throw_invalid("query heads (" + std::to_string(n_heads) + ") must be a positive multiple of kvHeads (" +
-                  std::to_string(shape().kv_heads) + ")");
+                  std::to_string(shape_.kv_heads) + ")");
   }
-}
-
-namespace {
-
-void check_span(const Sequence& seq, size_t pos, size_t n) {
-  if (pos + n > seq.length || pos + n < pos) {
-    throw_invalid("positions [" + std::to_string(pos) + ", " + std::to_string(pos + n) + ") are past the sequence's " +
-                  std::to_string(seq.length) + " tokens");
-  }
-}
-
-}  // namespace
-
-void KvCache::write_kv(uint32_t seq_id, int layer, size_t pos, size_t n, const float* k, const float* v) {
-  check_layer(layer);
-  check_span(tree_.sequence(seq_id), pos, n);
-  const KvShape& s = shape();
-  const size_t c = s.chunk_tokens;
-  const size_t d = s.head_dim;
-  for (size_t t = 0; t < n; ++t) {
-    const size_t p = pos + t;
-    uint8_t* chunk = pool_.chunk_data(tree_.chunk_at(seq_id, p));
-    for (int h = 0; h < s.kv_heads; ++h) {
-      const float* src[2] = {k + (t * s.kv_heads + h) * d, v + (t * s.kv_heads + h) * d};
-      for (int kv = 0; kv < 2; ++kv) {
-        const size_t off = s.block_offset(layer, kv, h) + (p % c) * d;
-        if (s.dtype == DType::kF32) {
-          std::memcpy(reinterpret_cast<float*>(chunk) + off, src[kv], d * sizeof(float));
-        } else {
-          float_to_half_n(src[kv], reinterpret_cast<uint16_t*>(chunk) + off, d);
-        }
-      }
-    }
-  }
-}
-
-void KvCache::read_kv(uint32_t seq_id, int layer, size_t pos, size_t n, float* k, float* v) const {
-  check_layer(layer);
-  check_span(tree_.sequence(seq_id), pos, n);
-  const KvShape& s = shape();
-  const size_t c = s.chunk_tokens;
-  const size_t d = s.head_dim;
-  for (size_t t = 0; t < n; ++t) {
-    const size_t p = pos + t;
-    const uint8_t* chunk = pool_.chunk_data(tree_.chunk_at(seq_id, p));
-    for (int h = 0; h < s.kv_heads; ++h) {
-      float* dst[2] = {k + (t * s.kv_heads + h) * d, v + (t * s.kv_heads + h) * d};
-      for (int kv = 0; kv < 2; ++kv) {
-        const size_t off = s.block_offset(layer, kv, h) + (p % c) * d;
-        if (s.dtype == DType::kF32) {
-          std::memcpy(dst[kv], reinterpret_cast<const float*>(chunk) + off, d * sizeof(float));
-        } else {
-          half_to_float_n(reinterpret_cast<const uint16_t*>(chunk) + off, dst[kv], d);
-        }
-      }
-    }
-  }
-}
-
-void KvCache::decode(const uint32_t* seq_ids, size_t batch, int layer, int n_heads, const float* q, float* out,
-                     DecodeMode mode) {
-  check_layer(layer);
-  check_heads(n_heads);
-  const DecodePlan plan = plan_decode(tree_, seq_ids, batch);
-  const AttentionCall call{&pool_, layer, n_heads, 1.f / std::sqrt(static_cast<float>(shape().head_dim)), q, out};
-  device_->decode(plan, call, mode);
-}
-
-void KvCache::prefill(uint32_t seq_id, int layer, int n_heads, size_t n_new, const float* q, float* out) {
-  check_layer(layer);
-  check_heads(n_heads);
-  const Sequence& seq = tree_.sequence(seq_id);
-  if (n_new == 0 || n_new > seq.length) {
-    throw_invalid("prefill of " + std::to_string(n_new) + " tokens on a sequence of " + std::to_string(seq.length));
-  }
-  std::vector<uint32_t> chunks = seq.path;
-  chunks.insert(chunks.end(), seq.tail_chunks.begin(), seq.tail_chunks.end());
-  const AttentionCall call{&pool_, layer, n_heads, 1.f / std::sqrt(static_cast<float>(shape().head_dim)), q, out};
-  device_->prefill(chunks, seq.length, n_new, call);
 }
 
 }  // namespace chunkmesh

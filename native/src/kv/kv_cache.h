@@ -1,16 +1,28 @@
 #pragma once
-// The object the addon exposes: a device, its chunk pool and the prefix tree
-// over it, plus the operations that move KV in and attention out, each
-// checking its arguments before touching state.
+// The owner of the KV cache's state: the device, the chunk store on it and
+// the prefix tree over them, all created, used and destroyed on one owner
+// thread. Other threads never touch that state. They
+//  - run a job on the owner thread and wait for it (run), or post one;
+//  - read the statistics the owner thread published after its last job, and
+//    take the tree events it has published so far (any thread, any time).
+// The engine's unit of work is a step (step_request.h): begin_step applies
+// releases, admissions and appends and builds the step plan once; the model
+// runs every layer over it; end_step commits the tree.
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include "attention/attention.h"
 #include "device/device.h"
-#include "kv/chunk_pool.h"
+#include "device/device_select.h"
+#include "kv/chunk_store.h"
 #include "kv/prefix_tree.h"
+#include "kv/step_request.h"
+#include "runtime/owner_thread.h"
 
 namespace chunkmesh {
 
@@ -20,36 +32,109 @@ struct KvCacheOptions {
   std::string model_id;
   int32_t vocab_size = 0;  // 0: token ids are not range-checked beyond >= 0
   int threads = 0;         // 0: default_thread_count()
+  DeviceChoice device = DeviceChoice::kCpu;
+};
+
+// What JavaScript may read at any time: a copy made by the owner thread.
+struct KvStats {
+  TreeStats tree;
+  uint64_t chunk_bytes = 0;
+  uint64_t jobs = 0;  // owner-thread jobs finished so far
+};
+
+// A step between begin_step and end_step.
+struct StepBatch {
+  StepPlan plan;
+  StepResult result;
+  std::vector<uint32_t> ran;  // sequences whose tokens the plan computes, to commit
 };
 
 class KvCache {
  public:
   explicit KvCache(const KvCacheOptions& options);
+  // Destroys the tree, store and device on the owner thread, then joins it.
+  ~KvCache();
+  KvCache(const KvCache&) = delete;
+  KvCache& operator=(const KvCache&) = delete;
 
-  PrefixTree& tree() { return tree_; }
-  const PrefixTree& tree() const { return tree_; }
-  const KvShape& shape() const { return pool_.shape(); }
+  // ---- any thread ----
+  const KvShape& shape() const { return shape_; }
+  const std::string& model_id() const { return model_id_; }
+  const DeviceInfo& device_info() const { return device_info_; }
+  // Why `auto` fell back to the CPU (empty otherwise).
+  const std::string& device_note() const { return device_note_; }
+  KvStats stats() const;
+  std::vector<KvEvent> drain_events();
+
+  // Runs fn on the owner thread and waits (inline when already there), then
+  // publishes stats and events. fn's exceptions propagate.
+  template <typename Fn>
+  auto run(Fn&& fn) -> std::invoke_result_t<Fn&> {
+    return owner_.run([&]() -> std::invoke_result_t<Fn&> {
+      Publisher p(*this);
+      return fn();
+    });
+  }
+  // Queues work on the owner thread and returns. After work, and after what
+  // it changed is published, done runs there too. Neither may throw.
+  void post(std::function<void()> work, std::function<void()> done);
+  bool on_owner() const { return owner_.on_owner(); }
+
+  // ---- owner thread only ----
+  PrefixTree& tree() { return *tree_; }
+  ChunkStore& store() { return *store_; }
   Device& device() { return *device_; }
+  // Checks the whole request (nothing changes when it is wrong), then
+  // releases, admits and appends, filling batch (kept by the caller, so a
+  // failure part way can still be undone by abort_step).
+  void begin_step(const StepRequest& request, const StepLimits& limits, StepBatch& batch);
+  // Commits every sequence the step computed (call after the forward pass).
+  void end_step(StepBatch& batch);
+  // After any failure of a step: releases every sequence the request named
+  // or created (their new KV may be half written), so a failed step always
+  // leaves none of them behind.
+  void abort_step(const StepRequest& request, StepBatch& batch) noexcept;
 
-  // Writes K and V ([n][kv_heads][head_dim] fp32) of positions [pos, pos + n).
+  // Models bound to this cache; a cache with models attached is not disposed.
+  void attach_model() { ++models_; }
+  void detach_model() { --models_; }
+  int models() const { return models_.load(); }
+
+  // ---- convenience operations for tests, tools and the trace replayer; each runs on the owner thread ----
+  // Writes K and V ([n][kv_heads][head_dim] fp32, host) of positions [pos, pos + n).
   void write_kv(uint32_t seq_id, int layer, size_t pos, size_t n, const float* k, const float* v);
-  // Reads them back (for tests and debugging).
-  void read_kv(uint32_t seq_id, int layer, size_t pos, size_t n, float* k, float* v) const;
-
+  void read_kv(uint32_t seq_id, int layer, size_t pos, size_t n, float* k, float* v);
+  // One decode step of attention of one layer (host q, out: [batch][n_heads][head_dim]).
   void decode(const uint32_t* seq_ids, size_t batch, int layer, int n_heads, const float* q, float* out,
               DecodeMode mode);
   // Attention of the sequence's last n_new tokens (already appended and written) over all of it.
   void prefill(uint32_t seq_id, int layer, int n_heads, size_t n_new, const float* q, float* out);
-
   void check_layer(int layer) const;
   void check_heads(int n_heads) const;
 
  private:
-  std::unique_ptr<Device> device_;
-  ChunkPool pool_;
-  PrefixTree tree_;
-};
+  // Publishes stats and events when a job finishes, however it finishes.
+  struct Publisher {
+    explicit Publisher(KvCache& c) : cache(c) {}
+    ~Publisher() { cache.publish(); }
+    KvCache& cache;
+  };
+  void publish();
+  float attention_scale() const;
 
-KvShape validate_shape(const KvShape& shape);
+  const KvShape shape_;
+  const std::string model_id_;
+  OwnerThread owner_;  // first: the members below are created and destroyed on it
+  std::unique_ptr<Device> device_;
+  std::unique_ptr<ChunkStore> store_;
+  std::unique_ptr<PrefixTree> tree_;
+  DeviceInfo device_info_;
+  std::string device_note_;
+  std::atomic<int> models_{0};
+
+  mutable std::mutex published_;  // guards stats_ and events_
+  KvStats stats_;
+  std::vector<KvEvent> events_;
+};
 
 }  // namespace chunkmesh

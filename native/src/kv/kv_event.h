@@ -1,8 +1,8 @@
 #pragma once
-// What the tree tells the cluster: chunk keys that became resident (stored),
-// stopped being resident (removed), or all of them at once (cleared). The
-// tier says where the chunk lives; today everything is in the device pool,
-// the tiered store will add host and disk.
+// What the tree tells the cluster: chunk keys that became resident in a tier
+// (stored), stopped being resident there (removed), or all of a tier at once
+// (cleared). A chunk demoted from the device to a lower tier is removed from
+// one tier and stored in the other.
 #include <cstdint>
 #include <vector>
 
@@ -10,6 +10,7 @@ namespace chunkmesh {
 
 enum class KvOp : int { kStored = 0, kRemoved = 1, kCleared = 2 };
 enum class KvTier : int { kDevice = 0, kHost = 1, kDisk = 2 };
+constexpr int kTierCount = 3;
 
 struct KvEvent {
   KvOp op;

@@ -7,9 +7,10 @@
 
 namespace chunkmesh {
 
-enum class DType : int { kF32 = 0, kF16 = 1 };
+enum class DType : int { kF32 = 0, kF16 = 1, kBF16 = 2 };
 
 inline size_t dtype_size(DType t) { return t == DType::kF32 ? 4 : 2; }
+inline const char* dtype_name(DType t) { return t == DType::kF32 ? "f32" : t == DType::kF16 ? "f16" : "bf16"; }
 
 struct KvShape {
   int layers = 0;
@@ -28,5 +29,8 @@ struct KvShape {
     return ((static_cast<size_t>(layer) * 2 + kv) * kv_heads + head) * head_block_elems();
   }
 };
+
+// Throws kInvalidArgument naming the first field out of range.
+KvShape validate_shape(const KvShape& shape);
 
 }  // namespace chunkmesh

@@ -8,12 +8,11 @@
 
 namespace chunkmesh {
 
-PrefixTree::PrefixTree(ChunkPool& pool, std::string model_id, int32_t vocab_size)
-    : pool_(pool),
+PrefixTree::PrefixTree(ChunkStore& store, std::string model_id, int32_t vocab_size)
+    : store_(store),
       model_id_(std::move(model_id)),
       vocab_size_(vocab_size),
-      c_(static_cast<size_t>(pool.shape().chunk_tokens)),
-      nodes_(pool.capacity()) {}
+      c_(static_cast<size_t>(store.shape().chunk_tokens)) {}
 
 void PrefixTree::check_tokens(const int32_t* tokens, size_t n) const {
   for (size_t i = 0; i < n; ++i) {
@@ -36,32 +35,51 @@ const Sequence& PrefixTree::sequence(uint32_t seq_id) const {
   return it->second;
 }
 
-int PrefixTree::find_root(const std::string& salt) const {
-  for (size_t i = 0; i < roots_.size(); ++i) {
-    if (roots_[i].salt == salt) return static_cast<int>(i);
-  }
-  return -1;
+// ---- roots -------------------------------------------------------------------
+
+const TreeRoot* PrefixTree::find_root(const std::string& salt) const {
+  const auto it = root_by_salt_.find(salt);
+  return it == root_by_salt_.end() ? nullptr : &roots_[it->second];
 }
 
 uint32_t PrefixTree::root_for(const std::string& salt) {
-  const int r = find_root(salt);
-  if (r >= 0) return static_cast<uint32_t>(r);
-  TreeRoot root;
+  const auto it = root_by_salt_.find(salt);
+  if (it != root_by_salt_.end()) return it->second;
+  uint32_t r;
+  if (!free_roots_.empty()) {
+    r = free_roots_.back();
+    free_roots_.pop_back();
+  } else {
+    r = static_cast<uint32_t>(roots_.size());
+    roots_.emplace_back();
+  }
+  TreeRoot& root = roots_[r];
   root.salt = salt;
-  root.key = chunk_key_root(model_id_, static_cast<int>(c_), salt);
-  roots_.push_back(std::move(root));
-  return static_cast<uint32_t>(roots_.size() - 1);
+  root.key = root_key(salt);
+  root.live = true;
+  root_by_salt_.emplace(salt, r);
+  return r;
+}
+
+void PrefixTree::maybe_reclaim_root(uint32_t r) {
+  TreeRoot& root = roots_[r];
+  if (!root.live || root.sequences > 0 || !root.kids.empty()) return;
+  root_by_salt_.erase(root.salt);
+  root = TreeRoot{};
+  free_roots_.push_back(r);
 }
 
 uint64_t PrefixTree::root_key(const std::string& salt) const {
   return chunk_key_root(model_id_, static_cast<int>(c_), salt);
 }
 
-std::unordered_map<uint64_t, std::vector<uint32_t>>& PrefixTree::kids_of(uint32_t root, uint32_t parent) {
+// ---- lookup --------------------------------------------------------------------
+
+KidMap& PrefixTree::kids_of(uint32_t root, uint32_t parent) {
   return parent == TreeNode::kNone ? roots_[root].kids : nodes_[parent].kids;
 }
 
-const std::unordered_map<uint64_t, std::vector<uint32_t>>& PrefixTree::kids_of(uint32_t root, uint32_t parent) const {
+const KidMap& PrefixTree::kids_of(uint32_t root, uint32_t parent) const {
   return parent == TreeNode::kNone ? roots_[root].kids : nodes_[parent].kids;
 }
 
@@ -70,7 +88,7 @@ uint64_t PrefixTree::parent_key(uint32_t root, uint32_t parent) const {
 }
 
 uint32_t PrefixTree::find_child(uint32_t root, uint32_t parent, uint64_t key, const int32_t* tokens) const {
-  const auto& kids = kids_of(root, parent);
+  const KidMap& kids = kids_of(root, parent);
   auto it = kids.find(key);
   if (it == kids.end()) return TreeNode::kNone;
   for (uint32_t id : it->second) {
@@ -92,98 +110,188 @@ std::vector<uint32_t> PrefixTree::match_path(uint32_t root, const int32_t* token
   return path;
 }
 
-size_t PrefixTree::match_length(const std::string& salt, const int32_t* tokens, size_t n) const {
-  const int r = find_root(salt);
-  return r < 0 ? 0 : match_path(static_cast<uint32_t>(r), tokens, n).size() * c_;
+size_t PrefixTree::match_length(const std::string& salt, const int32_t* tokens, size_t n, size_t max_match) const {
+  const TreeRoot* root = find_root(salt);
+  if (root == nullptr) return 0;
+  return match_path(static_cast<uint32_t>(root - roots_.data()), tokens, std::min(n, max_match)).size() * c_;
 }
 
-void PrefixTree::set_evictable(uint32_t node, bool on) {
-  const auto entry = std::make_pair(nodes_[node].last_use, node);
-  if (on) {
-    evictable_.insert(entry);
-  } else {
-    evictable_.erase(entry);
+// ---- pinning and the eviction order ---------------------------------------------
+
+void PrefixTree::refresh_lru(uint32_t id) {
+  TreeNode& n = nodes_[id];
+  const bool want = n.live && n.refs == 0 && n.device_children == 0 && store_.on_device(id);
+  if (n.in_lru && (!want || n.lru_stamp != n.last_use)) {
+    lru_.erase({n.lru_stamp, id});
+    n.in_lru = false;
+  }
+  if (want && !n.in_lru) {
+    lru_.insert({n.last_use, id});
+    n.lru_stamp = n.last_use;
+    n.in_lru = true;
   }
 }
 
-void PrefixTree::pin(uint32_t node) {
-  TreeNode& n = nodes_[node];
+void PrefixTree::pin(uint32_t id) {
+  TreeNode& n = nodes_[id];
   if (n.refs == 0) {
-    if (n.children == 0) set_evictable(node, false);
     --cached_nodes_;
     ++pinned_nodes_;
   }
   ++n.refs;
   n.last_use = ++clock_;
+  refresh_lru(id);
 }
 
-void PrefixTree::unpin(uint32_t node) {
-  TreeNode& n = nodes_[node];
+void PrefixTree::unpin(uint32_t id) {
+  TreeNode& n = nodes_[id];
   if (--n.refs == 0) {
     n.last_use = ++clock_;
     --pinned_nodes_;
     ++cached_nodes_;
-    if (n.children == 0) set_evictable(node, true);
+    refresh_lru(id);
   }
 }
 
-void PrefixTree::emit(KvOp op, uint64_t key) {
-  if (events_.empty() || events_.back().op != op) events_.push_back(KvEvent{op, KvTier::kDevice, {}});
+void PrefixTree::emit(KvOp op, KvTier tier, uint64_t key) {
+  if (events_.empty() || events_.back().op != op || events_.back().tier != tier) {
+    events_.push_back(KvEvent{op, tier, {}});
+  }
   events_.back().keys.push_back(key);
 }
+
+// ---- slots and eviction -----------------------------------------------------------
+
+uint32_t PrefixTree::new_node() {
+  if (!free_nodes_.empty()) {
+    const uint32_t id = free_nodes_.back();
+    free_nodes_.pop_back();
+    return id;
+  }
+  nodes_.emplace_back();
+  return static_cast<uint32_t>(nodes_.size() - 1);
+}
+
+uint32_t PrefixTree::take_slot() {
+  if (store_.free_slots() == 0) evict_one();
+  return store_.take_slot();
+}
+
+void PrefixTree::evict_one() {
+  if (lru_.empty()) throw Error(ErrorCode::kCapacityExhausted, "KV pool exhausted: every chunk is pinned");
+  const uint32_t id = lru_.begin()->second;
+  lru_.erase(lru_.begin());
+  TreeNode& n = nodes_[id];
+  n.in_lru = false;
+  const std::optional<KvTier> kept = store_.demote(id);  // frees the device slot
+  --cached_nodes_;
+  ++evictions_;
+  emit(KvOp::kRemoved, KvTier::kDevice, n.key);
+  if (n.parent != TreeNode::kNone) {
+    --nodes_[n.parent].device_children;
+    refresh_lru(n.parent);
+  }
+  if (kept) {
+    ++demotions_;
+    ++lower_nodes_[static_cast<int>(*kept)];
+    emit(KvOp::kStored, *kept, n.key);
+  } else {
+    drop_subtree(id);
+  }
+}
+
+void PrefixTree::unlink(uint32_t id) {
+  TreeNode& n = nodes_[id];
+  const uint32_t root = n.root;
+  const uint32_t parent = n.parent;
+  KidMap& kids = kids_of(root, parent);
+  auto& twins = kids[n.key];
+  twins.erase(std::find(twins.begin(), twins.end(), id));
+  if (twins.empty()) kids.erase(n.key);
+  if (parent != TreeNode::kNone) --nodes_[parent].children;
+  n = TreeNode{};
+  free_nodes_.push_back(id);
+  if (parent == TreeNode::kNone) maybe_reclaim_root(root);
+}
+
+void PrefixTree::drop_subtree(uint32_t top) {
+  // Post-order, so each node is unlinked childless. Everything below `top` is
+  // off the device (top-closed device set) and unpinned; `top`'s own bytes
+  // were released by the caller.
+  std::vector<std::pair<uint32_t, bool>> stack{{top, false}};
+  while (!stack.empty()) {
+    auto [id, expanded] = stack.back();
+    if (!expanded) {
+      stack.back().second = true;
+      for (const auto& [key, ids] : nodes_[id].kids) {
+        for (uint32_t kid : ids) stack.push_back({kid, false});
+      }
+      continue;
+    }
+    stack.pop_back();
+    if (id != top) {
+      const KvTier tier = store_.tier_of(id);
+      emit(KvOp::kRemoved, tier, nodes_[id].key);
+      --lower_nodes_[static_cast<int>(tier)];
+      store_.forget(id);
+    }
+    unlink(id);
+  }
+}
+
+// ---- sequences ----------------------------------------------------------------
 
 MatchResult PrefixTree::add_sequence(const std::string& salt, const int32_t* tokens, size_t n, size_t max_match) {
   check_tokens(tokens, n);
   const uint32_t r = root_for(salt);
+  std::vector<uint32_t> path = match_path(r, tokens, std::min(n, max_match));
+  // The device part of a path is a prefix of it (top-closed): pin it, so
+  // promoting the rest cannot evict it.
+  size_t keep = 0;
+  while (keep < path.size() && store_.on_device(path[keep])) pin(path[keep++]);
+  for (; keep < path.size() && reclaimable() > 0; ++keep) {
+    const uint32_t id = path[keep];
+    const uint32_t slot = take_slot();
+    const KvTier from = store_.tier_of(id);
+    store_.promote(id, slot);
+    --lower_nodes_[static_cast<int>(from)];
+    ++promotions_;
+    emit(KvOp::kRemoved, from, nodes_[id].key);
+    emit(KvOp::kStored, KvTier::kDevice, nodes_[id].key);
+    ++cached_nodes_;
+    if (nodes_[id].parent != TreeNode::kNone) ++nodes_[nodes_[id].parent].device_children;
+    pin(id);
+  }
+  path.resize(keep);
   Sequence seq;
   seq.root = r;
-  seq.path = match_path(r, tokens, std::min(n, max_match));
-  for (uint32_t node : seq.path) pin(node);
-  seq.length = seq.path.size() * c_;
+  seq.length = path.size() * c_;
+  seq.path = std::move(path);
   const size_t cached = seq.length;
+  ++roots_[r].sequences;
   const uint32_t id = next_seq_++;
   sequences_.emplace(id, std::move(seq));
   return MatchResult{id, cached};
 }
 
-uint32_t PrefixTree::take_chunk() {
-  if (pool_.free_count() == 0) evict_one();
-  return pool_.take();
-}
-
-void PrefixTree::evict_one() {
-  if (evictable_.empty()) throw Error(ErrorCode::kCapacityExhausted, "KV pool exhausted: every chunk is pinned");
-  const uint32_t id = evictable_.begin()->second;
-  evictable_.erase(evictable_.begin());
-  TreeNode& n = nodes_[id];
-  auto& siblings = kids_of(n.root, n.parent)[n.key];
-  siblings.erase(std::find(siblings.begin(), siblings.end(), id));
-  if (siblings.empty()) kids_of(n.root, n.parent).erase(n.key);
-  if (n.parent != TreeNode::kNone) {
-    TreeNode& p = nodes_[n.parent];
-    if (--p.children == 0 && p.refs == 0) set_evictable(n.parent, true);
-  }
-  emit(KvOp::kRemoved, n.key);
-  n = TreeNode{};
-  --cached_nodes_;
-  ++evictions_;
-  pool_.give_back(id);
+size_t PrefixTree::slots_needed(uint32_t seq_id, size_t n) const {
+  const Sequence& seq = sequence(seq_id);
+  const size_t chunks_after = (seq.tail_tokens.size() + n + c_ - 1) / c_;
+  return chunks_after - seq.tail_slots.size();
 }
 
 size_t PrefixTree::append(uint32_t seq_id, const int32_t* tokens, size_t n) {
   Sequence& seq = seq_or_throw(seq_id);
   check_tokens(tokens, n);
   const size_t start = seq.length;
-  const size_t tail_after = seq.tail_tokens.size() + n;
-  const size_t chunks_after = (tail_after + c_ - 1) / c_;
-  const size_t needed = chunks_after - seq.tail_chunks.size();
+  const size_t needed = slots_needed(seq_id, n);
   if (needed > reclaimable()) {
     throw Error(ErrorCode::kCapacityExhausted, "KV pool exhausted: appending " + std::to_string(n) + " tokens needs " +
                                                    std::to_string(needed) + " chunks, " +
                                                    std::to_string(reclaimable()) + " can be freed (capacity " +
-                                                   std::to_string(pool_.capacity()) + ")");
+                                                   std::to_string(store_.capacity()) + ")");
   }
-  for (size_t i = 0; i < needed; ++i) seq.tail_chunks.push_back(take_chunk());
+  for (size_t i = 0; i < needed; ++i) seq.tail_slots.push_back(take_slot());
   seq.tail_tokens.insert(seq.tail_tokens.end(), tokens, tokens + n);
   seq.length += n;
   return start;
@@ -197,45 +305,55 @@ void PrefixTree::commit(uint32_t seq_id) {
     const int32_t* toks = seq.tail_tokens.data() + consumed;
     const uint32_t parent = seq.path.empty() ? TreeNode::kNone : seq.path.back();
     const uint64_t key = chunk_key_next(parent_key(seq.root, parent), toks, c_);
-    const uint32_t chunk = seq.tail_chunks[sealed];
+    const uint32_t slot = seq.tail_slots[sealed];
     uint32_t node = find_child(seq.root, parent, key, toks);
-    if (node != TreeNode::kNone) {
-      pool_.give_back(chunk);  // the twin holds the same KV: same tokens after the same prefix
+    if (node != TreeNode::kNone && store_.on_device(node)) {
+      store_.give_slot(slot);  // the twin holds the same KV: same tokens after the same prefix
+      pin(node);
+    } else if (node != TreeNode::kNone) {
+      // A demoted twin: our freshly written slot becomes its device copy.
+      const KvTier from = store_.tier_of(node);
+      store_.place(node, slot);
+      --lower_nodes_[static_cast<int>(from)];
+      emit(KvOp::kRemoved, from, key);
+      emit(KvOp::kStored, KvTier::kDevice, key);
+      ++cached_nodes_;
+      if (parent != TreeNode::kNone) ++nodes_[parent].device_children;
+      pin(node);
     } else {
-      node = chunk;
+      node = new_node();
       TreeNode& t = nodes_[node];
       t.parent = parent;
       t.root = seq.root;
       t.key = key;
       t.tokens.assign(toks, toks + c_);
       t.live = true;
-      kids_of(seq.root, parent)[key].push_back(node);
-      // the parent is on this sequence's path, hence pinned and not in the evictable set
-      if (parent != TreeNode::kNone) ++nodes_[parent].children;
       t.refs = 1;
       t.last_use = ++clock_;
       ++pinned_nodes_;
-      seq.path.push_back(node);
-      emit(KvOp::kStored, key);
-      consumed += c_;
-      ++sealed;
-      continue;
+      kids_of(seq.root, parent)[key].push_back(node);
+      // the parent is on this sequence's path, hence pinned and not in the eviction set
+      if (parent != TreeNode::kNone) {
+        ++nodes_[parent].children;
+        ++nodes_[parent].device_children;
+      }
+      store_.place(node, slot);
+      emit(KvOp::kStored, KvTier::kDevice, key);
     }
-    pin(node);
     seq.path.push_back(node);
     consumed += c_;
     ++sealed;
   }
   if (sealed == 0) return;
   seq.tail_tokens.erase(seq.tail_tokens.begin(), seq.tail_tokens.begin() + consumed);
-  seq.tail_chunks.erase(seq.tail_chunks.begin(), seq.tail_chunks.begin() + sealed);
+  seq.tail_slots.erase(seq.tail_slots.begin(), seq.tail_slots.begin() + sealed);
 }
 
 uint32_t PrefixTree::fork(uint32_t seq_id) {
   const Sequence& src = seq_or_throw(seq_id);
-  if (src.tail_chunks.size() > reclaimable()) {
+  if (src.tail_slots.size() > reclaimable()) {
     throw Error(ErrorCode::kCapacityExhausted,
-                "KV pool exhausted: fork needs " + std::to_string(src.tail_chunks.size()) + " chunks for the tail");
+                "KV pool exhausted: fork needs " + std::to_string(src.tail_slots.size()) + " chunks for the tail");
   }
   Sequence copy;
   copy.root = src.root;
@@ -243,12 +361,13 @@ uint32_t PrefixTree::fork(uint32_t seq_id) {
   copy.tail_tokens = src.tail_tokens;
   copy.length = src.length;
   for (uint32_t node : copy.path) pin(node);
-  // take_chunk may evict, which never touches src (its nodes are pinned), so src stays valid
-  for (uint32_t chunk : src.tail_chunks) {
-    const uint32_t dst = take_chunk();
-    std::memcpy(pool_.chunk_data(dst), pool_.chunk_data(chunk), pool_.chunk_bytes());
-    copy.tail_chunks.push_back(dst);
+  // take_slot may evict, which never touches src (its nodes are pinned, its tail is not in the tree)
+  for (uint32_t slot : src.tail_slots) {
+    const uint32_t dst = take_slot();
+    store_.copy_slot(dst, slot);
+    copy.tail_slots.push_back(dst);
   }
+  ++roots_[copy.root].sequences;
   const uint32_t id = next_seq_++;
   sequences_.emplace(id, std::move(copy));
   return id;
@@ -257,8 +376,11 @@ uint32_t PrefixTree::fork(uint32_t seq_id) {
 void PrefixTree::release(uint32_t seq_id) {
   Sequence& seq = seq_or_throw(seq_id);
   for (auto it = seq.path.rbegin(); it != seq.path.rend(); ++it) unpin(*it);
-  for (uint32_t chunk : seq.tail_chunks) pool_.give_back(chunk);
+  for (uint32_t slot : seq.tail_slots) store_.give_slot(slot);
+  const uint32_t root = seq.root;
+  --roots_[root].sequences;
   sequences_.erase(seq_id);
+  maybe_reclaim_root(root);
 }
 
 void PrefixTree::clear() {
@@ -266,25 +388,39 @@ void PrefixTree::clear() {
     throw_invalid("cannot clear the cache while " + std::to_string(sequences_.size()) + " sequences are live");
   }
   for (uint32_t id = 0; id < nodes_.size(); ++id) {
-    if (nodes_[id].live) {
-      nodes_[id] = TreeNode{};
-      pool_.give_back(id);
-    }
+    if (nodes_[id].live) store_.forget(id);
   }
-  for (auto& r : roots_) r.kids.clear();
-  evictable_.clear();
+  nodes_.clear();
+  free_nodes_.clear();
+  roots_.clear();
+  free_roots_.clear();
+  root_by_salt_.clear();
+  lru_.clear();
   cached_nodes_ = 0;
   events_.push_back(KvEvent{KvOp::kCleared, KvTier::kDevice, {}});
+  for (int t = 1; t < kTierCount; ++t) {
+    if (lower_nodes_[t] > 0) events_.push_back(KvEvent{KvOp::kCleared, static_cast<KvTier>(t), {}});
+    lower_nodes_[t] = 0;
+  }
 }
 
-uint32_t PrefixTree::chunk_at(uint32_t seq_id, size_t pos) const {
+uint32_t PrefixTree::slot_at(uint32_t seq_id, size_t pos) const {
   const Sequence& seq = sequence(seq_id);
   if (pos >= seq.length) {
     throw_invalid("position " + std::to_string(pos) + " is past the sequence's " + std::to_string(seq.length) +
                   " tokens");
   }
   const size_t idx = pos / c_;
-  return idx < seq.path.size() ? seq.path[idx] : seq.tail_chunks[idx - seq.path.size()];
+  return idx < seq.path.size() ? store_.slot_of(seq.path[idx]) : seq.tail_slots[idx - seq.path.size()];
+}
+
+std::vector<uint32_t> PrefixTree::slots_of(uint32_t seq_id) const {
+  const Sequence& seq = sequence(seq_id);
+  std::vector<uint32_t> out;
+  out.reserve(seq.path.size() + seq.tail_slots.size());
+  for (uint32_t node : seq.path) out.push_back(store_.slot_of(node));
+  out.insert(out.end(), seq.tail_slots.begin(), seq.tail_slots.end());
+  return out;
 }
 
 std::vector<KvEvent> PrefixTree::drain_events() {
@@ -295,18 +431,21 @@ std::vector<KvEvent> PrefixTree::drain_events() {
 
 TreeStats PrefixTree::stats() const {
   TreeStats s;
-  const size_t token_bytes = pool_.shape().token_bytes();
+  const size_t token_bytes = store_.shape().token_bytes();
   for (const auto& [id, seq] : sequences_) {
     s.logical_bytes += seq.length * token_bytes;
-    s.tail_chunks += static_cast<uint32_t>(seq.tail_chunks.size());
+    s.tail_chunks += static_cast<uint32_t>(seq.tail_slots.size());
   }
   s.pinned_nodes = pinned_nodes_;
   s.cached_nodes = cached_nodes_;
-  s.free_chunks = pool_.free_count();
-  s.capacity_chunks = pool_.capacity();
-  s.physical_bytes = static_cast<uint64_t>(pool_.capacity() - pool_.free_count()) * pool_.chunk_bytes();
+  std::copy(std::begin(lower_nodes_), std::end(lower_nodes_), std::begin(s.lower_nodes));
+  s.free_chunks = store_.free_slots();
+  s.capacity_chunks = store_.capacity();
   s.sequences = static_cast<uint32_t>(sequences_.size());
+  s.roots = static_cast<uint32_t>(root_by_salt_.size());
   s.evictions = evictions_;
+  s.demotions = demotions_;
+  s.promotions = promotions_;
   return s;
 }
 

@@ -1,62 +1,53 @@
 #pragma once
-// The Llama-family forward pass over the prefix-tree KV cache: token
+// The Llama-family forward pass, as orchestration over a Device: token
 // embedding, per layer RMSNorm -> GQA attention with RoPE -> RMSNorm -> SwiGLU
-// FFN, final RMSNorm and classifier. One step advances a batch of sequences by
-// the tokens the caller has just appended to each (one for decoding, many for
-// prefill) and returns the logits of each sequence's last new token.
+// FFN, final RMSNorm and classifier. It knows no kernel and no memory layout:
+// every operation is a Device call, every buffer device memory. One step
+// advances a batch of sequences by the tokens the engine hands it (one for
+// decoding, many for prefill) and returns the logits of each sequence that
+// reached its last given token.
 #include <cstddef>
-#include <cstdint>
 #include <functional>
 #include <vector>
 
+#include "device/device_buffer.h"
 #include "kv/kv_cache.h"
 #include "model/model_config.h"
 #include "model/model_weights.h"
 #include "model/rope.h"
-#include "runtime/thread_pool.h"
 
 namespace chunkmesh {
 
-struct StepInput {
-  const uint32_t* seq_ids;
-  const uint32_t* counts;  // new tokens per sequence
-  size_t batch;
-  const int32_t* tokens;  // the new tokens of every sequence, in seq_ids order
-  size_t n_tokens;
-};
-
 class Model {
  public:
-  // Copies the weights out of source; the cache must outlive the model.
+  // Uploads the weights through the cache's device. Create, use and destroy
+  // a Model on the cache's owner thread; the cache must outlive it.
   Model(const ModelConfig& config, const std::function<const float*(const TensorSpec&)>& source, KvCache& cache);
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
 
   const ModelConfig& config() const { return config_; }
 
-  // The new tokens must be the last ones appended to each sequence and not
-  // yet committed; the step writes their KV in every layer, then commits each
-  // sequence so its full chunks enter the tree. Sequences with one new token
-  // attend as one decode batch (mode picks TPP or the baseline), the others by
-  // prefill. Returns logits [batch][vocab]. Input is checked before anything
-  // is written: a bad step changes nothing.
-  std::vector<float> step(const StepInput& in, DecodeMode mode);
+  // One engine step (kv/step_request.h): the cache admits and appends, the
+  // forward pass runs every layer over the step plan, the cache commits. The
+  // whole request is checked first; on any failure every sequence it named or
+  // created is released, and the error propagates.
+  StepResult step(const StepRequest& request);
 
  private:
-  void check(const StepInput& in) const;
-  void attention_layer(const StepInput& in, int layer, DecodeMode mode);
+  void forward(StepPlan& plan, DecodeMode mode, std::vector<float>& logits);
+  void attention_layer(size_t m, int layer, DecodeMode mode);
   void ffn_layer(size_t m, int layer);
 
   ModelConfig config_;
-  ModelWeights weights_;
   KvCache& cache_;
+  Device& device_;
+  ModelWeights weights_;
   Rope rope_;
-  ThreadPool threads_;
-  // activations, reused across steps
-  std::vector<float> x_, xb_, q_, k_, v_, att_, h1_, h3_, tmp_;
-  std::vector<float> cos_, sin_;  // RoPE angles of each new token, [tokens][head_dim / 2]
-  std::vector<size_t> first_;     // first token row of each sequence
-  std::vector<uint32_t> decode_ids_;
-  std::vector<size_t> decode_rows_;
-  std::vector<float> decode_q_, decode_out_;
+  float scale_;  // 1 / sqrt(head_dim)
+  // activations in device memory, grown to the largest step seen
+  DeviceBuffer x_, xb_, q_, k_, v_, att_, h1_, h3_, tmp_, logits_;
 };
 
 }  // namespace chunkmesh

@@ -3,14 +3,10 @@
 // NativeModelConfig in lib/binding.ts). Loaders fill it from their own format.
 #include <cstddef>
 
+#include "device/device.h"
 #include "kv/kv_shape.h"
 
 namespace chunkmesh {
-
-enum class RopeLayout {
-  kHalves,  // Hugging Face: rotate (x[i], x[i + d/2])
-  kPairs    // llama2.c: rotate (x[2i], x[2i + 1])
-};
 
 enum class RopeScalingType { kNone, kLinear, kLlama3 };
 

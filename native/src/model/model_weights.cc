@@ -1,6 +1,5 @@
 #include "model/model_weights.h"
 
-#include <algorithm>
 #include <unordered_map>
 
 namespace chunkmesh {
@@ -34,41 +33,63 @@ std::vector<TensorSpec> tensor_specs(const ModelConfig& c) {
   return specs;
 }
 
-ModelWeights::ModelWeights(const ModelConfig& config, const std::function<const float*(const TensorSpec&)>& source) {
-  const std::vector<TensorSpec> specs = tensor_specs(config);
-  size_t total = 0;
-  for (const TensorSpec& s : specs) total += s.elems;
-  storage_.resize(total);
-  std::unordered_map<std::string, const float*> by_name;
-  size_t offset = 0;
-  for (const TensorSpec& s : specs) {
-    std::copy_n(source(s), s.elems, storage_.data() + offset);
-    by_name.emplace(s.name, storage_.data() + offset);
-    offset += s.elems;
-  }
+DeviceMatrix ModelWeights::matrix(const float* host, size_t rows, size_t cols) {
+  matrices_.push_back(device_.upload_matrix(host, rows, cols));
+  return matrices_.back();
+}
+
+const float* ModelWeights::vector(const float* host, size_t n) {
+  if (host == nullptr) return nullptr;
+  void* p = device_.allocate(n * sizeof(float));
+  vectors_.push_back(p);
+  device_.copy_in(p, host, n * sizeof(float));
+  return static_cast<const float*>(p);
+}
+
+ModelWeights::ModelWeights(const ModelConfig& c, const std::function<const float*(const TensorSpec&)>& source,
+                           Device& device)
+    : device_(device), tied_(c.tied_embeddings) {
+  std::unordered_map<std::string, const float*> host;
+  for (const TensorSpec& s : tensor_specs(c)) host.emplace(s.name, source(s));
   const auto at = [&](const std::string& name) -> const float* {
-    const auto it = by_name.find(name);
-    return it == by_name.end() ? nullptr : it->second;
+    const auto it = host.find(name);
+    return it == host.end() ? nullptr : it->second;
   };
-  tok_embeddings_ = at("tok_embeddings");
-  norm_ = at("norm");
-  classifier_ = config.tied_embeddings ? tok_embeddings_ : at("output");
-  layers_.resize(config.layers);
-  for (int i = 0; i < config.layers; ++i) {
-    const std::string p = "layers." + std::to_string(i) + ".";
-    layers_[i] = LayerWeights{at(p + "attention_norm"),
-                              at(p + "wq"),
-                              at(p + "wk"),
-                              at(p + "wv"),
-                              at(p + "wo"),
-                              at(p + "bq"),
-                              at(p + "bk"),
-                              at(p + "bv"),
-                              at(p + "ffn_norm"),
-                              at(p + "w1"),
-                              at(p + "w2"),
-                              at(p + "w3")};
+  try {
+    const size_t dim = c.dim, hidden = c.hidden_dim, q = c.q_width(), kv = c.kv_width();
+    tok_embeddings_ = matrix(at("tok_embeddings"), c.vocab_size, dim);
+    norm_ = vector(at("norm"), dim);
+    if (!tied_) output_ = matrix(at("output"), c.vocab_size, dim);
+    layers_.resize(c.layers);
+    for (int i = 0; i < c.layers; ++i) {
+      const std::string p = "layers." + std::to_string(i) + ".";
+      LayerWeights& l = layers_[i];
+      l.attention_norm = vector(at(p + "attention_norm"), dim);
+      l.wq = matrix(at(p + "wq"), q, dim);
+      l.wk = matrix(at(p + "wk"), kv, dim);
+      l.wv = matrix(at(p + "wv"), kv, dim);
+      l.wo = matrix(at(p + "wo"), dim, q);
+      l.bq = vector(at(p + "bq"), q);
+      l.bk = vector(at(p + "bk"), kv);
+      l.bv = vector(at(p + "bv"), kv);
+      l.ffn_norm = vector(at(p + "ffn_norm"), dim);
+      l.w1 = matrix(at(p + "w1"), hidden, dim);
+      l.w2 = matrix(at(p + "w2"), dim, hidden);
+      l.w3 = matrix(at(p + "w3"), hidden, dim);
+    }
+  } catch (...) {
+    release_all();  // out of device memory part way: give back what was uploaded
+    throw;
   }
+}
+
+ModelWeights::~ModelWeights() { release_all(); }
+
+void ModelWeights::release_all() {
+  for (const DeviceMatrix& m : matrices_) device_.release_matrix(m);
+  for (void* p : vectors_) device_.release(p);
+  matrices_.clear();
+  vectors_.clear();
 }
 
 }  // namespace chunkmesh

@@ -20,7 +20,7 @@ double llama3_scaled(double inv_freq, const RopeScaling& s) {
 
 }  // namespace
 
-Rope::Rope(const ModelConfig& c) : layout_(c.rope_layout), head_dim_(c.head_dim), inv_freq_(c.head_dim / 2) {
+Rope::Rope(const ModelConfig& c) : inv_freq_(c.head_dim / 2) {
   for (int i = 0; i < half(); ++i) {
     double f = std::pow(c.rope_theta, -2.0 * i / c.head_dim);
     if (c.rope_scaling.type == RopeScalingType::kLinear) f /= c.rope_scaling.factor;
@@ -34,24 +34,6 @@ void Rope::angles(size_t pos, float* cos, float* sin) const {
     const double a = static_cast<double>(pos) * inv_freq_[i];
     cos[i] = static_cast<float>(std::cos(a));
     sin[i] = static_cast<float>(std::sin(a));
-  }
-}
-
-void Rope::rotate(float* x, int n_heads, const float* cos, const float* sin) const {
-  const int h = half();
-  // (a, b) -> (a cos - b sin, a sin + b cos); the layouts differ only in which elements pair up
-  const int stride = layout_ == RopeLayout::kPairs ? 2 : 1;
-  const int partner = layout_ == RopeLayout::kPairs ? 1 : h;
-  for (int head = 0; head < n_heads; ++head) {
-    float* v = x + static_cast<size_t>(head) * head_dim_;
-    for (int i = 0; i < h; ++i) {
-      float& a = v[i * stride];
-      float& b = v[i * stride + partner];
-      const float a0 = a;
-      const float b0 = b;
-      a = a0 * cos[i] - b0 * sin[i];
-      b = a0 * sin[i] + b0 * cos[i];
-    }
   }
 }
 

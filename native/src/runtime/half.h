@@ -1,6 +1,7 @@
 #pragma once
-// IEEE fp16 <-> fp32. Uses F16C where the build targets it (one instruction
-// per 8 values); the portable path is exact for every finite value and inf/nan.
+// IEEE fp16 and bfloat16 <-> fp32. fp16 uses F16C where the build targets it
+// (one instruction per 8 values); the portable paths are exact for every
+// finite value and inf/nan, rounding to nearest even.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -84,6 +85,31 @@ inline void float_to_half_n(const float* src, uint16_t* dst, size_t n) {
   }
 #endif
   for (; i < n; ++i) dst[i] = float_to_half(src[i]);
+}
+
+// bfloat16 is the top half of an fp32: widening is a shift, narrowing rounds
+// the dropped half to nearest even (NaN stays a quiet NaN).
+inline float bf16_to_float(uint16_t h) {
+  const uint32_t bits = static_cast<uint32_t>(h) << 16;
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+inline uint16_t float_to_bf16(float f) {
+  uint32_t x;
+  std::memcpy(&x, &f, sizeof x);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((x >> 16) | 0x40u);
+  x += 0x7fffu + ((x >> 16) & 1u);
+  return static_cast<uint16_t>(x >> 16);
+}
+
+inline void bf16_to_float_n(const uint16_t* src, float* dst, size_t n) {
+  for (size_t i = 0; i < n; ++i) dst[i] = bf16_to_float(src[i]);
+}
+
+inline void float_to_bf16_n(const float* src, uint16_t* dst, size_t n) {
+  for (size_t i = 0; i < n; ++i) dst[i] = float_to_bf16(src[i]);
 }
 
 }  // namespace chunkmesh

@@ -1,19 +1,21 @@
-// Proves the CUDA toolchain end to end (compile, device link, static runtime)
-// until the TPP kernel arrives. Safe on machines without a GPU: it reports 0.
 #include <cuda_runtime.h>
 
-__global__ void chunkmesh_noop_kernel(int* out) {
-  if (out) *out = 1;
+#include "device/cuda/cuda_probe.h"
+
+namespace chunkmesh {
+
+CudaProbe cuda_probe() {
+  CudaProbe p;
+  if (cudaRuntimeGetVersion(&p.runtime_version) != cudaSuccess) p.runtime_version = 0;
+  const cudaError_t err = cudaGetDeviceCount(&p.devices);
+  if (err != cudaSuccess) {
+    p.devices = 0;
+    p.error = std::string("cudaGetDeviceCount: ") + cudaGetErrorString(err);
+    cudaGetLastError();  // clear the sticky "no device" error
+  } else if (p.devices == 0) {
+    p.error = "no CUDA device is visible";
+  }
+  return p;
 }
 
-extern "C" int chunkmesh_cuda_probe(int* runtime_version, int* device_count) {
-  *runtime_version = 0;
-  *device_count = 0;
-  if (cudaRuntimeGetVersion(runtime_version) != cudaSuccess) return -1;
-  if (cudaGetDeviceCount(device_count) != cudaSuccess) {
-    *device_count = 0;
-    cudaGetLastError();  // clear the sticky "no device" error
-    return -1;
-  }
-  return 0;
-}
+}  // namespace chunkmesh

@@ -1,4 +1,4 @@
-#include "attention/decode_plan.h"
+#include "plan/decode_plan.h"
 
 #include <algorithm>
 #include <unordered_set>
@@ -11,8 +11,8 @@ namespace {
 
 struct Entry {
   uint32_t root;
-  const std::vector<uint32_t>* path;
-  uint32_t slot;
+  const std::vector<uint32_t>* path;  // node ids
+  uint32_t index;                     // into the caller's arrays
 };
 
 bool path_less(const Entry& a, const Entry& b) {
@@ -22,7 +22,7 @@ bool path_less(const Entry& a, const Entry& b) {
 
 }  // namespace
 
-DecodePlan plan_decode(const PrefixTree& tree, const uint32_t* seq_ids, size_t batch) {
+DecodePlan plan_decode(const PrefixTree& tree, const uint32_t* seq_ids, const uint32_t* rows, size_t batch) {
   if (batch == 0) throw_invalid("decode batch is empty");
   std::vector<Entry> entries;
   entries.reserve(batch);
@@ -39,12 +39,11 @@ DecodePlan plan_decode(const PrefixTree& tree, const uint32_t* seq_ids, size_t b
   DecodePlan plan;
   plan.seqs.resize(batch);
   for (size_t i = 0; i < batch; ++i) {
-    const Sequence& s = tree.sequence(seq_ids[entries[i].slot]);
     PlannedSeq& p = plan.seqs[i];
-    p.slot = entries[i].slot;
-    p.length = s.length;
-    p.chunks = s.path;
-    p.chunks.insert(p.chunks.end(), s.tail_chunks.begin(), s.tail_chunks.end());
+    const uint32_t id = seq_ids[entries[i].index];
+    p.row = rows[entries[i].index];
+    p.length = tree.sequence(id).length;
+    p.chunks = tree.slots_of(id);
   }
 
   // Walk depth by depth over ranges of sequences that agree on the path so far.
@@ -81,13 +80,34 @@ DecodePlan plan_decode(const PrefixTree& tree, const uint32_t* seq_ids, size_t b
           plan.runs.push_back(SharedRun{i, j, {}});
           for (uint32_t s = i; s < j; ++s) plan.seqs[s].runs.push_back(static_cast<uint32_t>(run));
         }
-        plan.runs[run].chunks.push_back(path[f.depth]);
+        plan.runs[run].chunks.push_back(plan.seqs[i].chunks[f.depth]);
         stack.push_back(Frame{i, j, f.depth + 1, run});
       }
       i = j;
     }
   }
   return plan;
+}
+
+double decode_flops(const DecodePlan& plan, int n_heads, int head_dim) {
+  double tokens = 0;
+  for (const auto& s : plan.seqs) tokens += static_cast<double>(s.length);
+  return 4.0 * tokens * n_heads * head_dim;
+}
+
+double decode_kv_bytes(const DecodePlan& plan, int kv_heads, int head_dim, int chunk_tokens, size_t elem_bytes,
+                       DecodeMode mode) {
+  const double per_token = 2.0 * kv_heads * head_dim * static_cast<double>(elem_bytes);  // one layer, K+V
+  double tokens = 0;
+  if (mode == DecodeMode::kBaseline) {
+    for (const auto& s : plan.seqs) tokens += static_cast<double>(s.length);
+  } else {
+    for (const auto& r : plan.runs) tokens += static_cast<double>(r.chunks.size()) * chunk_tokens;
+    for (const auto& s : plan.seqs) {
+      tokens += static_cast<double>(s.length) - static_cast<double>(s.private_from) * chunk_tokens;
+    }
+  }
+  return tokens * per_token;
 }
 
 }  // namespace chunkmesh

@@ -1,9 +1,9 @@
-#include "attention/attention.h"
+#include "device/cpu/attention.h"
 
 #include <algorithm>
 
-#include "attention/kv_block_reader.h"
-#include "attention/online_softmax.h"
+#include "device/cpu/kv_block_reader.h"
+#include "device/cpu/online_softmax.h"
 
 namespace chunkmesh {
 namespace {
@@ -45,7 +45,7 @@ void ensure_threads(AttentionWorkspace& ws, const ThreadPool& pool) {
 
 void decode_attention(const DecodePlan& plan, const AttentionCall& call, DecodeMode mode, ThreadPool& threads,
                       AttentionWorkspace& ws) {
-  const KvShape& shape = call.pool->shape();
+  const KvShape& shape = call.pool->shape;
   const int d = shape.head_dim;
   const int c = shape.chunk_tokens;
   const int kvh = shape.kv_heads;
@@ -76,7 +76,7 @@ void decode_attention(const DecodePlan& plan, const AttentionCall& call, DecodeM
       prepare(t, rows, d, c);
       for (int s = 0; s < n_seq; ++s) {
         for (int gi = 0; gi < g; ++gi) {
-          gather_row(call, plan.seqs[run.seq_begin + s].slot, h * g + gi, d, t.q.data() + (s * g + gi) * d);
+          gather_row(call, plan.seqs[run.seq_begin + s].row, h * g + gi, d, t.q.data() + (s * g + gi) * d);
         }
       }
       for (uint32_t chunk : run.chunks) attend_chunk(reader, chunk, h, c, rows, d, nullptr, t);
@@ -100,7 +100,7 @@ void decode_attention(const DecodePlan& plan, const AttentionCall& call, DecodeM
     const int h = static_cast<int>(unit % kvh);
     ThreadScratch& t = ws.threads[thread];
     prepare(t, g, d, c);
-    for (int gi = 0; gi < g; ++gi) gather_row(call, seq.slot, h * g + gi, d, t.q.data() + gi * d);
+    for (int gi = 0; gi < g; ++gi) gather_row(call, seq.row, h * g + gi, d, t.q.data() + gi * d);
     const size_t from = tpp ? seq.private_from : 0;
     const size_t last = seq.chunks.size() - 1;
     for (size_t i = from; i < seq.chunks.size(); ++i) {
@@ -118,15 +118,19 @@ void decode_attention(const DecodePlan& plan, const AttentionCall& call, DecodeM
     }
     for (int gi = 0; gi < g; ++gi) {
       finish_row(t.l[gi], t.o.data() + static_cast<size_t>(gi) * d,
-                 call.out + (static_cast<size_t>(seq.slot) * call.n_heads + h * g + gi) * d, d);
+                 call.out + (static_cast<size_t>(seq.row) * call.n_heads + h * g + gi) * d, d);
     }
   });
 }
 
-void prefill_attention(const std::vector<uint32_t>& chunks, size_t length, size_t n_new, const AttentionCall& call,
-                       ThreadPool& threads, AttentionWorkspace& ws) {
+void prefill_attention(const PrefillItem& item, const AttentionCall& call, ThreadPool& threads,
+                       AttentionWorkspace& ws) {
+  const size_t n_new = item.n_new;
+  const size_t length = item.length;
+  const std::vector<uint32_t>& chunks = item.chunks;
   if (n_new == 0) return;
-  const KvShape& shape = call.pool->shape();
+  const size_t first_row = item.first_row;
+  const KvShape& shape = call.pool->shape;
   const int d = shape.head_dim;
   const int c = shape.chunk_tokens;
   const int kvh = shape.kv_heads;
@@ -148,7 +152,7 @@ void prefill_attention(const std::vector<uint32_t>& chunks, size_t length, size_
     prepare(t, rows, d, c);
     for (size_t tok = t0; tok < t1; ++tok) {
       for (int gi = 0; gi < g; ++gi) {
-        gather_row(call, tok, h * g + gi, d, t.q.data() + ((tok - t0) * g + gi) * d);
+        gather_row(call, first_row + tok, h * g + gi, d, t.q.data() + ((tok - t0) * g + gi) * d);
       }
     }
     const size_t last_pos = first + t1 - 1;  // the block's last query position
@@ -170,29 +174,10 @@ void prefill_attention(const std::vector<uint32_t>& chunks, size_t length, size_
       for (int gi = 0; gi < g; ++gi) {
         const int row = static_cast<int>(tok - t0) * g + gi;
         finish_row(t.l[row], t.o.data() + static_cast<size_t>(row) * d,
-                   call.out + (tok * call.n_heads + h * g + gi) * static_cast<size_t>(d), d);
+                   call.out + ((first_row + tok) * call.n_heads + h * g + gi) * static_cast<size_t>(d), d);
       }
     }
   });
-}
-
-double decode_flops(const DecodePlan& plan, int n_heads, int head_dim) {
-  double tokens = 0;
-  for (const auto& s : plan.seqs) tokens += static_cast<double>(s.length);
-  return 4.0 * tokens * n_heads * head_dim;
-}
-
-double decode_kv_bytes(const DecodePlan& plan, const KvShape& shape, DecodeMode mode) {
-  const double per_token = 2.0 * shape.kv_heads * shape.head_dim * dtype_size(shape.dtype);  // one layer, K+V
-  const int c = shape.chunk_tokens;
-  double tokens = 0;
-  if (mode == DecodeMode::kBaseline) {
-    for (const auto& s : plan.seqs) tokens += static_cast<double>(s.length);
-  } else {
-    for (const auto& r : plan.runs) tokens += static_cast<double>(r.chunks.size()) * c;
-    for (const auto& s : plan.seqs) tokens += static_cast<double>(s.length) - static_cast<double>(s.private_from) * c;
-  }
-  return tokens * per_token;
 }
 
 }  // namespace chunkmesh

@@ -1,4 +1,4 @@
-#include "model/matmul.h"
+#include "device/cpu/matmul.h"
 
 #include <algorithm>
 

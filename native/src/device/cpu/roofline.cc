@@ -1,12 +1,12 @@
-#include "attention/roofline.h"
+#include "device/cpu/roofline.h"
 
 #include <algorithm>
 #include <chrono>
 #include <limits>
 #include <vector>
 
-#include "attention/block_attend.h"
-#include "attention/online_softmax.h"
+#include "device/cpu/block_attend.h"
+#include "device/cpu/online_softmax.h"
 
 namespace chunkmesh {
 namespace {

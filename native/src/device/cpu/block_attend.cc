@@ -1,11 +1,11 @@
-#include "attention/block_attend.h"
+#include "device/cpu/block_attend.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 
-#include "attention/online_softmax.h"
+#include "device/cpu/online_softmax.h"
 
 namespace chunkmesh {
 namespace {
