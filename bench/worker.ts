@@ -202,18 +202,20 @@ async function runtimeFor(
       },
     }),
   });
-  // KV in use peaks after the step's appends and before its commit (which can
-  // only drop twin chunks): sample the pool there, and time the forward pass.
+  // KV in use peaks inside a step, after its appends and before its commit
+  // (which can drop twin chunks): the cache keeps that high-water mark itself.
+  // Logical bytes are the same before and after the commit: sample them after
+  // each step, and time the step.
   const cache: KvCache = rt.cache;
   const step = rt.model.step.bind(rt.model);
-  rt.model.step = async (...args) => {
-    const s = cache.stats();
-    peak.physical = Math.max(peak.physical, s.physicalBytes);
-    peak.logical = Math.max(peak.logical, s.logicalBytes);
+  rt.model.step = async (request) => {
     const t0 = performance.now();
-    const logits = await step(...args);
+    const result = await step(request);
     forwardMs.push(performance.now() - t0);
-    return logits;
+    const s = cache.stats();
+    peak.physical = s.peakPhysicalBytes;
+    peak.logical = Math.max(peak.logical, s.logicalBytes);
+    return result;
   };
   return { rt, steps, forwardMs, peak };
 }
@@ -445,7 +447,7 @@ console.log(
     'CPU ms/tok: process CPU time (all threads) of the decode phase per token; "by CPU time" is the\n' +
     '  ON/OFF decode ratio from it, a check on the wall-clock ratio when other jobs share the machine.\n' +
     'cached prompt tok: prompt tokens of all requests found in the prefix tree (prefill skipped).\n' +
-    'peak KV: physical bytes in the pool, max over the run (sampled before each step); unshared: the same\n' +
+    "peak KV: physical bytes in the pool, max over the run (the cache's high-water mark); unshared: the same\n" +
     '  sequences without sharing (logical bytes).\n',
 );
 printTable(

@@ -55,6 +55,8 @@ export interface NativeKvStats {
   physicalBytes: number;
   /** Bytes live sequences actually hold: pinned nodes and private tails. */
   liveBytes: number;
+  /** High-water mark of physicalBytes since the cache was created. */
+  peakPhysicalBytes: number;
   pinnedNodes: number;
   /** Unpinned nodes on the device: reusable, evictable. */
   cachedNodes: number;

@@ -108,9 +108,9 @@ class Checker {
       const o = out[i] as StepOutcome;
       if (e.kind === 'admit') {
         if (!o.admitted) return;
-        this.tokens.set(o.seqId, [...e.tokens].slice(0, o.cachedTokens + o.computed));
+        this.tokens.set(o.seqId, Array.from(e.tokens).slice(0, o.cachedTokens + o.computed));
       } else {
-        const given = e.kind === 'decode' ? [e.token] : [...e.tokens];
+        const given = e.kind === 'decode' ? [e.token] : Array.from(e.tokens);
         this.tokens.get(e.seqId)?.push(...given.slice(0, o.computed));
       }
       assert.equal(Boolean(o.logitsRow), o.logits, `entry ${i}: logits present iff reported`);
@@ -190,7 +190,9 @@ describe('Model.step equals the float64 reference forward pass', () => {
     const prompt = new Rng(6).tokens(9, BASE.vocabSize);
     const run = async (sync: boolean) => {
       const model = Model.create(loaded, newCache(BASE));
-      const r = sync ? model.stepSync({ entries: [admit(prompt)] }) : await model.step({ entries: [admit(prompt)] });
+      const r = sync
+        ? model.stepSync({ entries: [admit(prompt)] })
+        : await model.step({ entries: [admit(prompt)] });
       return r.entries[0]?.logitsRow;
     };
     assert.deepEqual(await run(true), await run(false));
@@ -244,10 +246,7 @@ describe('Model rejects bad input with typed errors', () => {
 
   it('entries of the wrong shape', async () => {
     const { model, seqId } = await setup();
-    await assert.rejects(
-      model.step({ entries: [{ kind: 'prefill', seqId, tokens: [] }] }),
-      /has no tokens/,
-    );
+    await assert.rejects(model.step({ entries: [{ kind: 'prefill', seqId, tokens: [] }] }), /has no tokens/);
     await assert.rejects(model.step({ entries: [admit([])] }), InvalidArgumentError);
     await assert.rejects(
       model.step({ entries: [{ kind: 'bogus' } as unknown as StepEntry] }),

@@ -5,8 +5,8 @@
 #include "addon/js_args.h"
 #include "addon/kv_cache_wrap.h"
 #include "addon/model_wrap.h"
-#include "device/cpu/roofline.h"
 #include "device/build_info.h"
+#include "device/cpu/roofline.h"
 #include "kv/chunk_key.h"
 #include "runtime/thread_pool.h"
 

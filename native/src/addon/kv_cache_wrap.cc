@@ -99,8 +99,8 @@ Napi::Value KvCacheWrap::MatchLength(const Napi::CallbackInfo& info) {
     const std::string salt = string(info[1], "salt");
     const size_t n = tokens.ElementLength();
     KvCache& c = cache();
-    return Napi::Number::New(info.Env(),
-                             static_cast<double>(c.run([&] { return c.tree().match_length(salt, tokens.Data(), n, n); })));
+    return Napi::Number::New(
+        info.Env(), static_cast<double>(c.run([&] { return c.tree().match_length(salt, tokens.Data(), n, n); })));
   });
 }
 
@@ -110,7 +110,8 @@ Napi::Value KvCacheWrap::Append(const Napi::CallbackInfo& info) {
     const Napi::Int32Array tokens = int32s(info[1], "tokens");
     KvCache& c = cache();
     return Napi::Number::New(
-        info.Env(), static_cast<double>(c.run([&] { return c.tree().append(id, tokens.Data(), tokens.ElementLength()); })));
+        info.Env(),
+        static_cast<double>(c.run([&] { return c.tree().append(id, tokens.Data(), tokens.ElementLength()); })));
   });
 }
 
@@ -273,6 +274,7 @@ Napi::Value KvCacheWrap::Stats(const Napi::CallbackInfo& info) {
     o.Set("logicalBytes", static_cast<double>(s.logical_bytes));
     o.Set("physicalBytes", static_cast<double>(s.capacity_chunks - s.free_chunks) * chunk);
     o.Set("liveBytes", static_cast<double>(s.pinned_nodes + s.tail_chunks) * chunk);
+    o.Set("peakPhysicalBytes", static_cast<double>(s.peak_used_chunks) * chunk);
     o.Set("pinnedNodes", s.pinned_nodes);
     o.Set("cachedNodes", s.cached_nodes);
     o.Set("hostNodes", s.lower_nodes[static_cast<int>(KvTier::kHost)]);

@@ -204,7 +204,8 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
     for (const TensorSpec& spec : specs) host.emplace(spec.name, tensor_arg(tensors, spec));
     KvCache& cache = *cache_;
     cache.run([&] {
-      model_ = std::make_unique<Model>(config, [&](const TensorSpec& spec) { return host.at(spec.name); }, cache);
+      model_ = std::make_unique<Model>(
+          config, [&](const TensorSpec& spec) { return host.at(spec.name); }, cache);
     });
   });
 }

@@ -48,18 +48,19 @@ class OwnerCalls {
     auto* c = new Job<R>(env, keep_alive, std::move(to_js));
     Napi::Promise promise = c->deferred.Promise();
     if (pending_++ == 0) tsfn_.Ref(env);
-    cache.post([c, work = std::move(work)] {
-      try {
-        c->result = work();
-      } catch (...) {
-        c->error = std::current_exception();
-      }
-    },
-               [this, c] {
-                 // Fails only when the environment is going away; the job is then
-                 // left behind on purpose: its references may only die on a live JS thread.
-                 tsfn_.BlockingCall(c);
-               });
+    cache.post(
+        [c, work = std::move(work)] {
+          try {
+            c->result = work();
+          } catch (...) {
+            c->error = std::current_exception();
+          }
+        },
+        [this, c] {
+          // Fails only when the environment is going away; the job is then
+          // left behind on purpose: its references may only die on a live JS thread.
+          tsfn_.BlockingCall(c);
+        });
     return promise;
   }
 

@@ -27,9 +27,9 @@ enum class DeviceKind { kCpu, kCuda };
 
 struct DeviceInfo {
   DeviceKind kind = DeviceKind::kCpu;
-  std::string name;    // "cpu", "cuda"
-  std::string detail;  // e.g. "16 threads, avx512" or "NVIDIA H100 80GB HBM3, sm_90"
-  int threads = 1;     // host threads the device computes with
+  std::string name;         // "cpu", "cuda"
+  std::string detail;       // e.g. "16 threads, avx512" or "NVIDIA H100 80GB HBM3, sm_90"
+  int threads = 1;          // host threads the device computes with
   size_t memory_bytes = 0;  // device memory in total (0: not reported)
 };
 

@@ -79,7 +79,7 @@ class ChunkStore {
 
   Device& device_;
   KvPool pool_;
-  std::vector<uint32_t> free_;  // stack: most recently freed first, warm in cache
+  std::vector<uint32_t> free_;   // stack: most recently freed first, warm in cache
   std::vector<Location> where_;  // indexed by node id, grown as nodes appear
   std::unique_ptr<LowerTier> lower_;
   std::vector<uint8_t> staging_;  // one chunk in host memory, for moves between tiers

@@ -174,7 +174,9 @@ uint32_t PrefixTree::new_node() {
 
 uint32_t PrefixTree::take_slot() {
   if (store_.free_slots() == 0) evict_one();
-  return store_.take_slot();
+  const uint32_t slot = store_.take_slot();
+  peak_used_ = std::max(peak_used_, store_.capacity() - store_.free_slots());
+  return slot;
 }
 
 void PrefixTree::evict_one() {
@@ -441,6 +443,7 @@ TreeStats PrefixTree::stats() const {
   std::copy(std::begin(lower_nodes_), std::end(lower_nodes_), std::begin(s.lower_nodes));
   s.free_chunks = store_.free_slots();
   s.capacity_chunks = store_.capacity();
+  s.peak_used_chunks = peak_used_;
   s.sequences = static_cast<uint32_t>(sequences_.size());
   s.roots = static_cast<uint32_t>(root_by_salt_.size());
   s.evictions = evictions_;

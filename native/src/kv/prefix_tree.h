@@ -36,9 +36,9 @@ struct TreeNode {
   uint32_t parent = kNone;  // kNone: child of its root
   uint32_t root = 0;        // index into roots
   uint64_t key = 0;
-  uint32_t refs = 0;            // running sequences whose path holds this node
-  uint32_t children = 0;        // child nodes on any tier
-  uint32_t device_children = 0; // child nodes on the device
+  uint32_t refs = 0;             // running sequences whose path holds this node
+  uint32_t children = 0;         // child nodes on any tier
+  uint32_t device_children = 0;  // child nodes on the device
   uint64_t last_use = 0;
   uint64_t lru_stamp = 0;  // last_use when entered into the eviction set
   bool in_lru = false;
@@ -58,20 +58,21 @@ struct TreeRoot {
 
 struct Sequence {
   uint32_t root = 0;
-  std::vector<uint32_t> path;         // pinned full nodes, root to leaf
-  std::vector<uint32_t> tail_slots;   // private device slots, in position order
-  std::vector<int32_t> tail_tokens;   // tokens after the path (may span several chunks)
-  size_t length = 0;                  // tokens in the sequence
+  std::vector<uint32_t> path;        // pinned full nodes, root to leaf
+  std::vector<uint32_t> tail_slots;  // private device slots, in position order
+  std::vector<int32_t> tail_tokens;  // tokens after the path (may span several chunks)
+  size_t length = 0;                 // tokens in the sequence
 };
 
 struct TreeStats {
-  uint64_t logical_bytes = 0;  // sum over live sequences of length * token bytes
-  uint32_t pinned_nodes = 0;   // on the device, used by a running sequence
-  uint32_t cached_nodes = 0;   // on the device, reusable, evictable
+  uint64_t logical_bytes = 0;             // sum over live sequences of length * token bytes
+  uint32_t pinned_nodes = 0;              // on the device, used by a running sequence
+  uint32_t cached_nodes = 0;              // on the device, reusable, evictable
   uint32_t lower_nodes[kTierCount] = {};  // per tier below the device
   uint32_t tail_chunks = 0;
   uint32_t free_chunks = 0;
   uint32_t capacity_chunks = 0;
+  uint32_t peak_used_chunks = 0;  // high-water mark of device slots in use since creation
   uint32_t sequences = 0;
   uint32_t roots = 0;
   uint64_t evictions = 0;   // nodes that left the device (dropped or demoted)
@@ -165,6 +166,7 @@ class PrefixTree {
   uint64_t evictions_ = 0;
   uint64_t demotions_ = 0;
   uint64_t promotions_ = 0;
+  uint32_t peak_used_ = 0;
   std::vector<KvEvent> events_;
 };
 

@@ -34,8 +34,7 @@ struct LayerWeights {
 class ModelWeights {
  public:
   // source(spec) returns spec.elems host floats; the caller checks presence and size.
-  ModelWeights(const ModelConfig& config, const std::function<const float*(const TensorSpec&)>& source,
-               Device& device);
+  ModelWeights(const ModelConfig& config, const std::function<const float*(const TensorSpec&)>& source, Device& device);
   ~ModelWeights();
   ModelWeights(const ModelWeights&) = delete;
   ModelWeights& operator=(const ModelWeights&) = delete;

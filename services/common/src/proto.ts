@@ -101,6 +101,9 @@ export interface InfoResponse {
   workerId: string;
   /** Decimal uint64. */
   epoch: string;
+  /** Where the worker computes, e.g. "cpu (16 threads, avx512)"; empty from a router. */
+  device: string;
+  kvDtype: string;
 }
 
 /**

@@ -40,6 +40,7 @@ const runtime = await createWorkerRuntime({
   kvCapacityTokens: cfg.kvCapacityTokens,
   chunkTokens: cfg.chunkTokens,
   dtype: cfg.kvDtype,
+  device: cfg.device,
   threads: cfg.threads,
   engine: {
     prefixSharing: cfg.prefixSharing,
@@ -61,10 +62,14 @@ const runtime = await createWorkerRuntime({
   },
 });
 const modelId = runtime.bundle.model.config.modelId;
+const device = runtime.cache.device();
+if (device.fallbackReason)
+  log.info('no CUDA device; computing on the CPU', { reason: device.fallbackReason });
 log.info('model loaded', {
   model: modelId,
   ms: Date.now() - started,
   kvChunks: runtime.cache.capacityChunks,
+  device: `${device.name} (${device.detail})`,
 });
 
 let workerId = cfg.workerId ?? '';

@@ -20,8 +20,14 @@ export const workerOptions = defineOptions({
   cluster: { type: 'string', default: 'default', help: 'Redis namespace cm:{cluster}:' },
   kvCapacityTokens: { type: 'integer', default: 65_536, min: 1, help: 'KV pool size in tokens' },
   chunkTokens: { type: 'integer', default: 64, min: 1, help: 'tokens per KV chunk (c)' },
-  kvDtype: { type: 'string', default: 'f32', choices: ['f32', 'f16'], help: 'KV storage type' },
-  threads: { type: 'integer', default: 0, min: 0, help: 'compute threads (0: all cores)' },
+  kvDtype: { type: 'string', default: 'f32', choices: ['f32', 'f16', 'bf16'], help: 'KV storage type' },
+  device: {
+    type: 'string',
+    default: 'auto',
+    choices: ['auto', 'cpu', 'cuda'],
+    help: 'where the KV pool lives and the model runs (auto: CUDA when built and a GPU is usable, else CPU)',
+  },
+  threads: { type: 'integer', default: 0, min: 0, help: 'compute threads of the CPU device (0: all cores)' },
   stepTokens: {
     type: 'integer',
     default: 512,

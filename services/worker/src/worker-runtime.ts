@@ -1,7 +1,7 @@
 // Everything a worker process computes with, built from a model directory:
 // the loaded model and tokenizer, a KV cache of the model's shape, the native
 // forward pass bound to it, and the engine driving both.
-import { KvCache, type KvDType, Model } from '@chunkmesh/native';
+import { type DeviceChoice, KvCache, type KvDType, Model } from '@chunkmesh/native';
 import { Engine } from './engine/engine.ts';
 import type { EngineObserver, EngineOptions } from './engine/engine-types.ts';
 import { loadModel, type ModelBundle } from './model/load-model.ts';
@@ -13,6 +13,8 @@ export interface WorkerRuntimeOptions {
   kvCapacityTokens?: number;
   chunkTokens: number;
   dtype: KvDType;
+  /** Default 'auto': CUDA when built and usable, else the CPU. */
+  device?: DeviceChoice;
   threads: number;
   engine: EngineOptions;
   observer?: (cache: KvCache) => EngineObserver;
@@ -37,6 +39,7 @@ export async function createWorkerRuntime(o: WorkerRuntimeOptions): Promise<Work
     modelId: c.modelId,
     vocabSize: c.vocabSize,
     threads: o.threads,
+    device: o.device ?? 'auto',
     ...(o.kvCapacityTokens !== undefined
       ? { capacityChunks: Math.ceil(o.kvCapacityTokens / o.chunkTokens) }
       : { capacityBytes: o.kvCapacityBytes }),

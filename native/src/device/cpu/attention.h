@@ -43,7 +43,6 @@ void decode_attention(const DecodePlan& plan, const AttentionCall& call, DecodeM
 
 // The item's new tokens (q, out: rows [first_row, first_row + n_new) of the
 // call's matrices) attend causally over all of its chunks.
-void prefill_attention(const PrefillItem& item, const AttentionCall& call, ThreadPool& threads,
-                       AttentionWorkspace& ws);
+void prefill_attention(const PrefillItem& item, const AttentionCall& call, ThreadPool& threads, AttentionWorkspace& ws);
 
 }  // namespace chunkmesh

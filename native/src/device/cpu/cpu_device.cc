@@ -92,8 +92,7 @@ class CpuDevice final : public Device {
     chunkmesh::decode_attention(plan().decode, AttentionCall{&pool, layer, n_heads, scale, q, out}, mode, threads_,
                                 ws_);
   }
-  void prefill_attention(const KvPool& pool, int layer, int n_heads, float scale, const float* q,
-                         float* out) override {
+  void prefill_attention(const KvPool& pool, int layer, int n_heads, float scale, const float* q, float* out) override {
     for (const PrefillItem& item : plan().prefill) {
       chunkmesh::prefill_attention(item, AttentionCall{&pool, layer, n_heads, scale, q, out}, threads_, ws_);
     }

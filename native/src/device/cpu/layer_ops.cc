@@ -130,8 +130,7 @@ void write_kv(const KvPool& pool, int layer, size_t m, const uint32_t* slots, co
   }
 }
 
-void read_kv(const KvPool& pool, int layer, size_t m, const uint32_t* slots, const uint32_t* rows, float* k,
-             float* v) {
+void read_kv(const KvPool& pool, int layer, size_t m, const uint32_t* slots, const uint32_t* rows, float* k, float* v) {
   const KvShape& s = pool.shape;
   const size_t d = s.head_dim;
   for (size_t t = 0; t < m; ++t) {

@@ -1,14 +1,13 @@
 // The engine's contract with its callers (the gRPC service, tests, benchmarks)
 // and with the model it drives.
-import type { DecodeMode, KvEvent } from '@chunkmesh/native';
+import type { KvEvent, StepRequest, StepResult } from '@chunkmesh/native';
 import type { SamplingParams } from './sampling.ts';
 
-/** The model as the engine sees it: one forward step over a batch (see native Model.step). */
+/** The model as the engine sees it: one whole engine step at a time (see native Model.step). */
 export interface StepModel {
   readonly vocabSize: number;
   readonly maxSeqLen: number;
-  /** Logits of the last new token of each sequence, [batch][vocab]. Tokens must already be appended to the cache. */
-  step(seqIds: Uint32Array, tokens: Int32Array, counts: Uint32Array, mode: DecodeMode): Promise<Float32Array>;
+  step(request: StepRequest): Promise<StepResult>;
 }
 
 export interface GenerateInput {

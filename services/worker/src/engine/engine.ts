@@ -1,10 +1,15 @@
-// Continuous batching over the prefix-tree cache. Each step feeds every
-// decoding sequence its last token and fills the rest of the token budget with
-// prompt chunks of sequences still prefilling; the model runs off the JS
-// thread; logits come back for the last token of each sequence.
+// Continuous batching over the prefix-tree cache. The engine schedules; the
+// native cache and model execute one whole step at a time on the cache's
+// owner thread (native/src/kv/step_request.h). Each step carries, in priority
+// order, the last sampled token of every decoding sequence, the remaining
+// prompt of every sequence still prefilling, and the waiting requests to admit;
+// the cache admits what fits, fills the token budget with prefill, and the
+// model returns logits for each sequence that reached its last given token.
+// Sequences finished, cancelled or preempted are released at the start of the
+// next step (or by a release-only step when nothing else is due).
 
 import { ResourceExhausted, Unavailable } from '@chunkmesh/common/errors.ts';
-import { CapacityExhaustedError, type KvCache } from '@chunkmesh/native';
+import type { KvCache, StepEntry, StepOutcome, StepResult } from '@chunkmesh/native';
 import { TextStream } from '../model/text-stream.ts';
 import type { Tokenizer } from '../model/tokenizer.ts';
 import type {
@@ -22,10 +27,13 @@ import { StopMatcher } from './stop-matcher.ts';
 
 export class Engine {
   private readonly waiting: RequestState[] = [];
+  /** Taken from the front of `waiting` for the step in flight; back there if the cache has no room. */
+  private admitting: RequestState[] = [];
+  /** In admission order: the newest is preempted first. */
   private readonly running: RequestState[] = [];
-  private wake: (() => void) | undefined;
+  /** Sequences to release with the next step. */
+  private toRelease: number[] = [];
   private loop: Promise<void> | undefined;
-  private stopping = false;
   private draining = false;
 
   constructor(
@@ -38,10 +46,11 @@ export class Engine {
 
   /** Tokens queued and running, for load reports: what a router weighs against cached prefix. */
   load(): { waitingRequests: number; runningRequests: number; queuedTokens: number; runningTokens: number } {
+    const queued = [...this.admitting, ...this.waiting];
     return {
-      waitingRequests: this.waiting.length,
+      waitingRequests: queued.length,
       runningRequests: this.running.length,
-      queuedTokens: this.waiting.reduce((n, r) => n + r.context.length, 0),
+      queuedTokens: queued.reduce((n, r) => n + r.context.length, 0),
       runningTokens: this.running.reduce((n, r) => n + r.context.length + r.output.length, 0),
     };
   }
@@ -52,7 +61,7 @@ export class Engine {
    */
   generate(input: GenerateInput): AsyncIterable<GenerateEvent> {
     // a draining worker is going away, not busy: routers retry UNAVAILABLE elsewhere at once
-    if (this.stopping || this.draining) throw new Unavailable('worker is shutting down');
+    if (this.draining) throw new Unavailable('worker is shutting down');
     if (this.waiting.length >= this.options.maxQueue) {
       throw new ResourceExhausted(`wait queue full (${this.options.maxQueue} requests)`);
     }
@@ -70,9 +79,9 @@ export class Engine {
       new TextStream(this.tokenizer, input.promptTokens),
       (e) => queue.push(e),
     );
+    // the loop finishes it at the next step boundary
     const cancel = () => {
       state.cancelled = true;
-      this.wake?.();
     };
     input.signal?.addEventListener('abort', cancel, { once: true });
     queue.onClose(() => {
@@ -84,16 +93,23 @@ export class Engine {
     return queue;
   }
 
+  /**
+   * Resolves once the engine has nothing left to do and has released every finished sequence
+   * (a request's final event comes a step before its release).
+   */
+  async idle(): Promise<void> {
+    while (this.loop) await this.loop;
+  }
+
   /** Stops admitting; waits up to graceMs for running work, then cancels what is left. */
   async shutdown(graceMs: number): Promise<void> {
     this.draining = true;
     const deadline = Date.now() + graceMs;
-    while ((this.running.length > 0 || this.waiting.length > 0) && Date.now() < deadline) {
+    const pending = () => [...this.waiting, ...this.admitting, ...this.running];
+    while (pending().length > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 20));
     }
-    for (const r of [...this.waiting, ...this.running]) r.cancelled = true;
-    this.stopping = true;
-    this.wake?.();
+    for (const r of pending()) r.cancelled = true;
     await this.loop;
   }
 
@@ -102,7 +118,6 @@ export class Engine {
   }
 
   private ensureLoop(): void {
-    if (this.wake) this.wake();
     if (!this.loop) {
       this.loop = this.run().finally(() => {
         this.loop = undefined;
@@ -113,18 +128,14 @@ export class Engine {
   private async run(): Promise<void> {
     for (;;) {
       this.reap();
-      this.admit();
-      if (this.running.length === 0) {
-        if (this.stopping || this.waiting.length === 0) return;
-        // Nothing admitted though requests wait: capacity is short; wait for a change.
-        await new Promise<void>((r) => {
-          this.wake = r;
-          setTimeout(r, 50);
-        });
-        this.wake = undefined;
+      if (this.running.length === 0 && this.waiting.length === 0) {
+        // Nothing to compute: hand back what finished, then stop; a request that
+        // arrives meanwhile is seen on the next pass, one after that restarts the loop.
+        if (this.toRelease.length === 0) return;
+        await this.step([], []);
         continue;
       }
-      await this.step();
+      await this.schedule();
     }
   }
 
@@ -137,54 +148,113 @@ export class Engine {
     }
   }
 
-  /** Admits waiting requests, oldest first, while their uncached prompt fits in reclaimable chunks. */
-  private admit(): void {
-    while (this.waiting.length > 0 && this.running.length < this.options.maxBatch) {
-      const r = this.waiting[0] as RequestState;
-      const match = this.options.prefixSharing ? Math.max(0, r.context.length - 1) : 0;
-      const cachedGuess = match > 0 ? Math.min(this.cache.matchLength(r.context, r.input.salt), match) : 0;
-      const s = this.cache.stats();
-      // keep one chunk per running sequence free for its decode growth
-      const spare = s.freeChunks + s.cachedNodes - this.running.length;
-      if (this.chunksFor(r.context.length - cachedGuess) + 1 > spare && this.running.length > 0) return;
-      this.waiting.shift();
-      const { seqId, cachedTokens } = this.cache.addSequence(r.context, {
-        // without prefix sharing every request gets a salt of its own, so the tree cannot
-        // adopt another request's twin chunks at commit either: nothing is shared
-        salt: this.options.prefixSharing ? r.input.salt : `${r.input.salt}\u0000${r.input.requestId}`,
-        maxMatchTokens: match,
+  /** One step: decode rows, running prefills, then the oldest waiting requests to admit. */
+  private async schedule(): Promise<void> {
+    const work: RequestState[] = [];
+    const entries: StepEntry[] = [];
+    for (const r of this.running) {
+      if (r.phase !== 'decode') continue;
+      work.push(r);
+      entries.push({ kind: 'decode', seqId: r.seqId, token: r.pending });
+    }
+    for (const r of this.running) {
+      if (r.phase !== 'prefill') continue;
+      work.push(r);
+      entries.push({ kind: 'prefill', seqId: r.seqId, tokens: r.context.slice(r.cached) });
+    }
+    this.admitting = this.waiting.splice(0, Math.max(0, this.options.maxBatch - this.running.length));
+    for (const r of this.admitting) {
+      work.push(r);
+      // without prefix sharing every request gets a salt of its own, so the tree cannot
+      // adopt another request's twin chunks at commit either: nothing is shared
+      const sharing = this.options.prefixSharing;
+      entries.push({
+        kind: 'admit',
+        tokens: r.context,
+        salt: sharing ? r.input.salt : `${r.input.salt}\u0000${r.input.requestId}`,
+        // the last prompt token is always computed: its logits start the completion
+        maxMatch: sharing ? Math.max(0, r.context.length - 1) : 0,
       });
-      r.seqId = seqId;
-      r.cached = cachedTokens;
-      if (r.cachedPromptTokens < 0) {
-        r.cachedPromptTokens = cachedTokens;
-        this.observer.onAdmit?.(r.input.promptTokens.length, cachedTokens);
+    }
+    await this.step(work, entries);
+  }
+
+  private async step(work: RequestState[], entries: StepEntry[]): Promise<void> {
+    const t0 = performance.now();
+    let result: StepResult;
+    try {
+      result = await this.model.step({
+        release: this.toRelease.splice(0),
+        entries,
+        tokenBudget: this.options.stepTokens,
+        mode: this.options.prefixSharing ? 'tpp' : 'baseline',
+      });
+    } catch (err) {
+      // a failed step has released every sequence it named or created
+      this.admitting = [];
+      for (const r of work) {
+        r.seqId = -1;
+        this.finish(r, 'error', err as Error);
       }
-      r.phase = 'prefill';
-      this.running.push(r);
+      return;
+    }
+    const noRoom: RequestState[] = [];
+    result.entries.forEach((o, i) => {
+      const r = work[i] as RequestState;
+      if (entries[i]?.kind === 'admit') {
+        if (!o.admitted) return;
+        this.admitted(r, o);
+      }
+      if (o.noRoom) noRoom.push(r);
+      else this.advance(r, o);
+    });
+    // not admitted (no room yet): back to the front, in order; preempted ones go before them
+    this.waiting.unshift(...this.admitting.filter((r) => r.phase === 'waiting'));
+    this.admitting = [];
+    for (const r of noRoom) this.makeRoom(r);
+    const events = this.cache.drainEvents();
+    if (events.length > 0) this.observer.onKvEvents?.(events);
+    if (result.rows > 0) {
+      this.observer.onStep?.(
+        result.entries.filter((o) => o.computed > 0).length,
+        performance.now() - t0,
+        this.waiting.length,
+        result.rows,
+      );
     }
   }
 
-  /** Appends, preempting the newest other sequences by recompute when the pool is full. */
-  private appendOrPreempt(r: RequestState, tokens: number[]): boolean {
-    for (;;) {
-      try {
-        this.cache.append(r.seqId, tokens);
-        return true;
-      } catch (err) {
-        if (!(err instanceof CapacityExhaustedError)) throw err;
-        const victim = [...this.running].reverse().find((v) => v !== r && v.seqId >= 0);
-        if (!victim) {
-          this.preempt(r);
-          return false;
-        }
-        this.preempt(victim);
-      }
+  private admitted(r: RequestState, o: StepOutcome): void {
+    this.running.push(r);
+    r.seqId = o.seqId;
+    r.cached = o.cachedTokens;
+    r.phase = 'prefill';
+    if (r.cachedPromptTokens < 0) {
+      r.cachedPromptTokens = o.cachedTokens;
+      this.observer.onAdmit?.(r.input.promptTokens.length, o.cachedTokens);
     }
+  }
+
+  /** Takes a step's outcome for a running request: tokens now cached, and a sample when it has logits. */
+  private advance(r: RequestState, o: StepOutcome): void {
+    r.cached += o.computed;
+    if (!o.logitsRow) return;
+    r.phase = 'decode';
+    this.accept(r, r.sampler.sample(o.logitsRow));
+  }
+
+  /**
+   * The pool had no room for r's tokens: preempt the newest other running sequence (recomputed
+   * later), or r itself when it is the only one; the release happens with the next step.
+   */
+  private makeRoom(r: RequestState): void {
+    if (r.seqId < 0) return; // already preempted for an earlier entry of this step
+    const victim = [...this.running].reverse().find((v) => v !== r && v.seqId >= 0) ?? r;
+    this.preempt(victim);
   }
 
   private preempt(r: RequestState): void {
-    this.cache.release(r.seqId);
+    this.toRelease.push(r.seqId);
     r.seqId = -1;
     if (r.pending >= 0) {
       r.context = [...r.input.promptTokens, ...r.output];
@@ -195,61 +265,6 @@ export class Engine {
     this.running.splice(this.running.indexOf(r), 1);
     this.waiting.unshift(r);
     this.observer.onPreempt?.();
-  }
-
-  private async step(): Promise<void> {
-    const t0 = performance.now();
-    const entries: { r: RequestState; tokens: number[] }[] = [];
-    let budget = this.options.stepTokens;
-    for (const r of [...this.running]) {
-      if (r.phase !== 'decode' || r.seqId < 0 || !this.appendOrPreempt(r, [r.pending])) continue;
-      entries.push({ r, tokens: [r.pending] });
-      budget--;
-    }
-    for (const r of [...this.running]) {
-      if (r.phase !== 'prefill' || r.seqId < 0) continue;
-      // always make progress: a step with no decode work takes at least one prompt token
-      const n = Math.min(r.remainingPrefill, Math.max(budget, entries.length === 0 ? 1 : 0));
-      if (n <= 0) break;
-      const chunk = r.context.slice(r.cached, r.cached + n);
-      if (!this.appendOrPreempt(r, chunk)) continue;
-      entries.push({ r, tokens: chunk });
-      budget -= n;
-    }
-    // preemption may have evicted sequences placed earlier in this step
-    const live = entries.filter(({ r }) => r.seqId >= 0);
-    if (live.length === 0) return;
-    let logits: Float32Array;
-    try {
-      logits = await this.model.step(
-        Uint32Array.from(live.map(({ r }) => r.seqId)),
-        Int32Array.from(live.flatMap(({ tokens }) => tokens)),
-        Uint32Array.from(live.map(({ tokens }) => tokens.length)),
-        this.options.prefixSharing ? 'tpp' : 'baseline',
-      );
-    } catch (err) {
-      for (const { r } of live) this.finish(r, 'error', err as Error);
-      return;
-    }
-    const vocab = this.model.vocabSize;
-    live.forEach(({ r, tokens }, i) => {
-      if (r.phase === 'prefill') {
-        r.cached += tokens.length;
-        if (r.remainingPrefill > 0) return;
-        r.phase = 'decode';
-      } else {
-        r.cached += 1;
-      }
-      this.accept(r, r.sampler.sample(logits.subarray(i * vocab, (i + 1) * vocab)));
-    });
-    const events = this.cache.drainEvents();
-    if (events.length > 0) this.observer.onKvEvents?.(events);
-    this.observer.onStep?.(
-      live.length,
-      performance.now() - t0,
-      this.waiting.length,
-      live.reduce((n, { tokens }) => n + tokens.length, 0),
-    );
   }
 
   /** Takes a sampled token: emit it, or finish on a stop token, stop string or length. */
@@ -280,7 +295,7 @@ export class Engine {
   }
 
   private finish(r: RequestState, reason: FinishReason, error?: Error): void {
-    if (r.seqId >= 0) this.cache.release(r.seqId);
+    if (r.seqId >= 0) this.toRelease.push(r.seqId);
     r.seqId = -1;
     const i = this.running.indexOf(r);
     if (i >= 0) this.running.splice(i, 1);

@@ -14,7 +14,7 @@ export class RequestState {
   seqId = -1;
   /** Tokens to hold in the cache before decoding: the prompt, plus output when resumed after preemption. */
   context: number[];
-  /** Tokens of `context` already in the cache (matched or prefilled). */
+  /** Tokens of `context` already in the cache (matched or prefilled), then + decoded tokens. */
   cached = 0;
   /** Prompt tokens found in the prefix tree at first admission (reported as cached_prompt_tokens). */
   cachedPromptTokens = -1;

@@ -78,6 +78,7 @@ export function generationHandlers(o: GenerationServiceOptions): GenerationHandl
     },
     info(_call, callback) {
       const c = runtime.bundle.model.config;
+      const device = runtime.cache.device();
       callback(null, {
         modelId: c.modelId,
         chunkTokens: runtime.cache.chunkTokens,
@@ -88,6 +89,8 @@ export function generationHandlers(o: GenerationServiceOptions): GenerationHandl
         maxSeqLen: c.maxSeqLen,
         workerId: o.workerId,
         epoch: o.epoch,
+        device: `${device.name} (${device.detail})`,
+        kvDtype: runtime.cache.dtype,
       });
     },
   };

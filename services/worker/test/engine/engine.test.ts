@@ -108,6 +108,7 @@ describe('engine on stories260K', () => {
     }
     const again = await collect(off.engine.generate(input(story, { maxTokens: 10 })));
     assert.equal(again.final.usage.cachedPromptTokens, 0);
+    await off.engine.idle();
     // three requests' full chunks, each kept apart
     const chunksPerRequest = Math.floor((story.length + 9) / 16);
     assert.equal(off.cache.stats().cachedNodes, 3 * chunksPerRequest);
@@ -173,6 +174,7 @@ describe('engine on stories260K', () => {
       rt.engine.generate(input([BOS], { maxTokens: 300, deadline: Date.now() - 1 })),
     );
     assert.equal(late.final.finishReason, 'deadline');
+    await rt.engine.idle();
     assert.equal(rt.cache.stats().sequences, 0);
   });
 

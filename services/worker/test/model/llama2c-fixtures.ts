@@ -56,8 +56,9 @@ export interface Generated {
 
 /**
  * Runs the prompts together at temperature 0, as the engine would: one step
- * prefilling every prompt past its cached prefix, then one step per token
- * decoding them all. Sequences are released at the end (their chunks stay cached).
+ * admitting every prompt (prefilling it past its cached prefix), then one step
+ * per token decoding them all. Sequences are released at the end (their
+ * chunks stay cached).
  */
 export async function generateGreedy(
   model: Model,
@@ -65,31 +66,27 @@ export async function generateGreedy(
   steps: number,
   mode: DecodeMode,
 ): Promise<Generated> {
-  const { cache } = model;
-  const seqs = prompts.map((p) => cache.addSequence(p, { maxMatchTokens: p.length - 1 }));
-  const fresh = prompts.map((p, i) => p.slice(seqs[i]?.cachedTokens));
-  const ids = seqs.map((s) => s.seqId);
-  for (const [i, toks] of fresh.entries()) cache.append(ids[i] as number, toks);
-  let logits = await model.step(
-    ids,
-    fresh.flat(),
-    fresh.map((t) => t.length),
+  const first = await model.step({
+    entries: prompts.map((p) => ({ kind: 'admit', tokens: p, maxMatch: p.length - 1 })),
     mode,
-  );
+  });
+  const ids = first.entries.map((e) => e.seqId);
+  let rows = first.entries.map((e) => e.logitsRow as Float32Array);
   const outputs: number[][] = prompts.map(() => []);
-  const vocab = model.vocabSize;
   for (let s = 0; s < steps; s++) {
-    const next = ids.map((_, i) => argmax(logits.subarray(i * vocab, (i + 1) * vocab)));
+    const next = rows.map(argmax);
     for (const [i, t] of next.entries()) outputs[i]?.push(t);
     if (s === steps - 1) break;
-    for (const [i, t] of next.entries()) cache.append(ids[i] as number, [t]);
-    logits = await model.step(
-      ids,
-      next,
-      next.map(() => 1),
+    const r = await model.step({
+      entries: ids.map((seqId, i) => ({ kind: 'decode', seqId, token: next[i] as number })),
       mode,
-    );
+    });
+    rows = r.entries.map((e) => e.logitsRow as Float32Array);
   }
-  for (const id of ids) cache.release(id);
-  return { outputs, cached: seqs.map((s) => s.cachedTokens), prefilled: fresh.map((t) => t.length) };
+  await model.step({ release: ids, entries: [] });
+  return {
+    outputs,
+    cached: first.entries.map((e) => e.cachedTokens),
+    prefilled: first.entries.map((e) => e.computed),
+  };
 }
