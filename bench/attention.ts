@@ -1,12 +1,15 @@
 // One decode step of one layer, TPP versus the per-sequence baseline over the
-// same pool, next to this machine's roofline measured in the same run.
-//   npm run bench:attention -- [--shared 1024,2048,4096] [--json FILE]
+// same pool, next to this machine's roofline measured in the same run, for
+// each KV storage type asked for.
+//   npm run bench:attention -- [--shared 1024,2048,4096] [--dtype f32,f16] [--device cpu] [--json FILE]
 import { writeFileSync } from 'node:fs';
 import { defineOptions, loadConfig } from '@chunkmesh/common/config.ts';
 import {
   buildInfo,
   type DecodeMode,
+  type DeviceChoice,
   KvCache,
+  type KvDType,
   measureAttendPeak,
   measureReadBandwidth,
 } from '@chunkmesh/native';
@@ -27,6 +30,17 @@ const flags = loadConfig(
     chunk: { type: 'integer', default: 64, min: 1, help: 'chunk tokens (c)' },
     iters: { type: 'integer', default: 7, min: 1, help: 'timed decode steps per mode (median reported)' },
     threads: { type: 'integer', default: 0, min: 0, help: 'attention threads (0: all cores)' },
+    dtype: {
+      type: 'string',
+      default: 'f32,f16',
+      help: 'KV storage types, comma-separated (f32, f16, bf16): each case runs once per type',
+    },
+    device: {
+      type: 'string',
+      default: 'cpu',
+      choices: ['cpu', 'cuda', 'auto'],
+      help: "where the pool lives and the kernels run (the roofline probes are the CPU device's)",
+    },
     json: { type: 'string', help: 'also write the results to this JSON file' },
   }),
   {
@@ -43,6 +57,12 @@ const c = flags.chunk;
 const iters = flags.iters;
 const threads = flags.threads || buildInfo().defaultThreads;
 const gqaKvHeads = flags.gqaKvHeads;
+const device = flags.device as DeviceChoice;
+const DTYPES: readonly KvDType[] = ['f32', 'f16', 'bf16'];
+const dtypes = flags.dtype.split(',') as KvDType[];
+if (dtypes.some((d) => !DTYPES.includes(d)))
+  throw new Error(`--dtype takes comma-separated KV types of ${DTYPES.join(', ')}, got ${flags.dtype}`);
+const dtypeBytes = (d: KvDType) => (d === 'f32' ? 4 : 2);
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
 interface Case {
@@ -50,6 +70,7 @@ interface Case {
   shared: number;
   kvHeads: number;
   distinctPrompts: boolean;
+  dtype: KvDType;
 }
 
 function randomFill(a: Float32Array, seed: number): Float32Array {
@@ -82,6 +103,8 @@ function build(cs: Case) {
     capacityChunks: chunks,
     threads,
     modelId: 'bench',
+    dtype: cs.dtype,
+    device,
   });
   const ids: number[] = [];
   prompts.forEach((p, b) => {
@@ -110,7 +133,7 @@ function timeStep(
 }
 
 log(
-  `chunkmesh attention benchmark: ${threads} threads, ${buildInfo().simd}, batch ${batch}, ${own} own tokens`,
+  `chunkmesh attention benchmark: ${threads} threads, ${buildInfo().simd}, batch ${batch}, ${own} own tokens, KV ${dtypes.join('/')}, device ${device}`,
 );
 log('measuring read bandwidth and kernel peak ...');
 const bandwidth = measureReadBandwidth(threads);
@@ -124,21 +147,24 @@ const cases: Case[] = [];
 const sharedList = flags.shared.split(',').map(Number);
 if (sharedList.some((n) => !Number.isInteger(n) || n < 0))
   throw new Error(`--shared takes comma-separated token counts, got ${flags.shared}`);
-for (const shared of sharedList)
-  cases.push({ label: 'shared', shared, kvHeads: nHeads, distinctPrompts: false });
 const mid = sharedList.includes(2048) ? 2048 : (sharedList[0] as number);
-if (gqaKvHeads > 0)
-  cases.push({
-    label: `gqa ${nHeads}/${gqaKvHeads}`,
-    shared: mid,
-    kvHeads: gqaKvHeads,
-    distinctPrompts: false,
-  });
-cases.push({ label: 'no sharing', shared: mid, kvHeads: nHeads, distinctPrompts: true });
+for (const dtype of dtypes) {
+  for (const shared of sharedList)
+    cases.push({ label: 'shared', shared, kvHeads: nHeads, distinctPrompts: false, dtype });
+  if (gqaKvHeads > 0)
+    cases.push({
+      label: `gqa ${nHeads}/${gqaKvHeads}`,
+      shared: mid,
+      kvHeads: gqaKvHeads,
+      distinctPrompts: false,
+      dtype,
+    });
+  cases.push({ label: 'no sharing', shared: mid, kvHeads: nHeads, distinctPrompts: true, dtype });
+}
 
 const results = [];
 for (const cs of cases) {
-  log(`case ${cs.label} shared=${cs.shared} kvHeads=${cs.kvHeads}: building ...`);
+  log(`case ${cs.label} shared=${cs.shared} kvHeads=${cs.kvHeads} ${cs.dtype}: building ...`);
   const { cache, ids, distinctTokens } = build(cs);
   const q = randomFill(new Float32Array(batch * nHeads * headDim), 99);
   const out = new Float32Array(q.length);
@@ -160,9 +186,11 @@ for (const cs of cases) {
   const peak = peakFor(cs.distinctPrompts ? nHeads / cs.kvHeads : batch * (nHeads / cs.kvHeads));
   const boundMs = Math.max(costT.kvBytes / bandwidth, costT.flops / peak) * 1e3;
   const stats = cache.stats();
-  const tokenBytes = 2 * cs.kvHeads * headDim * 4;
+  const tokenBytes = 2 * cs.kvHeads * headDim * dtypeBytes(cs.dtype);
+  cache.dispose();
   results.push({
     case: cs.label,
+    dtype: cs.dtype,
     sharedTokens: cs.shared,
     kvHeads: cs.kvHeads,
     tppMs: tpp,
@@ -183,7 +211,7 @@ for (const cs of cases) {
 
 const mb = (b: number) => (b / 2 ** 20).toFixed(0);
 console.log(
-  `\nDecode attention, one layer: ${nHeads} query heads, head dim ${headDim}, c = ${c}, batch ${batch}, ${own} own tokens per sequence, fp32, ${threads} threads (${buildInfo().simd})`,
+  `\nDecode attention, one layer: ${nHeads} query heads, head dim ${headDim}, c = ${c}, batch ${batch}, ${own} own tokens per sequence, KV ${dtypes.join('/')} (fp32 arithmetic), ${device} device, ${threads} threads (${buildInfo().simd})`,
 );
 console.log(
   `Roofline from this run: read bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s; kernel peak ${[...peaks]
@@ -193,6 +221,7 @@ console.log(
 printTable(
   [
     'case',
+    'KV',
     'shared',
     'kv heads',
     'TPP ms',
@@ -207,6 +236,7 @@ printTable(
   ],
   results.map((r) => [
     r.case,
+    r.dtype,
     r.sharedTokens,
     r.kvHeads,
     r.tppMs.toFixed(2),
@@ -222,9 +252,10 @@ printTable(
 );
 console.log('\nKV memory for the batch');
 printTable(
-  ['case', 'shared', 'logical MiB', 'physical MiB', 'distinct-token MiB', 'physical/distinct', 'saved'],
+  ['case', 'KV', 'shared', 'logical MiB', 'physical MiB', 'distinct-token MiB', 'physical/distinct', 'saved'],
   results.map((r) => [
     r.case,
+    r.dtype,
     r.sharedTokens,
     mb(r.logicalKvBytes),
     mb(r.physicalKvBytes),
