@@ -25,6 +25,8 @@ export interface WorkerRuntime {
   cache: KvCache;
   model: Model;
   engine: Engine;
+  /** Cancels what the engine still runs and frees the weights and the KV pool at once. */
+  dispose(): Promise<void>;
 }
 
 export async function createWorkerRuntime(o: WorkerRuntimeOptions): Promise<WorkerRuntime> {
@@ -46,5 +48,10 @@ export async function createWorkerRuntime(o: WorkerRuntimeOptions): Promise<Work
   });
   const model = Model.create(bundle.model, cache);
   const engine = new Engine(model, cache, bundle.tokenizer, o.engine, o.observer?.(cache));
-  return { bundle, cache, model, engine };
+  const dispose = async () => {
+    await engine.shutdown(0);
+    model.dispose();
+    cache.dispose();
+  };
+  return { bundle, cache, model, engine, dispose };
 }
