@@ -2,7 +2,8 @@
 // same pool, next to this machine's roofline measured in the same run.
 //   npm run bench:attention -- [--shared 1024,2048,4096] [--json FILE]
 import { writeFileSync } from 'node:fs';
-import { defineOptions, loadConfig } from '@chunkmesh/common/config.ts';
+import { median, printTable } from '@chunkmesh/cli';
+import { defineOptions, loadConfig } from '@chunkmesh/common';
 import {
   buildInfo,
   type DecodeMode,
@@ -10,7 +11,6 @@ import {
   measureAttendPeak,
   measureReadBandwidth,
 } from '@chunkmesh/native';
-import { median, printTable } from '../services/cli/src/table.ts';
 
 const flags = loadConfig(
   defineOptions({

@@ -3,10 +3,9 @@
 // prompt chunks of sequences still prefilling; the model runs off the JS
 // thread; logits come back for the last token of each sequence.
 
-import { ResourceExhausted, Unavailable } from '@chunkmesh/common/errors.ts';
+import { ResourceExhausted, Unavailable } from '@chunkmesh/common';
+import { TextStream, type Tokenizer } from '@chunkmesh/model';
 import { CapacityExhaustedError, type KvCache } from '@chunkmesh/native';
-import { TextStream } from '../model/text-stream.ts';
-import type { Tokenizer } from '../model/tokenizer.ts';
 import type {
   EngineObserver,
   EngineOptions,
