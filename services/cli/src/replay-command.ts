@@ -21,7 +21,7 @@ const options = defineOptions({
   trace: {
     type: 'string',
     default: MOONCAKE_TRACE,
-    help: 'Mooncake-format trace, .jsonl or .jsonl.gz (default: the vendored Mooncake conversation trace)',
+    help: 'Mooncake-format trace, .jsonl or .jsonl.gz (default: the vendored conversation trace)',
   },
   workers: { type: 'integer', default: 8, min: 1, help: 'simulated workers' },
   capacity: { type: 'integer', default: 500_000, min: 1, help: 'KV capacity per worker, in tokens' },

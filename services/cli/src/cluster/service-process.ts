@@ -1,5 +1,6 @@
 // chunkmesh services as child processes (for `chunkmesh up` and for tests):
-// spawn `node <entry> ...args`, wait for the one JSON line
+// spawn `node <entry> ...args` (a built .js entry on plain node, a .ts source
+// through tsx), wait for the one JSON line
 // {"event":"ready",...} it prints on stdout when serving, keep the tail of its
 // stderr for failure messages, stop it with SIGTERM (awaiting its exit code)
 // and, whatever happens, kill it before this process exits.
