@@ -3,7 +3,8 @@
 // each KV storage type asked for.
 //   npm run bench:attention -- [--shared 1024,2048,4096] [--dtype f32,f16] [--device cpu] [--json FILE]
 import { writeFileSync } from 'node:fs';
-import { defineOptions, loadConfig } from '@chunkmesh/common/config.ts';
+import { median, printTable } from '@chunkmesh/cli';
+import { defineOptions, loadConfig } from '@chunkmesh/common';
 import {
   buildInfo,
   type DecodeMode,
@@ -13,7 +14,6 @@ import {
   measureAttendPeak,
   measureReadBandwidth,
 } from '@chunkmesh/native';
-import { median, printTable } from '../services/cli/src/table.ts';
 
 const flags = loadConfig(
   defineOptions({

@@ -15,22 +15,26 @@ import { Session } from 'node:inspector/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
-import { connectRedis, createLogger, type WorkerLoad, waitForRedis } from '@chunkmesh/common';
-import { defineOptions, loadConfig } from '@chunkmesh/common/config.ts';
+import { Progress, printTable, RedisServer } from '@chunkmesh/cli';
+import {
+  connectRedis,
+  createLogger,
+  defineOptions,
+  loadConfig,
+  type WorkerLoad,
+  waitForRedis,
+} from '@chunkmesh/common';
+import {
+  loadHfTokenizer,
+  loadLlama2cTokenizer,
+  splitmix32,
+  type Tokenizer,
+  writeTinyModel,
+} from '@chunkmesh/model';
 import { type ChunkKeySpace, chunkKeys } from '@chunkmesh/native';
-import { CircuitBreaker } from '@chunkmesh/router/forwarding/circuit-breaker.ts';
-import { workerView } from '@chunkmesh/router/forwarding/router-core.ts';
-import { ClusterIndex } from '@chunkmesh/router/index/cluster-index.ts';
-import { PrefixAwarePolicy } from '@chunkmesh/router/placement/prefix-aware.ts';
-import { loadHfTokenizer } from '@chunkmesh/worker/model/hf-tokenizer.ts';
-import { loadLlama2cTokenizer } from '@chunkmesh/worker/model/llama2c-tokenizer.ts';
-import { splitmix32, writeTinyModel } from '@chunkmesh/worker/model/tiny-model.ts';
-import type { Tokenizer } from '@chunkmesh/worker/model/tokenizer.ts';
-import { KvReporter } from '@chunkmesh/worker/reporting/kv-reporter.ts';
+import { CircuitBreaker, ClusterIndex, PrefixAwarePolicy, workerView } from '@chunkmesh/router';
+import { KvReporter } from '@chunkmesh/worker';
 import type { Redis } from 'ioredis';
-import { Progress } from '../services/cli/src/progress.ts';
-import { printTable } from '../services/cli/src/table.ts';
-import { RedisServer } from '../test/support/redis-server.ts';
 
 const TARGET_DECISIONS_PER_S = 20_000; // at 2K-token prompts
 const TARGET_P99_US = 1000;
@@ -70,8 +74,8 @@ const options = defineOptions({
   },
   llama2cTokenizer: {
     type: 'string',
-    default: '../shared/models/stories260K/tok512.bin',
-    help: 'llama2.c tokenizer file',
+    default: 'test/fixtures/stories260K/tok512.bin',
+    help: 'llama2.c tokenizer file (default: the vendored stories260K one)',
   },
   tokenizeRepeat: { type: 'integer', default: 5, min: 1, help: 'encodes per text (median reported)' },
   seed: { type: 'integer', default: 1, min: 0, help: 'seed of the trees, prompts and texts' },

@@ -9,16 +9,16 @@ import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { defineOptions, loadConfig } from '@chunkmesh/common/config.ts';
+import { median, printTable } from '@chunkmesh/cli';
+import { defineOptions, loadConfig } from '@chunkmesh/common';
+import { TINY_SPECIAL_TOKENS, type TinyModelOptions, writeTinyModel } from '@chunkmesh/model';
 import { buildInfo, type KvCache } from '@chunkmesh/native';
-import type { GenerateEvent, GenerateInput } from '@chunkmesh/worker/engine/engine-types.ts';
 import {
-  TINY_SPECIAL_TOKENS,
-  type TinyModelOptions,
-  writeTinyModel,
-} from '@chunkmesh/worker/model/tiny-model.ts';
-import { createWorkerRuntime, type WorkerRuntime } from '@chunkmesh/worker/worker-runtime.ts';
-import { median, printTable } from '../services/cli/src/table.ts';
+  createWorkerRuntime,
+  type GenerateEvent,
+  type GenerateInput,
+  type WorkerRuntime,
+} from '@chunkmesh/worker';
 
 const cfg = loadConfig(
   defineOptions({

@@ -1,11 +1,21 @@
 #!/usr/bin/env node
 // Finds every *.test.ts under the test roots and runs them with node's test
-// runner (Node 20 takes no globs). Extra arguments filter files by substring.
+// runner (Node 20 takes no globs) on the TypeScript sources: through tsx, with
+// the chunkmesh-source export condition so that packages import each other's
+// sources, not their builds. Extra arguments filter files by substring.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const roots = ['native/test', 'services/common/test', 'services/worker/test', 'services/router/test', 'test'];
+const roots = [
+  'native/test',
+  'services/common/test',
+  'services/model/test',
+  'services/worker/test',
+  'services/router/test',
+  'services/cli/test',
+  'test',
+];
 const filters = process.argv.slice(2);
 if (filters.includes('--help')) {
   console.log(
@@ -34,7 +44,8 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', ...files], {
+const sourceArgs = ['--conditions=chunkmesh-source', '--import', 'tsx'];
+const r = spawnSync(process.execPath, [...sourceArgs, '--test', '--test-concurrency=1', ...files], {
   stdio: 'inherit',
 });
 process.exit(r.status ?? 1);

@@ -1,13 +1,12 @@
-// `chunkmesh up` and `chunkmesh demo` as a newcomer runs them: real processes,
-// a real private redis-server, and nothing left running afterwards.
+// `chunkmesh up` and `chunkmesh demo` as a newcomer runs them: the compiled
+// command on plain node (no tsx, no source condition) launching the compiled
+// worker and router, real processes, a real private redis-server, and nothing
+// left running afterwards.
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { REPO_ROOT, ServiceProcess } from '../../services/cli/src/cluster/service-process.ts';
-
-const CLI = join(REPO_ROOT, 'services', 'cli', 'src', 'chunkmesh.ts');
+import { CHUNKMESH_BIN, REPO_ROOT, ServiceProcess } from '@chunkmesh/test-support';
 
 /** Processes whose command line mentions `marker` (our children carry the unique cluster name). */
 function processesWith(marker: string): string[] {
@@ -24,7 +23,7 @@ describe('local cluster commands', () => {
   it('chunkmesh up starts a working cluster and stops it cleanly, leaving no process behind', async () => {
     const cluster = `up-test-${process.pid}`;
     const { proc, ready } = await ServiceProcess.start({
-      entry: CLI,
+      entry: CHUNKMESH_BIN,
       name: 'chunkmesh up',
       args: ['up', '--workers', '2', '--http-port', '0', '--grpc-port', '0', '--cluster', cluster],
       readyTimeoutMs: 120_000,
@@ -43,6 +42,10 @@ describe('local cluster commands', () => {
       assert.equal(body.usage.completion_tokens, 4);
       const services = processesWith(cluster).filter((l) => /services\/(worker|router)\//.test(l));
       assert.equal(services.length, 3, 'two workers and a router run');
+      for (const line of services) {
+        assert.match(line, /\/services\/(worker|router)\/dist\/main\.js /, `from the build: ${line}`);
+        assert.doesNotMatch(line, /tsx|chunkmesh-source/, `on plain node: ${line}`);
+      }
     } finally {
       const exit = await proc.stop(30_000);
       assert.equal(exit.code, 0, proc.describe());
@@ -54,9 +57,7 @@ describe('local cluster commands', () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [
-        '--import',
-        'tsx',
-        CLI,
+        CHUNKMESH_BIN,
         'demo',
         '--tenants',
         '2',

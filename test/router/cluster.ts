@@ -5,14 +5,17 @@
 // token ids so prefixes are exact, and metric reads.
 import assert from 'node:assert/strict';
 import { createGenerationClient, type GenerationClient } from '@chunkmesh/common';
-import { RedisServer } from '../support/redis-server.ts';
-import { type RouterProcess, scrapeMetrics, startRouter, waitFor } from '../support/router-process.ts';
 import {
+  RedisServer,
+  type RouterProcess,
   type ServiceProcess,
+  scrapeMetrics,
+  startRouter,
   startWorker,
   uniqueCluster,
   type WorkerProcess,
-} from '../support/worker-process.ts';
+  waitFor,
+} from '@chunkmesh/test-support';
 
 /** Services exit on their own if this test process dies without stopping them (services/common parent-watch). */
 export const ORPHAN_GUARD = { CHUNKMESH_PARENT_PID: String(process.pid) };

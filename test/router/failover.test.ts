@@ -7,9 +7,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { InfoResponse } from '@chunkmesh/common';
-import { type RouterProcess, scrapeMetrics, waitFor } from '../support/router-process.ts';
-import type { WorkerProcess } from '../support/worker-process.ts';
-import { info } from '../worker/grpc-client.ts';
+import {
+  info,
+  type RouterProcess,
+  scrapeMetrics,
+  type WorkerProcess,
+  waitFor,
+} from '@chunkmesh/test-support';
 import { CHUNK, complete, Family, MODEL, openStream, routerMetric, TestCluster } from './cluster.ts';
 
 const PREFIX = 5 * CHUNK;

@@ -7,10 +7,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { InfoResponse } from '@chunkmesh/common';
+import {
+  expectStatus,
+  generate,
+  info,
+  type RouterProcess,
+  scrapeMetrics,
+  startRouter,
+  startWorker,
+  uniqueCluster,
+  waitFor,
+} from '@chunkmesh/test-support';
 import * as grpc from '@grpc/grpc-js';
-import { type RouterProcess, scrapeMetrics, startRouter, waitFor } from '../support/router-process.ts';
-import { startWorker, uniqueCluster } from '../support/worker-process.ts';
-import { expectStatus, generate, info } from '../worker/grpc-client.ts';
 import {
   complete,
   type HttpReply,

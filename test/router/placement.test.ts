@@ -7,8 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RouterProcess } from '../support/router-process.ts';
-import { generate } from '../worker/grpc-client.ts';
+import { generate, type RouterProcess } from '@chunkmesh/test-support';
 import { CHUNK, type CompletionResult, complete, Family, routerMetric, TestCluster } from './cluster.ts';
 
 const PREFIX = 5 * CHUNK;

@@ -7,10 +7,8 @@
 // choose, so only the index can send a family to its worker.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { generate, type RouterProcess, readWorkerView, waitFor } from '@chunkmesh/test-support';
 import { Redis } from 'ioredis';
-import { type RouterProcess, waitFor } from '../support/router-process.ts';
-import { generate } from '../worker/grpc-client.ts';
-import { readWorkerView } from '../worker/redis-view.ts';
 import { CHUNK, complete, Family, routerMetric, TestCluster } from './cluster.ts';
 
 const PREFIX = 5 * CHUNK;

@@ -1,21 +1,19 @@
 // The router as a child process for integration tests, on free ports (gRPC
-// and HTTP), built on ServiceProcess (services/cli/src/cluster/service-process.ts,
-// as startWorker is): same ready-line wait, stderr tail and kill-on-exit
+// and HTTP), from its sources, built on ServiceProcess (as startWorker is):
+// same ready-line wait, stderr tail and kill-on-exit
 // safety net. Also: Prometheus text parsing and a polling helper.
 //
 //   const router = await startRouter({ redisUrl: redis.url, cluster });
 //   after(() => router.kill());
 //   await fetch(`${router.baseUrl}/v1/completions`, ...);
 //   const m = await scrapeMetrics(router.metricsUrl);
-import { ROUTER_MAIN, ServiceProcess } from '../../services/cli/src/cluster/service-process.ts';
-import { STORIES_DIR } from '../../services/worker/test/model/llama2c-fixtures.ts';
-
-export { ROUTER_MAIN } from '../../services/cli/src/cluster/service-process.ts';
+import { ROUTER_MAIN, ServiceProcess } from '@chunkmesh/cli';
+import { STORIES_DIR } from './stories260k.ts';
 
 export interface RouterProcessOptions {
   redisUrl: string;
   cluster: string;
-  /** Model directory; default stories260K from the shared data directory. */
+  /** Model directory; default the vendored stories260K. */
   model?: string;
   /** Default 16, like startWorker's. */
   chunkTokens?: number;
@@ -35,7 +33,7 @@ export type RouterProcess = ServiceProcess & {
   readonly metricsUrl: string;
 };
 
-/** Starts services/router/src/main.ts on 127.0.0.1 with free ports and waits until it serves. */
+/** Starts the router (ROUTER_MAIN: its sources, in tests) on 127.0.0.1 with free ports and waits until it serves. */
 export async function startRouter(o: RouterProcessOptions): Promise<RouterProcess> {
   const args = [
     '--model',

@@ -1,6 +1,6 @@
 // The worker as a child process for integration tests, on free ports (gRPC and
-// metrics), built on ServiceProcess (services/cli/src/cluster/service-process.ts):
-// spawn `node --import tsx <entry> ...args`, wait for the one JSON line
+// metrics), from its sources, built on the ServiceProcess of `chunkmesh up`:
+// spawn `node <tsx and source flags> <entry> ...args`, wait for the one JSON line
 // {"event":"ready",...} it prints on stdout when serving, keep the tail of its
 // stderr for failure messages, stop it with SIGTERM (awaiting its exit code)
 // and, whatever happens, kill it before the test process exits.
@@ -10,21 +10,11 @@
 //   ... worker.address, worker.workerId ...
 //   assert.equal((await worker.stop()).code, 0);
 
-import { ServiceProcess, WORKER_MAIN } from '../../services/cli/src/cluster/service-process.ts';
-import { STORIES_DIR } from '../../services/worker/test/model/llama2c-fixtures.ts';
-
-// The same ServiceProcess `chunkmesh up` runs its services with.
-export {
-  type Exit,
-  REPO_ROOT,
-  type ReadyLine,
-  ServiceProcess,
-  type ServiceProcessOptions,
-  WORKER_MAIN,
-} from '../../services/cli/src/cluster/service-process.ts';
+import { ServiceProcess, WORKER_MAIN } from '@chunkmesh/cli';
+import { STORIES_DIR } from './stories260k.ts';
 
 export interface WorkerProcessOptions {
-  /** Model directory; default stories260K from the shared data directory. */
+  /** Model directory; default the vendored stories260K. */
   model?: string;
   /** Redis to report to; unset: the worker serves without reporting. */
   redisUrl?: string;
@@ -48,7 +38,7 @@ export type WorkerProcess = ServiceProcess & {
   readonly metricsUrl: string;
 };
 
-/** Starts services/worker/src/main.ts on free ports (gRPC and metrics) and waits until it serves. */
+/** Starts the worker (WORKER_MAIN: its sources, in tests) on free ports (gRPC and metrics) and waits until it serves. */
 export async function startWorker(o: WorkerProcessOptions = {}): Promise<WorkerProcess> {
   const args = [
     '--model',

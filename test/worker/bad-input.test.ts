@@ -10,9 +10,16 @@ import {
   type GenerationClient,
   type Init,
 } from '@chunkmesh/common';
+import {
+  collect,
+  expectStatus,
+  generate,
+  healthCheck,
+  info,
+  startWorker,
+  type WorkerProcess,
+} from '@chunkmesh/test-support';
 import * as grpc from '@grpc/grpc-js';
-import { startWorker, type WorkerProcess } from '../support/worker-process.ts';
-import { collect, expectStatus, generate, healthCheck, info } from './grpc-client.ts';
 
 const BOS = 1;
 const VOCAB = 512;

@@ -6,11 +6,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createGenerationClient, GENERATION_SERVICE, type GenerationClient } from '@chunkmesh/common';
+import { loadModel, type ModelBundle } from '@chunkmesh/model';
+import {
+  generate,
+  healthCheck,
+  info,
+  REFERENCE_TEXT,
+  reflectedServices,
+  STORIES_DIR,
+  startWorker,
+  type WorkerProcess,
+} from '@chunkmesh/test-support';
 import * as grpc from '@grpc/grpc-js';
-import { loadModel, type ModelBundle } from '../../services/worker/src/model/load-model.ts';
-import { REFERENCE_TEXT, STORIES_DIR } from '../../services/worker/test/model/llama2c-fixtures.ts';
-import { startWorker, type WorkerProcess } from '../support/worker-process.ts';
-import { generate, healthCheck, info, reflectedServices } from './grpc-client.ts';
 
 const BOS = 1;
 

@@ -17,15 +17,25 @@ import {
   type GenerationClient,
   type Init,
 } from '@chunkmesh/common';
+import { loadModel, type ModelBundle } from '@chunkmesh/model';
 import { chunkKeys } from '@chunkmesh/native';
+import { ClusterIndex } from '@chunkmesh/router';
+import {
+  type Completion,
+  generate,
+  healthCheck,
+  info,
+  REFERENCE_TEXT,
+  RedisServer,
+  readWorkerView,
+  STORIES_DIR,
+  setDiff,
+  startWorker,
+  uniqueCluster,
+  type WorkerProcess,
+  waitForAgreement,
+} from '@chunkmesh/test-support';
 import { Redis } from 'ioredis';
-import { ClusterIndex } from '../../services/router/src/index/cluster-index.ts';
-import { loadModel, type ModelBundle } from '../../services/worker/src/model/load-model.ts';
-import { REFERENCE_TEXT, STORIES_DIR } from '../../services/worker/test/model/llama2c-fixtures.ts';
-import { RedisServer } from '../support/redis-server.ts';
-import { startWorker, uniqueCluster, type WorkerProcess } from '../support/worker-process.ts';
-import { type Completion, generate, healthCheck, info } from './grpc-client.ts';
-import { readWorkerView, setDiff, waitForAgreement } from './redis-view.ts';
 
 const BOS = 1;
 const CHUNK = 16;

@@ -11,12 +11,18 @@ import {
   type GenerationClient,
   pruneWorker,
 } from '@chunkmesh/common';
+import {
+  type Completion,
+  collect,
+  healthCheck,
+  RedisServer,
+  readWorkerView,
+  startWorker,
+  uniqueCluster,
+  type WorkerProcess,
+} from '@chunkmesh/test-support';
 import * as grpc from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
-import { RedisServer } from '../support/redis-server.ts';
-import { startWorker, uniqueCluster, type WorkerProcess } from '../support/worker-process.ts';
-import { type Completion, collect, healthCheck } from './grpc-client.ts';
-import { readWorkerView } from './redis-view.ts';
 
 const BOS = 1;
 

@@ -1,6 +1,11 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly (tsx), so there is no build step between a checkout and the command.
-import { register } from 'tsx/esm/api';
+// The chunkmesh command, compiled: plain node runs dist/ (`npm ci` and
+// `npm run build` write it), no TypeScript at run time.
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/chunkmesh.ts');
+const entry = new URL('../dist/chunkmesh.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write('chunkmesh is not built (services/cli/dist is missing): run npm run build\n');
+  process.exit(1);
+}
+await import(entry.href);

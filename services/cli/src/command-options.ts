@@ -1,6 +1,6 @@
 // Flags of a chunkmesh subcommand, from the shared option tables: the parsed
 // config, or undefined once --help has been printed.
-import { type Config, type OptionTable, type ProgramInfo, parseConfig } from '@chunkmesh/common/config.ts';
+import { type Config, type OptionTable, type ProgramInfo, parseConfig } from '@chunkmesh/common';
 
 export function parseCommand<T extends OptionTable>(
   table: T,

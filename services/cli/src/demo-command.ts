@@ -3,8 +3,8 @@
 // under prefix-aware placement and once under round-robin on the same
 // cluster, and a summary of what prefix reuse bought; then a clean shutdown.
 import { writeFileSync } from 'node:fs';
-import { defineOptions } from '@chunkmesh/common/config.ts';
-import { loadModel } from '@chunkmesh/worker/model/load-model.ts';
+import { defineOptions } from '@chunkmesh/common';
+import { loadModel } from '@chunkmesh/model';
 import { defaultModelDir } from './cluster/default-model.ts';
 import { LocalCluster } from './cluster/local-cluster.ts';
 import { parseCommand } from './command-options.ts';

@@ -2,21 +2,27 @@
 // router's placement policies against simulated workers and prints hit rate,
 // load imbalance and queueing delay per policy next to the pooled upper bound.
 import { writeFileSync } from 'node:fs';
-import { defineOptions } from '@chunkmesh/common/config.ts';
-import { createPolicy, POLICY_NAMES } from '@chunkmesh/router/placement/policies.ts';
-import { readTrace } from '@chunkmesh/router/replay/mooncake-trace.ts';
+import { defineOptions } from '@chunkmesh/common';
 import {
+  createPolicy,
+  POLICY_NAMES,
   pooledUpperBound,
   type ReplayOptions,
   type ReplayResult,
+  readTrace,
   replay,
-} from '@chunkmesh/router/replay/replay.ts';
+} from '@chunkmesh/router';
 import { parseCommand } from './command-options.ts';
+import { MOONCAKE_TRACE } from './paths.ts';
 import { Progress } from './progress.ts';
 import { printTable } from './table.ts';
 
 const options = defineOptions({
-  trace: { type: 'string', help: 'Mooncake-format JSONL trace (required)' },
+  trace: {
+    type: 'string',
+    default: MOONCAKE_TRACE,
+    help: 'Mooncake-format trace, .jsonl or .jsonl.gz (default: the vendored conversation trace)',
+  },
   workers: { type: 'integer', default: 8, min: 1, help: 'simulated workers' },
   capacity: { type: 'integer', default: 500_000, min: 1, help: 'KV capacity per worker, in tokens' },
   policy: {
@@ -50,7 +56,6 @@ export async function replayCommand(argv: string[]): Promise<number> {
     argv,
   );
   if (!cfg) return 0;
-  if (!cfg.trace) throw new Error('--trace FILE is required');
   if (512 % cfg.chunkTokens !== 0) throw new Error('--chunk-tokens must divide 512 (the trace block size)');
   const trace = await readTrace(cfg.trace, cfg.limit > 0 ? cfg.limit : Infinity);
   const o: ReplayOptions = {

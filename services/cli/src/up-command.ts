@@ -1,6 +1,6 @@
 // chunkmesh up: a local cluster (Redis, N workers, one router) in one
 // command, until Ctrl-C or SIGTERM, which stops everything cleanly.
-import { defineOptions } from '@chunkmesh/common/config.ts';
+import { defineOptions } from '@chunkmesh/common';
 import { defaultModelDir } from './cluster/default-model.ts';
 import { LocalCluster } from './cluster/local-cluster.ts';
 import { parseCommand } from './command-options.ts';

@@ -2,7 +2,9 @@
 // HTTP status and the OpenAI error body. Services log the original error and
 // answer with what this module says.
 
-import { CapacityExhaustedError, InvalidArgumentError, UnknownSequenceError } from '@chunkmesh/native';
+// The errors subpath, not the package root: the root loads the addon, and
+// common (config, wire contract, Redis layout) must load no native code.
+import { CapacityExhaustedError, InvalidArgumentError, UnknownSequenceError } from '@chunkmesh/native/errors';
 import * as grpc from '@grpc/grpc-js';
 import { InvalidArgument, StatusError } from './errors.ts';
 

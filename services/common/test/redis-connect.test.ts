@@ -2,7 +2,7 @@
 // commands that hang (which would wedge the reporter's and index's loops).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { RedisServer } from '../../../test/support/redis-server.ts';
+import { RedisServer } from '@chunkmesh/test-support';
 import { connectRedis, isRedisUp, waitForRedis } from '../src/index.ts';
 
 let server: RedisServer;

@@ -14,7 +14,7 @@ import {
   serveGeneration,
   watchParent,
 } from '@chunkmesh/common';
-import { loadModel } from '@chunkmesh/worker/model/load-model.ts';
+import { loadModel } from '@chunkmesh/model';
 import { CircuitBreaker } from './forwarding/circuit-breaker.ts';
 import { RouterCore } from './forwarding/router-core.ts';
 import { SessionTable } from './forwarding/session-table.ts';

@@ -1,10 +1,10 @@
 // Everything a worker process computes with, built from a model directory:
 // the loaded model and tokenizer, a KV cache of the model's shape, the native
 // forward pass bound to it, and the engine driving both.
+import { loadModel, type ModelBundle } from '@chunkmesh/model';
 import { type DeviceChoice, KvCache, type KvDType, Model } from '@chunkmesh/native';
 import { Engine } from './engine/engine.ts';
 import type { EngineObserver, EngineOptions } from './engine/engine-types.ts';
-import { loadModel, type ModelBundle } from './model/load-model.ts';
 
 export interface WorkerRuntimeOptions {
   modelDir: string;

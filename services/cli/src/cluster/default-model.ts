@@ -4,8 +4,8 @@
 // --model DIR for a real model.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeTinyModel } from '@chunkmesh/worker/model/tiny-model.ts';
-import { REPO_ROOT } from './service-process.ts';
+import { writeTinyModel } from '@chunkmesh/model';
+import { REPO_ROOT } from '../paths.ts';
 
 const SHAPE = {
   dim: 256,

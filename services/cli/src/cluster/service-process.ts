@@ -1,15 +1,26 @@
 // chunkmesh services as child processes (for `chunkmesh up` and for tests):
-// spawn `node --import tsx <entry> ...args`, wait for the one JSON line
+// spawn `node <entry> ...args` (a built .js entry on plain node, a .ts source
+// through tsx), wait for the one JSON line
 // {"event":"ready",...} it prints on stdout when serving, keep the tail of its
 // stderr for failure messages, stop it with SIGTERM (awaiting its exit code)
 // and, whatever happens, kill it before this process exits.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REPO_ROOT } from '../paths.ts';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
-export const WORKER_MAIN = join(REPO_ROOT, 'services', 'worker', 'src', 'main.ts');
-export const ROUTER_MAIN = join(REPO_ROOT, 'services', 'router', 'src', 'main.ts');
+// Resolved as imports are: the build (dist/main.js) under plain node, the
+// sources (src/main.ts) under the chunkmesh-source condition, as in the tests.
+export const WORKER_MAIN = fileURLToPath(import.meta.resolve('@chunkmesh/worker/main'));
+export const ROUTER_MAIN = fileURLToPath(import.meta.resolve('@chunkmesh/router/main'));
+
+/**
+ * How node runs TypeScript sources: through tsx, with the chunkmesh-source
+ * condition so that their imports of other packages resolve to sources too.
+ * Built entries (.js) run on plain node.
+ */
+export const SOURCE_NODE_ARGS: readonly string[] = ['--conditions=chunkmesh-source', '--import', 'tsx'];
 
 const children = new Set<ChildProcess>();
 // Last resort if the parent dies before its teardown runs: never leave a process behind.
@@ -18,7 +29,7 @@ process.on('exit', () => {
 });
 
 export interface ServiceProcessOptions {
-  /** Script run with `node --import tsx`, absolute or relative to the repository root. */
+  /** Script to run (a .ts one with SOURCE_NODE_ARGS), absolute or relative to the repository root. */
   entry: string;
   args?: readonly string[];
   /** Added to (and overriding) this process's environment. */
@@ -64,7 +75,9 @@ export class ServiceProcess {
   /** Spawns the service and resolves with it and its ready line once it serves. */
   static async start(o: ServiceProcessOptions): Promise<{ proc: ServiceProcess; ready: ReadyLine }> {
     const entry = o.entry.startsWith('/') ? o.entry : join(REPO_ROOT, o.entry);
-    const child = spawn(process.execPath, ['--import', 'tsx', entry, ...(o.args ?? [])], {
+    if (!existsSync(entry)) throw new Error(`${entry} does not exist: run npm run build`);
+    const nodeArgs = entry.endsWith('.ts') ? SOURCE_NODE_ARGS : [];
+    const child = spawn(process.execPath, [...nodeArgs, entry, ...(o.args ?? [])], {
       cwd: REPO_ROOT,
       env: { ...process.env, ...o.env },
       stdio: ['ignore', 'pipe', 'pipe'],

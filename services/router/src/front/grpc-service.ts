@@ -13,9 +13,7 @@ import {
   toServerError,
   Unavailable,
 } from '@chunkmesh/common';
-import type { ModelBundle } from '@chunkmesh/worker/model/load-model.ts';
-import { promptTokens } from '@chunkmesh/worker/model/prompt-tokens.ts';
-import { promptInputOf } from '@chunkmesh/worker/server/request-input.ts';
+import { type ModelBundle, promptInputOf, promptTokens } from '@chunkmesh/model';
 import type * as grpc from '@grpc/grpc-js';
 import type { RouterCore } from '../forwarding/router-core.ts';
 import type { ClusterIndex } from '../index/cluster-index.ts';

@@ -13,8 +13,7 @@ import {
   type OpsHandler,
   openAiErrorOf,
 } from '@chunkmesh/common';
-import type { ModelBundle } from '@chunkmesh/worker/model/load-model.ts';
-import { promptTokens } from '@chunkmesh/worker/model/prompt-tokens.ts';
+import { type ModelBundle, promptTokens } from '@chunkmesh/model';
 import type { RouterCore } from '../forwarding/router-core.ts';
 import { type OpenAiRequest, parseOpenAiBody } from './openai-request.ts';
 

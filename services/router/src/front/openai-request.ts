@@ -3,7 +3,7 @@
 // naming the field, answered as HTTP 400 in OpenAI's error shape; an unknown
 // model is NotFound (404).
 import { InvalidArgument, NotFound } from '@chunkmesh/common';
-import type { PromptInput } from '@chunkmesh/worker/model/prompt-tokens.ts';
+import type { PromptInput } from '@chunkmesh/model';
 
 export interface OpenAiRequest {
   prompt: PromptInput;

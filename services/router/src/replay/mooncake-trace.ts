@@ -1,10 +1,12 @@
-// The Mooncake trace format (../shared/workloads/README.md): one JSON object
-// a line with arrival time, prompt and output lengths and chained 512-token
-// block ids. Replaying at chunk size c expands each block into 512/c chunks
+// The Mooncake trace format (workloads/README.md): one JSON object a line
+// with arrival time, prompt and output lengths and chained 512-token block
+// ids, in a .jsonl file or a gzip-compressed .jsonl.gz one. Replaying at chunk size c expands each block into 512/c chunks
 // whose token content derives from (block id, chunk index), so shared blocks
 // give shared chunks and nothing else does.
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { pipeline, type Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
 
 export const TRACE_BLOCK_TOKENS = 512;
 
@@ -17,7 +19,7 @@ export interface TraceRequest {
 
 export async function readTrace(path: string, limit = Infinity): Promise<TraceRequest[]> {
   const out: TraceRequest[] = [];
-  const lines = createInterface({ input: createReadStream(path), crlfDelay: Infinity });
+  const lines = createInterface({ input: traceText(path), crlfDelay: Infinity });
   let n = 0;
   for await (const line of lines) {
     n++;
@@ -54,6 +56,14 @@ export async function readTrace(path: string, limit = Infinity): Promise<TraceRe
     });
   }
   return out;
+}
+
+/** The file's text, decompressed when it is a .gz; a read or gzip error fails the stream. */
+function traceText(path: string): Readable {
+  const file = createReadStream(path);
+  if (!path.endsWith('.gz')) return file;
+  // pipeline, not pipe: it destroys the gunzip stream with the file's error, so the reader sees it.
+  return pipeline(file, createGunzip(), () => undefined);
 }
 
 /**

@@ -14,10 +14,14 @@ import {
   levelFromEnv,
   waitForRedis,
 } from '@chunkmesh/common';
-import { KvReporter, type KvReporterOptions } from '@chunkmesh/worker/reporting/kv-reporter.ts';
+import {
+  KvReporter,
+  type KvReporterOptions,
+  RedisServer,
+  randomKeys,
+  TreeEventSource,
+} from '@chunkmesh/test-support';
 import type { Redis } from 'ioredis';
-import { randomKeys, TreeEventSource } from '../../../../test/support/kv-events.ts';
-import { RedisServer } from '../../../../test/support/redis-server.ts';
 import { ClusterIndex, type ClusterIndexOptions } from '../../src/index/cluster-index.ts';
 
 const TIER_BIT = { device: 1, host: 2, disk: 4 } as const;

@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { CHUNKMESH_BIN, MOONCAKE_TRACE } from '@chunkmesh/test-support';
 import { createPolicy } from '../../src/placement/policies.ts';
 import { readTrace, type TraceRequest, traceTokens } from '../../src/replay/mooncake-trace.ts';
 import { pooledUpperBound, replay } from '../../src/replay/replay.ts';
@@ -93,27 +94,49 @@ describe('trace replay', () => {
     await assert.rejects(readTrace(bad), /bad.jsonl:1: 1 hash_ids for 600 input tokens/);
   });
 
+  it('reads a gzip-compressed .jsonl.gz as the .jsonl it holds', async () => {
+    const gz = join(dir, 'good.jsonl.gz');
+    writeFileSync(gz, gzipSync(readFileSync(join(dir, 'good.jsonl'))));
+    assert.deepEqual(await readTrace(gz), trace);
+    assert.deepEqual(await readTrace(gz, 2), trace.slice(0, 2));
+    await assert.rejects(readTrace(join(dir, 'missing.jsonl.gz')), /ENOENT/);
+    const corrupt = join(dir, 'corrupt.jsonl.gz');
+    writeFileSync(corrupt, readFileSync(join(dir, 'good.jsonl')));
+    await assert.rejects(readTrace(corrupt), /incorrect header check/);
+  });
+
+  it('reads the vendored Mooncake conversation trace: 12,031 valid requests', async () => {
+    const mooncake = await readTrace(MOONCAKE_TRACE);
+    assert.equal(mooncake.length, 12_031);
+    assert.deepEqual(mooncake[0], {
+      timestampMs: 0,
+      inputLength: 6758,
+      outputLength: 500,
+      hashIds: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13],
+    });
+  });
+
   it('runs as `chunkmesh replay` and writes JSON', () => {
-    const root = fileURLToPath(new URL('../../../..', import.meta.url));
     const tracePath = join(dir, 'good.jsonl');
     const json = join(dir, 'out.json');
     const out = execFileSync(
       process.execPath,
-      [
-        join(root, 'services/cli/bin/chunkmesh.mjs'),
-        'replay',
-        '--trace',
-        tracePath,
-        '--workers',
-        '2',
-        '--json',
-        json,
-      ],
+      [CHUNKMESH_BIN, 'replay', '--trace', tracePath, '--workers', '2', '--json', json],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
     );
     assert.match(out, /pooled bound\s+39\.5%/);
     const written = JSON.parse(readFileSync(json, 'utf8'));
     assert.equal(written.results.length, 4);
     assert.equal(written.pooled.hitTokens, 1536);
+  });
+
+  it('replays the vendored Mooncake trace when given no --trace', () => {
+    const out = execFileSync(
+      process.execPath,
+      [CHUNKMESH_BIN, 'replay', '--limit', '300', '--policy', 'prefix-aware'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    assert.match(out, /^300 requests, 8 workers/m);
+    assert.match(out, /prefix-aware\s+\d+\.\d%/);
   });
 });

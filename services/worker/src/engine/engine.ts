@@ -8,10 +8,9 @@
 // Sequences finished, cancelled or preempted are released at the start of the
 // next step (or by a release-only step when nothing else is due).
 
-import { ResourceExhausted, Unavailable } from '@chunkmesh/common/errors.ts';
+import { ResourceExhausted, Unavailable } from '@chunkmesh/common';
+import { TextStream, type Tokenizer } from '@chunkmesh/model';
 import type { KvCache, StepEntry, StepOutcome, StepResult } from '@chunkmesh/native';
-import { TextStream } from '../model/text-stream.ts';
-import type { Tokenizer } from '../model/tokenizer.ts';
 import type {
   EngineObserver,
   EngineOptions,

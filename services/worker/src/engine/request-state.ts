@@ -2,7 +2,7 @@
 // produced. The prompt it prefills grows by its own output when it is
 // preempted (recompute), while `emitted` keeps what the caller already has.
 
-import type { TextStream } from '../model/text-stream.ts';
+import type { TextStream } from '@chunkmesh/model';
 import type { GenerateEvent, GenerateInput } from './engine-types.ts';
 import type { Sampler } from './sampling.ts';
 import type { StopMatcher } from './stop-matcher.ts';

@@ -3,9 +3,8 @@
 // problem is an InvalidArgument naming the field, before any work is queued.
 import { randomUUID } from 'node:crypto';
 import { type GenerateRequest, InvalidArgument } from '@chunkmesh/common';
+import { type ModelBundle, promptInputOf, promptTokens as promptTokensOf } from '@chunkmesh/model';
 import type { GenerateInput } from '../engine/engine-types.ts';
-import type { ModelBundle } from '../model/load-model.ts';
-import { type PromptInput, promptTokens as promptTokensOf } from '../model/prompt-tokens.ts';
 
 export interface RequestLimits {
   /** max_tokens when the request leaves it 0. */
@@ -78,18 +77,4 @@ export function toGenerateInput(
     ...(deadline !== undefined ? { deadline } : {}),
     signal,
   };
-}
-
-/** The prompt form a Generate request carries; messages and a prompt together are an error. */
-export function promptInputOf(req: GenerateRequest): PromptInput {
-  const hasMessages = req.messages.length > 0;
-  if (req.prompt !== undefined && hasMessages) {
-    throw new InvalidArgument('give either a prompt (text or token_ids) or messages, not both', {
-      param: 'messages',
-    });
-  }
-  if (hasMessages) return { kind: 'chat', messages: req.messages };
-  if (req.prompt === 'text') return { kind: 'text', text: req.text };
-  if (req.prompt === 'tokenIds') return { kind: 'tokens', ids: req.tokenIds.ids };
-  return { kind: 'tokens', ids: [] };
 }

@@ -3,10 +3,10 @@
 // greedy request generates, and are accounted for.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ResourceExhausted } from '@chunkmesh/common/errors.ts';
+import { ResourceExhausted } from '@chunkmesh/common';
+import { REFERENCE_TEXT, STORIES_DIR } from '@chunkmesh/test-support';
 import type { GenerateEvent, GenerateInput } from '../../src/engine/engine-types.ts';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker-runtime.ts';
-import { REFERENCE_TEXT, STORIES_DIR } from '../model/llama2c-fixtures.ts';
 
 const BOS = 1;
 const EOS = 2;

@@ -14,9 +14,8 @@ import {
   type StreamEvent,
   waitForRedis,
 } from '@chunkmesh/common';
+import { RedisServer, randomKeys, TreeEventSource } from '@chunkmesh/test-support';
 import type { Redis } from 'ioredis';
-import { randomKeys, TreeEventSource } from '../../../../test/support/kv-events.ts';
-import { RedisServer } from '../../../../test/support/redis-server.ts';
 import { KvReporter, type KvReporterOptions } from '../../src/reporting/kv-reporter.ts';
 
 let server: RedisServer;

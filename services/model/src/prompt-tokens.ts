@@ -1,8 +1,9 @@
 // A request's prompt as token ids, from whichever form it came in: text
 // (tokenised, BOS added when the tokenizer has one), a chat (rendered with the
-// model's template first) or ids as given. Router and worker both call this,
-// so they tokenise identically and derive the same chunk keys.
-import { InvalidArgument } from '@chunkmesh/common';
+// model's template first) or ids as given, and which of those forms a Generate
+// request carries. Router and worker both call this, so they tokenise
+// identically and derive the same chunk keys.
+import { type GenerateRequest, InvalidArgument } from '@chunkmesh/common';
 import type { ModelBundle } from './load-model.ts';
 
 export type PromptInput =
@@ -51,4 +52,18 @@ export function promptTokens(
       return bundle.tokenizer.encode(text, { addBos });
     }
   }
+}
+
+/** The prompt form a Generate request carries; messages and a prompt together are an error. */
+export function promptInputOf(req: GenerateRequest): PromptInput {
+  const hasMessages = req.messages.length > 0;
+  if (req.prompt !== undefined && hasMessages) {
+    throw new InvalidArgument('give either a prompt (text or token_ids) or messages, not both', {
+      param: 'messages',
+    });
+  }
+  if (hasMessages) return { kind: 'chat', messages: req.messages };
+  if (req.prompt === 'text') return { kind: 'text', text: req.text };
+  if (req.prompt === 'tokenIds') return { kind: 'tokens', ids: req.tokenIds.ids };
+  return { kind: 'tokens', ids: [] };
 }

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readHfConfig } from '../../src/model/hf-config.ts';
+import { readHfConfig } from '../src/hf-config.ts';
 
 let root: string;
 before(async () => {

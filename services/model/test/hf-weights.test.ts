@@ -3,11 +3,11 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { readHfConfig } from '../../src/model/hf-config.ts';
-import { hfTensorLayout, loadHfWeights, type TensorSlot } from '../../src/model/hf-weights.ts';
-import type { ModelConfig } from '../../src/model/model-spec.ts';
-import { SafetensorsReader, SINGLE_FILE, writeSafetensors } from '../../src/model/safetensors.ts';
-import { type TinyModelOptions, tinyTensor, writeTinyModel } from '../../src/model/tiny-model.ts';
+import { readHfConfig } from '../src/hf-config.ts';
+import { hfTensorLayout, loadHfWeights, type TensorSlot } from '../src/hf-weights.ts';
+import type { ModelConfig } from '../src/model-spec.ts';
+import { SafetensorsReader, SINGLE_FILE, writeSafetensors } from '../src/safetensors.ts';
+import { type TinyModelOptions, tinyTensor, writeTinyModel } from '../src/tiny-model.ts';
 
 let root: string;
 before(async () => {

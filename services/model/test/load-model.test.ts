@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { hfTensorLayout } from '../../src/model/hf-weights.ts';
-import { loadModel } from '../../src/model/load-model.ts';
-import { SINGLE_FILE, writeSafetensors } from '../../src/model/safetensors.ts';
-import { type TinyModelOptions, tinyTensor, writeTinyModel } from '../../src/model/tiny-model.ts';
-
-// The real llama2.c model shipped with the workspace's shared data (not in the repository).
-const STORIES = process.env.STORIES260K_DIR ?? '/work/shared/models/stories260K';
-const noStories = existsSync(join(STORIES, 'stories260K.bin')) ? false : `no stories260K at ${STORIES}`;
+import { STORIES_DIR } from '@chunkmesh/test-support';
+import { hfTensorLayout } from '../src/hf-weights.ts';
+import { loadModel } from '../src/load-model.ts';
+import { SINGLE_FILE, writeSafetensors } from '../src/safetensors.ts';
+import { type TinyModelOptions, tinyTensor, writeTinyModel } from '../src/tiny-model.ts';
 
 let root: string;
 before(async () => {
@@ -140,9 +136,9 @@ describe('loadModel: Hugging Face directory', () => {
   });
 });
 
-describe('loadModel: llama2.c directory', { skip: noStories }, () => {
+describe('loadModel: llama2.c directory', () => {
   it('loads stories260K with its tok512 tokenizer', async () => {
-    const { model, tokenizer, chatTemplate } = await loadModel(STORIES);
+    const { model, tokenizer, chatTemplate } = await loadModel(STORIES_DIR);
     assert.equal(model.config.modelId, 'stories260K');
     assert.equal(model.config.ropeLayout, 'pairs');
     assert.equal(model.config.vocabSize, 512);
@@ -157,11 +153,11 @@ describe('loadModel: llama2.c directory', { skip: noStories }, () => {
   it('picks the tokenizer that fits among several', async () => {
     const dir = join(root, 'stories-two-tokenizers');
     await mkdir(dir);
-    await copyFile(join(STORIES, 'stories260K.bin'), join(dir, 'stories260K.bin'));
-    await copyFile(join(STORIES, 'tok512.bin'), join(dir, 'tok512.bin'));
+    await copyFile(join(STORIES_DIR, 'stories260K.bin'), join(dir, 'stories260K.bin'));
+    await copyFile(join(STORIES_DIR, 'tok512.bin'), join(dir, 'tok512.bin'));
     // A tokenizer file for another vocabulary: the 512-token one padded with one more entry.
     const bigger = Buffer.concat([
-      await readFile(join(STORIES, 'tok512.bin')),
+      await readFile(join(STORIES_DIR, 'tok512.bin')),
       Buffer.from([0, 0, 0, 0, 1, 0, 0, 0, 0x41]),
     ]);
     await writeFile(join(dir, 'tokenizer.bin'), bigger);

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import { loadLlama2cCheckpoint, parseLlama2cCheckpoint } from '../../src/model/llama2c-checkpoint.ts';
-import { CHECKPOINT } from './llama2c-fixtures.ts';
+import { CHECKPOINT } from '@chunkmesh/test-support';
+import { loadLlama2cCheckpoint, parseLlama2cCheckpoint } from '../src/llama2c-checkpoint.ts';
 
 /** A checkpoint of the given header with every float equal to its index, RoPE tables included. */
 function synthetic(header: number[], floats: number): Uint8Array {

@@ -4,9 +4,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { type DecodeMode, type LoadedModel, Model } from '@chunkmesh/native';
-import { loadLlama2cCheckpoint } from '../../src/model/llama2c-checkpoint.ts';
-import { type Llama2cTokenizer, loadLlama2cTokenizer } from '../../src/model/llama2c-tokenizer.ts';
-import { CHECKPOINT, generateGreedy, REFERENCE_TEXT, storiesCache, TOKENIZER } from './llama2c-fixtures.ts';
+import { CHECKPOINT, generateGreedy, REFERENCE_TEXT, storiesCache, TOKENIZER } from '@chunkmesh/test-support';
+import { loadLlama2cCheckpoint } from '../src/llama2c-checkpoint.ts';
+import { type Llama2cTokenizer, loadLlama2cTokenizer } from '../src/llama2c-tokenizer.ts';
 
 const MODES: DecodeMode[] = ['tpp', 'baseline'];
 const BOS = 1;

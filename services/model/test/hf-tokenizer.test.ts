@@ -3,9 +3,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createChatTemplate } from '../../src/model/chat-template.ts';
-import { loadHfTokenizer } from '../../src/model/hf-tokenizer.ts';
-import { TINY_CHAT_TEMPLATE, tinyTokenizerConfig, tinyTokenizerJson } from '../../src/model/tiny-model.ts';
+import { createChatTemplate } from '../src/chat-template.ts';
+import { loadHfTokenizer } from '../src/hf-tokenizer.ts';
+import { TINY_CHAT_TEMPLATE, tinyTokenizerConfig, tinyTokenizerJson } from '../src/tiny-model.ts';
 
 let root: string;
 before(async () => {

@@ -3,8 +3,8 @@ import { mkdir, mkdtemp, open, readdir, readFile, rm, stat, truncate, writeFile 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { parseHfConfig } from '../../src/model/hf-config.ts';
-import { hfTensorLayout } from '../../src/model/hf-weights.ts';
+import { parseHfConfig } from '../src/hf-config.ts';
+import { hfTensorLayout } from '../src/hf-weights.ts';
 import {
   decodeFloats,
   encodeFloats,
@@ -15,14 +15,14 @@ import {
   SafetensorsReader,
   SINGLE_FILE,
   writeSafetensors,
-} from '../../src/model/safetensors.ts';
+} from '../src/safetensors.ts';
 import {
   type TinyDtype,
   type TinyModelOptions,
   tinyHfConfig,
   tinyTensor,
   writeTinyModel,
-} from '../../src/model/tiny-model.ts';
+} from '../src/tiny-model.ts';
 
 let root: string;
 before(async () => {

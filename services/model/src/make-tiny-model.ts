@@ -1,7 +1,7 @@
 // Writes a tiny deterministic Llama-family model as a Hugging Face directory.
-//   node --import tsx services/worker/src/cli/make-tiny-model.ts --out /tmp/tiny --dim 64 --layers 2
+//   node services/model/dist/make-tiny-model.js --out /tmp/tiny --dim 64 --layers 2   (after npm run build)
 import { parseArgs } from 'node:util';
-import { type TinyDtype, type TinyModelOptions, writeTinyModel } from '../model/tiny-model.ts';
+import { type TinyDtype, type TinyModelOptions, writeTinyModel } from './tiny-model.ts';
 
 const HELP = `Usage: make-tiny-model --out DIR [options]
 

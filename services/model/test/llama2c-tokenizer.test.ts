@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { before, describe, it } from 'node:test';
+import { REFERENCE_TEXT, TOKENIZER } from '@chunkmesh/test-support';
 import {
   type Llama2cTokenizer,
   loadLlama2cTokenizer,
   parseLlama2cTokenizer,
-} from '../../src/model/llama2c-tokenizer.ts';
-import type { Tokenizer } from '../../src/model/tokenizer.ts';
-import { REFERENCE_TEXT, TOKENIZER } from './llama2c-fixtures.ts';
+} from '../src/llama2c-tokenizer.ts';
+import type { Tokenizer } from '../src/tokenizer.ts';
 
 const CONTROL_AND_BYTES: [string, number][] = [
   ...['<unk>', '\n<s>\n', '\n</s>\n'].map((p): [string, number] => [p, 0]),

@@ -1,29 +1,6 @@
-// The stories260K model from the shared data directory (../shared beside the
-// repository, or CHUNKMESH_SHARED_DIR), its reference output, and a greedy
-// generator over the native Model for the tests that run it.
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// Greedy generation over the native Model, as the engine batches it, for the
+// tests that check a model's output token for token (stories260K).
 import { type DecodeMode, KvCache, type LoadedModel, type Model } from '@chunkmesh/native';
-
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
-const sharedDir = process.env.CHUNKMESH_SHARED_DIR ?? join(repoRoot, '..', 'shared');
-export const STORIES_DIR = join(sharedDir, 'models', 'stories260K');
-export const CHECKPOINT = join(STORIES_DIR, 'stories260K.bin');
-export const TOKENIZER = join(STORIES_DIR, 'tok512.bin');
-
-if (!existsSync(CHECKPOINT) || !existsSync(TOKENIZER)) {
-  throw new Error(
-    `stories260K not found in ${STORIES_DIR}; set CHUNKMESH_SHARED_DIR to the shared data directory`,
-  );
-}
-
-/** What llama2.c prints for stories260K, greedy from BOS alone (models/stories260K/README.md). */
-export const REFERENCE_TEXT =
-  'Once upon a time, there was a little girl named Lily. She loved to play outside in the park. ' +
-  'One day, she saw a big, red ball. She wanted to play with it, but it was too high.\n' +
-  "Lily's mom said, \"Lily, let's go to the park.\" Lily was sad and didn't know what to do. " +
-  'She said, "I want to play with your ball, but I can\'t find it."';
 
 export function storiesCache(loaded: LoadedModel, chunkTokens = 16): KvCache {
   const c = loaded.config;

@@ -5,14 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { readHfConfig } from '../../src/model/hf-config.ts';
-import { INDEX_FILE, SafetensorsReader, SINGLE_FILE } from '../../src/model/safetensors.ts';
-import { type TinyModelOptions, tinyTensor, writeTinyModel } from '../../src/model/tiny-model.ts';
+import { REPO_ROOT, SOURCE_NODE_ARGS } from '@chunkmesh/test-support';
+import { readHfConfig } from '../src/hf-config.ts';
+import { INDEX_FILE, SafetensorsReader, SINGLE_FILE } from '../src/safetensors.ts';
+import { type TinyModelOptions, tinyTensor, writeTinyModel } from '../src/tiny-model.ts';
 
 const run = promisify(execFile);
-const CLI = new URL('../../src/cli/make-tiny-model.ts', import.meta.url).pathname;
-// `--import tsx` resolves from the working directory: the repository root.
-const REPO = new URL('../../../../', import.meta.url).pathname;
+const CLI = new URL('../src/make-tiny-model.ts', import.meta.url).pathname;
 
 let root: string;
 before(async () => {
@@ -127,7 +126,9 @@ describe('tiny model generator', () => {
 });
 
 describe('make-tiny-model CLI', () => {
-  const cli = (args: string[]) => run(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: REPO });
+  // `--import tsx` resolves from the working directory: the repository root.
+  const cli = (args: string[]) =>
+    run(process.execPath, [...SOURCE_NODE_ARGS, CLI, ...args], { cwd: REPO_ROOT });
 
   it('prints help', async () => {
     const { stdout } = await cli(['--help']);

@@ -1,4 +1,4 @@
-// Client-side helpers for the worker integration tests: a Generate stream
+// Client-side helpers for the integration tests (workers and routers): a Generate stream
 // collected into tokens, text and its final message; a call expected to fail
 // with a given status; grpc.health.v1 and reflection clients.
 import assert from 'node:assert/strict';

@@ -1,0 +1,16 @@
+// What the worker, the router, the chunkmesh command and the benches use:
+// loading a model directory (Hugging Face or llama2.c) into a bundle of
+// weights, tokenizer and chat template; a request's prompt as token ids;
+// streaming detokenisation; tokenizers alone; the tiny random-weight model.
+export { loadHfTokenizer } from './hf-tokenizer.ts';
+export { loadLlama2cTokenizer } from './llama2c-tokenizer.ts';
+export { loadModel, type ModelBundle } from './load-model.ts';
+export { type PromptInput, promptInputOf, promptTokens } from './prompt-tokens.ts';
+export { TextStream } from './text-stream.ts';
+export {
+  splitmix32,
+  TINY_SPECIAL_TOKENS,
+  type TinyModelOptions,
+  writeTinyModel,
+} from './tiny-model.ts';
+export type { Tokenizer } from './tokenizer.ts';

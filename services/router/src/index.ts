@@ -1,0 +1,11 @@
+// The router as a library, for `chunkmesh replay`, the benches and the tests
+// that build its parts in process: the cluster index, placement policies, the
+// worker view the policies score and trace replay. The router process itself
+// is ./main.
+export { CircuitBreaker } from './forwarding/circuit-breaker.ts';
+export { workerView } from './forwarding/router-core.ts';
+export { ClusterIndex } from './index/cluster-index.ts';
+export { createPolicy, POLICY_NAMES } from './placement/policies.ts';
+export { PrefixAwarePolicy } from './placement/prefix-aware.ts';
+export { readTrace } from './replay/mooncake-trace.ts';
+export { pooledUpperBound, type ReplayOptions, type ReplayResult, replay } from './replay/replay.ts';

@@ -1,0 +1,32 @@
+// Test support shared by the package tests (services/*/test) and the
+// cross-process suites (test/): the services as child processes, a private
+// redis-server, clients for what they serve, the vendored fixtures, and
+// tree-event sources for the reporting path.
+
+// The private redis-server and the service launcher `chunkmesh up` itself uses,
+// and the command's paths: its launcher, the repository, the vendored trace.
+export {
+  CHUNKMESH_BIN,
+  MOONCAKE_TRACE,
+  REPO_ROOT,
+  RedisServer,
+  ServiceProcess,
+  SOURCE_NODE_ARGS,
+} from '@chunkmesh/cli';
+// The worker's reporter: the reference writer of the Redis layout, for tests of its readers.
+export { KvReporter, type KvReporterOptions } from '@chunkmesh/worker';
+export { generateGreedy, storiesCache } from './greedy-generation.ts';
+export {
+  type Completion,
+  collect,
+  expectStatus,
+  generate,
+  healthCheck,
+  info,
+  reflectedServices,
+} from './grpc-client.ts';
+export { randomKeys, TreeEventSource } from './kv-events.ts';
+export { readWorkerView, setDiff, waitForAgreement } from './redis-view.ts';
+export { type RouterProcess, scrapeMetrics, startRouter, waitFor } from './router-process.ts';
+export { CHECKPOINT, REFERENCE_TEXT, STORIES_DIR, TOKENIZER } from './stories260k.ts';
+export { startWorker, uniqueCluster, type WorkerProcess } from './worker-process.ts';
