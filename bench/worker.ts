@@ -7,8 +7,6 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { median, printTable } from '@chunkmesh/cli';
 import { defineOptions, loadConfig } from '@chunkmesh/common';
 import { TINY_SPECIAL_TOKENS, type TinyModelOptions, writeTinyModel } from '@chunkmesh/model';
@@ -72,16 +70,9 @@ const log = (msg: string) => process.stderr.write(`${msg}\n`);
 const DECODE_TARGET: Record<number, number> = { 1024: 1.6, 2048: 2 };
 const CACHED_TTFT_TARGET = 0.15;
 
-// A fresh runtime per run, and the previous one's native memory (KV pool,
-// weights, threads) freed before the next is built: no cache carries over, and
-// at most two runtimes (a run's and its probe's fresh one) are alive at once.
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-async function freeNative(): Promise<void> {
-  gc();
-  await new Promise((r) => setImmediate(r)); // finalizers of native objects may run a tick later
-  gc();
-}
+// A fresh runtime per run, disposed (its KV pool, weights and threads freed at
+// once) before the next is built: no cache carries over, and at most two
+// runtimes (a run's and its probe's fresh one) are alive at once.
 const rssMiB = () => (process.memoryUsage.rss() / 2 ** 20).toFixed(0);
 
 // ---- model -------------------------------------------------------------------
@@ -171,7 +162,6 @@ async function runtimeFor(
   kvTokens: number,
   label: string,
 ): Promise<Instrumented> {
-  await freeNative();
   const steps: StepRecord[] = [];
   let reported = performance.now();
   const forwardMs: number[] = [];
@@ -386,9 +376,9 @@ async function run(
     log(
       `${label}: probe TTFT cached ${warm.ttft.toFixed(1)} ms (${warm.cached} tokens cached) vs uncached ${cold.ttft.toFixed(1)} ms`,
     );
-    await fresh.rt.engine.shutdown(0);
+    await fresh.rt.dispose();
   }
-  await rt.engine.shutdown(0);
+  await rt.dispose();
   return result;
 }
 
@@ -406,7 +396,6 @@ for (const shared of sharedList) {
     for (const mode of order) results.push(await run(modelDir, shared, mode, kvTokens, probes));
   }
 }
-await freeNative();
 
 // ---- report ------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 #pragma once
 // A model's weights on the device: read once from the caller's fp32 tensors
-// (canonical names and shapes of services/model's model-spec.ts) and uploaded
+// (canonical names and shapes of services/model/src/model-spec.ts) and uploaded
 // through the Device, which stores them in its own format. Released with the
 // object, on the thread that owns the device.
 #include <cstddef>
