@@ -50,6 +50,8 @@ class Device {
  public:
   virtual ~Device() = default;
   virtual DeviceInfo info() const = 0;
+  // Whether the KV pool may be stored in this type here.
+  virtual bool supports_kv(DType dtype) const = 0;
 
   // ---- memory ----
   // Throws kCapacityExhausted when the device has no room.

@@ -33,6 +33,8 @@ struct KvCacheOptions {
   int32_t vocab_size = 0;  // 0: token ids are not range-checked beyond >= 0
   int threads = 0;         // 0: default_thread_count()
   DeviceChoice device = DeviceChoice::kCpu;
+  // When set, makes the device instead of `device` (on the owner thread): tests use it for the emulated GPU device.
+  std::function<std::unique_ptr<Device>()> make_device;
 };
 
 // What JavaScript may read at any time: a copy made by the owner thread.

@@ -34,6 +34,8 @@ class CpuDevice final : public Device {
     return i;
   }
 
+  bool supports_kv(DType) const override { return true; }
+
   void* allocate(size_t bytes) override {
     // Large buffers (the KV pool, weights) are 2 MiB aligned and, on Linux,
     // backed by huge pages where the kernel allows: attention streams 32 KiB
