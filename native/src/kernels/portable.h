@@ -242,28 +242,42 @@ struct FragC {
   float v[256];
 };
 
+// Every lane of a warp loads the same tile: the first lane after the
+// collective converts it, the others copy the warp's result.
+template <typename Frag, typename Fill>
+void warp_load(Frag& f, Fill fill) {
+  emu::sync_warp();
+  bool first = false;
+  Frag* shared = static_cast<Frag*>(emu::warp_once(sizeof(Frag), &first));
+  if (first) fill(*shared);
+  f = *shared;
+}
 template <typename In, typename T>
 void tile_load(FragA<In>& f, const T* p, unsigned ld) {
-  emu::sync_warp();
-  for (int r = 0; r < 16; ++r)
-    for (int k = 0; k < 16; ++k) f.v[r * 16 + k] = to_float(p[r * ld + k]);
+  warp_load(f, [&](FragA<In>& s) {
+    for (int r = 0; r < 16; ++r)
+      for (int k = 0; k < 16; ++k) s.v[r * 16 + k] = to_float(p[r * ld + k]);
+  });
 }
 template <typename In, typename T>
 void tile_load(FragBCol<In>& f, const T* p, unsigned ld) {
-  emu::sync_warp();
-  for (int n = 0; n < 16; ++n)
-    for (int k = 0; k < 16; ++k) f.v[k * 16 + n] = to_float(p[n * ld + k]);
+  warp_load(f, [&](FragBCol<In>& s) {
+    for (int n = 0; n < 16; ++n)
+      for (int k = 0; k < 16; ++k) s.v[k * 16 + n] = to_float(p[n * ld + k]);
+  });
 }
 template <typename In, typename T>
 void tile_load(FragBRow<In>& f, const T* p, unsigned ld) {
-  emu::sync_warp();
-  for (int k = 0; k < 16; ++k)
-    for (int n = 0; n < 16; ++n) f.v[k * 16 + n] = to_float(p[k * ld + n]);
+  warp_load(f, [&](FragBRow<In>& s) {
+    for (int k = 0; k < 16; ++k)
+      for (int n = 0; n < 16; ++n) s.v[k * 16 + n] = to_float(p[k * ld + n]);
+  });
 }
 inline void tile_load_acc(FragC& f, const float* p, unsigned ld) {
-  emu::sync_warp();
-  for (int r = 0; r < 16; ++r)
-    for (int c = 0; c < 16; ++c) f.v[r * 16 + c] = p[r * ld + c];
+  warp_load(f, [&](FragC& s) {
+    for (int r = 0; r < 16; ++r)
+      for (int c = 0; c < 16; ++c) s.v[r * 16 + c] = p[r * ld + c];
+  });
 }
 inline void tile_fill(FragC& f, float v) {
   for (float& x : f.v) x = v;
@@ -271,18 +285,25 @@ inline void tile_fill(FragC& f, float v) {
 template <typename A, typename B>
 void tile_mma(FragC& d, const A& a, const B& b, const FragC& c) {
   emu::sync_warp();
-  FragC out;
-  for (int r = 0; r < 16; ++r) {
-    for (int n = 0; n < 16; ++n) {
-      float acc = c.v[r * 16 + n];
-      for (int k = 0; k < 16; ++k) acc += a.v[r * 16 + k] * b.v[k * 16 + n];
-      out.v[r * 16 + n] = acc;
+  // every lane holds the same tiles: the first lane computes, the others copy
+  bool first = false;
+  FragC* out = static_cast<FragC*>(emu::warp_once(sizeof(FragC), &first));
+  if (first) {
+    for (int r = 0; r < 16; ++r) {
+      for (int n = 0; n < 16; ++n) {
+        float acc = c.v[r * 16 + n];
+        for (int k = 0; k < 16; ++k) acc += a.v[r * 16 + k] * b.v[k * 16 + n];
+        out->v[r * 16 + n] = acc;
+      }
     }
   }
-  d = out;
+  d = *out;
 }
 inline void tile_store(float* p, const FragC& f, unsigned ld) {
   emu::sync_warp();
+  bool first = false;
+  emu::warp_once(0, &first);
+  if (!first) return;  // every lane holds the same tile: one writes it
   for (int r = 0; r < 16; ++r)
     for (int c = 0; c < 16; ++c) p[r * ld + c] = f.v[r * 16 + c];
 }

@@ -1,8 +1,12 @@
-// The emulator's scheduler: one block at a time, its threads as ucontext
-// fibers resumed in the schedule's order; barriers and warp collectives are
+// The emulator's scheduler: one block at a time, its threads as fibers
+// resumed in the schedule's order; barriers and warp collectives are
 // released here once every participant has arrived (emu.h has the contract).
+// Fibers are stacks primed once through ucontext and then reused for every
+// thread of every block; all switching is _setjmp/_longjmp, which, unlike
+// swapcontext, makes no system call.
 #include "kernels/emu/emu.h"
 
+#include <setjmp.h>
 #include <ucontext.h>
 
 #include <algorithm>
@@ -29,13 +33,21 @@ struct Copy {
   unsigned char bytes[16];
 };
 
+// A stack with a fiber parked on it, waiting to run a thread's kernel body.
+struct FiberStack {
+  std::unique_ptr<char[]> mem;
+  ucontext_t ctx{};
+  jmp_buf ready;
+};
+
 struct Thread {
   Dim3 tid;
   int linear = 0;
   int warp = 0;
   int lane = 0;
-  ucontext_t ctx{};
-  std::unique_ptr<char[]> stack;
+  jmp_buf resume;
+  bool started = false;
+  struct FiberStack* stack = nullptr;
   State state = State::kRunnable;
   uint64_t block_barriers = 0;  // barriers passed, to match arrivals
   uint64_t collectives = 0;     // warp collectives passed
@@ -51,7 +63,7 @@ struct Block {
   KernelBody body = nullptr;
   void* args = nullptr;
   std::vector<Thread> threads;
-  ucontext_t scheduler{};
+  jmp_buf scheduler;
   std::exception_ptr error;
   std::vector<unsigned char> static_smem;
   size_t static_used = 0;
@@ -59,6 +71,12 @@ struct Block {
   std::vector<unsigned char> dynamic_smem;
   // per warp, two generations of lane slots (a lane can be at most one collective ahead of a slow one)
   std::vector<std::array<std::array<uint32_t, kWarpSize>, 2>> slots;
+  // per warp: scratch for work done once per collective (warp_once)
+  struct Once {
+    uint64_t generation = ~uint64_t{0};
+    std::vector<unsigned char> bytes;
+  };
+  std::vector<Once> once;
 };
 
 thread_local Block* t_block = nullptr;
@@ -76,18 +94,54 @@ Thread& self() {
 // Back to the scheduler; returns when the scheduler resumes this fiber.
 void yield() {
   Thread& t = self();
-  swapcontext(&t.ctx, &t_block->scheduler);
+  if (_setjmp(t.resume) == 0) _longjmp(t_block->scheduler, 1);
 }
 
-void entry() {
-  Block& b = *t_block;
-  try {
-    b.body(b.args);
-  } catch (...) {
-    if (!b.error) b.error = std::current_exception();
+// Runs thread t until it yields or finishes.
+void resume(Block& b, Thread& t) {
+  t_thread = &t;
+  if (_setjmp(b.scheduler) == 0) {
+    if (t.started) _longjmp(t.resume, 1);
+    t.started = true;
+    _longjmp(t.stack->ready, 1);
   }
-  t_thread->state = State::kDone;
-  swapcontext(&t_thread->ctx, &b.scheduler);
+  t_thread = nullptr;
+}
+
+thread_local FiberStack* t_priming = nullptr;
+
+// The life of a fiber: park at `ready`; when the scheduler jumps there, run
+// the current thread's kernel body, then park again for the next thread.
+void fiber_main() {
+  FiberStack* const st = t_priming;
+  for (;;) {
+    if (_setjmp(st->ready) == 0) _longjmp(t_block->scheduler, 1);
+    Block& b = *t_block;
+    try {
+      b.body(b.args);
+    } catch (...) {
+      if (!b.error) b.error = std::current_exception();
+    }
+    t_thread->state = State::kDone;
+  }
+}
+
+// Fiber stack i of this thread, primed (parked at `ready`) on first use.
+FiberStack* fiber_stack(Block& b, size_t i) {
+  static thread_local std::vector<std::unique_ptr<FiberStack>> stacks;
+  while (stacks.size() <= i) {
+    auto st = std::make_unique<FiberStack>();
+    st->mem.reset(new char[kStackBytes]);
+    getcontext(&st->ctx);
+    st->ctx.uc_stack.ss_sp = st->mem.get();
+    st->ctx.uc_stack.ss_size = kStackBytes;
+    st->ctx.uc_link = nullptr;
+    makecontext(&st->ctx, fiber_main, 0);
+    t_priming = st.get();
+    if (_setjmp(b.scheduler) == 0) setcontext(&st->ctx);
+    stacks.push_back(std::move(st));
+  }
+  return stacks[i].get();
 }
 
 std::vector<int> resume_order(size_t n, uint64_t round) {
@@ -167,9 +221,7 @@ bool run_warp(Block& b, size_t w, uint64_t& round) {
     for (int i : resume_order(lanes, round++)) {
       Thread& t = b.threads[w0 + i];
       if (t.state != State::kRunnable) continue;
-      t_thread = &t;
-      swapcontext(&b.scheduler, &t.ctx);
-      t_thread = nullptr;
+      resume(b, t);
       any = ran = true;
       if (b.error) std::rethrow_exception(b.error);
     }
@@ -186,12 +238,7 @@ void run_block(Block& b) {
                  static_cast<unsigned>(i / (b.dim.x * b.dim.y))};
     t.warp = static_cast<int>(i / kWarpSize);
     t.lane = static_cast<int>(i % kWarpSize);
-    t.stack.reset(new char[kStackBytes]);
-    getcontext(&t.ctx);
-    t.ctx.uc_stack.ss_sp = t.stack.get();
-    t.ctx.uc_stack.ss_size = kStackBytes;
-    t.ctx.uc_link = nullptr;
-    makecontext(&t.ctx, entry, 0);
+    t.stack = fiber_stack(b, i);
   }
   const size_t warps = (n + kWarpSize - 1) / kWarpSize;
   for (uint64_t round = 0;;) {
@@ -280,16 +327,28 @@ uint32_t ballot(bool pred) {
   return bits;
 }
 
+void* warp_once(size_t bytes, bool* first) {
+  Thread& t = self();
+  Block::Once& o = t_block->once[t.warp];
+  *first = o.generation != t.collectives;
+  if (*first) {
+    o.generation = t.collectives;
+    o.bytes.resize(bytes);
+  }
+  return o.bytes.data();
+}
+
 void* shared_static(const char* site, size_t bytes, size_t align) {
   self();
   Block& b = *t_block;
   const auto it = b.sites.find(site);
   if (it != b.sites.end()) return b.static_smem.data() + it->second;
   const size_t offset = (b.static_used + align - 1) / align * align;
-  if (offset + bytes > b.static_smem.size()) {
+  if (offset + bytes > kStaticSharedBytes) {
     throw EmuError(std::string("static shared memory exhausted at '") + site + "'");
   }
   b.static_used = offset + bytes;
+  b.static_smem.resize(b.static_used, kPoison);
   b.sites.emplace(site, offset);
   return b.static_smem.data() + offset;
 }
@@ -350,9 +409,10 @@ void launch(const Dim3& grid, const Dim3& block, size_t dynamic_shared_bytes, Ke
     b.body = body;
     b.args = args;
     b.threads.resize(block.count());
-    b.static_smem.assign(kStaticSharedBytes, kPoison);
+    b.static_smem.reserve(kStaticSharedBytes);  // never reallocated: pointers into it stay valid
     b.dynamic_smem.assign(dynamic_shared_bytes, kPoison);
     b.slots.resize((block.count() + kWarpSize - 1) / kWarpSize);
+    b.once.resize(b.slots.size());
     t_block = &b;
     try {
       run_block(b);

@@ -71,6 +71,10 @@ void sync_warp();
 uint32_t shfl_xor(uint32_t v, int mask);
 uint32_t shfl_idx(uint32_t v, int src_lane);
 uint32_t ballot(bool pred);
+// Right after a warp collective: scratch shared by the warp's lanes for this
+// collective, and whether the caller is the first lane to ask (so that work
+// every lane would repeat identically, like a tile MMA, is done once).
+void* warp_once(size_t bytes, bool* first);
 
 // ---- shared memory ----
 // Static shared arrays are named per kernel site: every thread of a block
