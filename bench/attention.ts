@@ -28,18 +28,24 @@ const flags = loadConfig(
     gqaKvHeads: { type: 'integer', default: 8, min: 0, help: 'KV heads of the GQA row (0 skips it)' },
     headDim: { type: 'integer', default: 128, min: 1, help: 'head dimension' },
     chunk: { type: 'integer', default: 64, min: 1, help: 'chunk tokens (c)' },
-    iters: { type: 'integer', default: 7, min: 1, help: 'timed decode steps per mode (median reported)' },
+    iters: { type: 'integer', default: 7, min: 1, help: 'timed rounds per mode, alternating (median reported)' },
+    repeats: {
+      type: 'integer',
+      default: 0,
+      min: 0,
+      help: 'decode steps back to back per timed round (0: 1 on the CPU, 50 on a GPU)',
+    },
     threads: { type: 'integer', default: 0, min: 0, help: 'attention threads (0: all cores)' },
     dtype: {
       type: 'string',
-      default: 'f32,f16',
-      help: 'KV storage types, comma-separated (f32, f16, bf16): each case runs once per type',
+      default: '',
+      help: 'KV storage types, comma-separated (f32, f16, bf16): each case runs once per type (default: f32,f16 on the CPU, f16 on a GPU)',
     },
     device: {
       type: 'string',
       default: 'cpu',
       choices: ['cpu', 'cuda', 'auto'],
-      help: "where the pool lives and the kernels run (the roofline probes are the CPU device's)",
+      help: 'where the pool lives and the kernels run',
     },
     json: { type: 'string', help: 'also write the results to this JSON file' },
   }),
@@ -59,7 +65,12 @@ const threads = flags.threads || buildInfo().defaultThreads;
 const gqaKvHeads = flags.gqaKvHeads;
 const device = flags.device as DeviceChoice;
 const DTYPES: readonly KvDType[] = ['f32', 'f16', 'bf16'];
-const dtypes = flags.dtype.split(',') as KvDType[];
+// Which device the cases run on: a probe cache answers for 'auto' too.
+const probe = new KvCache({ layers: 1, kvHeads: 1, headDim: 8, chunkTokens: 16, capacityChunks: 1, device, dtype: 'f16' });
+const onGpu = probe.device().kind === 'cuda';
+const deviceLabel = `${probe.device().name} (${probe.device().detail})`;
+const dtypes = (flags.dtype || (onGpu ? 'f16' : 'f32,f16')).split(',') as KvDType[];
+const repeats = flags.repeats || (onGpu ? 50 : 1);
 if (dtypes.some((d) => !DTYPES.includes(d)))
   throw new Error(`--dtype takes comma-separated KV types of ${DTYPES.join(', ')}, got ${flags.dtype}`);
 const dtypeBytes = (d: KvDType) => (d === 'f32' ? 4 : 2);
@@ -120,25 +131,24 @@ function build(cs: Case) {
   return { cache, ids, distinctTokens };
 }
 
-function timeStep(
-  cache: KvCache,
-  ids: number[],
-  q: Float32Array,
-  out: Float32Array,
-  mode: DecodeMode,
-): number {
-  const t0 = process.hrtime.bigint();
-  cache.decode(ids, 0, nHeads, q, mode, out);
-  return Number(process.hrtime.bigint() - t0) / 1e6;
+/** Milliseconds per decode step, on the device, transfers excluded. */
+function timeStep(cache: KvCache, ids: number[], q: Float32Array, mode: DecodeMode): number {
+  return cache.timeDecode(ids, 0, nHeads, q, mode, repeats) * 1e3;
 }
 
 log(
   `chunkmesh attention benchmark: ${threads} threads, ${buildInfo().simd}, batch ${batch}, ${own} own tokens, KV ${dtypes.join('/')}, device ${device}`,
 );
-log('measuring read bandwidth and kernel peak ...');
-const bandwidth = measureReadBandwidth(threads);
+// The roofline: on the CPU, read bandwidth with the kernels' thread pool and the
+// inner kernel's peak FLOP/s (rows dependent); on a GPU, the device's copy
+// bandwidth (HBM), the bound of a memory-bound kernel, tensor cores being far
+// from the limit at these shapes.
+log(onGpu ? 'measuring device copy bandwidth ...' : 'measuring read bandwidth and kernel peak ...');
+const bandwidth = onGpu ? probe.copyBandwidth(1 << 30, 10) : measureReadBandwidth(threads);
+probe.dispose();
 const peaks = new Map<number, number>();
 const peakFor = (rows: number) => {
+  if (onGpu) return Number.POSITIVE_INFINITY;
   if (!peaks.has(rows)) peaks.set(rows, measureAttendPeak(threads, rows, headDim, c));
   return peaks.get(rows) as number;
 };
@@ -167,14 +177,13 @@ for (const cs of cases) {
   log(`case ${cs.label} shared=${cs.shared} kvHeads=${cs.kvHeads} ${cs.dtype}: building ...`);
   const { cache, ids, distinctTokens } = build(cs);
   const q = randomFill(new Float32Array(batch * nHeads * headDim), 99);
-  const out = new Float32Array(q.length);
   const times: Record<DecodeMode, number[]> = { tpp: [], baseline: [] };
   for (let i = 0; i < iters + 1; i++) {
     // alternate modes, and which goes first, so both see the same machine noise and
     // cache state; the first round warms up
     const order = i % 2 === 0 ? (['tpp', 'baseline'] as const) : (['baseline', 'tpp'] as const);
     for (const mode of order) {
-      const t = timeStep(cache, ids, q, out, mode);
+      const t = timeStep(cache, ids, q, mode);
       if (i > 0) times[mode].push(t);
     }
     log(`  step ${i + 1}/${iters + 1}`);
@@ -211,12 +220,14 @@ for (const cs of cases) {
 
 const mb = (b: number) => (b / 2 ** 20).toFixed(0);
 console.log(
-  `\nDecode attention, one layer: ${nHeads} query heads, head dim ${headDim}, c = ${c}, batch ${batch}, ${own} own tokens per sequence, KV ${dtypes.join('/')} (fp32 arithmetic), ${device} device, ${threads} threads (${buildInfo().simd})`,
+  `\nDecode attention, one layer: ${nHeads} query heads, head dim ${headDim}, c = ${c}, batch ${batch}, ${own} own tokens per sequence, KV ${dtypes.join('/')}, device ${deviceLabel}${onGpu ? '' : `, ${threads} threads (${buildInfo().simd})`}`,
 );
 console.log(
-  `Roofline from this run: read bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s; kernel peak ${[...peaks]
-    .map(([r, p]) => `${(p / 1e9).toFixed(1)} GFLOP/s at ${r} rows`)
-    .join(', ')}\n`,
+  onGpu
+    ? `Roofline from this run: device copy bandwidth ${(bandwidth / 1e9).toFixed(0)} GB/s (bytes read + written); bound = KV bytes / bandwidth\n`
+    : `Roofline from this run: read bandwidth ${(bandwidth / 1e9).toFixed(1)} GB/s; kernel peak ${[...peaks]
+        .map(([r, p]) => `${(p / 1e9).toFixed(1)} GFLOP/s at ${r} rows`)
+        .join(', ')}\n`,
 );
 printTable(
   [
@@ -268,7 +279,10 @@ if (flags.json) {
   writeFileSync(
     flags.json,
     JSON.stringify(
-      { machine: { threads, bandwidth, peaks: Object.fromEntries(peaks), build: buildInfo() }, results },
+      {
+        machine: { device: deviceLabel, threads, bandwidth, peaks: Object.fromEntries(peaks), build: buildInfo() },
+        results,
+      },
       null,
       2,
     ),

@@ -108,6 +108,17 @@ export interface NativeKvCache {
     out?: Float32Array,
   ): Float32Array;
   prefill(seqId: number, layer: number, nHeads: number, q: Float32Array): Float32Array;
+  /** Seconds per decode step: plan and q uploaded once, `repeats` steps back to back on the device. */
+  timeDecode(
+    seqIds: Uint32Array,
+    layer: number,
+    nHeads: number,
+    q: Float32Array,
+    mode: DecodeMode,
+    repeats: number,
+  ): number;
+  /** Device-to-device copy bandwidth (bytes read + written per second) over `bytes`, best of `repeats`. */
+  copyBandwidth(bytes: number, repeats: number): number;
   decodeCost(seqIds: Uint32Array, nHeads: number, mode: DecodeMode): NativeDecodeCost;
   drainEvents(): NativeKvEvent[];
   stats(): NativeKvStats;
@@ -231,6 +242,8 @@ export interface NativeAddon {
   KvCache: new (options: NativeKvCacheOptions) => NativeKvCache;
   Model: NativeModelConstructor;
   buildInfo(): NativeBuildInfo;
+  /** The device a cache asking for `choice` would get here (made and dropped), and why 'auto' fell back. */
+  probeDevice(choice: DeviceChoice): Pick<NativeDeviceInfo, 'kind' | 'name' | 'detail' | 'fallbackReason'>;
   chunkKeyRoot(modelId: string, chunkTokens: number, salt: string): bigint;
   chunkKeys(root: bigint, tokens: Int32Array, chunkTokens: number): BigUint64Array;
   measureReadBandwidth(threads: number, bytes: number): number;

@@ -172,6 +172,27 @@ export class KvCache {
     return translated(() => this.handle.prefill(seqId, layer, nHeads, q));
   }
 
+  /**
+   * Benchmark form of decode(): the plan is built and q uploaded once, then `repeats` steps run back
+   * to back on the device; returns seconds per step, transfers excluded.
+   */
+  timeDecode(
+    seqIds: ArrayLike<number>,
+    layer: number,
+    nHeads: number,
+    q: Float32Array,
+    mode: DecodeMode,
+    repeats: number,
+  ): number {
+    const ids = seqIds instanceof Uint32Array ? seqIds : Uint32Array.from(seqIds);
+    return translated(() => this.handle.timeDecode(ids, layer, nHeads, q, mode, repeats));
+  }
+
+  /** The device's memory roofline: device-to-device copy bandwidth, bytes read + written per second. */
+  copyBandwidth(bytes = 1 << 30, repeats = 5): number {
+    return translated(() => this.handle.copyBandwidth(bytes, repeats));
+  }
+
   decodeCost(seqIds: ArrayLike<number>, nHeads: number, mode: DecodeMode): NativeDecodeCost {
     const ids = seqIds instanceof Uint32Array ? seqIds : Uint32Array.from(seqIds);
     return translated(() => this.handle.decodeCost(ids, nHeads, mode));

@@ -1,10 +1,17 @@
 // What the addon was built with, and the two ceilings of this machine that
 // benchmarks compare kernels against.
-import { type NativeBuildInfo, native } from './binding.ts';
+import { type DeviceChoice, type NativeBuildInfo, type NativeDeviceInfo, native } from './binding.ts';
 import { translated } from './errors.ts';
 
 export function buildInfo(): NativeBuildInfo {
   return native.buildInfo();
+}
+
+export type DeviceProbe = Pick<NativeDeviceInfo, 'kind' | 'name' | 'detail' | 'fallbackReason'>;
+
+/** Which device a KvCache asking for `choice` would get on this machine, and why 'auto' fell back to the CPU. */
+export function probeDevice(choice: DeviceChoice): DeviceProbe {
+  return translated(() => native.probeDevice(choice));
 }
 
 /** Sustained read bandwidth in bytes/s over a buffer of `bytes` (default 512 MiB). */

@@ -6,6 +6,7 @@
 #include "addon/kv_cache_wrap.h"
 #include "addon/model_wrap.h"
 #include "device/build_info.h"
+#include "device/device_select.h"
 #include "device/cpu/roofline.h"
 #include "kv/chunk_key.h"
 #include "runtime/thread_pool.h"
@@ -25,6 +26,22 @@ Napi::Value BuildInfoJs(const Napi::CallbackInfo& info) {
   o.Set("compiler", b.compiler);
   o.Set("defaultThreads", default_thread_count());
   return o;
+}
+
+// probeDevice(choice): which device a cache asking for `choice` would get
+// here, and why 'auto' fell back to the CPU; the device is made and dropped.
+Napi::Value ProbeDevice(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const DeviceChoice choice = device_arg(info[0]);
+    const DeviceSelection sel = select_device(choice, 1);
+    const DeviceInfo d = sel.device->info();
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("kind", d.kind == DeviceKind::kCuda ? "cuda" : "cpu");
+    o.Set("name", d.name);
+    o.Set("detail", d.detail);
+    o.Set("fallbackReason", sel.fallback_reason);
+    return o;
+  });
 }
 
 Napi::Value ChunkKeyRoot(const Napi::CallbackInfo& info) {
@@ -82,6 +99,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("KvCache", kv_cache);
   exports.Set("Model", ModelWrap::Define(env, kv_cache));
   exports.Set("buildInfo", Napi::Function::New<BuildInfoJs>(env, "buildInfo"));
+  exports.Set("probeDevice", Napi::Function::New<ProbeDevice>(env, "probeDevice"));
   exports.Set("chunkKeyRoot", Napi::Function::New<ChunkKeyRoot>(env, "chunkKeyRoot"));
   exports.Set("chunkKeys", Napi::Function::New<ChunkKeys>(env, "chunkKeys"));
   exports.Set("measureReadBandwidth", Napi::Function::New<MeasureReadBandwidth>(env, "measureReadBandwidth"));

@@ -37,6 +37,8 @@ Napi::Function KvCacheWrap::Define(Napi::Env env) {
                          InstanceMethod<&KvCacheWrap::ReadKv>("readKV"),
                          InstanceMethod<&KvCacheWrap::Decode>("decode"),
                          InstanceMethod<&KvCacheWrap::Prefill>("prefill"),
+                         InstanceMethod<&KvCacheWrap::TimeDecode>("timeDecode"),
+                         InstanceMethod<&KvCacheWrap::CopyBandwidth>("copyBandwidth"),
                          InstanceMethod<&KvCacheWrap::DecodeCost>("decodeCost"),
                          InstanceMethod<&KvCacheWrap::DrainEvents>("drainEvents"),
                          InstanceMethod<&KvCacheWrap::Stats>("stats"),
@@ -225,6 +227,33 @@ Napi::Value KvCacheWrap::Prefill(const Napi::CallbackInfo& info) {
     Napi::Float32Array out = Napi::Float32Array::New(info.Env(), q.ElementLength());
     cache().prefill(id, layer, n_heads, q.ElementLength() / per, q.Data(), out.Data());
     return out;
+  });
+}
+
+Napi::Value KvCacheWrap::TimeDecode(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const Napi::Uint32Array ids = uint32s(info[0], "seqIds");
+    const int layer = static_cast<int>(integer(info[1], "layer", 0, 1 << 20));
+    const int n_heads = static_cast<int>(integer(info[2], "nHeads", 1, 1 << 16));
+    const Napi::Float32Array q = float32s(info[3], "q");
+    const DecodeMode mode = mode_arg(info[4]);
+    const int repeats = static_cast<int>(integer(info[5], "repeats", 1, 1 << 20));
+    KvCache& c = cache();
+    const size_t want = ids.ElementLength() * n_heads * static_cast<size_t>(c.shape().head_dim);
+    if (q.ElementLength() != want) {
+      throw_invalid("q must hold batch * nHeads * headDim = " + std::to_string(want) + " floats, got " +
+                    std::to_string(q.ElementLength()));
+    }
+    return Napi::Number::New(info.Env(),
+                             c.time_decode(ids.Data(), ids.ElementLength(), layer, n_heads, q.Data(), mode, repeats));
+  });
+}
+
+Napi::Value KvCacheWrap::CopyBandwidth(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const size_t bytes = static_cast<size_t>(integer(info[0], "bytes", 1 << 20, int64_t{1} << 36));
+    const int repeats = static_cast<int>(integer(info[1], "repeats", 1, 1000));
+    return Napi::Number::New(info.Env(), cache().copy_bandwidth(bytes, repeats));
   });
 }
 

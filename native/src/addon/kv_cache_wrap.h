@@ -32,6 +32,8 @@ class KvCacheWrap : public Napi::ObjectWrap<KvCacheWrap> {
   Napi::Value ReadKv(const Napi::CallbackInfo& info);
   Napi::Value Decode(const Napi::CallbackInfo& info);
   Napi::Value Prefill(const Napi::CallbackInfo& info);
+  Napi::Value TimeDecode(const Napi::CallbackInfo& info);
+  Napi::Value CopyBandwidth(const Napi::CallbackInfo& info);
   Napi::Value DecodeCost(const Napi::CallbackInfo& info);
   Napi::Value DrainEvents(const Napi::CallbackInfo& info);
   Napi::Value Stats(const Napi::CallbackInfo& info);

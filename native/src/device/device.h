@@ -59,6 +59,8 @@ class Device {
   virtual void release(void* p) = 0;
   virtual void copy_in(void* dst, const void* host_src, size_t bytes) = 0;
   virtual void copy_out(void* host_dst, const void* src, size_t bytes) = 0;
+  // Device memory to device memory.
+  virtual void copy(void* dst, const void* src, size_t bytes) = 0;
   // An fp32 host matrix [rows][cols] into device memory, in the device's weight format.
   virtual DeviceMatrix upload_matrix(const float* host, size_t rows, size_t cols) = 0;
   virtual void release_matrix(const DeviceMatrix& m) = 0;

@@ -109,6 +109,14 @@ class KvCache {
   // One decode step of attention of one layer (host q, out: [batch][n_heads][head_dim]).
   void decode(const uint32_t* seq_ids, size_t batch, int layer, int n_heads, const float* q, float* out,
               DecodeMode mode);
+  // Benchmark form of decode: the plan built and q uploaded once, then
+  // `repeats` decode steps back to back on the device; returns seconds per
+  // step (wall time to the device's completion, divided by repeats).
+  double time_decode(const uint32_t* seq_ids, size_t batch, int layer, int n_heads, const float* q,
+                     DecodeMode mode, int repeats);
+  // Device-to-device copy bandwidth, bytes read plus bytes written per second,
+  // over a buffer of `bytes` (best of `repeats`): the memory roofline of the device.
+  double copy_bandwidth(size_t bytes, int repeats);
   // Attention of the sequence's last n_new tokens (already appended and written) over all of it.
   void prefill(uint32_t seq_id, int layer, int n_heads, size_t n_new, const float* q, float* out);
   void check_layer(int layer) const;

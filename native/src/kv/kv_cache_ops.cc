@@ -2,6 +2,9 @@
 // layer, with host arrays, each as one owner-thread job over a one-off step
 // plan. The engine does not use them (its steps go through begin_step); tests,
 // benchmarks and tools do.
+#include <algorithm>
+#include <chrono>
+#include <limits>
 #include <string>
 
 #include "device/device_buffer.h"
@@ -79,6 +82,51 @@ void KvCache::decode(const uint32_t* seq_ids, size_t batch, int layer, int n_hea
     device().decode_attention(store().pool(), layer, n_heads, attention_scale(), qb.floats(0),
                               static_cast<float*>(ob.bytes(bytes)), mode);
     device().copy_out(out, ob.bytes(bytes), bytes);
+  });
+}
+
+double KvCache::time_decode(const uint32_t* seq_ids, size_t batch, int layer, int n_heads, const float* q,
+                            DecodeMode mode, int repeats) {
+  return run([&] {
+    check_layer(layer);
+    check_heads(n_heads);
+    if (repeats < 1) throw_invalid("repeats must be at least 1");
+    std::vector<uint32_t> rows(batch);
+    for (size_t i = 0; i < batch; ++i) rows[i] = static_cast<uint32_t>(i);
+    StepPlan plan;
+    plan.rows = batch;
+    plan.decode = plan_decode(tree(), seq_ids, rows.data(), batch);
+    const size_t bytes = batch * n_heads * shape_.head_dim * sizeof(float);
+    DeviceBuffer qb(device()), ob(device());
+    device().copy_in(qb.bytes(bytes), q, bytes);
+    float* out = static_cast<float*>(ob.bytes(bytes));
+    device().prepare(plan);
+    device().decode_attention(store().pool(), layer, n_heads, attention_scale(), qb.floats(0), out, mode);  // warm-up
+    device().synchronize();
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < repeats; ++i) {
+      device().decode_attention(store().pool(), layer, n_heads, attention_scale(), qb.floats(0), out, mode);
+    }
+    device().synchronize();
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / repeats;
+  });
+}
+
+double KvCache::copy_bandwidth(size_t bytes, int repeats) {
+  return run([&] {
+    DeviceBuffer a(device()), b(device());
+    void* src = a.bytes(bytes);
+    void* dst = b.bytes(bytes);
+    device().copy(dst, src, bytes);  // touch both
+    device().synchronize();
+    double best = std::numeric_limits<double>::max();
+    for (int r = 0; r < std::max(1, repeats); ++r) {
+      const auto t0 = std::chrono::steady_clock::now();
+      device().copy(dst, src, bytes);
+      device().synchronize();
+      best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
+    return 2.0 * static_cast<double>(bytes) / best;
   });
 }
 

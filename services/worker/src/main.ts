@@ -62,7 +62,7 @@ const runtime = await createWorkerRuntime({
   },
 });
 const modelId = runtime.bundle.model.config.modelId;
-const device = runtime.cache.device();
+const device = runtime.device;
 if (device.fallbackReason)
   log.info('no CUDA device; computing on the CPU', { reason: device.fallbackReason });
 log.info('model loaded', {

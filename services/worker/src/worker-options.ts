@@ -20,7 +20,12 @@ export const workerOptions = defineOptions({
   cluster: { type: 'string', default: 'default', help: 'Redis namespace cm:{cluster}:' },
   kvCapacityTokens: { type: 'integer', default: 65_536, min: 1, help: 'KV pool size in tokens' },
   chunkTokens: { type: 'integer', default: 64, min: 1, help: 'tokens per KV chunk (c)' },
-  kvDtype: { type: 'string', default: 'f32', choices: ['f32', 'f16', 'bf16'], help: 'KV storage type' },
+  kvDtype: {
+    type: 'string',
+    default: 'auto',
+    choices: ['auto', 'f32', 'f16', 'bf16'],
+    help: 'KV storage type (auto: f32 on the CPU device, bf16 on CUDA, whose kernels read f16/bf16)',
+  },
   device: {
     type: 'string',
     default: 'auto',

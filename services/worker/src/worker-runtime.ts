@@ -2,7 +2,7 @@
 // the loaded model and tokenizer, a KV cache of the model's shape, the native
 // forward pass bound to it, and the engine driving both.
 import { loadModel, type ModelBundle } from '@chunkmesh/model';
-import { type DeviceChoice, KvCache, type KvDType, Model } from '@chunkmesh/native';
+import { type DeviceChoice, type DeviceProbe, KvCache, type KvDType, Model, probeDevice } from '@chunkmesh/native';
 import { Engine } from './engine/engine.ts';
 import type { EngineObserver, EngineOptions } from './engine/engine-types.ts';
 
@@ -12,7 +12,8 @@ export interface WorkerRuntimeOptions {
   kvCapacityBytes?: number;
   kvCapacityTokens?: number;
   chunkTokens: number;
-  dtype: KvDType;
+  /** KV storage; 'auto': f32 on the CPU, bf16 on a GPU (whose kernels read f16/bf16). */
+  dtype: KvDType | 'auto';
   /** Default 'auto': CUDA when built and usable, else the CPU. */
   device?: DeviceChoice;
   threads: number;
@@ -21,6 +22,8 @@ export interface WorkerRuntimeOptions {
 }
 
 export interface WorkerRuntime {
+  /** The device chosen, and why 'auto' fell back to the CPU if it did. */
+  device: DeviceProbe;
   bundle: ModelBundle;
   cache: KvCache;
   model: Model;
@@ -32,16 +35,18 @@ export interface WorkerRuntime {
 export async function createWorkerRuntime(o: WorkerRuntimeOptions): Promise<WorkerRuntime> {
   const bundle = await loadModel(o.modelDir);
   const c = bundle.model.config;
+  // decided once, so the KV type can follow the device
+  const device = probeDevice(o.device ?? 'auto');
   const cache = new KvCache({
     layers: c.layers,
     kvHeads: c.kvHeads,
     headDim: c.headDim,
     chunkTokens: o.chunkTokens,
-    dtype: o.dtype,
+    dtype: o.dtype === 'auto' ? (device.kind === 'cuda' ? 'bf16' : 'f32') : o.dtype,
     modelId: c.modelId,
     vocabSize: c.vocabSize,
     threads: o.threads,
-    device: o.device ?? 'auto',
+    device: device.kind,
     ...(o.kvCapacityTokens !== undefined
       ? { capacityChunks: Math.ceil(o.kvCapacityTokens / o.chunkTokens) }
       : { capacityBytes: o.kvCapacityBytes }),
@@ -53,5 +58,5 @@ export async function createWorkerRuntime(o: WorkerRuntimeOptions): Promise<Work
     model.dispose();
     cache.dispose();
   };
-  return { bundle, cache, model, engine, dispose };
+  return { device, bundle, cache, model, engine, dispose };
 }

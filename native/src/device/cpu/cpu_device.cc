@@ -55,6 +55,7 @@ class CpuDevice final : public Device {
   void release(void* p) override { std::free(p); }
   void copy_in(void* dst, const void* host_src, size_t bytes) override { std::memcpy(dst, host_src, bytes); }
   void copy_out(void* host_dst, const void* src, size_t bytes) override { std::memcpy(host_dst, src, bytes); }
+  void copy(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
 
   DeviceMatrix upload_matrix(const float* host, size_t rows, size_t cols) override {
     const size_t bytes = rows * cols * sizeof(float);

@@ -80,6 +80,7 @@ class GpuDevice final : public Device {
   void release(void* p) override { b_.free(p); }
   void copy_in(void* dst, const void* host_src, size_t bytes) override { b_.to_device(dst, host_src, bytes); }
   void copy_out(void* host_dst, const void* src, size_t bytes) override { b_.to_host(host_dst, src, bytes); }
+  void copy(void* dst, const void* src, size_t bytes) override { b_.on_device(dst, src, bytes); }
 
   DeviceMatrix upload_matrix(const float* host, size_t rows, size_t cols) override {
     const size_t n = rows * cols;
@@ -98,7 +99,7 @@ class GpuDevice final : public Device {
   void release_matrix(const DeviceMatrix& m) override { b_.free(const_cast<void*>(m.data)); }
 
   void copy_chunk(const KvPool& pool, uint32_t dst, uint32_t src) override {
-    b_.on_device(pool.chunk(dst), pool.chunk(src), pool.chunk_bytes);
+    copy(pool.chunk(dst), pool.chunk(src), pool.chunk_bytes);
   }
   void read_chunk(const KvPool& pool, uint32_t slot, void* host_dst) override {
     b_.to_host(host_dst, pool.chunk(slot), pool.chunk_bytes);
