@@ -25,6 +25,8 @@ import type { Redis } from 'ioredis';
 import { ClusterIndex, type ClusterIndexOptions } from '../../src/index/cluster-index.ts';
 
 const TIER_BIT = { device: 1, host: 2, disk: 4 } as const;
+/** The index's and, unless a test says otherwise, every reporter's. */
+const CONSTANTS = { modelId: 'test-model', chunkTokens: 64 };
 // Quiet unless CHUNKMESH_LOG_LEVEL asks otherwise.
 const log = createLogger({}, { level: process.env.CHUNKMESH_LOG_LEVEL ? levelFromEnv() : 'silent' });
 
@@ -69,8 +71,8 @@ async function reporter(
     cluster,
     workerId,
     endpoint: `127.0.0.1:${50000 + workerId.length}`,
-    modelId: 'test-model',
-    chunkTokens: 64,
+    ...CONSTANTS,
+    kvDtype: 'f32',
     capacityChunks: 10_000,
     heartbeatIntervalMs: 50,
     heartbeatTtlMs: 300,
@@ -92,6 +94,7 @@ async function index(
   const ix = new ClusterIndex({
     redis: await connect(t),
     cluster,
+    constants: CONSTANTS,
     pollIntervalMs: 50,
     blockMs: 100,
     snapshotRetryMs: 50,
