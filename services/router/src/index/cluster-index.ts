@@ -79,7 +79,7 @@ export interface LiveWorker extends Omit<WorkerRecord, 'seq'> {
 }
 
 /** A live worker the router does not place on, and why. */
-export interface IncompatibleWorker extends Omit<WorkerRecord, 'seq' | 'load'> {
+export interface IncompatibleWorker extends Omit<WorkerRecord, 'seq'> {
   mismatches: readonly Mismatch[];
   /** "chunk size 32 differs from the router's 16", and so on. */
   reason: string;
@@ -93,6 +93,11 @@ export interface ClusterIndexStats {
   malformedEvents: number;
   /** Registry entries and snapshots skipped as unreadable, each counted once while it stays so. */
   malformedValues: number;
+}
+
+/** A registry record as the index shows it: its event seq is the index's own business. */
+function shown({ seq: _, ...record }: WorkerRecord): Omit<WorkerRecord, 'seq'> {
+  return record;
 }
 
 /** A registry seq to have reached once the stream has been read past untilId (or to the end after `round`). */
@@ -214,19 +219,7 @@ export class ClusterIndex {
         out.push(last.view);
         continue;
       }
-      const { workerId, endpoint, modelId, chunkTokens, kvDtype, capacityChunks, epoch, load } = record;
-      const view: LiveWorker = {
-        workerId,
-        endpoint,
-        modelId,
-        chunkTokens,
-        kvDtype,
-        capacityChunks,
-        epoch,
-        load,
-        indexedChunks,
-        synced,
-      };
+      const view: LiveWorker = { ...shown(record), indexedChunks, synced };
       w.live = { record, view };
       out.push(view);
     }
@@ -238,18 +231,7 @@ export class ClusterIndex {
     const out: IncompatibleWorker[] = [];
     for (const w of this.tracked.values()) {
       if (!w.record || w.mismatches.length === 0) continue;
-      const { workerId, endpoint, modelId, chunkTokens, kvDtype, capacityChunks, epoch } = w.record;
-      out.push({
-        workerId,
-        endpoint,
-        modelId,
-        chunkTokens,
-        kvDtype,
-        capacityChunks,
-        epoch,
-        mismatches: w.mismatches,
-        reason: describeMismatches(w.mismatches),
-      });
+      out.push({ ...shown(w.record), mismatches: w.mismatches, reason: describeMismatches(w.mismatches) });
     }
     return out;
   }
