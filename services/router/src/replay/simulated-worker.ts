@@ -3,7 +3,7 @@
 // in front of a fluid FIFO server. Service-rate model: a request occupies the
 // worker for (uncached prompt tokens / prefillRate + output tokens / decodeRate)
 // seconds, rates being the worker's aggregate throughput over its batch.
-import type { WorkerLoad } from '@chunkmesh/common';
+import { IDLE_LOAD, type WorkerLoad } from '@chunkmesh/common';
 import { CapacityExhaustedError, KvCache } from '@chunkmesh/native';
 
 /** The model id of every simulated worker's chunk keys. */
@@ -36,7 +36,7 @@ export class SimulatedWorker {
   constructor(
     readonly id: string,
     capacityTokens: number,
-    readonly chunkTokens: number,
+    chunkTokens: number,
     private readonly rates: ServiceRates,
   ) {
     this.cache = new KvCache({
@@ -53,7 +53,8 @@ export class SimulatedWorker {
   /** Pending work at time t, as a real worker's heartbeat would report it. */
   load(t: number): WorkerLoad {
     this.outstanding = this.outstanding.filter((o) => o.end > t);
-    const load = { queuedRequests: 0, runningSequences: 0, queuedTokens: 0, runningTokens: 0, freeChunks: 0 };
+    const s = this.cache.stats();
+    const load = { ...IDLE_LOAD, freeChunks: s.freeChunks + s.cachedNodes };
     for (const o of this.outstanding) {
       if (o.start > t) {
         load.queuedRequests++;
@@ -63,8 +64,6 @@ export class SimulatedWorker {
         load.runningTokens += o.tokens;
       }
     }
-    const s = this.cache.stats();
-    load.freeChunks = s.freeChunks + s.cachedNodes;
     return load;
   }
 
