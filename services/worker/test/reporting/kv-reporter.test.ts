@@ -24,6 +24,15 @@ before(async () => {
 });
 after(() => server.stop());
 
+/** What the reporter registers, as given and as read back. */
+const REGISTRATION = {
+  endpoint: '10.1.2.3:50051',
+  modelId: 'test-model',
+  chunkTokens: 64,
+  kvDtype: 'bf16',
+  capacityChunks: 512,
+} as const;
+
 /** A reporter on a fresh cluster, its connection and an admin connection, both ready. */
 async function setup(t: TestContext, extra: Partial<KvReporterOptions> = {}) {
   const cluster = `t-${randomUUID().slice(0, 8)}`;
@@ -33,11 +42,7 @@ async function setup(t: TestContext, extra: Partial<KvReporterOptions> = {}) {
     redis,
     cluster,
     workerId: 'w0',
-    endpoint: '10.1.2.3:50051',
-    modelId: 'test-model',
-    chunkTokens: 64,
-    kvDtype: 'bf16',
-    capacityChunks: 512,
+    ...REGISTRATION,
     heartbeatIntervalMs: 50,
     heartbeatTtlMs: 300,
     flushDelayMs: 2,
@@ -83,11 +88,7 @@ describe('kv reporter', () => {
       { ...record, seq: 0 },
       {
         workerId: 'w0',
-        endpoint: '10.1.2.3:50051',
-        modelId: 'test-model',
-        chunkTokens: 64,
-        kvDtype: 'bf16',
-        capacityChunks: 512,
+        ...REGISTRATION,
         epoch: reporter.epoch,
         seq: 0,
         load: IDLE_LOAD,
