@@ -72,9 +72,8 @@ std::unique_ptr<KvCache> new_cache(const Shape& s, uint32_t chunks) {
 std::vector<Tokens> random_prompts(Rng& rng, int c, size_t batch) {
   std::vector<Tokens> prompts;
   while (prompts.size() < batch) {
-    const Tokens shared =
-        rng.tokens(rng.pick(std::vector<int>{0, c, 2 * c, 3 * c + rng.range(1, std::max(1, c - 1)), rng.range(0, 8 * c)}),
-                   kVocab);
+    const Tokens shared = rng.tokens(
+        rng.pick(std::vector<int>{0, c, 2 * c, 3 * c + rng.range(1, std::max(1, c - 1)), rng.range(0, 8 * c)}), kVocab);
     const int subgroups = rng.range(1, 3);
     for (int s = 0; s < subgroups && prompts.size() < batch; ++s) {
       const Tokens more = rng.tokens(rng.pick(std::vector<int>{0, c, rng.range(0, 3 * c)}), kVocab);
@@ -100,15 +99,17 @@ void write_synthetic(KvCache& cache, const KvGeometry& g, uint32_t seq, const To
   }
 }
 
-// Adds a prompt the way the engine does: match, append the rest, write its K/V, commit.
-uint32_t insert_prompt(KvCache& cache, const KvGeometry& g, const Tokens& tokens, const std::string& salt = "") {
+// Adds a prompt the way the engine does: match, append the rest, write its
+// K/V, commit (unless told not to: the whole prompt then stays a private tail).
+uint32_t insert_prompt(KvCache& cache, const KvGeometry& g, const Tokens& tokens, const std::string& salt = "",
+                       bool commit = true) {
   const chunkmesh::MatchResult m =
       cache.run([&] { return cache.tree().add_sequence(salt, tokens.data(), tokens.size(), tokens.size()); });
   if (m.cached_tokens < tokens.size()) {
     cache.run([&] { cache.tree().append(m.seq_id, tokens.data() + m.cached_tokens, tokens.size() - m.cached_tokens); });
     write_synthetic(cache, g, m.seq_id, tokens, m.cached_tokens);
   }
-  cache.run([&] { cache.tree().commit(m.seq_id); });
+  if (commit) cache.run([&] { cache.tree().commit(m.seq_id); });
   return m.seq_id;
 }
 
@@ -119,8 +120,9 @@ std::vector<double> reference_decode(const KvGeometry& g, const std::vector<Toke
   std::vector<double> out;
   for (size_t b = 0; b < prompts.size(); ++b) {
     const DenseKv kv = synthetic_kv(g, prefix_hashes(prompts[b]), layer, 0, prompts[b].size());
-    const std::vector<double> r = reference_attention(kv.k.data(), kv.v.data(), q.data() + b * per, 1, n_heads,
-                                                      g.kv_heads, g.head_dim, [&](size_t) { return prompts[b].size(); });
+    const std::vector<double> r =
+        reference_attention(kv.k.data(), kv.v.data(), q.data() + b * per, 1, n_heads, g.kv_heads, g.head_dim,
+                            [&](size_t) { return prompts[b].size(); });
     out.insert(out.end(), r.begin(), r.end());
   }
   return out;
@@ -140,9 +142,8 @@ std::pair<double, double> decode_bytes(KvCache& cache, const std::vector<uint32_
     for (size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<uint32_t>(i);
     const chunkmesh::DecodePlan plan = chunkmesh::plan_decode(cache.tree(), ids.data(), rows.data(), ids.size());
     const size_t elem = chunkmesh::dtype_size(s.dtype);
-    return std::make_pair(
-        chunkmesh::decode_kv_bytes(plan, s.kv_heads, s.head_dim, s.c, elem, DecodeMode::kTpp),
-        chunkmesh::decode_kv_bytes(plan, s.kv_heads, s.head_dim, s.c, elem, DecodeMode::kBaseline));
+    return std::make_pair(chunkmesh::decode_kv_bytes(plan, s.kv_heads, s.head_dim, s.c, elem, DecodeMode::kTpp),
+                          chunkmesh::decode_kv_bytes(plan, s.kv_heads, s.head_dim, s.c, elem, DecodeMode::kBaseline));
   });
 }
 
@@ -155,8 +156,11 @@ CM_TEST(attention_decode_tpp_and_baseline_equal_reference) {
       uint32_t chunks = 0;
       for (const Tokens& p : prompts) chunks += static_cast<uint32_t>((p.size() + 1 + shape.c - 1) / shape.c + 1);
       const auto cache = new_cache(shape, chunks);
+      // Some prompts under another tenant's salt (never shared across salts), some left uncommitted.
       std::vector<uint32_t> ids;
-      for (const Tokens& p : prompts) ids.push_back(insert_prompt(*cache, g, p));
+      for (const Tokens& p : prompts) {
+        ids.push_back(insert_prompt(*cache, g, p, p.size() % 3 == 0 ? "tenant" : "", !rng.chance(0.2)));
+      }
       // About half the sequences get a decode token whose K/V sits in the private tail.
       for (size_t b = 0; b < prompts.size(); ++b) {
         if (!rng.chance(0.5)) continue;
@@ -171,8 +175,8 @@ CM_TEST(attention_decode_tpp_and_baseline_equal_reference) {
       const std::vector<double> expected = reference_decode(g, prompts, layer, n_heads, q);
       const double tol = tolerance(shape.dtype);
       for (DecodeMode mode : {DecodeMode::kTpp, DecodeMode::kBaseline}) {
-        const double err = max_relative_error(decode(*cache, ids, layer, n_heads, q, mode).data(), expected,
-                                              shape.head_dim);
+        const double err =
+            max_relative_error(decode(*cache, ids, layer, n_heads, q, mode).data(), expected, shape.head_dim);
         CHECK_MSG(err <= tol, shape.label() << (mode == DecodeMode::kTpp ? " TPP" : " baseline") << " error " << err
                                             << " > " << tol);
       }

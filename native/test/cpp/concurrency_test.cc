@@ -7,6 +7,7 @@
 // keys resident at the end. Under ThreadSanitizer this is also the race test.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <exception>
@@ -133,7 +134,7 @@ CM_TEST(concurrency_posted_and_run_steps_with_readers) {
     readers.start([&] {
       NetKeys mine;
       uint64_t jobs = 0;
-      while (!stop.load()) {
+      for (int i = 0; !stop.load(); ++i) {
         const chunkmesh::KvStats s = cache.stats();
         const chunkmesh::TreeStats& t = s.tree;
         CHECK_MSG(t.capacity_chunks == t.free_chunks + t.pinned_nodes + t.cached_nodes + t.tail_chunks,
@@ -141,7 +142,9 @@ CM_TEST(concurrency_posted_and_run_steps_with_readers) {
                                             << " + " << t.cached_nodes << " + " << t.tail_chunks);
         CHECK_MSG(s.jobs >= jobs, "jobs went back from " << jobs << " to " << s.jobs);
         jobs = s.jobs;
-        add_events(mine, cache.drain_events());
+        // Drained now and then, so events of several jobs pile up in between.
+        if (i % 8 == 0) add_events(mine, cache.drain_events());
+        std::this_thread::sleep_for(std::chrono::microseconds(20));
       }
       std::lock_guard<std::mutex> lock(net_mutex);
       for (const auto& [k, n] : mine) net[k] += n;
@@ -191,12 +194,11 @@ CM_TEST(concurrency_posted_and_run_steps_with_readers) {
   if (posted_error) std::rethrow_exception(posted_error);
 
   add_events(net, cache.drain_events());
-  const auto resident =
-      cache.run([&] { return chunkmesh::PrefixTreeInspector::resident_keys(cache.tree()); });
+  const auto resident = cache.run([&] { return chunkmesh::PrefixTreeInspector::resident_keys(cache.tree()); });
   for (const auto& [k, n] : net) {
     const long expected = static_cast<long>(resident[k.first].count(k.second));
-    CHECK_MSG(n == expected, "key " << k.second << " in tier " << k.first << ": events net " << n << ", resident "
-                                    << expected);
+    CHECK_MSG(n == expected,
+              "key " << k.second << " in tier " << k.first << ": events net " << n << ", resident " << expected);
   }
   for (int tier = 0; tier < chunkmesh::kTierCount; ++tier) {
     for (uint64_t k : resident[tier]) CHECK_MSG(net.count({tier, k}) == 1, "resident key " << k << " never stored");

@@ -90,8 +90,9 @@ int main(int argc, char** argv) {
     if (a == "--list") {
       list = true;
     } else if (a == "--help" || a == "-h") {
-      std::printf("usage: %s [--list] [SUBSTRING ...]\n  env: CHUNKMESH_TEST_SEED=N (one seed), CHUNKMESH_TEST_SCALE=N\n",
-                  argv[0]);
+      std::printf(
+          "usage: %s [--list] [SUBSTRING ...]\n  env: CHUNKMESH_TEST_SEED=N (one seed), CHUNKMESH_TEST_SCALE=N\n",
+          argv[0]);
       return 0;
     } else {
       filters.push_back(a);

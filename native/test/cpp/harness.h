@@ -62,43 +62,43 @@ class Rng {
 
 }  // namespace cmtest
 
-#define CM_TEST(name)                                                                     \
-  static void name();                                                                     \
-  static const bool name##_registered = (::cmtest::register_test(#name, &name), true);    \
+#define CM_TEST(name)                                                                  \
+  static void name();                                                                  \
+  static const bool name##_registered = (::cmtest::register_test(#name, &name), true); \
   static void name()
 
-#define CHECK(cond)                                                          \
-  do {                                                                       \
-    if (!(cond)) ::cmtest::fail(__FILE__, __LINE__, "CHECK(" #cond ")");    \
+#define CHECK(cond)                                                      \
+  do {                                                                   \
+    if (!(cond)) ::cmtest::fail(__FILE__, __LINE__, "CHECK(" #cond ")"); \
   } while (0)
 
-#define CHECK_MSG(cond, msg)                                                       \
-  do {                                                                             \
-    if (!(cond)) {                                                                 \
-      std::ostringstream cm_os_;                                                   \
-      cm_os_ << msg;                                                               \
-      ::cmtest::fail(__FILE__, __LINE__, "CHECK(" #cond "): " + cm_os_.str());     \
-    }                                                                              \
+#define CHECK_MSG(cond, msg)                                                   \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      std::ostringstream cm_os_;                                               \
+      cm_os_ << msg;                                                           \
+      ::cmtest::fail(__FILE__, __LINE__, "CHECK(" #cond "): " + cm_os_.str()); \
+    }                                                                          \
   } while (0)
 
-#define CHECK_EQ(a, b)                                                                                  \
-  do {                                                                                                  \
-    const auto& cm_a_ = (a);                                                                            \
-    const auto& cm_b_ = (b);                                                                            \
-    if (!(cm_a_ == cm_b_)) {                                                                            \
+#define CHECK_EQ(a, b)                                                                                       \
+  do {                                                                                                       \
+    const auto& cm_a_ = (a);                                                                                 \
+    const auto& cm_b_ = (b);                                                                                 \
+    if (!(cm_a_ == cm_b_)) {                                                                                 \
       ::cmtest::fail(__FILE__, __LINE__, ::cmtest::describe_pair("CHECK_EQ(" #a ", " #b ")", cm_a_, cm_b_)); \
-    }                                                                                                   \
+    }                                                                                                        \
   } while (0)
 
 // expr must throw chunkmesh::Error with this code.
-#define CHECK_THROWS(expr, error_code)                                                                     \
-  do {                                                                                                     \
-    bool cm_threw_ = false;                                                                                \
-    try {                                                                                                  \
-      expr;                                                                                                \
-    } catch (const ::chunkmesh::Error& cm_e_) {                                                            \
-      cm_threw_ = true;                                                                                    \
-      CHECK_MSG(cm_e_.code() == (error_code), #expr " threw the wrong error: " << cm_e_.what());          \
-    }                                                                                                      \
-    CHECK_MSG(cm_threw_, #expr " did not throw");                                                          \
+#define CHECK_THROWS(expr, error_code)                                                           \
+  do {                                                                                           \
+    bool cm_threw_ = false;                                                                      \
+    try {                                                                                        \
+      expr;                                                                                      \
+    } catch (const ::chunkmesh::Error& cm_e_) {                                                  \
+      cm_threw_ = true;                                                                          \
+      CHECK_MSG(cm_e_.code() == (error_code), #expr " threw the wrong error: " << cm_e_.what()); \
+    }                                                                                            \
+    CHECK_MSG(cm_threw_, #expr " did not throw");                                                \
   } while (0)

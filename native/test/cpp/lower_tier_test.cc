@@ -25,7 +25,8 @@ constexpr int kC = 2;
 std::vector<uint64_t> keys_of(const Tokens& tokens) {
   std::vector<uint64_t> keys;
   uint64_t key = chunkmesh::chunk_key_root("tree-test", kC, "");
-  for (size_t i = 0; i + kC <= tokens.size(); i += kC) keys.push_back(key = chunkmesh::chunk_key_next(key, &tokens[i], kC));
+  for (size_t i = 0; i + kC <= tokens.size(); i += kC)
+    keys.push_back(key = chunkmesh::chunk_key_next(key, &tokens[i], kC));
   return keys;
 }
 
@@ -86,10 +87,10 @@ CM_TEST(lower_tier_demotes_on_eviction_and_promotes_on_a_hit) {
   // a hit on a's demoted chunks brings them back, top-down, demoting b's to make room
   const uint32_t sa = f.add("", a, a.size());
   CHECK_EQ(f.reference().sequences().at(sa).tokens.size(), a.size());
-  CHECK_EQ(flatten(f.last_events()),
-           (std::vector<Ev>{removed(KvTier::kDevice, kb[1]), stored(KvTier::kHost, kb[1]), removed(KvTier::kHost, ka[0]),
-                            stored(KvTier::kDevice, ka[0]), removed(KvTier::kDevice, kb[0]), stored(KvTier::kHost, kb[0]),
-                            removed(KvTier::kHost, ka[1]), stored(KvTier::kDevice, ka[1])}));
+  CHECK_EQ(flatten(f.last_events()), (std::vector<Ev>{removed(KvTier::kDevice, kb[1]), stored(KvTier::kHost, kb[1]),
+                                                      removed(KvTier::kHost, ka[0]), stored(KvTier::kDevice, ka[0]),
+                                                      removed(KvTier::kDevice, kb[0]), stored(KvTier::kHost, kb[0]),
+                                                      removed(KvTier::kHost, ka[1]), stored(KvTier::kDevice, ka[1])}));
   CHECK_EQ(f.tree().stats().promotions, uint64_t{2});
   // (the fixture checked that a's promoted slots hold exactly the bytes written before demotion)
 }
@@ -112,7 +113,7 @@ CM_TEST(lower_tier_commit_onto_a_demoted_twin_adopts_the_fresh_slot) {
   const Tokens a{1, 2}, b{3, 4};
   const std::vector<uint64_t> ka = keys_of(a);
   cache_prompt(f, a);
-  cache_prompt(f, b);  // demotes a
+  cache_prompt(f, b);                  // demotes a
   const uint32_t s = f.add("", a, 0);  // no match: a is computed again
   f.append(s, a);
   f.commit(s);
@@ -142,7 +143,8 @@ CM_TEST(lower_tier_is_cleared_with_the_tree) {
   f.clear();
   std::vector<std::pair<KvOp, KvTier>> ops;
   for (const KvEvent& e : f.last_events()) ops.emplace_back(e.op, e.tier);
-  CHECK(ops == (std::vector<std::pair<KvOp, KvTier>>{{KvOp::kCleared, KvTier::kDevice}, {KvOp::kCleared, KvTier::kHost}}));
+  CHECK(ops ==
+        (std::vector<std::pair<KvOp, KvTier>>{{KvOp::kCleared, KvTier::kDevice}, {KvOp::kCleared, KvTier::kHost}}));
   CHECK_EQ(f.lower()->size(), size_t{0});
 }
 

@@ -64,7 +64,8 @@ StepResult StepChecker::step(const StepRequest& request) {
     } else {
       CHECK_EQ(o.seq_id, e.seq_id);
     }
-    const size_t allowed = e.kind == EntryKind::kDecode ? 1 : std::min(given.size(), std::max(budget, ran ? size_t{0} : 1));
+    const size_t allowed =
+        e.kind == EntryKind::kDecode ? 1 : std::min(given.size(), std::max(budget, ran ? size_t{0} : 1));
     CHECK_MSG(o.computed == (o.no_room ? 0 : allowed),
               "entry " << i << " computed " << o.computed << " tokens, the budget allows " << allowed);
     CHECK_EQ(o.logits, o.computed > 0 && o.computed == given.size());

@@ -23,8 +23,8 @@ Vec inverse_frequencies(const ModelConfig& c) {
       const double wavelen = 2 * M_PI / f;
       const double low = s.original_max_positions / s.low_freq_factor;
       const double high = s.original_max_positions / s.high_freq_factor;
-      const double smooth = (s.original_max_positions / wavelen - s.low_freq_factor) /
-                            (s.high_freq_factor - s.low_freq_factor);
+      const double smooth =
+          (s.original_max_positions / wavelen - s.low_freq_factor) / (s.high_freq_factor - s.low_freq_factor);
       inv[i] = wavelen < high ? f : wavelen > low ? f / s.factor : (1 - smooth) * f / s.factor + smooth * f;
     }
   }

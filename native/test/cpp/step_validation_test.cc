@@ -96,8 +96,14 @@ CM_TEST(step_validation_failure_releases_the_named_sequences_only) {
   };
   const std::vector<Bad> bad = {
       {"bad token", ErrorCode::kInvalidArgument, [](uint32_t x) { return entries({decode(x, 20)}); }},
-      {"repeated entry", ErrorCode::kInvalidArgument, [](uint32_t x) { return entries({decode(x, 1), decode(x, 2)}); }},
-      {"released twice", ErrorCode::kInvalidArgument, [](uint32_t x) { return entries({}, {x, x}); }},
+      {"repeated entry", ErrorCode::kInvalidArgument,
+       [](uint32_t x) {
+         return entries({decode(x, 1), decode(x, 2)});
+       }},
+      {"released twice", ErrorCode::kInvalidArgument,
+       [](uint32_t x) {
+         return entries({}, {x, x});
+       }},
       {"released and decoded", ErrorCode::kInvalidArgument, [](uint32_t x) { return entries({decode(x, 1)}, {x}); }},
       {"decode of two tokens", ErrorCode::kInvalidArgument,
        [](uint32_t x) {
@@ -108,7 +114,9 @@ CM_TEST(step_validation_failure_releases_the_named_sequences_only) {
       {"prefill past maxSeqLen", ErrorCode::kInvalidArgument,
        [](uint32_t x) { return entries({prefill(x, Tokens(8, 1))}); }},
       {"with an unknown sequence", ErrorCode::kUnknownSequence,
-       [](uint32_t x) { return entries({decode(x, 1), decode(kUnknown, 1)}); }},
+       [](uint32_t x) {
+         return entries({decode(x, 1), decode(kUnknown, 1)});
+       }},
   };
   for (const Bad& b : bad) {
     Running s;

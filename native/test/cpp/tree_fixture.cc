@@ -79,8 +79,8 @@ void TreeFixture::append(uint32_t seq, const std::vector<int32_t>& tokens) {
     tree_->append(seq, tokens.data(), tokens.size());
   } catch (const chunkmesh::Error& e) {
     CHECK_MSG(e.code() == ErrorCode::kCapacityExhausted, e.what());
-    CHECK_MSG(!ref_.append(seq, tokens), "append of " << tokens.size() << " refused, but "
-                                                      << ref_.reclaimable() << " slots can be had");
+    CHECK_MSG(!ref_.append(seq, tokens),
+              "append of " << tokens.size() << " refused, but " << ref_.reclaimable() << " slots can be had");
     CHECK_EQ(PrefixTreeInspector::digest(*tree_), before);
     check("refused append");
     return;

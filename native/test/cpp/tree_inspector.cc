@@ -52,8 +52,8 @@ void PrefixTreeInspector::check(const PrefixTree& t) {
     if (n.parent != TreeNode::kNone) {
       const TreeNode& p = t.nodes_[n.parent];
       CHECK_MSG(p.live && p.root == n.root, "node " << id << " has a dead parent");
-      CHECK_MSG(p.refs >= n.refs, "refs(parent " << n.parent << ") = " << p.refs << " < refs(child " << id
-                                                 << ") = " << n.refs);
+      CHECK_MSG(p.refs >= n.refs,
+                "refs(parent " << n.parent << ") = " << p.refs << " < refs(child " << id << ") = " << n.refs);
       CHECK_MSG(!device || store.on_device(n.parent),
                 "device node " << id << " has a parent off the device (not top-closed)");
       ++children[n.parent];
@@ -64,7 +64,8 @@ void PrefixTreeInspector::check(const PrefixTree& t) {
     if (!device) ++lower[static_cast<int>(store.tier_of(id))];
     if (device) used_slots.push_back(store.slot_of(id));
     const bool evictable = n.refs == 0 && n.device_children == 0 && device;
-    CHECK_MSG(n.in_lru == evictable, "node " << id << ": in the eviction set " << n.in_lru << ", evictable " << evictable);
+    CHECK_MSG(n.in_lru == evictable,
+              "node " << id << ": in the eviction set " << n.in_lru << ", evictable " << evictable);
     if (n.in_lru) {
       ++in_lru;
       CHECK_MSG(n.lru_stamp == n.last_use && t.lru_.count({n.lru_stamp, id}) == 1,
@@ -74,7 +75,8 @@ void PrefixTreeInspector::check(const PrefixTree& t) {
   for (uint32_t id = 0; id < t.nodes_.size(); ++id) {
     const TreeNode& n = t.nodes_[id];
     if (!n.live) continue;
-    CHECK_MSG(n.children == children[id], "node " << id << " counts " << n.children << " children, has " << children[id]);
+    CHECK_MSG(n.children == children[id],
+              "node " << id << " counts " << n.children << " children, has " << children[id]);
     CHECK_MSG(n.device_children == device_children[id],
               "node " << id << " counts " << n.device_children << " device children, has " << device_children[id]);
   }
@@ -113,9 +115,9 @@ std::string PrefixTreeInspector::digest(const PrefixTree& t) {
   for (uint32_t id = 0; id < t.nodes_.size(); ++id) {
     const TreeNode& n = t.nodes_[id];
     if (!n.live) continue;
-    os << "node " << id << ' ' << n.parent << ' ' << n.root << ' ' << n.key << ' ' << n.refs << ' ' << n.children
-       << ' ' << n.device_children << ' ' << n.last_use << ' ' << n.in_lru << ' '
-       << static_cast<int>(store.tier_of(id)) << ' ' << (store.on_device(id) ? store.slot_of(id) : 0) << '\n';
+    os << "node " << id << ' ' << n.parent << ' ' << n.root << ' ' << n.key << ' ' << n.refs << ' ' << n.children << ' '
+       << n.device_children << ' ' << n.last_use << ' ' << n.in_lru << ' ' << static_cast<int>(store.tier_of(id)) << ' '
+       << (store.on_device(id) ? store.slot_of(id) : 0) << '\n';
   }
   for (uint32_t r = 0; r < t.roots_.size(); ++r) {
     if (t.roots_[r].live) os << "root " << r << " '" << t.roots_[r].salt << "' " << t.roots_[r].sequences << '\n';
@@ -131,8 +133,8 @@ std::string PrefixTreeInspector::digest(const PrefixTree& t) {
     os << '\n';
   }
   os << "counters " << t.next_seq_ << ' ' << t.clock_ << ' ' << t.cached_nodes_ << ' ' << t.pinned_nodes_ << ' '
-     << t.evictions_ << ' ' << t.demotions_ << ' ' << t.promotions_ << ' ' << t.peak_used_ << ' '
-     << store.free_slots() << ' ' << t.events_.size() << ' ' << t.lru_.size() << '\n';
+     << t.evictions_ << ' ' << t.demotions_ << ' ' << t.promotions_ << ' ' << t.peak_used_ << ' ' << store.free_slots()
+     << ' ' << t.events_.size() << ' ' << t.lru_.size() << '\n';
   return os.str();
 }
 

@@ -25,9 +25,8 @@ uint64_t TreeReference::key_of(const NodeId& id) const {
 }
 
 bool TreeReference::has_device_child(const NodeId& id) const {
-  for (auto it = nodes_.upper_bound(id); it != nodes_.end() && it->first.first == id.first &&
-                                         starts_with(it->first.second, id.second);
-       ++it) {
+  for (auto it = nodes_.upper_bound(id);
+       it != nodes_.end() && it->first.first == id.first && starts_with(it->first.second, id.second); ++it) {
     if (it->first.second.size() == id.second.size() + cfg_.c && it->second.device) return true;
   }
   return false;
@@ -180,9 +179,12 @@ TreeReference::Counts TreeReference::counts() const {
   std::set<std::string> salts;
   for (const auto& [id, n] : nodes_) {
     salts.insert(id.first);
-    if (!n.device) ++c.lower;
-    else if (n.refs > 0) ++c.pinned;
-    else ++c.cached;
+    if (!n.device)
+      ++c.lower;
+    else if (n.refs > 0)
+      ++c.pinned;
+    else
+      ++c.cached;
   }
   for (const auto& [id, s] : seqs_) {
     salts.insert(s.salt);

@@ -19,10 +19,10 @@ namespace cmtest {
 class TreeReference {
  public:
   struct Config {
-    uint32_t capacity = 0;     // device slots
-    size_t c = 0;              // tokens per chunk
-    bool lower = false;        // a lower tier is attached
-    size_t lower_capacity = 0; // chunks it takes before refusing
+    uint32_t capacity = 0;      // device slots
+    size_t c = 0;               // tokens per chunk
+    bool lower = false;         // a lower tier is attached
+    size_t lower_capacity = 0;  // chunks it takes before refusing
     std::string model_id;
   };
   struct Seq {
