@@ -58,10 +58,17 @@ std::vector<Case> cases() {
   llama3.rope_scaling = {RopeScalingType::kLlama3, 8, 1, 4, 32};
   ModelConfig linear = base_config();
   linear.rope_scaling = {RopeScalingType::kLinear, 4, 0, 0, 0};
+  // big enough (with a long prompt) for the threaded matmul and row operations
+  ModelConfig wide = base_config();
+  wide.dim = 128;
+  wide.hidden_dim = 344;
+  wide.heads = 8;
+  wide.vocab_size = 300;
   return {{"halves, q/k/v biases", qwen},
           {"pairs, tied, head dim 8, one KV head", pairs},
           {"llama3 scaling, GQA 4, head dim not dim / heads", llama3},
-          {"linear scaling", linear}};
+          {"linear scaling", linear},
+          {"wide", wide}};
 }
 
 StepRequest request(std::vector<chunkmesh::StepEntry> entries, DecodeMode mode, size_t budget = 1 << 20) {
@@ -80,7 +87,7 @@ CM_TEST(model_step_equals_reference_forward) {
         ModelRig rig(cfg, 64, 17);
         StepChecker check(rig);
         Rng rng(std::string(k.name).size());
-        const Tokens a = rng.tokens(11, cfg.vocab_size);
+        const Tokens a = rng.tokens(cfg.dim >= 128 ? 100 : 11, cfg.vocab_size);
         Tokens b(a.begin(), a.begin() + 8);
         for (int32_t t : rng.tokens(5, cfg.vocab_size)) b.push_back(t);
         const StepResult first = check.step(request({admit(a), admit(b)}, mode));

@@ -82,7 +82,8 @@ CM_TEST(step_validation_refuses_requests_naming_no_sequence_and_changes_nothing)
       fail(__FILE__, __LINE__, std::string(what) + ": the step did not fail");
     } catch (const chunkmesh::Error&) {
     }
-    CHECK_MSG(digest(s.rig) == before, what << ": the failed step changed the tree");
+    const std::string change = PrefixTreeInspector::difference(before, digest(s.rig));
+    CHECK_MSG(change.empty(), what << ": the failed step changed the tree: " << change);
     CHECK_MSG(s.rig.cache->drain_events().empty(), what << ": the failed step published events");
   }
   CHECK(s.live(s.x) && s.live(s.y));

@@ -81,8 +81,7 @@ void TreeFixture::append(uint32_t seq, const std::vector<int32_t>& tokens) {
     CHECK_MSG(e.code() == ErrorCode::kCapacityExhausted, e.what());
     CHECK_MSG(!ref_.append(seq, tokens),
               "append of " << tokens.size() << " refused, but " << ref_.reclaimable() << " slots can be had");
-    CHECK_EQ(PrefixTreeInspector::digest(*tree_), before);
-    check("refused append");
+    check_unchanged(before, "refused append");
     return;
   }
   CHECK_MSG(ref_.append(seq, tokens), "append of " << tokens.size() << " tokens should have been refused");
@@ -104,8 +103,7 @@ void TreeFixture::fork(uint32_t seq) {
   } catch (const chunkmesh::Error& e) {
     CHECK_MSG(e.code() == ErrorCode::kCapacityExhausted, e.what());
     CHECK_MSG(!ref_.fork(seq, 0), "fork refused, but " << ref_.reclaimable() << " slots can be had");
-    CHECK_EQ(PrefixTreeInspector::digest(*tree_), before);
-    check("refused fork");
+    check_unchanged(before, "refused fork");
     return;
   }
   CHECK_MSG(ref_.sequences().count(id) == 0, "fork reused live id " << id);
@@ -132,8 +130,13 @@ void TreeFixture::clear() {
 void TreeFixture::expect_refused(ErrorCode code, const std::function<void()>& call) {
   const std::string before = PrefixTreeInspector::digest(*tree_);
   CHECK_THROWS(call(), code);
-  CHECK_EQ(PrefixTreeInspector::digest(*tree_), before);
-  check("refused call");
+  check_unchanged(before, "refused call");
+}
+
+void TreeFixture::check_unchanged(const std::string& before, const char* what) {
+  const std::string change = PrefixTreeInspector::difference(before, PrefixTreeInspector::digest(*tree_));
+  CHECK_MSG(change.empty(), what << " changed the tree: " << change);
+  check(what);
 }
 
 void TreeFixture::replay(const std::vector<KvEvent>& events, std::vector<uint64_t>& left_device) {

@@ -57,6 +57,7 @@ class TreeFixture {
 
  private:
   void write_tail(uint32_t seq);
+  void check_unchanged(const std::string& before, const char* what);
   void replay(const std::vector<chunkmesh::KvEvent>& events, std::vector<uint64_t>& left_device);
 
   TreeSetup setup_;

@@ -138,6 +138,17 @@ std::string PrefixTreeInspector::digest(const PrefixTree& t) {
   return os.str();
 }
 
+std::string PrefixTreeInspector::difference(const std::string& before, const std::string& after) {
+  std::istringstream a(before), b(after);
+  std::string la, lb;
+  while (true) {
+    const bool more_a = static_cast<bool>(std::getline(a, la));
+    const bool more_b = static_cast<bool>(std::getline(b, lb));
+    if (!more_a && !more_b) return "";
+    if (!more_a || !more_b || la != lb) return "'" + la + "' became '" + lb + "'";
+  }
+}
+
 std::array<std::multiset<uint64_t>, kTierCount> PrefixTreeInspector::resident_keys(const PrefixTree& t) {
   std::array<std::multiset<uint64_t>, kTierCount> keys;
   for (uint32_t id = 0; id < t.nodes_.size(); ++id) {

@@ -17,6 +17,8 @@ class PrefixTreeInspector {
   static void check(const PrefixTree& tree);
   // The tree's whole state as text: unchanged exactly when nothing changed.
   static std::string digest(const PrefixTree& tree);
+  // The first line in which two digests differ, before and after ("" when equal).
+  static std::string difference(const std::string& before, const std::string& after);
   // The chunk keys resident in each tier.
   static std::array<std::multiset<uint64_t>, kTierCount> resident_keys(const PrefixTree& tree);
 };
