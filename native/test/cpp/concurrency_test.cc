@@ -112,15 +112,7 @@ class Threads {
 };
 
 CM_TEST(concurrency_posted_and_run_steps_with_readers) {
-  chunkmesh::ModelConfig cfg;
-  cfg.dim = 32;
-  cfg.hidden_dim = 32;
-  cfg.layers = 2;
-  cfg.heads = 4;
-  cfg.kv_heads = 2;
-  cfg.head_dim = 8;
-  cfg.vocab_size = 10;
-  cfg.max_seq_len = 256;
+  const chunkmesh::ModelConfig cfg = model_config(32, 32, 2, 4, 2, 8, 10, 256);
   ModelRig rig(cfg, 20, 3);
   chunkmesh::KvCache& cache = *rig.cache;
   Engine engine(rig, 4);

@@ -13,6 +13,20 @@ using chunkmesh::StepEntry;
 using chunkmesh::StepRequest;
 using chunkmesh::StepResult;
 
+chunkmesh::ModelConfig model_config(int dim, int hidden_dim, int layers, int heads, int kv_heads, int head_dim,
+                                    int vocab_size, size_t max_seq_len) {
+  chunkmesh::ModelConfig c;
+  c.dim = dim;
+  c.hidden_dim = hidden_dim;
+  c.layers = layers;
+  c.heads = heads;
+  c.kv_heads = kv_heads;
+  c.head_dim = head_dim;
+  c.vocab_size = vocab_size;
+  c.max_seq_len = max_seq_len;
+  return c;
+}
+
 ModelRig::ModelRig(const chunkmesh::ModelConfig& config, uint32_t capacity_chunks, uint64_t seed, int chunk_tokens) {
   Rng rng(seed);
   weights = random_model(config, rng);

@@ -14,6 +14,10 @@
 
 namespace cmtest {
 
+// A Llama-family config with the given shape and the defaults of ModelConfig.
+chunkmesh::ModelConfig model_config(int dim, int hidden_dim, int layers, int heads, int kv_heads, int head_dim,
+                                    int vocab_size, size_t max_seq_len);
+
 struct ModelRig {
   ModelRig(const chunkmesh::ModelConfig& config, uint32_t capacity_chunks, uint64_t seed, int chunk_tokens = 4);
   ~ModelRig();  // destroys the model on the owner thread

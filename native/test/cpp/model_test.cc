@@ -24,18 +24,7 @@ using chunkmesh::StepRequest;
 using chunkmesh::StepResult;
 using Tokens = std::vector<int32_t>;
 
-ModelConfig base_config() {
-  ModelConfig c;
-  c.dim = 48;
-  c.hidden_dim = 40;
-  c.layers = 2;
-  c.heads = 4;
-  c.kv_heads = 2;
-  c.head_dim = 16;
-  c.vocab_size = 50;
-  c.max_seq_len = 128;
-  return c;
-}
+ModelConfig base_config() { return model_config(48, 40, 2, 4, 2, 16, 50, 128); }
 
 struct Case {
   const char* name;

@@ -20,18 +20,8 @@ using Tokens = std::vector<int32_t>;
 
 constexpr uint32_t kUnknown = 1u << 30;
 
-chunkmesh::ModelConfig config() {
-  chunkmesh::ModelConfig c;
-  c.dim = 32;
-  c.hidden_dim = 24;
-  c.layers = 1;
-  c.heads = 2;
-  c.kv_heads = 1;
-  c.head_dim = 16;
-  c.vocab_size = 20;
-  c.max_seq_len = 12;
-  return c;
-}
+// maxSeqLen 12: easy to reach
+chunkmesh::ModelConfig config() { return model_config(32, 24, 1, 2, 1, 16, 20, 12); }
 
 StepRequest entries(std::vector<StepEntry> e, std::vector<uint32_t> release = {}) {
   StepRequest r;
