@@ -33,6 +33,8 @@ const BUILDS = {
     },
   },
 };
+// A hung run (a deadlock) fails instead of holding CI up; the default tests take seconds.
+const RUN_TIMEOUT_MS = 15 * 60 * 1000;
 // Printed by the sanitizers even where a report does not end the process.
 const REPORT = /WARNING: ThreadSanitizer|ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:/;
 
@@ -60,10 +62,10 @@ const jobs = String(availableParallelism());
 const ninja = spawnSync('ninja', ['--version'], { stdio: 'ignore' }).status === 0;
 
 // Runs a command; its output is kept, and also streamed when `echo` is set.
-function step(command, argv, { env = {}, echo = false } = {}) {
+function step(command, argv, { env = {}, echo = false, timeout = 0 } = {}) {
   const start = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(command, argv, { env: { ...process.env, ...env } });
+    const child = spawn(command, argv, { env: { ...process.env, ...env }, timeout });
     let output = '';
     const take = (chunk) => {
       output += chunk;
@@ -72,7 +74,11 @@ function step(command, argv, { env = {}, echo = false } = {}) {
     child.stdout.on('data', take);
     child.stderr.on('data', take);
     child.on('error', (err) => take(`${err.message}\n`));
-    child.on('close', (code) => resolve({ ok: code === 0, output, seconds: (Date.now() - start) / 1000 }));
+    child.on('close', (code, signal) => {
+      if (signal)
+        take(`${command} ended by ${signal}${signal === 'SIGTERM' && timeout ? ' (timed out)' : ''}\n`);
+      resolve({ ok: code === 0, output, seconds: (Date.now() - start) / 1000 });
+    });
   });
 }
 
@@ -100,7 +106,11 @@ for (const name of chosen) {
     process.exit(1);
   }
   console.log(`== ${name}: built in ${build.seconds.toFixed(0)} s; running`);
-  const run = await step(join(dir, 'chunkmesh_native_tests'), filters, { env: BUILDS[name].env, echo: true });
+  const run = await step(join(dir, 'chunkmesh_native_tests'), filters, {
+    env: BUILDS[name].env,
+    echo: true,
+    timeout: RUN_TIMEOUT_MS,
+  });
   const report = REPORT.test(run.output);
   if (run.ok && report) console.log(`== ${name}: sanitizer report above`);
   const tally = run.output.match(/^\d+ passed, \d+ failed$/m)?.[0] ?? 'no tally (crashed?)';

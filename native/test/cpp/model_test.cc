@@ -126,9 +126,10 @@ CM_TEST(model_chunked_prefill_under_a_token_budget) {
 // arrive, prefill is chunked by a random budget, the rest decode; a sequence
 // with no room is preempted. Every logits row is checked.
 void random_schedule(const ModelConfig& cfg, DecodeMode mode, uint64_t seed, int steps) {
-  ModelRig rig(cfg, 14, seed);  // 56 tokens: admissions wait and decodes run out of room
-  StepChecker check(rig);
   Rng rng(seed);
+  const int c = rng.pick(std::vector<int>{1, 3, 4, 8});
+  ModelRig rig(cfg, 56 / c, seed, c);  // about 56 tokens: admissions wait and decodes run out of room
+  StepChecker check(rig);
   std::vector<Tokens> bases;
   for (int i = 0; i < 3; ++i) bases.push_back(rng.tokens(rng.range(4, 14), cfg.vocab_size));
   std::map<uint32_t, Tokens> pending;  // running sequences -> prompt tokens still to compute

@@ -116,7 +116,7 @@ class RandomOps {
 TreeSetup random_setup(Rng& rng, int lower_mode) {
   TreeSetup s;
   s.capacity = static_cast<uint32_t>(rng.range(6, 24));
-  s.c = rng.pick(std::vector<int>{2, 4});
+  s.c = rng.pick(std::vector<int>{1, 2, 3, 4});
   s.lower = lower_mode > 0;
   s.lower_capacity = lower_mode == 1 ? 1000 : static_cast<size_t>(rng.range(1, 4));
   return s;
