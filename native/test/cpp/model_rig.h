@@ -6,6 +6,7 @@
 // it produced logits.
 #include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "kv/kv_cache.h"
