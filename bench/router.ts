@@ -1,7 +1,8 @@
-// The router's placement path alone, no gRPC: chunk keys over the prompt
-// tokens (the native hash), ClusterIndex.longestPrefix, the prefix-aware policy
-// over the live workers' views, then speculate, as RouterCore does for each
-// request; timed per decision on the main thread (one core). The index is a
+// The router's placement path alone, no gRPC: the live workers, then decide()
+// as RouterCore calls it for each request (chunk keys over the prompt tokens
+// with the native hash, ClusterIndex.longestPrefix, the prefix-aware policy,
+// speculate); timed per decision and per stage on the main thread (one core).
+// The index is a
 // real ClusterIndex holding 1M (chunk, worker) entries that 64 real KvReporters
 // wrote to a private redis-server and the index read back (from the event
 // stream by default, or from the snapshots). Tokenization is timed apart, with
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep, setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Progress, printTable, RedisServer } from '@chunkmesh/cli';
 import {
+  type ClusterConstants,
   connectRedis,
   createLogger,
   defineOptions,
@@ -32,7 +34,14 @@ import {
   writeTinyModel,
 } from '@chunkmesh/model';
 import { type ChunkKeySpace, chunkKeys } from '@chunkmesh/native';
-import { CircuitBreaker, ClusterIndex, PrefixAwarePolicy, workerView } from '@chunkmesh/router';
+import {
+  CircuitBreaker,
+  ClusterIndex,
+  type DecideOptions,
+  type DecisionStage,
+  decide,
+  PrefixAwarePolicy,
+} from '@chunkmesh/router';
 import { KvReporter } from '@chunkmesh/worker';
 import type { Redis } from 'ioredis';
 
@@ -89,8 +98,9 @@ const options = defineOptions({
 const cfg = loadConfig(options, {
   program: 'npm run bench:router --',
   summary:
-    'Router placement path without gRPC: chunkKeys (native hash) -> ClusterIndex.longestPrefix -> ' +
-    'PrefixAwarePolicy.choose over the live workers -> speculate, per decision on one core, against a ' +
+    "Router placement path without gRPC: the router's decide() (chunkKeys (native hash) -> " +
+    'ClusterIndex.longestPrefix -> PrefixAwarePolicy.choose over the live workers -> speculate), per ' +
+    'decision on one core, against a ' +
     'real ClusterIndex filled by one KvReporter per worker through a private redis-server (stopped at ' +
     'the end). Tokenization timed separately. Tables on stdout, progress on stderr.',
 });
@@ -100,7 +110,10 @@ if (promptLengths.some((n) => !Number.isInteger(n) || n < cfg.chunkTokens))
   throw new Error(`--prompts takes comma-separated token counts of at least one chunk, got ${cfg.prompts}`);
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 const quiet = createLogger({}, { level: 'silent' });
-const space: ChunkKeySpace = { modelId: 'bench-model', chunkTokens: cfg.chunkTokens, salt: 'bench-tenant' };
+/** The router's and every worker's cluster constants. */
+const constants: ClusterConstants = { modelId: 'bench-model', chunkTokens: cfg.chunkTokens };
+/** Every prompt's chunk-key space: one tenant. */
+const space: ChunkKeySpace = { ...constants, salt: 'bench-tenant' };
 const VOCAB = 32_000;
 
 // ---- deterministic randomness ------------------------------------------------
@@ -282,37 +295,35 @@ interface Outcome {
 }
 
 function makeDecider(index: ClusterIndex) {
-  const policy = new PrefixAwarePolicy();
+  const options: DecideOptions = {
+    constants,
+    policy: new PrefixAwarePolicy(),
+    index,
+    speculationTtlMs: cfg.speculationTtlMs,
+  };
   const breaker = new CircuitBreaker();
   const hr = process.hrtime.bigint;
+  /** When each stage of the decision being timed ended. */
+  const end: Record<DecisionStage, bigint> = { keys: 0n, lookup: 0n, policy: 0n, speculate: 0n };
+  const mark = (stage: DecisionStage) => {
+    end[stage] = hr();
+  };
   return (tokens: number[], t: Timings | null, i: number, outcome: Outcome): void => {
     const t0 = hr();
-    const keys = chunkKeys(space, tokens);
-    const t1 = hr();
-    const matched = index.longestPrefix(keys);
-    const t2 = hr();
     const live = index.workers().filter((w) => breaker.allows(w.workerId));
-    const views = live.map(workerView);
-    const placement = policy.choose(
-      { promptTokens: tokens.length, chunkKeys: keys, chunkTokens: space.chunkTokens },
-      views,
-      matched,
-    );
-    const worker = live.find((w) => w.workerId === placement.workerId);
-    if (!worker) throw new Error(`policy chose unknown worker ${placement.workerId}`);
-    const t3 = hr();
-    index.speculate(worker.workerId, keys, cfg.speculationTtlMs);
-    const t4 = hr();
+    const tLive = hr();
+    const d = decide(options, { promptTokens: tokens, tenant: space.salt }, live, t ? mark : undefined);
     if (t) {
-      t.keys[i] = Number(t1 - t0) / 1e3;
-      t.lookup[i] = Number(t2 - t1) / 1e3;
-      t.policy[i] = Number(t3 - t2) / 1e3;
-      t.speculate[i] = Number(t4 - t3) / 1e3;
-      t.total[i] = Number(t4 - t0) / 1e3;
+      t.keys[i] = Number(end.keys - tLive) / 1e3;
+      t.lookup[i] = Number(end.lookup - end.keys) / 1e3;
+      // Listing the live workers is the policy's input, timed with it.
+      t.policy[i] = Number(tLive - t0 + end.policy - end.lookup) / 1e3;
+      t.speculate[i] = Number(end.speculate - end.policy) / 1e3;
+      t.total[i] = Number(end.speculate - t0) / 1e3;
     }
-    outcome.reasons.set(placement.reason, (outcome.reasons.get(placement.reason) ?? 0) + 1);
-    outcome.cachedTokens += placement.predictedCachedTokens;
-    outcome.chosen.add(worker.workerId);
+    outcome.reasons.set(d.reason, (outcome.reasons.get(d.reason) ?? 0) + 1);
+    outcome.cachedTokens += d.predictedCachedTokens;
+    outcome.chosen.add(d.workerId);
   };
 }
 
@@ -510,8 +521,8 @@ async function startCluster(trees: WorkerTree[]): Promise<Cluster> {
         cluster,
         workerId: tree.id,
         endpoint: `127.0.0.1:${50_000 + w}`,
-        modelId: space.modelId,
-        chunkTokens: space.chunkTokens,
+        ...constants,
+        kvDtype: 'f32',
         capacityChunks: 20_000,
         heartbeatIntervalMs: 1_000,
         // A registry entry outlives a long synchronous stretch of the benchmark.
@@ -522,7 +533,12 @@ async function startCluster(trees: WorkerTree[]): Promise<Cluster> {
       r.publish([{ op: 'stored', tier: 'device', keys: tree.keys }]);
       reporters.push(r);
     }
-    index = new ClusterIndex({ redis: await connect(), cluster, log: quiet });
+    index = new ClusterIndex({
+      redis: await connect(),
+      cluster,
+      constants,
+      log: quiet,
+    });
     const t0 = Date.now();
     // stream: the index is tailing before the reporters write; snapshot: it bootstraps after.
     if (cfg.populate === 'stream') await index.start();
@@ -627,8 +643,8 @@ function printResults(rows: Row[], header: string): void {
   const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
   console.log(`\n${header}`);
   console.log(
-    'Per decision, as RouterCore places a request: chunk keys (native hash) + longestPrefix + ' +
-      'workers()/views/PrefixAwarePolicy.choose + speculate. Stage columns are means; decisions/s is ' +
+    'Per decision, as RouterCore places a request (decide()): chunk keys (native hash) + longestPrefix + ' +
+      'workers()/PrefixAwarePolicy.choose + speculate. Stage columns are means; decisions/s is ' +
       'over the wall time of the timed loop; tokenize is the median per prompt, not part of the ' +
       'decision columns.\n',
   );

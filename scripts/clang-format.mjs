@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Formats or checks every C++/CUDA source under native/src with the pinned
-// clang-format from npm, so CI and every developer use the same version.
+// Formats or checks every C++/CUDA source under native/src and native/test/cpp
+// with the pinned clang-format from npm, so CI and every developer use the same version.
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,7 +30,7 @@ function sources(dir) {
   });
 }
 
-const files = sources('native/src');
+const files = ['native/src', 'native/test/cpp'].flatMap(sources);
 const args = mode === '--check' ? ['--dry-run', '--Werror', ...files] : ['-i', ...files];
 try {
   execFileSync(bin, args, { stdio: 'inherit' });

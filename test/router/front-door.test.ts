@@ -76,7 +76,7 @@ describe('router front doors', { timeout: 60_000 }, () => {
       assert.equal(health.status, 200);
       const ready = await fetch(`${router.baseUrl}/readyz`);
       assert.equal(ready.status, 200);
-      assert.equal(await ready.text(), 'ready\n');
+      assert.deepEqual(await ready.json(), { ready: true, liveWorkers: 2, incompatibleWorkers: [] });
       const res = await fetch(router.metricsUrl);
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
@@ -105,7 +105,12 @@ describe('router front doors', { timeout: 60_000 }, () => {
       assert.equal((await fetch(`${lonely.baseUrl}/healthz`)).status, 200, 'alive');
       const ready = await fetch(`${lonely.baseUrl}/readyz`);
       assert.equal(ready.status, 503);
-      assert.equal(await ready.text(), 'no live worker\n');
+      assert.deepEqual(await ready.json(), {
+        ready: false,
+        reason: 'no live worker in the cluster',
+        liveWorkers: 0,
+        incompatibleWorkers: [],
+      });
       const r = await post(`${lonely.baseUrl}/v1/completions`, {
         model: MODEL,
         prompt: STORY,

@@ -164,6 +164,7 @@ describe('worker process: Redis holds exactly the prefix tree', () => {
         endpoint: `127.0.0.1:${w.grpcPort}`,
         modelId: 'stories260K',
         chunkTokens: CHUNK,
+        kvDtype: 'f32',
         capacityChunks: 65_536 / CHUNK,
         epoch,
         seq: record?.seq,
@@ -234,6 +235,7 @@ describe('worker process: Redis holds exactly the prefix tree', () => {
     index = new ClusterIndex({
       redis: indexConn,
       cluster,
+      constants: { modelId: 'stories260K', chunkTokens: CHUNK },
       pollIntervalMs: 100,
       blockMs: 200,
       snapshotRetryMs: 100,

@@ -12,17 +12,26 @@ KvCache::KvCache(const KvCacheOptions& o) : shape_(validate_shape(o.shape)), mod
   // The device is made on the owner thread: a GPU binds its context to the
   // thread that selects it, and every later device call comes from there.
   owner_.run([&] {
-    DeviceSelection sel = o.make_device ? DeviceSelection{o.make_device(), ""}
-                                        : select_device(o.device, o.threads > 0 ? o.threads : default_thread_count());
-    device_ = std::move(sel.device);
-    device_note_ = std::move(sel.fallback_reason);
-    device_info_ = device_->info();
-    if (!device_->supports_kv(shape_.dtype)) {
-      throw_invalid(std::string("the ") + device_info_.name + " device cannot keep KV as " + dtype_name(shape_.dtype));
+    try {
+      DeviceSelection sel = o.make_device ? DeviceSelection{o.make_device(), ""}
+                                          : select_device(o.device, o.threads > 0 ? o.threads : default_thread_count());
+      device_ = std::move(sel.device);
+      device_note_ = std::move(sel.fallback_reason);
+      device_info_ = device_->info();
+      if (!device_->supports_kv(shape_.dtype)) {
+        throw_invalid(std::string("the ") + device_info_.name + " device cannot keep KV as " +
+                      dtype_name(shape_.dtype));
+      }
+      store_ = std::make_unique<ChunkStore>(*device_, shape_, o.capacity_chunks);
+      tree_ = std::make_unique<PrefixTree>(*store_, o.model_id, o.vocab_size);
+      publish();
+    } catch (...) {
+      // A constructor that throws runs no destructor: free what was made here, on this thread.
+      tree_.reset();
+      store_.reset();
+      device_.reset();
+      throw;
     }
-    store_ = std::make_unique<ChunkStore>(*device_, shape_, o.capacity_chunks);
-    tree_ = std::make_unique<PrefixTree>(*store_, o.model_id, o.vocab_size);
-    publish();
   });
 }
 

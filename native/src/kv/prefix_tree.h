@@ -125,6 +125,9 @@ class PrefixTree {
   void check_tokens(const int32_t* tokens, size_t n) const;
 
  private:
+  // The native tests (test/cpp) check the invariants above on the real nodes.
+  friend class PrefixTreeInspector;
+
   uint32_t root_for(const std::string& salt);
   const TreeRoot* find_root(const std::string& salt) const;
   void maybe_reclaim_root(uint32_t root);

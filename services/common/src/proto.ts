@@ -104,6 +104,8 @@ export interface InfoResponse {
   /** Where the worker computes, e.g. "cpu (16 threads, avx512)"; empty from a router. */
   device: string;
   kvDtype: string;
+  /** From a router: "worker-id: reason" for each live worker it does not place on (constants differ). */
+  incompatibleWorkers: string[];
 }
 
 /**

@@ -11,13 +11,28 @@
 //   cm:{c}:worker:{w}     HASH, the registry entry of worker w, rewritten in
 //                         full on every heartbeat with a short PEXPIRE, so a
 //                         dead worker ages out (workerRecordFields):
-//                           endpoint, modelId, chunkTokens, capacityChunks,
+//                           endpoint     host:port routers dial, non-empty;
+//                           modelId      non-empty;
+//                           chunkTokens  uint >= 1. With modelId, the cluster
+//                                        constants (ClusterConstants): chunk
+//                                        keys derive from them, so a router
+//                                        places only on workers whose values
+//                                        equal its own (ARCHITECTURE.md,
+//                                        "Cluster constants"). Fixed for an
+//                                        epoch;
+//                           kvDtype      f32 | f16 | bf16, the KV storage
+//                                        type (reported, not compared);
+//                           capacityChunks  uint, KV pool size in chunks;
 //                           epoch   decimal uint64, new on every worker start;
 //                           seq     last event seq the worker has written:
 //                                   a reader that has read the stream past
 //                                   this entry's time but not this seq has
 //                                   lost entries, even from a quiet worker;
-//                           load    JSON WorkerLoad.
+//                           load    JSON WorkerLoad: every field a finite
+//                                   number >= 0.
+//                         An entry with a field missing or out of its range
+//                         (or a key of another type) is malformed: readers
+//                         skip it, as if the worker were not live, and say so.
 //   cm:{c}:events         STREAM of tree events, trimmed by XADD MAXLEN ~.
 //                         One entry per event (eventFields): worker, epoch,
 //                           seq   1, 2, 3... per (worker, epoch), no gaps, so
@@ -40,10 +55,11 @@
 //                         events of w with seq above it.
 import { randomBytes } from 'node:crypto';
 import { endianness } from 'node:os';
-import type { KvOp, KvTier } from '@chunkmesh/native';
+import type { KvDType, KvOp, KvTier } from '@chunkmesh/native';
 
 export const KV_TIERS: readonly KvTier[] = ['device', 'host', 'disk'];
 const KV_OPS: readonly KvOp[] = ['stored', 'removed', 'cleared'];
+const KV_DTYPES: readonly KvDType[] = ['f32', 'f16', 'bf16'];
 
 /** A value in Redis that does not decode: a writer of another version, or corruption. */
 export class RedisFormatError extends Error {
@@ -127,8 +143,9 @@ function uint(s: string, what: string): number {
   return n;
 }
 
-function member<T extends string>(s: string, allowed: readonly T[], what: string): T {
-  if (!(allowed as readonly string[]).includes(s)) throw new RedisFormatError(`${what}: unknown value ${s}`);
+function member<T extends string>(s: string, allowed: readonly T[], name: string, what: string): T {
+  if (!(allowed as readonly string[]).includes(s))
+    throw new RedisFormatError(`${what}: ${name} ${s} is not one of ${allowed.join(', ')}`);
   return s as T;
 }
 
@@ -170,21 +187,36 @@ export function parseEventFields(flat: readonly Buffer[]): StreamEvent {
     worker: field(hash, 'worker', what),
     epoch: field(hash, 'epoch', what),
     seq: uint(field(hash, 'seq', what), what),
-    op: member(field(hash, 'op', what), KV_OPS, what),
-    tier: member(field(hash, 'tier', what), KV_TIERS, what),
+    op: member(field(hash, 'op', what), KV_OPS, 'op', what),
+    tier: member(field(hash, 'tier', what), KV_TIERS, 'tier', what),
     keys: unpackKeys(hash.keys ?? Buffer.alloc(0)),
   };
 }
 
 // ---- worker registry ----
 
-/** What a router weighs against cached prefix depth; the worker's engine fills it in. */
+/**
+ * What a router and the workers it places on must agree on: chunk keys are computed from them,
+ * so under different values no key matches and the hit rate is silently zero.
+ */
+export interface ClusterConstants {
+  modelId: string;
+  chunkTokens: number;
+}
+
+/**
+ * A worker's load as its engine measures it, heartbeat to the registry and weighed by the
+ * router's placement against cached prefix depth: one shape from end to end.
+ */
 export interface WorkerLoad {
+  /** Requests waiting for admission. */
   queuedRequests: number;
   runningSequences: number;
-  /** Prompt tokens waiting for prefill plus tokens still to decode, over queued and running requests. */
+  /** Tokens of the requests waiting for admission (their whole context). */
   queuedTokens: number;
+  /** Tokens held by running sequences (context + generated so far). */
   runningTokens: number;
+  /** Reclaimable KV chunks: free plus cached (unpinned) ones. */
   freeChunks: number;
 }
 
@@ -196,11 +228,10 @@ export const IDLE_LOAD: WorkerLoad = {
   freeChunks: 0,
 };
 
-export interface WorkerRecord {
+export interface WorkerRecord extends ClusterConstants {
   workerId: string;
   endpoint: string;
-  modelId: string;
-  chunkTokens: number;
+  kvDtype: KvDType;
   capacityChunks: number;
   epoch: string;
   seq: number;
@@ -212,6 +243,7 @@ export function workerRecordFields(r: Omit<WorkerRecord, 'workerId'>): Record<st
     endpoint: r.endpoint,
     modelId: r.modelId,
     chunkTokens: String(r.chunkTokens),
+    kvDtype: r.kvDtype,
     capacityChunks: String(r.capacityChunks),
     epoch: r.epoch,
     seq: String(r.seq),
@@ -229,24 +261,39 @@ function parseLoad(json: string, what: string): WorkerLoad {
   const load = { ...IDLE_LOAD };
   for (const k of Object.keys(load) as (keyof WorkerLoad)[]) {
     const v = (raw as Record<string, unknown> | null)?.[k];
-    if (typeof v !== 'number' || !Number.isFinite(v))
-      throw new RedisFormatError(`${what}: load.${k} is not a number`);
+    // A negative load would make a worker look emptier than idle and draw every request.
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new RedisFormatError(`${what}: load.${k} is not a number >= 0`);
     load[k] = v;
   }
   return load;
 }
 
-/** null for an absent (expired) entry, as HGETALL returns {} for it. */
+function nonEmpty(s: string, name: string, what: string): string {
+  if (s === '') throw new RedisFormatError(`${what}: ${name} is empty`);
+  return s;
+}
+
+/**
+ * null for an absent (expired) entry, as HGETALL returns {} for it; RedisFormatError for a
+ * malformed one.
+ */
 export function parseWorkerRecord(workerId: string, hash: Record<string, string>): WorkerRecord | null {
   if (Object.keys(hash).length === 0) return null;
   const what = `worker ${workerId}`;
+  const chunkTokens = uint(field(hash, 'chunkTokens', what), what);
+  if (chunkTokens === 0) throw new RedisFormatError(`${what}: chunkTokens is 0`);
+  const epoch = field(hash, 'epoch', what);
+  if (!/^\d{1,20}$/.test(epoch))
+    throw new RedisFormatError(`${what}: epoch ${epoch} is not a decimal uint64`);
   return {
     workerId,
-    endpoint: field(hash, 'endpoint', what),
-    modelId: field(hash, 'modelId', what),
-    chunkTokens: uint(field(hash, 'chunkTokens', what), what),
+    endpoint: nonEmpty(field(hash, 'endpoint', what), 'endpoint', what),
+    modelId: nonEmpty(field(hash, 'modelId', what), 'modelId', what),
+    chunkTokens,
+    kvDtype: member(field(hash, 'kvDtype', what), KV_DTYPES, 'kvDtype', what),
     capacityChunks: uint(field(hash, 'capacityChunks', what), what),
-    epoch: field(hash, 'epoch', what),
+    epoch,
     seq: uint(field(hash, 'seq', what), what),
     load: parseLoad(field(hash, 'load', what), what),
   };

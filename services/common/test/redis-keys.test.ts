@@ -111,22 +111,49 @@ describe('record codecs', () => {
     assert.throws(() => parseEventFields(good.slice(2).map((v) => Buffer.from(v))), /worker is missing/);
   });
 
-  it('round-trips a registry entry and reads an expired one as null', () => {
-    const record = {
-      endpoint: '10.0.0.7:50051',
-      modelId: 'llama',
-      chunkTokens: 64,
-      capacityChunks: 4096,
-      epoch: newEpoch(),
-      seq: 12,
-      load: { ...IDLE_LOAD, queuedTokens: 300, freeChunks: 17 },
-    };
+  const record = {
+    endpoint: '10.0.0.7:50051',
+    modelId: 'llama',
+    chunkTokens: 64,
+    kvDtype: 'bf16' as const,
+    capacityChunks: 4096,
+    epoch: newEpoch(),
+    seq: 12,
+    load: { ...IDLE_LOAD, queuedTokens: 300, freeChunks: 17 },
+  };
+
+  it('round-trips a registry entry, KV dtype included, and reads an expired one as null', () => {
     assert.deepEqual(parseWorkerRecord('w2', workerRecordFields(record)), { workerId: 'w2', ...record });
+    for (const kvDtype of ['f32', 'f16'] as const)
+      assert.equal(parseWorkerRecord('w2', workerRecordFields({ ...record, kvDtype }))?.kvDtype, kvDtype);
     assert.equal(parseWorkerRecord('w2', {}), null);
-    assert.throws(
-      () => parseWorkerRecord('w2', { ...workerRecordFields(record), load: '{}' }),
-      /load\.queuedRequests/,
-    );
+  });
+
+  it('rejects a registry entry with a field missing or out of its range, naming the field', () => {
+    const fields = workerRecordFields(record);
+    const without = (name: string) => Object.fromEntries(Object.entries(fields).filter(([k]) => k !== name));
+    for (const name of Object.keys(fields))
+      assert.throws(() => parseWorkerRecord('w2', without(name)), new RegExp(`${name} is missing`));
+    const garbled: [string, string, RegExp][] = [
+      ['kvDtype', 'fp8', /kvDtype fp8 is not one of f32, f16, bf16/],
+      ['chunkTokens', '0', /chunkTokens is 0/],
+      ['chunkTokens', '64.5', /64\.5 is not an unsigned integer/],
+      ['modelId', '', /modelId is empty/],
+      ['endpoint', '', /endpoint is empty/],
+      ['epoch', 'abc', /epoch abc is not a decimal uint64/],
+      ['capacityChunks', '-1', /-1 is not an unsigned integer/],
+      ['load', '{}', /load\.queuedRequests/],
+      ['load', 'not json', /load is not JSON/],
+      [
+        'load',
+        JSON.stringify({ ...record.load, queuedTokens: -5 }),
+        /load\.queuedTokens is not a number >= 0/,
+      ],
+    ];
+    for (const [name, value, error] of garbled)
+      assert.throws(() => parseWorkerRecord('w2', { ...fields, [name]: value }), error, `${name}=${value}`);
+    for (const [name, value] of garbled)
+      assert.throws(() => parseWorkerRecord('w2', { ...fields, [name]: value }), RedisFormatError);
   });
 
   it('round-trips a snapshot through buffers', () => {

@@ -1,10 +1,10 @@
 // The router as a library, for `chunkmesh replay`, the benches and the tests
-// that build its parts in process: the cluster index, placement policies, the
-// worker view the policies score and trace replay. The router process itself
+// that build its parts in process: the cluster index, placement policies and
+// the decision that uses them, and trace replay. The router process itself
 // is ./main.
 export { CircuitBreaker } from './forwarding/circuit-breaker.ts';
-export { workerView } from './forwarding/router-core.ts';
 export { ClusterIndex } from './index/cluster-index.ts';
+export { type DecideOptions, type DecisionStage, decide } from './placement/decide.ts';
 export { createPolicy, POLICY_NAMES } from './placement/policies.ts';
 export { PrefixAwarePolicy } from './placement/prefix-aware.ts';
 export { readTrace } from './replay/mooncake-trace.ts';

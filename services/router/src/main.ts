@@ -22,6 +22,7 @@ import { WorkerChannels } from './forwarding/worker-channels.ts';
 import { routerGenerationHandlers } from './front/grpc-service.ts';
 import { openAiHandler } from './front/openai-http.ts';
 import { ClusterIndex } from './index/cluster-index.ts';
+import { readiness } from './index/readiness.ts';
 import { RouterMetrics } from './metrics/router-metrics.ts';
 import { createPolicy } from './placement/policies.ts';
 import { routerOptions } from './router-options.ts';
@@ -38,8 +39,10 @@ if (!cfg.model) {
 const log = createLogger({ service: 'router' });
 const bundle = await loadModel(cfg.model, { weights: false });
 const modelId = bundle.model.config.modelId;
+// Workers must register the same values, or the router does not place on them.
+const constants = { modelId, chunkTokens: cfg.chunkTokens };
 const redis = connectRedis({ url: cfg.redisUrl, name: 'router/index', log });
-const index = new ClusterIndex({ redis, cluster: cfg.cluster, log });
+const index = new ClusterIndex({ redis, cluster: cfg.cluster, constants, log });
 await index.start();
 const registry = createRegistry({ defaultLabels: { service: 'router' } });
 const metrics = new RouterMetrics(registry, index);
@@ -56,8 +59,7 @@ const core = new RouterCore({
   breaker,
   sessions: new SessionTable(),
   metrics,
-  modelId,
-  chunkTokens: cfg.chunkTokens,
+  constants,
   maxRetries: cfg.maxRetries,
   speculationTtlMs: cfg.speculationTtlMs,
   maxInflight: cfg.maxInflight,
@@ -70,7 +72,6 @@ const channelSweep = setInterval(() => {
   breaker.retain(live);
 }, 5_000);
 
-const ready = () => index.workers().length > 0;
 const {
   server,
   port: grpcPort,
@@ -87,7 +88,7 @@ const http = createServer(
     bundle,
     modelId,
     ops: opsHandler(registry, () => true),
-    ready,
+    ready: () => readiness(index),
     defaultMaxTokens: cfg.defaultMaxTokens,
     requestTimeoutMs: cfg.requestTimeoutMs,
     maxBodyBytes: cfg.maxBodyBytes,

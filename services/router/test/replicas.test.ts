@@ -2,7 +2,7 @@
 // same placement from the same state: the index is rebuilt from the same
 // snapshots and stream, and the policy is a pure function of it (ties broken
 // by worker id). Speculative placements are each replica's own and are left
-// out here.
+// out here (a TTL of 0).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
@@ -11,10 +11,11 @@ import { connectRedis, waitForRedis } from '@chunkmesh/common';
 import { chunkKeys } from '@chunkmesh/native';
 import { KvReporter, RedisServer } from '@chunkmesh/test-support';
 import { ClusterIndex } from '../src/index/cluster-index.ts';
-import type { WorkerView } from '../src/placement/placement-policy.ts';
+import { decide } from '../src/placement/decide.ts';
 import { createPolicy } from '../src/placement/policies.ts';
 
-const SPACE = { modelId: 'replica-test', chunkTokens: 16, salt: '' };
+const CONSTANTS = { modelId: 'replica-test', chunkTokens: 16 };
+const SPACE = { ...CONSTANTS, salt: '' };
 const tokens = (seed: number, n: number) =>
   Array.from({ length: n }, (_, i) => (seed * 7919 + i * 31) % 30000);
 
@@ -46,8 +47,8 @@ describe('router replicas', () => {
         cluster,
         workerId: `w${w}`,
         endpoint: `127.0.0.1:${51000 + w}`,
-        modelId: SPACE.modelId,
-        chunkTokens: SPACE.chunkTokens,
+        ...CONSTANTS,
+        kvDtype: 'f16',
         capacityChunks: 10_000,
         heartbeatIntervalMs: 50,
         heartbeatTtlMs: 2000,
@@ -66,7 +67,13 @@ describe('router replicas', () => {
     }
     const replicas = [];
     for (let i = 0; i < 2; i++) {
-      const ix = new ClusterIndex({ redis: await redis(), cluster, pollIntervalMs: 50, blockMs: 100 });
+      const ix = new ClusterIndex({
+        redis: await redis(),
+        cluster,
+        constants: CONSTANTS,
+        pollIntervalMs: 50,
+        blockMs: 100,
+      });
       stops.push(() => ix.stop());
       await ix.start();
       replicas.push(ix);
@@ -86,21 +93,26 @@ describe('router replicas', () => {
       await sleep(20);
     }
 
-    const policies = [createPolicy('prefix-aware'), createPolicy('prefix-aware')];
-    const place = (ix: ClusterIndex, replica: number, prompt: number[]) => {
-      const keys = chunkKeys(SPACE, prompt);
-      const views: WorkerView[] = ix.workers().map((w) => ({ id: w.workerId, load: w.load }));
-      return (policies[replica] as ReturnType<typeof createPolicy>).choose(
-        { promptTokens: prompt.length, chunkKeys: keys, chunkTokens: SPACE.chunkTokens },
-        views,
-        ix.longestPrefix(keys),
+    const options = replicas.map((index) => ({
+      constants: CONSTANTS,
+      policy: createPolicy('prefix-aware'),
+      index,
+      speculationTtlMs: 0,
+    }));
+    const place = (replica: number, prompt: number[]) => {
+      const o = options[replica] as (typeof options)[number];
+      const { workerId, reason, predictedCachedTokens } = decide(
+        o,
+        { promptTokens: prompt, tenant: SPACE.salt },
+        o.index.workers(),
       );
+      return { workerId, reason, predictedCachedTokens };
     };
     for (let r = 0; r < 40; r++) {
       const system = systems[r % 4];
       const prompt = system ? [...system, ...tokens(5000 + r, 40)] : tokens(9000 + r, 200);
-      const pa = place(a, 0, prompt);
-      const pb = place(b, 1, prompt);
+      const pa = place(0, prompt);
+      const pb = place(1, prompt);
       assert.deepEqual(pa, pb, `request ${r}`);
       if (system) {
         assert.equal(pa.workerId, `w${r % 4}`);

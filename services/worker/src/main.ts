@@ -102,6 +102,7 @@ if (redis) {
     endpoint: cfg.advertise ?? `127.0.0.1:${port}`,
     modelId,
     chunkTokens: runtime.cache.chunkTokens,
+    kvDtype: runtime.cache.dtype,
     capacityChunks: runtime.cache.capacityChunks,
     epoch,
     heartbeatTtlMs: cfg.heartbeatTtlMs,
@@ -110,17 +111,7 @@ if (redis) {
   });
   await reporter.start();
 }
-const loadTimer = setInterval(() => {
-  const l = runtime.engine.load();
-  const s = runtime.cache.stats();
-  reporter?.setLoad({
-    queuedRequests: l.waitingRequests,
-    runningSequences: l.runningRequests,
-    queuedTokens: l.queuedTokens,
-    runningTokens: l.runningTokens,
-    freeChunks: s.freeChunks + s.cachedNodes,
-  });
-}, 200);
+const loadTimer = setInterval(() => reporter?.setLoad(runtime.engine.load()), 200);
 
 ready = true;
 health.setServing(true);

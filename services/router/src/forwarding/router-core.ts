@@ -14,11 +14,11 @@ import {
   type SamplingParams,
   Unavailable,
 } from '@chunkmesh/common';
-import { chunkKeys } from '@chunkmesh/native';
 import * as grpc from '@grpc/grpc-js';
-import type { ClusterIndex, LiveWorker } from '../index/cluster-index.ts';
+import type { ClusterIndex } from '../index/cluster-index.ts';
+import { readiness } from '../index/readiness.ts';
 import type { RouterMetrics } from '../metrics/router-metrics.ts';
-import type { PlacementPolicy, WorkerView } from '../placement/placement-policy.ts';
+import { type DecideOptions, decide } from '../placement/decide.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { SessionTable } from './session-table.ts';
 import type { WorkerChannels } from './worker-channels.ts';
@@ -38,19 +38,15 @@ export type RouteEvent =
   | { type: 'delta'; tokenIds: number[]; text: string }
   | { type: 'final'; final: Final };
 
-export interface RouterCoreOptions {
-  index: Pick<ClusterIndex, 'workers' | 'longestPrefix' | 'speculate'>;
-  policy: PlacementPolicy;
+/** Placement (the index, policy, the router's cluster constants, speculation) plus forwarding. */
+export interface RouterCoreOptions extends DecideOptions {
+  index: Pick<ClusterIndex, 'workers' | 'incompatibleWorkers' | 'longestPrefix' | 'speculate'>;
   channels: WorkerChannels;
   breaker: CircuitBreaker;
   sessions: SessionTable;
   metrics: RouterMetrics;
-  modelId: string;
-  chunkTokens: number;
   /** Further workers tried after the first fails before producing a token. */
   maxRetries: number;
-  /** How long a speculative placement counts as cached before events confirm it. */
-  speculationTtlMs: number;
   /** Requests in flight at most; more get RESOURCE_EXHAUSTED. */
   maxInflight: number;
   log: Logger;
@@ -65,19 +61,6 @@ const RETRIABLE = new Set([
 ]);
 // Of those, the ones that count against the worker's health (a full queue is load, not failure).
 const UNHEALTHY = new Set([grpc.status.UNAVAILABLE, grpc.status.INTERNAL, grpc.status.UNKNOWN]);
-
-/** A live worker as placement policies see it. */
-export function workerView(w: LiveWorker): WorkerView {
-  return {
-    id: w.workerId,
-    load: {
-      queuedTokens: w.load.queuedTokens,
-      runningTokens: w.load.runningTokens,
-      freeChunks: w.load.freeChunks,
-      capacityChunks: w.capacityChunks,
-    },
-  };
-}
 
 export class RouterCore {
   private inflight = 0;
@@ -100,10 +83,6 @@ export class RouterCore {
   }
 
   private async *routeAdmitted(req: RouteRequest): AsyncGenerator<RouteEvent> {
-    const keys = chunkKeys(
-      { modelId: this.o.modelId, chunkTokens: this.o.chunkTokens, salt: req.tenant },
-      req.promptTokens,
-    );
     const tried = new Set<string>();
     let lastError: grpc.ServiceError | undefined;
     for (let attempt = 0; attempt <= this.o.maxRetries; attempt++) {
@@ -111,23 +90,15 @@ export class RouterCore {
         .workers()
         .filter((w) => !tried.has(w.workerId) && this.o.breaker.allows(w.workerId));
       if (live.length === 0) break;
-      const views = live.map(workerView);
       const sessionWorker = req.sessionId ? this.o.sessions.get(req.sessionId) : undefined;
-      const placement = this.o.policy.choose(
-        {
-          promptTokens: req.promptTokens.length,
-          chunkKeys: keys,
-          chunkTokens: this.o.chunkTokens,
-          ...(sessionWorker && live.some((w) => w.workerId === sessionWorker) ? { sessionWorker } : {}),
-        },
-        views,
-        this.o.index.longestPrefix(keys),
+      const placement = decide(
+        this.o,
+        { promptTokens: req.promptTokens, tenant: req.tenant, sessionWorker },
+        live,
       );
-      const worker = live.find((w) => w.workerId === placement.workerId);
-      if (!worker) throw new Error(`policy ${this.o.policy.name} chose unknown worker ${placement.workerId}`);
+      const { worker } = placement;
       this.o.metrics.decision(this.o.policy.name, placement.reason);
       if (attempt > 0) this.o.metrics.retry(lastError ? grpc.status[lastError.code] : 'unknown');
-      this.o.index.speculate(worker.workerId, keys, this.o.speculationTtlMs);
       tried.add(worker.workerId);
 
       const call = this.o.channels.get(worker.workerId, worker.endpoint).generate(
@@ -190,10 +161,13 @@ export class RouterCore {
       throw new ResourceExhausted(`every worker tried is at capacity (${lastError.details})`);
     }
     this.o.metrics.rejected('no_worker');
+    if (lastError)
+      throw new Unavailable(
+        `no worker could take the request (last: ${lastError.details ?? lastError.message})`,
+      );
+    // No worker to try at all: none the router may place on, or every one circuit-broken.
     throw new Unavailable(
-      lastError
-        ? `no worker could take the request (last: ${lastError.details ?? lastError.message})`
-        : 'no live worker in the cluster',
+      readiness(this.o.index).reason ?? 'every live worker is circuit-broken after failing',
     );
   }
 }

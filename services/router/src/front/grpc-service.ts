@@ -17,11 +17,12 @@ import { type ModelBundle, promptInputOf, promptTokens } from '@chunkmesh/model'
 import type * as grpc from '@grpc/grpc-js';
 import type { RouterCore } from '../forwarding/router-core.ts';
 import type { ClusterIndex } from '../index/cluster-index.ts';
+import { readiness } from '../index/readiness.ts';
 
 export interface RouterGrpcOptions {
   core: RouterCore;
   bundle: ModelBundle;
-  index: Pick<ClusterIndex, 'workers'>;
+  index: Pick<ClusterIndex, 'workers' | 'incompatibleWorkers'>;
   modelId: string;
   chunkTokens: number;
   log: Logger;
@@ -70,6 +71,7 @@ export function routerGenerationHandlers(o: RouterGrpcOptions): GenerationHandle
         vocabSize: c.vocabSize,
         maxSeqLen: c.maxSeqLen,
         workerId: '',
+        incompatibleWorkers: readiness(o.index).incompatibleWorkers,
       });
     },
   };

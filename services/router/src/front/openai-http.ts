@@ -15,6 +15,7 @@ import {
 } from '@chunkmesh/common';
 import { type ModelBundle, promptTokens } from '@chunkmesh/model';
 import type { RouterCore } from '../forwarding/router-core.ts';
+import type { Readiness } from '../index/readiness.ts';
 import { type OpenAiRequest, parseOpenAiBody } from './openai-request.ts';
 
 export interface OpenAiFrontOptions {
@@ -22,7 +23,7 @@ export interface OpenAiFrontOptions {
   bundle: ModelBundle;
   modelId: string;
   ops: OpsHandler;
-  ready: () => boolean;
+  ready: () => Readiness;
   defaultMaxTokens: number;
   requestTimeoutMs: number;
   maxBodyBytes: number;
@@ -107,10 +108,8 @@ export function openAiHandler(o: OpenAiFrontOptions) {
       }
     };
     if (path === '/readyz') {
-      const ok = o.ready();
-      res
-        .writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' })
-        .end(ok ? 'ready\n' : 'no live worker\n');
+      const r = o.ready();
+      sendJson(res, r.ready ? 200 : 503, r);
       return;
     }
     if (path === '/v1/models') {

@@ -17,7 +17,16 @@
 //   - the first event of an incarnation other than its seq 1.
 // A new epoch (from the stream or the registry) replaces the worker's entries;
 // an expired registry entry drops them.
+//
+// Compatibility: a live worker whose cluster constants (chunk size, model id)
+// differ from the router's is incompatible (compatibility.ts). It is listed by
+// incompatibleWorkers(), never by workers(), longestPrefix() or speculation,
+// and its chunks are not held (they are keys of another key space, and would
+// only take room from the compatible workers' under maxEntries). The constants
+// are fixed for an epoch (redis-keys.ts), so each incarnation is judged once,
+// on its first registry record, and logged then.
 import {
+  type ClusterConstants,
   type ClusterKeys,
   clusterKeys,
   compareStreamIds,
@@ -33,6 +42,7 @@ import {
 } from '@chunkmesh/common';
 import type { Redis } from 'ioredis';
 import { ChunkTable } from './chunk-table.ts';
+import { describeMismatches, type Mismatch, mismatches } from './compatibility.ts';
 import { RegistryReader, type RegistryView } from './registry-reader.ts';
 import { Speculation } from './speculation.ts';
 import { StreamTail, type TailBatch } from './stream-tail.ts';
@@ -41,6 +51,8 @@ import { TrackedWorker } from './tracked-worker.ts';
 export interface ClusterIndexOptions {
   redis: Redis;
   cluster: string;
+  /** The router's own model id and chunk size: workers with others are incompatible. */
+  constants: ClusterConstants;
   /** Bound on (chunk, worker) entries; see ChunkTable for what happens past it. */
   maxEntries?: number;
   /** Bound on speculatively placed chunk keys. */
@@ -58,12 +70,19 @@ export interface ClusterIndexOptions {
   log?: Logger;
 }
 
-/** A worker's registry record (less its event seq) and what the index holds of it. */
+/** A compatible worker's registry record (less its event seq) and what the index holds of it. */
 export interface LiveWorker extends Omit<WorkerRecord, 'seq'> {
   /** Chunks of this worker in the index. */
   indexedChunks: number;
   /** False while the worker's entries are being resynchronised from its snapshot (they may be stale). */
   synced: boolean;
+}
+
+/** A live worker the router does not place on, and why. */
+export interface IncompatibleWorker extends Omit<WorkerRecord, 'seq'> {
+  mismatches: readonly Mismatch[];
+  /** "chunk size 32 differs from the router's 16", and so on. */
+  reason: string;
 }
 
 export interface ClusterIndexStats {
@@ -72,6 +91,13 @@ export interface ClusterIndexStats {
   speculativeKeys: number;
   resyncs: number;
   malformedEvents: number;
+  /** Registry entries and snapshots skipped as unreadable, each counted once while it stays so. */
+  malformedValues: number;
+}
+
+/** A registry record as the index shows it: its event seq is the index's own business. */
+function shown({ seq: _, ...record }: WorkerRecord): Omit<WorkerRecord, 'seq'> {
+  return record;
 }
 
 /** A registry seq to have reached once the stream has been read past untilId (or to the end after `round`). */
@@ -106,6 +132,7 @@ export class ClusterIndex {
     this.keys = clusterKeys(options.cluster);
     this.log = options.log;
     this.o = {
+      constants: options.constants,
       maxEntries: options.maxEntries ?? 4_000_000,
       maxSpeculativeKeys: options.maxSpeculativeKeys ?? 100_000,
       pollIntervalMs: options.pollIntervalMs ?? 500,
@@ -158,27 +185,28 @@ export class ClusterIndex {
   longestPrefix(keys: BigUint64Array): Map<string, number> {
     const now = Date.now();
     const matched = this.table.longestPrefix(keys, (key) => this.speculation.holdersOf(key, now));
-    // Events can name a worker before a registry read has shown it alive; placement only knows workers().
-    for (const id of matched.keys()) if (!this.tracked.get(id)?.record) matched.delete(id);
+    // Events can name a worker before a registry read has shown it alive (or compatible); placement
+    // only knows workers().
+    for (const id of matched.keys()) if (!this.placeable(this.tracked.get(id))) matched.delete(id);
     return matched;
   }
 
   /** Records that keys are about to be on workerId (a placement), until confirmed by its events or ttlMs passes. */
   speculate(workerId: string, keys: BigUint64Array, ttlMs: number): void {
     const w = this.tracked.get(workerId);
-    if (w?.record) this.speculation.add(w, keys, ttlMs);
+    if (this.placeable(w)) this.speculation.add(w, keys, ttlMs);
   }
 
   /**
-   * Workers whose registry entry is alive, as of the last registry read. The router asks on every
-   * decision, so a worker's entry is reused while its record, chunk count and sync state stand
-   * (entries are never changed once returned: a change makes a new one).
+   * Compatible workers whose registry entry is alive, as of the last registry read: the placement
+   * pool. The router asks on every decision, so a worker's entry is reused while its record, chunk
+   * count and sync state stand (entries are never changed once returned: a change makes a new one).
    */
   workers(): LiveWorker[] {
     const out: LiveWorker[] = [];
     for (const w of this.tracked.values()) {
       const record = w.record;
-      if (!record) continue;
+      if (!record || w.mismatches.length > 0) continue;
       const indexedChunks = this.table.entriesOf(w).size;
       const synced = !w.resync;
       const last = w.live;
@@ -191,20 +219,19 @@ export class ClusterIndex {
         out.push(last.view);
         continue;
       }
-      const { workerId, endpoint, modelId, chunkTokens, capacityChunks, epoch, load } = record;
-      const view: LiveWorker = {
-        workerId,
-        endpoint,
-        modelId,
-        chunkTokens,
-        capacityChunks,
-        epoch,
-        load,
-        indexedChunks,
-        synced,
-      };
+      const view: LiveWorker = { ...shown(record), indexedChunks, synced };
       w.live = { record, view };
       out.push(view);
+    }
+    return out;
+  }
+
+  /** Live workers whose cluster constants differ from the router's, as of the last registry read. */
+  incompatibleWorkers(): IncompatibleWorker[] {
+    const out: IncompatibleWorker[] = [];
+    for (const w of this.tracked.values()) {
+      if (!w.record || w.mismatches.length === 0) continue;
+      out.push({ ...shown(w.record), mismatches: w.mismatches, reason: describeMismatches(w.mismatches) });
     }
     return out;
   }
@@ -229,6 +256,7 @@ export class ClusterIndex {
       droppedEntries: this.table.dropped,
       speculativeKeys: this.speculation.size,
       ...this.counters,
+      malformedValues: this.reader.malformed,
     };
   }
 
@@ -285,6 +313,7 @@ export class ClusterIndex {
       // A worker the stream moved to a new epoch after this read began is newer than the read.
       if (w && w.epoch !== record.epoch && w.since > startedAt) continue;
       if (!w || w.epoch !== record.epoch) w = this.replace(record.workerId, record.epoch);
+      if (!w.record) this.judge(w, record);
       w.record = record;
       if (record.seq > w.seq) {
         this.checks.set(w.id, {
@@ -333,7 +362,7 @@ export class ClusterIndex {
       w.buffer(event, this.o.maxBufferedEvents);
       return;
     }
-    this.table.apply(w, event.op, event.tier, event.keys);
+    if (w.mismatches.length === 0) this.table.apply(w, event.op, event.tier, event.keys);
     w.seq = event.seq;
   }
 
@@ -360,8 +389,31 @@ export class ClusterIndex {
 
   private load(w: TrackedWorker, snap: Snapshot): void {
     this.table.clear(w);
-    for (const tier of KV_TIERS) this.table.apply(w, 'stored', tier, snap.tiers[tier]);
+    if (w.mismatches.length === 0)
+      for (const tier of KV_TIERS) this.table.apply(w, 'stored', tier, snap.tiers[tier]);
     w.seq = snap.seq;
+  }
+
+  /** Only a live, compatible worker is placed on (and may be matched or speculated onto). */
+  private placeable(w: TrackedWorker | undefined): w is TrackedWorker {
+    return w?.record != null && w.mismatches.length === 0;
+  }
+
+  /** Checks an incarnation's constants against the router's, on its first record. */
+  private judge(w: TrackedWorker, record: WorkerRecord): void {
+    w.mismatches = mismatches(record, this.o.constants);
+    if (w.mismatches.length === 0) return;
+    // Whatever its events stored before the record showed this is another key space.
+    this.table.clear(w);
+    const values = Object.fromEntries(
+      w.mismatches.map((m) => [m.reason, { worker: m.worker, router: m.router }]),
+    );
+    this.log?.warn("not placing on a worker whose cluster constants differ from the router's", {
+      workerId: w.id,
+      epoch: w.epoch,
+      reason: describeMismatches(w.mismatches),
+      ...values,
+    });
   }
 
   private drop(w: TrackedWorker): void {

@@ -5,6 +5,7 @@
 import type { StreamEvent, WorkerRecord } from '@chunkmesh/common';
 import type { Holder } from './chunk-table.ts';
 import type { LiveWorker } from './cluster-index.ts';
+import type { Mismatch } from './compatibility.ts';
 
 export interface Resync {
   /** The snapshot to load must include at least this seq. */
@@ -16,6 +17,8 @@ export interface Resync {
 export class TrackedWorker implements Holder {
   /** Registry entry, once a registry read has shown this incarnation alive. */
   record: WorkerRecord | null = null;
+  /** How its cluster constants differ from the router's, judged on its first record; empty: compatible. */
+  mismatches: readonly Mismatch[] = [];
   /** Every event up to this seq is applied (or in the loaded snapshot). */
   seq = 0;
   resync: Resync | null = null;

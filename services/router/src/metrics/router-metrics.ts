@@ -1,8 +1,10 @@
 // The router's Prometheus metrics: decisions by policy and reason, predicted
 // versus realised cached tokens, retries and rejections, per-worker load as
-// the router sees it, index size and event lag (read at scrape time).
+// the router sees it, live and incompatible workers, index size and event lag
+// (read at scrape time).
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ClusterIndex } from '../index/cluster-index.ts';
+import { MISMATCH_REASONS } from '../index/compatibility.ts';
 
 export class RouterMetrics {
   private readonly decisions: Counter<'policy' | 'reason'>;
@@ -11,7 +13,10 @@ export class RouterMetrics {
   private readonly retries: Counter<'code'>;
   private readonly rejections: Counter<'reason'>;
 
-  constructor(registry: Registry, index: Pick<ClusterIndex, 'workers' | 'stats' | 'eventLagMs'>) {
+  constructor(
+    registry: Registry,
+    index: Pick<ClusterIndex, 'workers' | 'incompatibleWorkers' | 'stats' | 'eventLagMs'>,
+  ) {
     const registers = [registry];
     this.decisions = new Counter({
       name: 'chunkmesh_router_decisions_total',
@@ -54,10 +59,24 @@ export class RouterMetrics {
     });
     new Gauge({
       name: 'chunkmesh_router_live_workers',
-      help: 'Workers with a live registry entry',
+      help: "Workers with a live registry entry whose chunk size and model id equal the router's: the placement pool",
       registers,
       collect() {
         this.set(index.workers().length);
+      },
+    });
+    new Gauge({
+      name: 'chunkmesh_router_incompatible_workers',
+      help: "Live workers not placed on because their chunk size or model id differs from the router's, by what differs",
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        const incompatible = index.incompatibleWorkers();
+        for (const reason of MISMATCH_REASONS)
+          this.set(
+            { reason },
+            incompatible.filter((w) => w.mismatches.some((m) => m.reason === reason)).length,
+          );
       },
     });
     new Gauge({

@@ -2,20 +2,15 @@
 // request, workers and matches give the same choice, so router replicas
 // reading the same Redis state place alike, and the trace replayer runs the
 // exact code the router runs.
+import type { WorkerLoad } from '@chunkmesh/common';
 
-export interface WorkerLoad {
-  /** Prompt tokens of requests waiting for admission. */
-  queuedTokens: number;
-  /** Tokens held by running sequences (prompt + generated so far). */
-  runningTokens: number;
-  /** Reclaimable KV chunks (free + cached); undefined when not reported. */
-  freeChunks?: number;
-  capacityChunks?: number;
-}
-
+/**
+ * A worker as policies see it. The cluster index's live workers are views as they are (nothing is
+ * copied per decision); the replayer's simulated workers make their own.
+ */
 export interface WorkerView {
-  id: string;
-  load: WorkerLoad;
+  readonly workerId: string;
+  readonly load: WorkerLoad;
 }
 
 export interface PlacementRequest {
@@ -23,7 +18,7 @@ export interface PlacementRequest {
   /** Keys of the prompt's full chunks, in order. */
   chunkKeys: BigUint64Array;
   chunkTokens: number;
-  /** Worker that served this session last, if it is still alive. */
+  /** Worker that served this session last; ignored unless it is among the workers given. */
   sessionWorker?: string;
 }
 

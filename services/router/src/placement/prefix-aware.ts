@@ -65,7 +65,7 @@ export class PrefixAwarePolicy implements PlacementPolicy {
       const p = pendingTokens(w);
       pending[i] = p;
       sum += p;
-      const chunks = anyMatched ? (matched.get(w.id) ?? 0) : 0;
+      const chunks = anyMatched ? (matched.get(w.workerId) ?? 0) : 0;
       const c = Math.min(request.promptTokens, chunks * request.chunkTokens);
       cached[i] = c;
       if (c > bestOverall) bestOverall = c;
@@ -80,8 +80,8 @@ export class PrefixAwarePolicy implements PlacementPolicy {
     if (request.sessionWorker !== undefined) {
       for (let i = 0; i < n; i++) {
         const w = workers[i] as WorkerView;
-        if (w.id === request.sessionWorker && inPool(i))
-          return { workerId: w.id, reason: 'session', predictedCachedTokens: cached[i] as number };
+        if (w.workerId === request.sessionWorker && inPool(i))
+          return { workerId: w.workerId, reason: 'session', predictedCachedTokens: cached[i] as number };
       }
     }
     let best = -1;
@@ -93,7 +93,7 @@ export class PrefixAwarePolicy implements PlacementPolicy {
         request.promptTokens - (cached[i] as number) + this.options.loadWeight * (pending[i] as number);
       if (
         cost < bestCost ||
-        (cost === bestCost && (workers[i] as WorkerView).id < (workers[best] as WorkerView).id)
+        (cost === bestCost && (workers[i] as WorkerView).workerId < (workers[best] as WorkerView).workerId)
       ) {
         best = i;
         bestCost = cost;
@@ -105,6 +105,6 @@ export class PrefixAwarePolicy implements PlacementPolicy {
     let holderAllowed = false;
     for (let i = 0; i < n && !holderAllowed; i++) holderAllowed = cached[i] === bestOverall && inPool(i);
     const reason = bestCached < bestOverall && !holderAllowed ? 'guard' : bestCached > 0 ? 'prefix' : 'load';
-    return { workerId: (workers[best] as WorkerView).id, reason, predictedCachedTokens: bestCached };
+    return { workerId: (workers[best] as WorkerView).workerId, reason, predictedCachedTokens: bestCached };
   }
 }

@@ -23,7 +23,11 @@ export class RoundRobinPolicy implements PlacementPolicy {
     matched: ReadonlyMap<string, number>,
   ): Placement {
     const w = workers[this.next++ % workers.length] as WorkerView;
-    return { workerId: w.id, reason: 'round-robin', predictedCachedTokens: cachedOn(w.id, request, matched) };
+    return {
+      workerId: w.workerId,
+      reason: 'round-robin',
+      predictedCachedTokens: cachedOn(w.workerId, request, matched),
+    };
   }
 }
 
@@ -38,12 +42,12 @@ export class LeastLoadedPolicy implements PlacementPolicy {
     let best = workers[0] as WorkerView;
     for (const w of workers) {
       const d = pendingTokens(w) - pendingTokens(best);
-      if (d < 0 || (d === 0 && w.id < best.id)) best = w;
+      if (d < 0 || (d === 0 && w.workerId < best.workerId)) best = w;
     }
     return {
-      workerId: best.id,
+      workerId: best.workerId,
       reason: 'least-loaded',
-      predictedCachedTokens: cachedOn(best.id, request, matched),
+      predictedCachedTokens: cachedOn(best.workerId, request, matched),
     };
   }
 }
@@ -64,13 +68,17 @@ export class ConsistentHashPolicy implements PlacementPolicy {
     let best = workers[0] as WorkerView;
     let bestWeight = -1n;
     for (const w of workers) {
-      const weight = mix64(key ^ stringHash(w.id));
-      if (weight > bestWeight || (weight === bestWeight && w.id < best.id)) {
+      const weight = mix64(key ^ stringHash(w.workerId));
+      if (weight > bestWeight || (weight === bestWeight && w.workerId < best.workerId)) {
         best = w;
         bestWeight = weight;
       }
     }
-    return { workerId: best.id, reason: 'hash', predictedCachedTokens: cachedOn(best.id, request, matched) };
+    return {
+      workerId: best.workerId,
+      reason: 'hash',
+      predictedCachedTokens: cachedOn(best.workerId, request, matched),
+    };
   }
 }
 

@@ -1,10 +1,11 @@
-// Replays a trace through the router's placement code against simulated
-// workers, and the same trace through one pooled cache of the cluster's whole
-// capacity with no load limit: the upper bound on prefix hits.
-import { chunkKeys } from '@chunkmesh/native';
-import type { PlacementPolicy, WorkerView } from '../placement/placement-policy.ts';
+// Replays a trace through the router's placement decision (decide) against
+// simulated workers, and the same trace through one pooled cache of the
+// cluster's whole capacity with no load limit: the upper bound on prefix hits.
+import { type DecideOptions, decide } from '../placement/decide.ts';
+import type { PlacementPolicy } from '../placement/placement-policy.ts';
 import { type TraceRequest, traceTokens } from './mooncake-trace.ts';
-import { type ServiceRates, SimulatedWorker } from './simulated-worker.ts';
+import { ReplayIndex } from './replay-index.ts';
+import { REPLAY_MODEL_ID, type ServiceRates, SimulatedWorker } from './simulated-worker.ts';
 
 export interface ReplayOptions {
   workers: number;
@@ -44,8 +45,13 @@ export function replay(
         o.rates,
       ),
   );
-  const byId = new Map(workers.map((w) => [w.id, w]));
-  const space = { modelId: 'replay', chunkTokens: o.chunkTokens, salt: '' };
+  const index = new ReplayIndex();
+  const placement: DecideOptions = {
+    constants: { modelId: REPLAY_MODEL_ID, chunkTokens: o.chunkTokens },
+    policy,
+    index,
+    speculationTtlMs: 0,
+  };
   const waits: number[] = [];
   const reasons: Record<string, number> = {};
   let promptTokens = 0;
@@ -53,15 +59,11 @@ export function replay(
   trace.forEach((req, i) => {
     const t = req.timestampMs / 1000 / o.speedup;
     const tokens = traceTokens(req);
-    const views: WorkerView[] = workers.map((w) => ({ id: w.id, load: w.load(t) }));
-    const matched = new Map(workers.map((w) => [w.id, w.matchedChunks(tokens)]));
-    const placement = policy.choose(
-      { promptTokens: tokens.length, chunkKeys: chunkKeys(space, tokens), chunkTokens: o.chunkTokens },
-      views,
-      matched,
-    );
-    reasons[placement.reason] = (reasons[placement.reason] ?? 0) + 1;
-    const served = (byId.get(placement.workerId) as SimulatedWorker).serve(t, tokens, req.outputLength);
+    const views = workers.map((w) => ({ workerId: w.id, load: w.load(t), simulated: w }));
+    const d = decide(placement, { promptTokens: tokens, tenant: '' }, views);
+    reasons[d.reason] = (reasons[d.reason] ?? 0) + 1;
+    const served = d.worker.simulated.serve(t, tokens, req.outputLength);
+    index.update(d.worker.simulated);
     promptTokens += tokens.length;
     hitTokens += served.cachedTokens;
     waits.push(served.start - t);

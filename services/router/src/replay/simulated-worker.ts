@@ -3,8 +3,11 @@
 // in front of a fluid FIFO server. Service-rate model: a request occupies the
 // worker for (uncached prompt tokens / prefillRate + output tokens / decodeRate)
 // seconds, rates being the worker's aggregate throughput over its batch.
+import { IDLE_LOAD, type WorkerLoad } from '@chunkmesh/common';
 import { CapacityExhaustedError, KvCache } from '@chunkmesh/native';
-import type { WorkerLoad } from '../placement/placement-policy.ts';
+
+/** The model id of every simulated worker's chunk keys. */
+export const REPLAY_MODEL_ID = 'replay';
 
 export interface ServiceRates {
   prefillTokensPerSecond: number;
@@ -33,7 +36,7 @@ export class SimulatedWorker {
   constructor(
     readonly id: string,
     capacityTokens: number,
-    readonly chunkTokens: number,
+    chunkTokens: number,
     private readonly rates: ServiceRates,
   ) {
     this.cache = new KvCache({
@@ -42,7 +45,7 @@ export class SimulatedWorker {
       headDim: 1,
       chunkTokens,
       capacityChunks: Math.max(1, Math.floor(capacityTokens / chunkTokens)),
-      modelId: 'replay',
+      modelId: REPLAY_MODEL_ID,
       threads: 1,
     });
   }
@@ -50,18 +53,18 @@ export class SimulatedWorker {
   /** Pending work at time t, as a real worker's heartbeat would report it. */
   load(t: number): WorkerLoad {
     this.outstanding = this.outstanding.filter((o) => o.end > t);
-    let queuedTokens = 0;
-    let runningTokens = 0;
+    const s = this.cache.stats();
+    const load = { ...IDLE_LOAD, freeChunks: s.freeChunks + s.cachedNodes };
     for (const o of this.outstanding) {
-      if (o.start > t) queuedTokens += o.promptTokens;
-      else runningTokens += o.tokens;
+      if (o.start > t) {
+        load.queuedRequests++;
+        load.queuedTokens += o.promptTokens;
+      } else {
+        load.runningSequences++;
+        load.runningTokens += o.tokens;
+      }
     }
-    return { queuedTokens, runningTokens };
-  }
-
-  /** Cached prefix of these tokens in whole chunks: what the cluster index knows of this worker. */
-  matchedChunks(tokens: Int32Array): number {
-    return this.cache.matchLength(tokens) / this.chunkTokens;
+    return load;
   }
 
   /** Serves a request arriving at t (seconds): match, prefill the rest into the tree, queue its work. */

@@ -25,6 +25,8 @@ import type { Redis } from 'ioredis';
 import { ClusterIndex, type ClusterIndexOptions } from '../../src/index/cluster-index.ts';
 
 const TIER_BIT = { device: 1, host: 2, disk: 4 } as const;
+/** The index's and, unless a test says otherwise, every reporter's. */
+const CONSTANTS = { modelId: 'test-model', chunkTokens: 64 };
 // Quiet unless CHUNKMESH_LOG_LEVEL asks otherwise.
 const log = createLogger({}, { level: process.env.CHUNKMESH_LOG_LEVEL ? levelFromEnv() : 'silent' });
 
@@ -69,8 +71,8 @@ async function reporter(
     cluster,
     workerId,
     endpoint: `127.0.0.1:${50000 + workerId.length}`,
-    modelId: 'test-model',
-    chunkTokens: 64,
+    ...CONSTANTS,
+    kvDtype: 'f32',
     capacityChunks: 10_000,
     heartbeatIntervalMs: 50,
     heartbeatTtlMs: 300,
@@ -92,6 +94,7 @@ async function index(
   const ix = new ClusterIndex({
     redis: await connect(t),
     cluster,
+    constants: CONSTANTS,
     pollIntervalMs: 50,
     blockMs: 100,
     snapshotRetryMs: 50,
@@ -367,5 +370,112 @@ describe('cluster index fed by kv reporters', () => {
     await converges(ix, busy, 'busy');
     await converges(ix, quiet, 'quiet');
     assert.ok(ix.stats().resyncs >= 2, 'both workers were resynchronised from snapshots');
+  });
+});
+
+describe('cluster index: cluster constants and malformed registry entries', () => {
+  it('never places on a worker whose chunk size or model id differs: listed, logged once, never matched', async (t) => {
+    const c = cluster();
+    const chain = randomKeys(5);
+    const ok = await reporter(t, c, 'ok');
+    const wrongChunk = await reporter(t, c, 'wrong-chunk', { chunkTokens: 32 });
+    const wrongModel = await reporter(t, c, 'wrong-model', { modelId: 'other-model', kvDtype: 'bf16' });
+    // The same keys from all three (a key space collision, as unlikely as it is): only ok's count.
+    for (const r of [ok, wrongChunk, wrongModel])
+      r.publish([{ op: 'stored', tier: 'device', keys: chain.subarray(0, r === ok ? 2 : 5) }]);
+    const lines: string[] = [];
+    const ix = await index(t, c, { log: createLogger({}, { level: 'warn', write: (l) => lines.push(l) }) });
+    await converges(ix, ok, 'ok');
+    await until('both incompatible workers are listed', () => ix.incompatibleWorkers().length === 2);
+    await sleep(300); // several registry reads and heartbeats later: still listed, logged once each
+
+    assert.deepEqual(
+      ix.workers().map((w) => w.workerId),
+      ['ok'],
+    );
+    const incompatible = ix.incompatibleWorkers().sort((a, b) => (a.workerId < b.workerId ? -1 : 1));
+    assert.deepEqual(
+      incompatible.map((w) => [
+        w.workerId,
+        w.epoch,
+        w.chunkTokens,
+        w.modelId,
+        w.kvDtype,
+        w.mismatches,
+        w.reason,
+      ]),
+      [
+        [
+          'wrong-chunk',
+          wrongChunk.epoch,
+          32,
+          'test-model',
+          'f32',
+          [{ reason: 'chunk_tokens', worker: 32, router: 64 }],
+          "chunk size 32 differs from the router's 64",
+        ],
+        [
+          'wrong-model',
+          wrongModel.epoch,
+          64,
+          'other-model',
+          'bf16',
+          [{ reason: 'model_id', worker: 'other-model', router: 'test-model' }],
+          'model id "other-model" differs from the router\'s "test-model"',
+        ],
+      ],
+    );
+    assert.deepEqual(ix.longestPrefix(chain), new Map([['ok', 2]]));
+    ix.speculate('wrong-chunk', chain, 60_000);
+    assert.deepEqual(ix.longestPrefix(chain), new Map([['ok', 2]]), 'a speculation onto one is ignored');
+    assert.equal(ix.entriesOf('wrong-model').size, 0, 'its chunks are not held');
+    assert.equal(ix.stats().entries, 2);
+
+    const warnings = lines
+      .map((l) => JSON.parse(l))
+      .filter((l) => /cluster constants differ/.test(l.msg))
+      .sort((a, b) => (a.workerId < b.workerId ? -1 : 1));
+    assert.deepEqual(
+      warnings.map((w) => [w.workerId, w.epoch, w.chunk_tokens, w.model_id]),
+      [
+        ['wrong-chunk', wrongChunk.epoch, { worker: 32, router: 64 }, undefined],
+        ['wrong-model', wrongModel.epoch, undefined, { worker: 'other-model', router: 'test-model' }],
+      ],
+      'one line per worker epoch, with both values',
+    );
+  });
+
+  it('skips a malformed registry entry (garbled field, key of another type), counting and logging it once', async (t) => {
+    const c = cluster();
+    const keys = clusterKeys(c);
+    const admin = await connect(t);
+    const good = await reporter(t, c, 'good');
+    good.publish(new TreeEventSource().store(5));
+    // Registered once, then left alone (no heartbeat to rewrite it while the test garbles it).
+    await reporter(t, c, 'garbled', { heartbeatIntervalMs: 60_000, heartbeatTtlMs: 60_000 });
+    await admin.hset(keys.worker('garbled'), 'kvDtype', 'fp8');
+    await admin.sadd(keys.workers, 'string-key');
+    await admin.set(keys.worker('string-key'), 'not a hash');
+    const lines: string[] = [];
+    const ix = await index(t, c, { log: createLogger({}, { level: 'warn', write: (l) => lines.push(l) }) });
+    await converges(ix, good, 'good');
+    await sleep(300); // several registry reads
+    assert.deepEqual(
+      ix.workers().map((w) => w.workerId),
+      ['good'],
+      'the others are skipped, the good one read',
+    );
+    assert.equal(ix.stats().malformedValues, 2, 'counted once each');
+    const skipped = lines.map((l) => JSON.parse(l)).filter((l) => /malformed registry value/.test(l.msg));
+    assert.deepEqual(skipped.map((l) => l.key).sort(), [keys.worker('garbled'), keys.worker('string-key')]);
+    assert.match(skipped.find((l) => l.key === keys.worker('garbled'))?.err, /kvDtype fp8 is not one of/);
+    assert.match(skipped.find((l) => l.key === keys.worker('string-key'))?.err, /WRONGTYPE/);
+
+    // Written right again (the next heartbeat), it is read again; garbled once more, counted again.
+    await admin.hset(keys.worker('garbled'), 'kvDtype', 'f32');
+    await until('the repaired entry is read', () => ix.workers().some((w) => w.workerId === 'garbled'));
+    await admin.hdel(keys.worker('garbled'), 'load');
+    await until('it is skipped again', () => !ix.workers().some((w) => w.workerId === 'garbled'));
+    assert.equal(ix.stats().malformedValues, 3);
   });
 });

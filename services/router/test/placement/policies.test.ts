@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { IDLE_LOAD } from '@chunkmesh/common';
 import type { PlacementRequest, WorkerView } from '../../src/placement/placement-policy.ts';
 import { createPolicy, POLICY_NAMES } from '../../src/placement/policies.ts';
 import { PrefixAwarePolicy } from '../../src/placement/prefix-aware.ts';
 
-const worker = (id: string, pending = 0): WorkerView => ({
-  id,
-  load: { queuedTokens: pending, runningTokens: 0 },
+const worker = (workerId: string, pending = 0): WorkerView => ({
+  workerId,
+  load: { ...IDLE_LOAD, queuedTokens: pending },
 });
 const request = (promptTokens: number, chunks: number, sessionWorker?: string): PlacementRequest => ({
   promptTokens,
@@ -75,8 +76,8 @@ describe('comparison policies', () => {
     const first = ch.choose(request(64, 3), ws, new Map()).workerId;
     assert.equal(ch.choose(request(640, 3), ws, new Map()).workerId, first);
     // removing another worker does not move this key
-    const others = ws.filter((w) => w.id !== first);
-    const survivor = [...others.slice(1), ws.find((w) => w.id === first) as WorkerView];
+    const others = ws.filter((w) => w.workerId !== first);
+    const survivor = [...others.slice(1), ws.find((w) => w.workerId === first) as WorkerView];
     assert.equal(ch.choose(request(64, 3), survivor, new Map()).workerId, first);
   });
 

@@ -8,7 +8,7 @@
 // Sequences finished, cancelled or preempted are released at the start of the
 // next step (or by a release-only step when nothing else is due).
 
-import { ResourceExhausted, Unavailable } from '@chunkmesh/common';
+import { ResourceExhausted, Unavailable, type WorkerLoad } from '@chunkmesh/common';
 import { TextStream, type Tokenizer } from '@chunkmesh/model';
 import type { KvCache, StepEntry, StepOutcome, StepResult } from '@chunkmesh/native';
 import type {
@@ -43,14 +43,16 @@ export class Engine {
     private readonly observer: EngineObserver = {},
   ) {}
 
-  /** Tokens queued and running, for load reports: what a router weighs against cached prefix. */
-  load(): { waitingRequests: number; runningRequests: number; queuedTokens: number; runningTokens: number } {
+  /** What the heartbeat reports and a router weighs against cached prefix. */
+  load(): WorkerLoad {
     const queued = [...this.admitting, ...this.waiting];
+    const s = this.cache.stats();
     return {
-      waitingRequests: queued.length,
-      runningRequests: this.running.length,
+      queuedRequests: queued.length,
+      runningSequences: this.running.length,
       queuedTokens: queued.reduce((n, r) => n + r.context.length, 0),
       runningTokens: this.running.reduce((n, r) => n + r.context.length + r.output.length, 0),
+      freeChunks: s.freeChunks + s.cachedNodes,
     };
   }
 

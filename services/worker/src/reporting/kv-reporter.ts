@@ -23,7 +23,7 @@ import {
   type StreamEvent,
   type WorkerLoad,
 } from '@chunkmesh/common';
-import type { KvEvent, KvTier } from '@chunkmesh/native';
+import type { KvDType, KvEvent, KvTier } from '@chunkmesh/native';
 import type { Redis } from 'ioredis';
 import { EventBacklog } from './event-backlog.ts';
 import { ReportWriter } from './report-writer.ts';
@@ -35,8 +35,10 @@ export interface KvReporterOptions {
   workerId: string;
   /** host:port routers dial for this worker's Generation service. */
   endpoint: string;
+  /** The cluster constants (a router places on this worker only if they equal its own) and the KV dtype. */
   modelId: string;
   chunkTokens: number;
+  kvDtype: KvDType;
   capacityChunks: number;
   /** Defaults to a fresh random epoch; pass one to show the same value in Info. */
   epoch?: string;
@@ -96,6 +98,7 @@ export class KvReporter {
       endpoint: options.endpoint,
       modelId: options.modelId,
       chunkTokens: options.chunkTokens,
+      kvDtype: options.kvDtype,
       capacityChunks: options.capacityChunks,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 1000,
       heartbeatTtlMs: options.heartbeatTtlMs ?? 3000,
@@ -180,13 +183,14 @@ export class KvReporter {
 
   private async heartbeat(): Promise<void> {
     if (!isRedisUp(this.redis)) return;
-    const { endpoint, modelId, chunkTokens, capacityChunks, heartbeatTtlMs } = this.o;
+    const { endpoint, modelId, chunkTokens, kvDtype, capacityChunks, heartbeatTtlMs } = this.o;
     try {
       const existed = await this.writer.heartbeat(
         {
           endpoint,
           modelId,
           chunkTokens,
+          kvDtype,
           capacityChunks,
           epoch: this.epoch,
           seq: this.acked.seq,

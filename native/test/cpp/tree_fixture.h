@@ -1,0 +1,73 @@
+#pragma once
+// A prefix tree over a chunk store on a one-thread CPU device (the tree is
+// single-threaded: the test thread plays the owner thread), checked after
+// every operation against TreeReference and the invariants of prefix_tree.h:
+// counts, sequences, cached prefixes, the events replayed per tier, the
+// eviction order, and the bytes in every slot a sequence reads.
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "device/device.h"
+#include "kv/chunk_store.h"
+#include "kv/prefix_tree.h"
+#include "memory_tier.h"
+#include "tree_reference.h"
+
+namespace cmtest {
+
+struct TreeSetup {
+  uint32_t capacity = 8;
+  int c = 4;
+  bool lower = false;
+  size_t lower_capacity = 0;
+  int32_t vocab = 6;
+};
+
+class TreeFixture {
+ public:
+  explicit TreeFixture(const TreeSetup& setup);
+  ~TreeFixture();
+
+  chunkmesh::PrefixTree& tree() { return *tree_; }
+  const TreeReference& reference() const { return ref_; }
+  MemoryTier* lower() { return lower_; }
+
+  // Operations on both trees. Each checks that the real one did what the
+  // reference says, or raised the error the reference predicts and changed
+  // nothing, then checks the whole state.
+  uint32_t add(const std::string& salt, const std::vector<int32_t>& tokens, size_t max_match);
+  void append(uint32_t seq, const std::vector<int32_t>& tokens);
+  void commit(uint32_t seq);
+  void fork(uint32_t seq);
+  void release(uint32_t seq);
+  void clear();
+  // Calls that must fail with `code` and change nothing.
+  void expect_refused(chunkmesh::ErrorCode code, const std::function<void()>& call);
+
+  // Everything checked after an operation; `what` names it in failures.
+  void check(const std::string& what);
+  std::vector<chunkmesh::KvEvent> last_events() const { return last_events_; }
+  // The bytes a chunk of the sequence must hold: a function of its salt and token prefix.
+  std::vector<uint8_t> expected_bytes(const std::string& salt, const std::vector<int32_t>& tokens, size_t end) const;
+
+ private:
+  void write_tail(uint32_t seq);
+  void check_unchanged(const std::string& before, const char* what);
+  void replay(const std::vector<chunkmesh::KvEvent>& events, std::vector<uint64_t>& left_device);
+
+  TreeSetup setup_;
+  std::unique_ptr<chunkmesh::Device> device_;
+  std::unique_ptr<chunkmesh::ChunkStore> store_;
+  std::unique_ptr<chunkmesh::PrefixTree> tree_;
+  MemoryTier* lower_ = nullptr;  // owned by the store
+  TreeReference ref_;
+  std::array<std::set<uint64_t>, chunkmesh::kTierCount> replayed_;
+  std::vector<chunkmesh::KvEvent> last_events_;
+};
+
+}  // namespace cmtest

@@ -1,0 +1,26 @@
+#pragma once
+// Looks inside a PrefixTree (a friend of it) to check the invariants its
+// header states on the real nodes, rather than on what the public API
+// happens to expose.
+#include <array>
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "kv/prefix_tree.h"
+
+namespace chunkmesh {
+
+class PrefixTreeInspector {
+ public:
+  // Fails the test naming the first invariant of prefix_tree.h that does not hold.
+  static void check(const PrefixTree& tree);
+  // The tree's whole state as text: unchanged exactly when nothing changed.
+  static std::string digest(const PrefixTree& tree);
+  // The first line in which two digests differ, before and after ("" when equal).
+  static std::string difference(const std::string& before, const std::string& after);
+  // The chunk keys resident in each tier.
+  static std::array<std::multiset<uint64_t>, kTierCount> resident_keys(const PrefixTree& tree);
+};
+
+}  // namespace chunkmesh

@@ -1,0 +1,66 @@
+// The placement decision of one request: the prompt's chunk keys, the longest
+// prefix each worker holds (from the index), the policy's choice among the
+// workers given, and the speculative record of that choice in the index. The
+// router, bench:router and `chunkmesh replay` all place through this one
+// function, so what they measure is what the router does.
+import type { ClusterConstants } from '@chunkmesh/common';
+import { chunkKeys } from '@chunkmesh/native';
+import type { Placement, PlacementPolicy, PlacementRequest, WorkerView } from './placement-policy.ts';
+
+/** Where decide() reads cached prefixes and records its choice: the ClusterIndex, or the replayer's. */
+export interface PlacementIndex {
+  /** workerId -> n for each worker holding keys[0..n), n >= 1. */
+  longestPrefix(keys: BigUint64Array): ReadonlyMap<string, number>;
+  /** Counts keys as held by workerId for ttlMs, before its events confirm them. */
+  speculate(workerId: string, keys: BigUint64Array, ttlMs: number): void;
+}
+
+export interface DecideOptions {
+  /** The key space: chunk keys are computed as the workers placed on compute them. */
+  constants: ClusterConstants;
+  policy: PlacementPolicy;
+  index: PlacementIndex;
+  speculationTtlMs: number;
+}
+
+export interface DecisionRequest {
+  promptTokens: ArrayLike<number>;
+  /** The chunk-key salt. */
+  tenant: string;
+  /** Worker that served this session last, if any. */
+  sessionWorker?: string | undefined;
+}
+
+export interface Decision<W extends WorkerView> extends Placement {
+  worker: W;
+}
+
+/** The steps of a decision, in order, as reported to decide()'s onStage (bench:router times them). */
+export type DecisionStage = 'keys' | 'lookup' | 'policy' | 'speculate';
+
+/** Places one request on one of `workers` (never empty): the compatible live workers the caller may use. */
+export function decide<W extends WorkerView>(
+  o: DecideOptions,
+  request: DecisionRequest,
+  workers: readonly W[],
+  onStage?: (done: DecisionStage) => void,
+): Decision<W> {
+  const { modelId, chunkTokens } = o.constants;
+  const keys = chunkKeys({ modelId, chunkTokens, salt: request.tenant }, request.promptTokens);
+  onStage?.('keys');
+  const matched = o.index.longestPrefix(keys);
+  onStage?.('lookup');
+  const placementRequest: PlacementRequest = {
+    promptTokens: request.promptTokens.length,
+    chunkKeys: keys,
+    chunkTokens,
+  };
+  if (request.sessionWorker !== undefined) placementRequest.sessionWorker = request.sessionWorker;
+  const placement = o.policy.choose(placementRequest, workers, matched);
+  const worker = workers.find((w) => w.workerId === placement.workerId);
+  if (!worker) throw new Error(`policy ${o.policy.name} chose unknown worker ${placement.workerId}`);
+  onStage?.('policy');
+  o.index.speculate(worker.workerId, keys, o.speculationTtlMs);
+  onStage?.('speculate');
+  return { ...placement, worker };
+}
