@@ -28,7 +28,12 @@ const flags = loadConfig(
     gqaKvHeads: { type: 'integer', default: 8, min: 0, help: 'KV heads of the GQA row (0 skips it)' },
     headDim: { type: 'integer', default: 128, min: 1, help: 'head dimension' },
     chunk: { type: 'integer', default: 64, min: 1, help: 'chunk tokens (c)' },
-    iters: { type: 'integer', default: 7, min: 1, help: 'timed rounds per mode, alternating (median reported)' },
+    iters: {
+      type: 'integer',
+      default: 7,
+      min: 1,
+      help: 'timed rounds per mode, alternating (median reported)',
+    },
     repeats: {
       type: 'integer',
       default: 0,
@@ -66,7 +71,22 @@ const gqaKvHeads = flags.gqaKvHeads;
 const device = flags.device as DeviceChoice;
 const DTYPES: readonly KvDType[] = ['f32', 'f16', 'bf16'];
 // Which device the cases run on: a probe cache answers for 'auto' too.
-const probe = new KvCache({ layers: 1, kvHeads: 1, headDim: 8, chunkTokens: 16, capacityChunks: 1, device, dtype: 'f16' });
+const probe = (() => {
+  try {
+    return new KvCache({
+      layers: 1,
+      kvHeads: 1,
+      headDim: 8,
+      chunkTokens: 16,
+      capacityChunks: 1,
+      device,
+      dtype: 'f16',
+    });
+  } catch (err) {
+    process.stderr.write(`bench:attention: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+})();
 const onGpu = probe.device().kind === 'cuda';
 const deviceLabel = `${probe.device().name} (${probe.device().detail})`;
 const dtypes = (flags.dtype || (onGpu ? 'f16' : 'f32,f16')).split(',') as KvDType[];
@@ -280,7 +300,13 @@ if (flags.json) {
     flags.json,
     JSON.stringify(
       {
-        machine: { device: deviceLabel, threads, bandwidth, peaks: Object.fromEntries(peaks), build: buildInfo() },
+        machine: {
+          device: deviceLabel,
+          threads,
+          bandwidth,
+          peaks: Object.fromEntries(peaks),
+          build: buildInfo(),
+        },
         results,
       },
       null,

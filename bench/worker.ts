@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { median, printTable } from '@chunkmesh/cli';
 import { defineOptions, loadConfig } from '@chunkmesh/common';
 import { TINY_SPECIAL_TOKENS, type TinyModelOptions, writeTinyModel } from '@chunkmesh/model';
-import { buildInfo, type KvCache } from '@chunkmesh/native';
+import { buildInfo, type KvCache, probeDevice } from '@chunkmesh/native';
 import {
   createWorkerRuntime,
   type GenerateEvent,
@@ -75,6 +75,15 @@ if (sharedList.some((n) => !Number.isSafeInteger(n) || n < 1)) {
   process.exit(2);
 }
 const threads = cfg.threads || buildInfo().defaultThreads;
+// the device every run computes on; one that cannot be had stops the bench before any work
+const device = (() => {
+  try {
+    return probeDevice(cfg.device as 'cpu' | 'cuda' | 'auto');
+  } catch (err) {
+    process.stderr.write(`bench:worker: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+})();
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
 // Targets from the issue: decode throughput ON/OFF and cached/uncached TTFT.
@@ -183,7 +192,7 @@ async function runtimeFor(
     kvCapacityTokens: kvTokens,
     chunkTokens: cfg.chunk,
     dtype: cfg.dtype,
-    device: cfg.device,
+    device: device.kind,
     threads,
     engine: {
       prefixSharing: mode === 'on',
@@ -437,7 +446,8 @@ const kvH = shape.kvHeads ?? shape.heads;
 console.log(
   `\nWorker end to end: ${shape.layers} layers, hidden ${shape.dim}, ${shape.heads} heads x ${shape.headDim} ` +
     `(${kvH} KV heads), FFN ${shape.hiddenDim}, vocab ${shape.vocabSize}, random weights; KV ${cfg.dtype}, ` +
-    `c = ${cfg.chunk}, step budget ${cfg.stepTokens} tokens, ${threads} threads (${buildInfo().simd})`,
+    `c = ${cfg.chunk}, step budget ${cfg.stepTokens} tokens, device ${device.name} (${device.detail})` +
+    (device.kind === 'cpu' ? `, ${threads} threads (${buildInfo().simd})` : ''),
 );
 console.log(
   `${cfg.requests} concurrent requests: shared system prompt + ${cfg.question}-token question each, ` +
@@ -551,7 +561,7 @@ if (cfg.json) {
       {
         config: cfg,
         model: shape,
-        machine: { threads, build: buildInfo() },
+        machine: { device, threads, build: buildInfo() },
         results,
         probes,
         summary,

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the native test binary (native/test/cpp) with plain cmake, without
 // Node or cmake-js, in three configurations and runs each:
-//   plain  optimised, as the addon is built
+//   plain  optimised, as the addon is built; also the CUDA kernels on the CPU emulator
 //   tsan   ThreadSanitizer (the owner thread, thread pool and published snapshots)
 //   asan   AddressSanitizer + UndefinedBehaviorSanitizer, portable (no -march=native),
 //          so the scalar fp16/bf16 paths are the ones checked
@@ -12,12 +12,16 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SANITIZE_COMMON = '-g -fno-omit-frame-pointer';
+// The emulated CUDA kernels run on fibers (stack switching the sanitizers'
+// runtimes do not follow): they are part of the plain build only.
+const NO_EMULATOR = '-DCHUNKMESH_EMU_TESTS=OFF';
 const BUILDS = {
   plain: { cmake: ['-DCMAKE_CXX_FLAGS_RELEASE=-O2'], env: {} },
   tsan: {
     cmake: [
       `-DCMAKE_CXX_FLAGS=-fsanitize=thread ${SANITIZE_COMMON}`,
       '-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread',
+      NO_EMULATOR,
     ],
     env: { TSAN_OPTIONS: 'halt_on_error=1:second_deadlock_stack=1' },
   },
@@ -26,6 +30,7 @@ const BUILDS = {
       `-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-sanitize-recover=all ${SANITIZE_COMMON}`,
       '-DCMAKE_EXE_LINKER_FLAGS=-fsanitize=address,undefined',
       '-DCHUNKMESH_NATIVE_ARCH=OFF',
+      NO_EMULATOR,
     ],
     env: {
       ASAN_OPTIONS: 'halt_on_error=1:detect_leaks=1:strict_string_checks=1',

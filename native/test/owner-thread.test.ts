@@ -145,3 +145,21 @@ describe('device selection', () => {
     assert.throws(() => cache(4, 'tpu' as never), /device must be 'auto', 'cpu' or 'cuda'/);
   });
 });
+
+describe('device timing for benchmarks', () => {
+  it('times decode steps on the device and measures its copy bandwidth', () => {
+    const kv = cache(16);
+    const ids = [0, 1].map(() => {
+      const { seqId } = kv.addSequence([]);
+      kv.append(seqId, [1, 2, 3, 4, 5]);
+      return seqId;
+    });
+    const q = new Float32Array(2 * 4 * CONFIG.headDim);
+    const perStep = kv.timeDecode(ids, 0, 4, q, 'tpp', 3);
+    assert.ok(perStep > 0 && perStep < 1, `${perStep} s per step`);
+    assert.throws(() => kv.timeDecode(ids, 0, 4, q, 'tpp', 0), /repeats/);
+    assert.throws(() => kv.timeDecode(ids, 0, 4, new Float32Array(3), 'tpp', 1), /q must hold/);
+    assert.ok(kv.copyBandwidth(1 << 20, 2) > 1e8, 'a memcpy moves more than 100 MB/s');
+    kv.dispose();
+  });
+});

@@ -60,6 +60,10 @@ const runtime = await createWorkerRuntime({
       onKvEvents: (events) => reporter?.publish(events),
     };
   },
+}).catch((err: Error) => {
+  // a model that does not load, or a device that cannot be had (--device cuda without a GPU): say so and stop
+  log.error('cannot start', { error: err.message });
+  process.exit(2);
 });
 const modelId = runtime.bundle.model.config.modelId;
 const device = runtime.device;
