@@ -1,10 +1,11 @@
 // The router as a library, for `chunkmesh replay`, the benches and the tests
 // that build its parts in process: the cluster index, placement policies, the
-// worker view the policies score and trace replay. The router process itself
-// is ./main.
+// worker view the policies score, trace replay, and the metrics whose names
+// the dashboards are checked against. The router process itself is ./main.
 export { CircuitBreaker } from './forwarding/circuit-breaker.ts';
 export { workerView } from './forwarding/router-core.ts';
 export { ClusterIndex } from './index/cluster-index.ts';
+export { RouterMetrics, TENANT_LABEL_LIMIT } from './metrics/router-metrics.ts';
 export { createPolicy, POLICY_NAMES } from './placement/policies.ts';
 export { PrefixAwarePolicy } from './placement/prefix-aware.ts';
 export { readTrace } from './replay/mooncake-trace.ts';
