@@ -13,7 +13,11 @@ for (const scenario of SCENARIOS) {
     const file = join(GOLDEN_DIR, `${scenario}.yaml`);
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(file, text);
     assert.ok(existsSync(file), `${file} is missing: run UPDATE_GOLDEN=1 npm test -- helm/test/golden`);
-    assert.equal(text, readFileSync(file, 'utf8'), `the ${scenario} render changed: review, then UPDATE_GOLDEN=1`);
+    assert.equal(
+      text,
+      readFileSync(file, 'utf8'),
+      `the ${scenario} render changed: review, then UPDATE_GOLDEN=1`,
+    );
   });
 
   test(`${scenario}: NOTES.txt renders`, () => {

@@ -22,7 +22,10 @@ function modelModule(o: K8sObject): string {
   return `${pkg}/${o.apiVersion}/${o.kind}`;
 }
 
-const rendered = SCENARIOS.map((scenario) => ({ scenario, objects: renderObjects({ values: scenarioValues(scenario) }) }));
+const rendered = SCENARIOS.map((scenario) => ({
+  scenario,
+  objects: renderObjects({ values: scenarioValues(scenario) }),
+}));
 
 for (const { scenario, objects } of rendered) {
   test(`${scenario}: every object passes kubernetes-models validation`, async () => {
@@ -54,7 +57,8 @@ function typeErrors(objects: { label: string; object: K8sObject }[]): string[] {
   };
   const host = ts.createCompilerHost(options);
   const { getSourceFile, fileExists } = host;
-  host.getSourceFile = (f, v) => (f === file ? ts.createSourceFile(f, source, v) : getSourceFile.call(host, f, v));
+  host.getSourceFile = (f, v) =>
+    f === file ? ts.createSourceFile(f, source, v) : getSourceFile.call(host, f, v);
   host.fileExists = (f) => f === file || fileExists.call(host, f);
   const program = ts.createProgram([file], options, host);
   return ts.getPreEmitDiagnostics(program).map((d) => {

@@ -25,7 +25,10 @@ for (const scenario of SCENARIOS) {
 
 test('a misspelt key is refused', () => {
   const e = errors({ set: { 'worker.replica': 3 } });
-  assert.ok(e.some((m) => m.includes('/worker') && m.includes('replica')), e.join('\n'));
+  assert.ok(
+    e.some((m) => m.includes('/worker') && m.includes('replica')),
+    e.join('\n'),
+  );
 });
 
 test('wrong types and unknown choices are refused', () => {

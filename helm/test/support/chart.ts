@@ -68,7 +68,14 @@ export interface RenderResult {
 }
 
 export function render(o: RenderOptions = {}): RenderResult {
-  const args = ['--namespace', NAMESPACE, '--release', RELEASE, '--api-versions', o.apiVersions ?? OPERATOR_APIS];
+  const args = [
+    '--namespace',
+    NAMESPACE,
+    '--release',
+    RELEASE,
+    '--api-versions',
+    o.apiVersions ?? OPERATOR_APIS,
+  ];
   for (const f of o.values ?? []) args.push('-f', f);
   for (const [k, v] of Object.entries(o.set ?? {})) args.push('--set', `${k}=${v}`);
   for (const [k, v] of Object.entries(o.setJson ?? {})) args.push('--set-json', `${k}=${JSON.stringify(v)}`);
@@ -109,7 +116,8 @@ export function renderObjects(o: RenderOptions = {}): K8sObject[] {
 /** The object of a kind whose name ends with -<suffix> (e.g. 'worker'); throws when absent. */
 export function find(objects: K8sObject[], kind: string, suffix: string): K8sObject {
   const o = objects.find((x) => x.kind === kind && String(x.metadata?.name).endsWith(`-${suffix}`));
-  if (!o) throw new Error(`no ${kind} named *-${suffix} in ${objects.map((x) => `${x.kind}/${x.metadata?.name}`)}`);
+  if (!o)
+    throw new Error(`no ${kind} named *-${suffix} in ${objects.map((x) => `${x.kind}/${x.metadata?.name}`)}`);
   return o;
 }
 
