@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { REPO_ROOT } from '@chunkmesh/test-support';
 import { Ajv } from 'ajv';
 import { CHART_DIR, type RenderOptions, renderText, SCENARIOS, scenarioValues } from './support/chart.ts';
 
@@ -42,3 +43,11 @@ test('wrong types and unknown choices are refused', () => {
 test('a removed required key is refused', () => {
   assert.ok(errors({ set: { 'worker.gpu.count': null } }).some((m) => m.includes('count')));
 });
+
+for (const example of ['gke-a100', 'eks-a100']) {
+  test(`the README's ${example} example passes the schema and renders`, () => {
+    const values = [join(REPO_ROOT, 'helm/examples', `${example}-values.yaml`)];
+    assert.deepEqual(errors({ values }), []);
+    assert.match(renderText({ values }), /kind: Deployment/);
+  });
+}
