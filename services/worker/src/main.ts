@@ -1,12 +1,15 @@
 // chunkmesh worker: loads a model, serves Generation over gRPC (with health
 // and reflection), exports Prometheus metrics, and reports its prefix tree to
-// Redis. SIGTERM drains: NOT_SERVING, finish or cancel in-flight streams within
-// the grace period, flush events, deregister, exit 0.
+// Redis. Health (gRPC and /healthz) is SERVING while the model is loaded on the
+// addon and, when it reports to Redis, Redis is up (routers only find a worker
+// through Redis). SIGTERM drains: NOT_SERVING, finish or cancel in-flight
+// streams within the grace period, flush events, deregister, exit 0.
 
 import {
   connectRedis,
   createLogger,
   createRegistry,
+  isRedisUp,
   loadConfig,
   newEpoch,
   serveGeneration,
@@ -88,13 +91,17 @@ const { server, port, health } = await serveGeneration({
   },
 });
 
-let ready = false;
-const ops = await serveOps({ registry, port: cfg.metricsPort, ready: () => ready });
-
 const redis = cfg.redisUrl
   ? connectRedis({ url: cfg.redisUrl, name: `${workerId}/reporter`, log })
   : undefined;
+let ready = false;
+const serving = () => ready && (!redis || isRedisUp(redis));
+const ops = await serveOps({ registry, port: cfg.metricsPort, ready: serving });
+
 if (redis) {
+  const follow = () => health.setServing(serving());
+  redis.on('ready', follow);
+  redis.on('close', follow);
   reporter = new KvReporter({
     redis,
     cluster: cfg.cluster,
@@ -123,7 +130,7 @@ const loadTimer = setInterval(() => {
 }, 200);
 
 ready = true;
-health.setServing(true);
+health.setServing(serving());
 log.info('worker serving', { workerId, grpcPort: port, metricsPort: ops.port, epoch, redis: Boolean(redis) });
 // One line for launchers (chunkmesh up) to read the chosen ports from.
 process.stdout.write(
