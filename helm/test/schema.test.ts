@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { REPO_ROOT } from '@chunkmesh/test-support';
 import { Ajv } from 'ajv';
+import { isMap, parseDocument, type Scalar, type YAMLMap } from 'yaml';
 import { CHART_DIR, type RenderOptions, renderText, SCENARIOS, scenarioValues } from './support/chart.ts';
 
 const schema = JSON.parse(readFileSync(join(CHART_DIR, 'values.schema.json'), 'utf8'));
@@ -51,3 +52,19 @@ for (const example of ['gke-a100', 'eks-a100']) {
     assert.match(renderText({ values }), /kind: Deployment/);
   });
 }
+
+test('every key of values.yaml is documented with a "# --" comment (on it or on the value it belongs to)', () => {
+  const undocumented: string[] = [];
+  const walk = (map: YAMLMap, path: string) => {
+    for (const [i, pair] of map.items.entries()) {
+      const key = `${path}${String((pair.key as Scalar).value)}`;
+      // the parser hangs the comment above a map's first key on the map itself
+      const comment = (pair.key as Scalar).commentBefore ?? (i === 0 ? map.commentBefore : undefined);
+      if (comment?.trimStart().startsWith('--')) continue;
+      if (isMap(pair.value) && pair.value.items.length > 0) walk(pair.value, `${key}.`);
+      else undocumented.push(key);
+    }
+  };
+  walk(parseDocument(readFileSync(join(CHART_DIR, 'values.yaml'), 'utf8')).contents as YAMLMap, '');
+  assert.deepEqual(undocumented, []);
+});
