@@ -126,6 +126,10 @@ describe('drain', () => {
       renderError({ set: { 'router.terminationGracePeriodSeconds': 10 } }),
       /router.terminationGracePeriodSeconds \(10\) must exceed/,
     );
+    assert.match(
+      renderError({ set: { 'worker.probes.liveness.failureThreshold': 3 } }),
+      /liveness probe gives up after 30 s .* within the drain \(worker.shutdownGraceSeconds 30 \+ worker.teardownSeconds 10\)/,
+    );
   });
 });
 
@@ -139,7 +143,10 @@ describe('scaling and disruption', () => {
       'cm-chunkmesh-router',
     );
     const so = find(objects, 'ScaledObject', 'worker');
-    assert.equal(so.spec.triggers[0].metadata.query, 'sum(chunkmesh_queue_depth{namespace="chunkmesh"})');
+    assert.equal(
+      so.spec.triggers[0].metadata.query,
+      'sum(max by (worker) (chunkmesh_router_worker_pending_tokens{namespace="chunkmesh"}))',
+    );
     assert.equal(find(objects, 'Deployment', 'worker').spec.replicas, undefined);
   });
 

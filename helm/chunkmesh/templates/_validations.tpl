@@ -29,6 +29,10 @@
 {{- if le (int $w.terminationGracePeriodSeconds) (int $needed) -}}
 {{- fail (printf "worker.terminationGracePeriodSeconds (%v) must exceed the preStop time (%v) + worker.shutdownGraceSeconds (%v) + worker.teardownSeconds (%v) = %v, or the drain is cut short" $w.terminationGracePeriodSeconds $preStop $w.shutdownGraceSeconds $w.teardownSeconds $needed) -}}
 {{- end -}}
+{{- $liveness := mul $w.probes.liveness.periodSeconds $w.probes.liveness.failureThreshold -}}
+{{- if le (int $liveness) (int (add $w.shutdownGraceSeconds $w.teardownSeconds)) -}}
+{{- fail (printf "worker liveness probe gives up after %v s (periodSeconds x failureThreshold), within the drain (worker.shutdownGraceSeconds %v + worker.teardownSeconds %v), which reports NOT_SERVING: raise worker.probes.liveness" $liveness $w.shutdownGraceSeconds $w.teardownSeconds) -}}
+{{- end -}}
 {{- $r := $v.router -}}
 {{- if le (int $r.terminationGracePeriodSeconds) (int (add $r.preStopSleepSeconds $r.teardownSeconds)) -}}
 {{- fail (printf "router.terminationGracePeriodSeconds (%v) must exceed router.preStopSleepSeconds (%v) + router.teardownSeconds (%v)" $r.terminationGracePeriodSeconds $r.preStopSleepSeconds $r.teardownSeconds) -}}

@@ -1,9 +1,11 @@
 // chunkmesh worker: loads a model, serves Generation over gRPC (with health
 // and reflection), exports Prometheus metrics, and reports its prefix tree to
-// Redis. Health (gRPC and /healthz) is SERVING while the model is loaded on the
-// addon and, when it reports to Redis, Redis is up (routers only find a worker
-// through Redis). SIGTERM drains: NOT_SERVING, finish or cancel in-flight
-// streams within the grace period, flush events, deregister, exit 0.
+// Redis. Health (gRPC and /healthz) turns SERVING once the model is loaded on
+// the addon and, when it reports to Redis, Redis has been reached (routers find
+// a worker only through Redis); a later Redis outage leaves it SERVING, since
+// routers keep placing on it from their index. SIGTERM drains: NOT_SERVING,
+// finish or cancel in-flight streams within the grace period, flush events,
+// deregister, exit 0.
 
 import {
   connectRedis,
@@ -95,13 +97,15 @@ const redis = cfg.redisUrl
   ? connectRedis({ url: cfg.redisUrl, name: `${workerId}/reporter`, log })
   : undefined;
 let ready = false;
-const serving = () => ready && (!redis || isRedisUp(redis));
+let reachedRedis = !redis || isRedisUp(redis);
+const serving = () => ready && reachedRedis;
 const ops = await serveOps({ registry, port: cfg.metricsPort, ready: serving });
 
 if (redis) {
-  const follow = () => health.setServing(serving());
-  redis.on('ready', follow);
-  redis.on('close', follow);
+  redis.once('ready', () => {
+    reachedRedis = true;
+    health.setServing(serving());
+  });
   reporter = new KvReporter({
     redis,
     cluster: cfg.cluster,
