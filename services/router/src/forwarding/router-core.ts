@@ -123,7 +123,9 @@ export class RouterCore {
           } else {
             this.o.breaker.success(worker.workerId);
             if (req.sessionId) this.o.sessions.set(req.sessionId, worker.workerId);
-            this.o.metrics.realised(
+            this.o.metrics.completed(
+              req.tenant,
+              req.promptTokens.length,
               placement.predictedCachedTokens,
               msg.final.usage?.cachedPromptTokens ?? 0,
             );
