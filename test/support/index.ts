@@ -23,6 +23,7 @@ export {
   generate,
   healthCheck,
   info,
+  reflectedFiles,
   reflectedServices,
 } from './grpc-client.ts';
 export { randomKeys, TreeEventSource } from './kv-events.ts';

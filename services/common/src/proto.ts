@@ -15,8 +15,10 @@ import { loadSync } from '@grpc/proto-loader';
 
 export const PROTO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'proto');
 export const GENERATION_SERVICE = 'chunkmesh.v1.Generation';
+/** The contract's path under PROTO_ROOT (and its name in reflection). */
+export const GENERATION_PROTO = 'chunkmesh/v1/generation.proto';
 
-export const packageDefinition = loadSync('chunkmesh/v1/generation.proto', {
+export const packageDefinition = loadSync(GENERATION_PROTO, {
   includeDirs: [PROTO_ROOT],
   keepCase: false,
   longs: String,
