@@ -13,7 +13,12 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = process.argv[2] ?? join(root, 'services', 'common', 'src', 'generated');
 const require = createRequire(import.meta.url);
-const generator = join(dirname(require.resolve('@grpc/proto-loader/package.json')), 'build', 'bin', 'proto-loader-gen-types.js');
+const generator = join(
+  dirname(require.resolve('@grpc/proto-loader/package.json')),
+  'build',
+  'bin',
+  'proto-loader-gen-types.js',
+);
 
 rmSync(out, { recursive: true, force: true });
 const r = spawnSync(
