@@ -4,7 +4,12 @@ import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import { RouterMetrics, TENANT_LABEL_LIMIT } from '../../src/index.ts';
 
-const index = { workers: () => [], stats: () => ({ entries: 0 }), eventLagMs: 0 };
+const index = {
+  workers: () => [],
+  incompatibleWorkers: () => [],
+  stats: () => ({ entries: 0 }),
+  eventLagMs: 0,
+};
 
 async function byTenant(registry: Registry, name: string): Promise<Map<string, number>> {
   const metric = (await registry.getMetricsAsJSON()).find((m) => m.name === name);
