@@ -368,14 +368,14 @@ function timeTokenizer(name: string, tok: Tokenizer, tokens: number): TokenizeRe
   const perWord = tok.encode(sample).length / 400;
   let words = Math.max(1, Math.round(tokens / perWord));
   let text = wordText(cfg.seed + tokens, words);
-  const first = tok.encode(text, { addBos: true }).length;
+  const first = tok.encode(text, { addSpecialTokens: true }).length;
   words = Math.max(1, Math.round((words * tokens) / first));
   text = wordText(cfg.seed + tokens, words);
   const times: number[] = [];
   let n = 0;
   for (let i = 0; i < cfg.tokenizeRepeat; i++) {
     const t0 = process.hrtime.bigint();
-    n = tok.encode(text, { addBos: true }).length;
+    n = tok.encode(text, { addSpecialTokens: true }).length;
     times.push(Number(process.hrtime.bigint() - t0) / 1e3);
   }
   times.sort((a, b) => a - b);

@@ -15,6 +15,8 @@ const roots = [
   'services/router/test',
   'services/cli/test',
   'test',
+  'helm/test',
+  'deploy/grafana/test',
 ];
 const filters = process.argv.slice(2);
 if (filters.includes('--help')) {

@@ -74,7 +74,8 @@ describe('a router with workers of other cluster constants', { timeout: 90_000 }
 
     const ready = await post(`${router.baseUrl}/readyz`, null, 'GET');
     assert.equal(ready.status, 503);
-    const { reason, ...rest } = ready.body;
+    assert.equal(ready.body.error.code, 'unavailable');
+    const { reason, ...rest } = ready.body.readiness;
     assert.deepEqual(
       { ...rest, incompatibleWorkers: rest.incompatibleWorkers.sort() },
       { ready: false, liveWorkers: 0, incompatibleWorkers: reasons },

@@ -199,7 +199,7 @@ export async function complete(
   });
   assert.equal(r.status, 200, `completion failed: ${r.text}`);
   return {
-    workerId: r.body.system_fingerprint,
+    workerId: r.headers.get('x-chunkmesh-worker') ?? '',
     cached: r.body.usage.prompt_tokens_details.cached_tokens,
     promptTokens: r.body.usage.prompt_tokens,
     completionTokens: r.body.usage.completion_tokens,

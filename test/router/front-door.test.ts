@@ -33,10 +33,17 @@ import {
 const STORY =
   'Once upon a time, there was a little dog named Max who liked to run in the park with his friends';
 
-function assertOpenAiError(r: HttpReply, status: number, code: string, param: string | null, what: string) {
+function assertOpenAiError(
+  r: HttpReply,
+  status: number,
+  code: string,
+  param: string | null,
+  what: string,
+  beside: string[] = [],
+) {
   assert.equal(r.status, status, `${what}: HTTP status (${r.text})`);
   assert.match(r.headers.get('content-type') ?? '', /application\/json/, `${what}: JSON body`);
-  assert.deepEqual(Object.keys(r.body ?? {}), ['error'], `${what}: {"error": {...}}`);
+  assert.deepEqual(Object.keys(r.body ?? {}), ['error', ...beside], `${what}: {"error": {...}}`);
   const e = r.body.error;
   assert.deepEqual(Object.keys(e).sort(), ['code', 'message', 'param', 'type'], `${what}: error fields`);
   assert.equal(typeof e.message, 'string');
@@ -62,13 +69,20 @@ describe('router front doors', { timeout: 60_000 }, () => {
   });
 
   describe('OpenAI HTTP', () => {
-    test('/v1/models lists the served model', async () => {
+    test('/v1/models lists the served model; /v1/models/{id} is its card', async () => {
       const r = await post(`${router.baseUrl}/v1/models`, null, 'GET');
       assert.equal(r.status, 200);
-      assert.deepEqual(r.body, {
-        object: 'list',
-        data: [{ id: MODEL, object: 'model', created: 0, owned_by: 'chunkmesh' }],
-      });
+      assert.equal(r.body.object, 'list');
+      const [card] = r.body.data;
+      assert.deepEqual(Object.keys(card).sort(), ['created', 'id', 'max_model_len', 'object', 'owned_by']);
+      assert.deepEqual(
+        [card.id, card.object, card.owned_by, card.max_model_len],
+        [MODEL, 'model', 'chunkmesh', 512],
+      );
+      const one = await post(`${router.baseUrl}/v1/models/${MODEL}`, null, 'GET');
+      assert.deepEqual(one.body, card);
+      const other = await post(`${router.baseUrl}/v1/models/gpt-4`, null, 'GET');
+      assertOpenAiError(other, 404, 'not_found', null, 'unknown model card');
     });
 
     test('/healthz, /readyz and /metrics', async () => {
@@ -94,8 +108,9 @@ describe('router front doors', { timeout: 60_000 }, () => {
       ]) {
         assert.match(text, new RegExp(`# TYPE ${name} `), `exports ${name}`);
       }
-      const post405 = await fetch(router.metricsUrl, { method: 'POST' });
-      assert.equal(post405.status, 405);
+      const post405 = await post(router.metricsUrl, {}, 'POST');
+      assertOpenAiError(post405, 405, 'method_not_allowed', null, 'POST /metrics');
+      for (const r of [health, ready, res, post405]) assert.match(r.headers.get('x-request-id') ?? '', /\S/);
     });
 
     test('a router with no live worker is not ready and answers 503', async () => {
@@ -103,9 +118,10 @@ describe('router front doors', { timeout: 60_000 }, () => {
         await startRouter({ redisUrl: c.redis.url, cluster: uniqueCluster('empty'), env: ORPHAN_GUARD }),
       );
       assert.equal((await fetch(`${lonely.baseUrl}/healthz`)).status, 200, 'alive');
-      const ready = await fetch(`${lonely.baseUrl}/readyz`);
-      assert.equal(ready.status, 503);
-      assert.deepEqual(await ready.json(), {
+      const ready = await post(`${lonely.baseUrl}/readyz`, null, 'GET');
+      assertOpenAiError(ready, 503, 'unavailable', null, '/readyz', ['readiness']);
+      assert.match(ready.body.error.message, /no live worker/);
+      assert.deepEqual(ready.body.readiness, {
         ready: false,
         reason: 'no live worker in the cluster',
         liveWorkers: 0,
@@ -130,7 +146,7 @@ describe('router front doors', { timeout: 60_000 }, () => {
       assert.equal(r.object, 'text_completion');
       assert.equal(r.model, MODEL);
       assert.equal(typeof r.created, 'number');
-      assert.ok(c.sortedIds().includes(r.system_fingerprint), 'system_fingerprint names the worker');
+      assert.ok(c.sortedIds().includes(first.headers.get('x-chunkmesh-worker') ?? ''), 'names the worker');
       assert.equal(r.choices.length, 1);
       assert.deepEqual(Object.keys(r.choices[0]).sort(), ['finish_reason', 'index', 'logprobs', 'text']);
       assert.equal(r.choices[0].finish_reason, 'length');
@@ -142,7 +158,12 @@ describe('router front doors', { timeout: 60_000 }, () => {
       assert.equal(typeof u.prompt_tokens_details.cached_tokens, 'number');
       const second = await post(`${router.baseUrl}/v1/completions`, body);
       assert.equal(second.status, 200);
-      assert.equal(second.body.system_fingerprint, r.system_fingerprint, 'same prompt, same worker');
+      assert.equal(
+        second.headers.get('x-chunkmesh-worker'),
+        first.headers.get('x-chunkmesh-worker'),
+        'same prompt, same worker',
+      );
+      assert.equal(second.body.system_fingerprint, r.system_fingerprint, 'one deployment');
       assert.equal(second.body.choices[0].text, r.choices[0].text, 'temperature 0 is deterministic');
       assert.equal(
         second.body.usage.prompt_tokens_details.cached_tokens,
@@ -152,7 +173,13 @@ describe('router front doors', { timeout: 60_000 }, () => {
     });
 
     test('/v1/completions streaming: data: lines, [DONE], usage with cached tokens on the last chunk', async () => {
-      const body = { model: MODEL, prompt: STORY, max_tokens: 8, temperature: 0 };
+      const body = {
+        model: MODEL,
+        prompt: STORY,
+        max_tokens: 8,
+        temperature: 0,
+        stream_options: { include_usage: true },
+      };
       const whole = await complete(router, STORY, { max_tokens: 8 });
       // The raw wire format first.
       const res = await fetch(`${router.baseUrl}/v1/completions`, {
@@ -175,17 +202,19 @@ describe('router front doors', { timeout: 60_000 }, () => {
         assert.equal(ch.model, MODEL);
       }
       const last = chunks[chunks.length - 1];
-      assert.equal(last.choices[0].finish_reason, 'length');
+      assert.deepEqual(last.choices, [], 'usage comes in a chunk of its own');
+      assert.equal(chunks[chunks.length - 2].choices[0].finish_reason, 'length');
       assert.ok(last.usage, 'the last chunk carries usage');
       assert.equal(last.usage.completion_tokens, 8);
       assert.equal(last.usage.prompt_tokens, whole.promptTokens);
       assert.equal(last.usage.prompt_tokens_details.cached_tokens, whole.cached);
       assert.ok(whole.cached > 0);
-      for (const ch of chunks.slice(0, -1)) {
+      for (const ch of chunks.slice(0, -2)) {
         assert.equal(ch.choices[0].finish_reason, null);
-        assert.equal(ch.usage, undefined, 'usage only on the last chunk');
+        assert.equal(ch.usage, null, 'usage only on the last chunk');
       }
-      assert.equal(chunks.map((ch) => ch.choices[0].text).join(''), whole.text, 'streamed text = JSON text');
+      const text = chunks.map((ch) => ch.choices[0]?.text ?? '').join('');
+      assert.equal(text, whole.text, 'streamed text = JSON text');
     });
 
     test('/v1/chat/completions, JSON and streaming', async () => {
@@ -207,7 +236,11 @@ describe('router front doors', { timeout: 60_000 }, () => {
       assert.equal(r.body.choices[0].finish_reason, 'length');
       assert.equal(r.body.usage.completion_tokens, 8);
 
-      const s = await openStream(`${router.baseUrl}/v1/chat/completions`, { ...body, stream: true });
+      const s = await openStream(`${router.baseUrl}/v1/chat/completions`, {
+        ...body,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
       assert.equal(s.status, 200);
       assert.match(s.headers.get('content-type') ?? '', /^text\/event-stream/);
       const events = await s.rest();
@@ -215,11 +248,12 @@ describe('router front doors', { timeout: 60_000 }, () => {
       const chunks = events.slice(0, -1);
       assert.ok(chunks.every((ch) => ch.object === 'chat.completion.chunk'));
       assert.equal(chunks[0].choices[0].delta.role, 'assistant', 'the first delta names the role');
-      assert.ok(chunks.slice(1).every((ch) => ch.choices[0].delta.role === undefined));
-      const content = chunks.map((ch) => ch.choices[0].delta.content ?? '').join('');
-      assert.equal(content, r.body.choices[0].message.content, 'streamed content = JSON content');
       const last = chunks[chunks.length - 1];
-      assert.equal(last.choices[0].finish_reason, 'length');
+      const rest = chunks.slice(1, -1);
+      assert.ok(rest.every((ch) => ch.choices[0].delta.role === undefined));
+      const content = chunks.map((ch) => ch.choices[0]?.delta.content ?? '').join('');
+      assert.equal(content, r.body.choices[0].message.content, 'streamed content = JSON content');
+      assert.equal(rest.at(-1).choices[0].finish_reason, 'length');
       assert.equal(last.usage.prompt_tokens, r.body.usage.prompt_tokens);
       assert.ok(
         last.usage.prompt_tokens_details.cached_tokens > 0,
@@ -326,17 +360,17 @@ describe('router front doors', { timeout: 60_000 }, () => {
       );
       // Checked by the worker (the router does not know the context length): INVALID_ARGUMENT -> 400.
       const long = await post(url, { ...ok, max_tokens: 600 });
-      assertOpenAiError(long, 400, 'invalid_argument', null, 'max_tokens past the context');
+      assertOpenAiError(long, 400, 'invalid_argument', 'max_tokens', 'max_tokens past the context');
       assert.match(long.body.error.message, /exceeds the model's context of 512/);
       const longChat = await post(chat, {
         model: MODEL,
         messages: [{ role: 'user', content: 'hi' }],
         max_tokens: 600,
       });
-      assertOpenAiError(longChat, 400, 'invalid_argument', null, 'chat max_tokens past the context');
+      assertOpenAiError(longChat, 400, 'invalid_argument', 'max_tokens', 'chat max_tokens past the context');
       // Token ids outside the vocabulary: also the worker's check.
       const vocab = await post(url, { ...ok, prompt: [1, 5, 9999] });
-      assertOpenAiError(vocab, 400, 'invalid_argument', null, 'token id outside the vocabulary');
+      assertOpenAiError(vocab, 400, 'invalid_argument', 'token_ids', 'token id outside the vocabulary');
       assert.match(vocab.body.error.message, /outside the vocabulary/);
     });
 

@@ -132,29 +132,54 @@ const reflectionPackage = grpc.loadPackageDefinition(
   grpc: { reflection: { v1: { ServerReflection: grpc.ServiceClientConstructor } } };
 };
 
-/** The service names ServerReflectionInfo lists. */
-export function reflectedServices(address: string): Promise<string[]> {
+type ReflectionRequest =
+  | { list_services: string }
+  | { file_containing_symbol: string }
+  | { file_by_filename: string };
+
+interface ReflectionResponse {
+  list_services_response?: { service: { name: string }[] };
+  file_descriptor_response?: { file_descriptor_proto: Buffer[] };
+  error_response?: { error_code: number; error_message: string };
+}
+
+/** One ServerReflectionInfo exchange. */
+function reflect(address: string, request: ReflectionRequest): Promise<ReflectionResponse> {
   const client = new reflectionPackage.grpc.reflection.v1.ServerReflection(
     address,
     grpc.credentials.createInsecure(),
   );
-  return new Promise<string[]>((resolve, reject) => {
+  return new Promise<ReflectionResponse>((resolve, reject) => {
     const call = (
       client as unknown as { ServerReflectionInfo(): grpc.ClientDuplexStream<unknown, unknown> }
     ).ServerReflectionInfo();
-    call.on(
-      'data',
-      (res: { list_services_response?: { service: { name: string }[] }; error_response?: unknown }) => {
-        call.end();
-        client.close();
-        if (res.list_services_response) resolve(res.list_services_response.service.map((s) => s.name));
-        else reject(new Error(`reflection answered ${JSON.stringify(res)}`));
-      },
-    );
+    call.on('data', (res: ReflectionResponse) => {
+      call.end();
+      client.close();
+      resolve(res);
+    });
     call.on('error', (err) => {
       client.close();
       reject(err);
     });
-    call.write({ list_services: '' });
+    call.write(request);
   });
+}
+
+/** The service names ServerReflectionInfo lists. */
+export async function reflectedServices(address: string): Promise<string[]> {
+  const res = await reflect(address, { list_services: '' });
+  if (!res.list_services_response) throw new Error(`reflection answered ${JSON.stringify(res)}`);
+  return res.list_services_response.service.map((s) => s.name);
+}
+
+/** The serialized FileDescriptorProtos reflection answers with for a symbol or a file name. */
+export async function reflectedFiles(
+  address: string,
+  request: { file_containing_symbol: string } | { file_by_filename: string },
+): Promise<Buffer[]> {
+  const res = await reflect(address, request);
+  if (!res.file_descriptor_response)
+    throw new Error(`reflection answered ${JSON.stringify(res.error_response)}`);
+  return res.file_descriptor_response.file_descriptor_proto;
 }

@@ -23,9 +23,17 @@ export {
   generate,
   healthCheck,
   info,
+  reflectedFiles,
   reflectedServices,
 } from './grpc-client.ts';
 export { randomKeys, TreeEventSource } from './kv-events.ts';
+export {
+  type GoldenResults,
+  TOKENIZER_GOLDEN,
+  type TokenizerGolden,
+  type TokenizerVariant,
+  writeTokenizerVariant,
+} from './real-tokenizers.ts';
 export { readWorkerView, setDiff, waitForAgreement } from './redis-view.ts';
 export { type RouterProcess, scrapeMetrics, startRouter, waitFor } from './router-process.ts';
 export { CHECKPOINT, REFERENCE_TEXT, STORIES_DIR, TOKENIZER } from './stories260k.ts';

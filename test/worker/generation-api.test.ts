@@ -62,7 +62,7 @@ describe('worker process: Generation over gRPC', () => {
   it('counts usage for a text prompt; the same prompt again is served from the prefix cache, token for token', async () => {
     // (not starting like the story above, whose chunks are cached now)
     const text = `Tom and his dog went to the zoo. ${REFERENCE_TEXT}`;
-    const prompt = bundle.tokenizer.encode(text, { addBos: true });
+    const prompt = bundle.tokenizer.encode(text, { addSpecialTokens: true });
     assert.ok(prompt.length > 64, `${prompt.length} prompt tokens`);
     const request = { text, sampling: { temperature: 0, maxTokens: 40, ignoreEos: true } };
     const first = await generate(client, request);
@@ -93,7 +93,7 @@ describe('worker process: Generation over gRPC', () => {
 
   it('serves concurrent requests, each as it would be alone', async () => {
     const prompts = ['Tom and Lily', 'The dog ran', 'Once upon a time, a bird'].map((s) =>
-      bundle.tokenizer.encode(s, { addBos: true }),
+      bundle.tokenizer.encode(s, { addSpecialTokens: true }),
     );
     const sampling = { temperature: 0, maxTokens: 30, ignoreEos: true };
     const alone = [];

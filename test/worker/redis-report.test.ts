@@ -149,7 +149,7 @@ describe('worker process: Redis holds exactly the prefix tree', () => {
   });
 
   const tok = () => bundle.tokenizer;
-  const story = () => tok().encode(REFERENCE_TEXT, { addBos: true });
+  const story = () => tok().encode(REFERENCE_TEXT, { addSpecialTokens: true });
   /** 70 tokens of the story (4 full chunks and 6 more), then an ending of its own. */
   const withEnding = (ending: string) => [...story().slice(0, 70), ...tok().encode(ending)];
 
@@ -261,7 +261,7 @@ describe('worker process: Redis holds exactly the prefix tree', () => {
     // Requests during the outage: new prefixes, a new tenant, one served from the cache.
     const during = await Promise.all([
       run(withEnding(' A big red car drove by.'), 24),
-      run([...tok().encode('Tom had a little boat.', { addBos: true })], 40, 'acme'),
+      run([...tok().encode('Tom had a little boat.', { addSpecialTokens: true })], 40, 'acme'),
       run(withEnding(' The dog ran away.'), 24),
     ]);
     assert.deepEqual(during[2]?.ids, earlier.ids);

@@ -42,3 +42,22 @@ export class NotFound extends StatusError {
   override name = 'NotFound';
   readonly code = status.NOT_FOUND;
 }
+
+/**
+ * A failure HTTP has a status for and gRPC has none (405 wrong method, 413 body too large):
+ * raised by the HTTP endpoints only, answered in the same JSON error shape as the rest.
+ */
+export class HttpOnlyError extends Error {
+  override name = 'HttpOnlyError';
+
+  constructor(
+    readonly httpStatus: 405 | 413,
+    /** The OpenAI error body's code, e.g. method_not_allowed. */
+    readonly code: string,
+    message: string,
+    /** Reply headers it needs (405: allow). */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}

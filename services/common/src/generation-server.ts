@@ -4,14 +4,17 @@
 // itself after it), so they are built once it is known.
 import * as grpc from '@grpc/grpc-js';
 import { addHealthService, type HealthSwitch, healthPackageDefinition } from './grpc-health.ts';
-import { addReflectionService } from './grpc-reflection.ts';
+import { addReflectionService, reflectionDefinition } from './grpc-reflection.ts';
 import {
   addGenerationService,
+  GENERATION_PROTO,
   GENERATION_SERVICE,
   type GenerateRequest,
   type GenerationHandlers,
-  packageDefinition,
+  PROTO_ROOT,
 } from './proto.ts';
+
+const reflected = reflectionDefinition(GENERATION_PROTO, [PROTO_ROOT]);
 
 export interface GenerationServer {
   server: grpc.Server;
@@ -32,7 +35,7 @@ export async function serveGeneration(options: {
   );
   addGenerationService(server, options.handlers(port));
   const health = addHealthService(server, [GENERATION_SERVICE]);
-  addReflectionService(server, [packageDefinition, healthPackageDefinition]);
+  addReflectionService(server, [reflected, healthPackageDefinition]);
   return { server, port, health };
 }
 

@@ -15,6 +15,7 @@ export {
 } from './config.ts';
 export {
   DeadlineExceeded,
+  HttpOnlyError,
   InvalidArgument,
   NotFound,
   ResourceExhausted,
@@ -47,10 +48,23 @@ export { connectRedis, isRedisUp, type RedisConnectOptions, waitForRedis } from 
 export * from './redis-keys.ts';
 export { pruneWorker } from './redis-scripts.ts';
 export {
+  checkAgainstModel,
+  checkSampling,
+  MAX_STOP_STRINGS,
+  type ModelLimits,
+  type Sampling,
+  type SamplingInput,
+  samplingInputOf,
+  TEMPERATURE_MAX,
+} from './request-rules.ts';
+export {
   type GrpcStatus,
   grpcStatusOf,
   httpStatusOf,
+  type OpenAiError,
   type OpenAiErrorBody,
   openAiErrorOf,
+  PARAM_METADATA,
+  sendOpenAiError,
   toServerError,
 } from './status.ts';

@@ -4,6 +4,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { HttpOnlyError, NotFound, Unavailable } from './errors.ts';
+import { sendOpenAiError } from './status.ts';
 
 export interface RegistryOptions {
   /** Labels on every series, e.g. {service: 'worker'}; keep them bounded. */
@@ -23,24 +25,28 @@ export type OpsHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 /**
  * Answers /metrics and /healthz and returns true, or returns false and leaves
- * the request alone for the next handler.
+ * the request alone for the next handler. Errors (wrong method, not ready, a
+ * failed collection) are in the JSON error shape of the OpenAI endpoints.
  */
 export function opsHandler(registry: Registry, ready: () => boolean = () => true): OpsHandler {
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics' && path !== '/healthz') return false;
     if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      sendOpenAiError(
+        res,
+        new HttpOnlyError(405, 'method_not_allowed', `use GET for ${path}`, { allow: 'GET, HEAD' }),
+      );
       return true;
     }
     if (path === '/healthz') {
-      const ok = ready();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
+      if (ready()) res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+      else sendOpenAiError(res, new Unavailable('not ready'));
       return true;
     }
     registry.metrics().then(
       (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
-      (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
+      (err: unknown) => sendOpenAiError(res, err),
     );
     return true;
   };
@@ -60,7 +66,7 @@ export async function serveOps(options: {
 }): Promise<OpsServer> {
   const handle = opsHandler(options.registry, options.ready);
   const server: Server = createServer((req, res) => {
-    if (!handle(req, res)) res.writeHead(404).end();
+    if (!handle(req, res)) sendOpenAiError(res, new NotFound(`no route for ${req.method} ${req.url}`));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -1,5 +1,5 @@
 // The chunkmesh.v1 wire contract loaded at run time, with TypeScript shapes
-// for what crosses it. Loader options, chosen once for both services:
+// for what crosses it (generated from the .proto). Loader options, chosen once for both services:
 //   keepCase: false  fields are camelCase in JS (token_ids -> tokenIds);
 //   longs: String    64-bit integers (seed, epoch) arrive as decimal strings,
 //                    lossless where Number is not; send them as strings too;
@@ -12,11 +12,23 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import type { ChatMessage__Output } from './generated/chunkmesh/v1/ChatMessage.ts';
+import type { Final__Output } from './generated/chunkmesh/v1/Final.ts';
+import type { FinishReason__Output } from './generated/chunkmesh/v1/FinishReason.ts';
+import type { GenerateRequest__Output } from './generated/chunkmesh/v1/GenerateRequest.ts';
+import type { InfoRequest__Output } from './generated/chunkmesh/v1/InfoRequest.ts';
+import type { InfoResponse__Output } from './generated/chunkmesh/v1/InfoResponse.ts';
+import type { SamplingParams__Output } from './generated/chunkmesh/v1/SamplingParams.ts';
+import type { TokenChunk__Output } from './generated/chunkmesh/v1/TokenChunk.ts';
+import type { TokenIds__Output } from './generated/chunkmesh/v1/TokenIds.ts';
+import type { Usage__Output } from './generated/chunkmesh/v1/Usage.ts';
 
 export const PROTO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'proto');
 export const GENERATION_SERVICE = 'chunkmesh.v1.Generation';
+/** The contract's path under PROTO_ROOT (and its name in reflection). */
+export const GENERATION_PROTO = 'chunkmesh/v1/generation.proto';
 
-export const packageDefinition = loadSync('chunkmesh/v1/generation.proto', {
+export const packageDefinition = loadSync(GENERATION_PROTO, {
   includeDirs: [PROTO_ROOT],
   keepCase: false,
   longs: String,
@@ -27,86 +39,26 @@ export const packageDefinition = loadSync('chunkmesh/v1/generation.proto', {
 
 const generationService = packageDefinition[GENERATION_SERVICE] as grpc.ServiceDefinition;
 
-// Messages as a receiver sees them (see the loader options above).
+// Messages as a receiver sees them (see the loader options above): the types
+// proto-loader's generator writes from the .proto (generated/, `npm run
+// proto:gen`), each oneof narrowed to what `oneofs: true` guarantees (the named
+// member is set).
 
-export interface TokenIds {
-  ids: number[];
-}
+export type TokenIds = TokenIds__Output;
+export type ChatMessage = ChatMessage__Output;
+export type SamplingParams = SamplingParams__Output;
+export type TokenChunk = TokenChunk__Output;
+export type Usage = Usage__Output;
+export type Final = Final__Output;
+export type FinishReason = FinishReason__Output;
+export type InfoRequest = InfoRequest__Output;
+export type InfoResponse = InfoResponse__Output;
 
-export interface ChatMessage {
-  role: string;
-  content: string;
-}
-
-export interface SamplingParams {
-  temperature: number;
-  topK: number;
-  topP: number;
-  /** Decimal uint64; absent when the sender left it unset. */
-  seed?: string;
-  maxTokens: number;
-  stop: string[];
-  stopTokenIds: number[];
-  ignoreEos: boolean;
-}
-
-interface GenerateRequestFields {
-  messages: ChatMessage[];
-  sampling: SamplingParams | null;
-  tenant: string;
-  sessionId: string;
-  requestId: string;
-}
-
+type GenerateRequestFields = Omit<GenerateRequest__Output, 'prompt' | 'text' | 'tokenIds'>;
 export type GenerateRequest = GenerateRequestFields &
   ({ prompt: 'text'; text: string } | { prompt: 'tokenIds'; tokenIds: TokenIds } | { prompt?: undefined });
 
-export type FinishReason =
-  | 'FINISH_REASON_UNSPECIFIED'
-  | 'FINISH_REASON_STOP'
-  | 'FINISH_REASON_LENGTH'
-  | 'FINISH_REASON_CANCELLED'
-  | 'FINISH_REASON_ERROR';
-
-export interface TokenChunk {
-  tokenIds: number[];
-  text: string;
-}
-
-export interface Usage {
-  promptTokens: number;
-  completionTokens: number;
-  cachedPromptTokens: number;
-}
-
-export interface Final {
-  finishReason: FinishReason;
-  usage: Usage | null;
-  workerId: string;
-  error: string;
-}
-
 export type GenerateResponse = { kind: 'delta'; delta: TokenChunk } | { kind: 'final'; final: Final };
-
-export type InfoRequest = Record<string, never>;
-
-export interface InfoResponse {
-  modelId: string;
-  chunkTokens: number;
-  capacityChunks: number;
-  kvBytesPerToken: number;
-  tokenizerId: string;
-  vocabSize: number;
-  maxSeqLen: number;
-  workerId: string;
-  /** Decimal uint64. */
-  epoch: string;
-  /** Where the worker computes, e.g. "cpu (16 threads, avx512)"; empty from a router. */
-  device: string;
-  kvDtype: string;
-  /** From a router: "worker-id: reason" for each live worker it does not place on (constants differ). */
-  incompatibleWorkers: string[];
-}
 
 /**
  * What a sender may pass for a message: any field may be left out (the

@@ -2,16 +2,22 @@
 // HTTP status and the OpenAI error body. Services log the original error and
 // answer with what this module says.
 
+import type { ServerResponse } from 'node:http';
 // The errors subpath, not the package root: the root loads the addon, and
 // common (config, wire contract, Redis layout) must load no native code.
 import { CapacityExhaustedError, InvalidArgumentError, UnknownSequenceError } from '@chunkmesh/native/errors';
 import * as grpc from '@grpc/grpc-js';
-import { InvalidArgument, StatusError } from './errors.ts';
+import { HttpOnlyError, InvalidArgument, StatusError } from './errors.ts';
 
 export interface GrpcStatus {
   code: grpc.status;
   details: string;
+  /** The request field at fault (an InvalidArgument's), carried across gRPC in PARAM_METADATA. */
+  param?: string;
 }
+
+/** Trailing metadata naming the request field an INVALID_ARGUMENT is about (`max_tokens`...). */
+export const PARAM_METADATA = 'chunkmesh-error-param';
 
 export interface OpenAiErrorBody {
   error: { message: string; type: string; param: string | null; code: string };
@@ -28,6 +34,8 @@ function isGrpcCallError(err: unknown): err is grpc.ServiceError {
 }
 
 export function grpcStatusOf(err: unknown): GrpcStatus {
+  if (err instanceof InvalidArgument && err.param !== null)
+    return { code: err.code, details: err.message, param: err.param };
   if (err instanceof StatusError) return { code: err.code, details: err.message };
   if (err instanceof InvalidArgumentError)
     return { code: grpc.status.INVALID_ARGUMENT, details: err.message };
@@ -36,15 +44,21 @@ export function grpcStatusOf(err: unknown): GrpcStatus {
     return { code: grpc.status.RESOURCE_EXHAUSTED, details: err.message };
   // Callers never name sequences, so an unknown one is the engine's own bug.
   if (err instanceof UnknownSequenceError) return { code: grpc.status.INTERNAL, details: err.message };
-  if (isGrpcCallError(err)) return { code: err.code, details: err.details };
+  if (isGrpcCallError(err)) {
+    const param = err.metadata.get(PARAM_METADATA)[0];
+    return { code: err.code, details: err.details, ...(typeof param === 'string' ? { param } : {}) };
+  }
   // Anything untyped is a bug whose message may expose internals; the service logs it.
   return { code: grpc.status.INTERNAL, details: 'internal error' };
 }
 
 /** The error to hand grpc-js: a unary callback's first argument, or a server stream's emit('error', ...). */
 export function toServerError(err: unknown): grpc.ServerErrorResponse {
-  const { code, details } = grpcStatusOf(err);
-  return Object.assign(new Error(details), { code, details });
+  const { code, details, param } = grpcStatusOf(err);
+  if (param === undefined) return Object.assign(new Error(details), { code, details });
+  const metadata = new grpc.Metadata();
+  metadata.set(PARAM_METADATA, param);
+  return Object.assign(new Error(details), { code, details, metadata });
 }
 
 // https://github.com/googleapis/googleapis/blob/master/google/rpc/code.proto
@@ -81,18 +95,65 @@ function openAiType(http: number): string {
   return 'server_error';
 }
 
-export function openAiErrorOf(err: unknown): { status: number; body: OpenAiErrorBody } {
-  const { code, details } = grpcStatusOf(err);
+/** OpenAI's name for a timeout; every other code is the gRPC status name in lower case. */
+function openAiCode(code: grpc.status): string {
+  if (code === grpc.status.DEADLINE_EXCEEDED) return 'timeout';
+  return (grpc.status[code] ?? 'UNKNOWN').toLowerCase();
+}
+
+/** Seconds a client should wait before retrying a 429 or 503 (the SDKs honour retry-after). */
+const RETRY_AFTER_SECONDS = 1;
+
+/**
+ * Reply headers that steer clients' retries: retry-after on 429 and 503; on 504, the OpenAI
+ * SDKs' x-should-retry: false, since the same request would run out of time again (they retry
+ * every 5xx otherwise).
+ */
+function retryHeaders(http: number): Record<string, string> {
+  if (http === 429 || http === 503) return { 'retry-after': String(RETRY_AFTER_SECONDS) };
+  if (http === 504) return { 'x-should-retry': 'false' };
+  return {};
+}
+
+export interface OpenAiError {
+  status: number;
+  headers: Record<string, string>;
+  body: OpenAiErrorBody;
+}
+
+export function openAiErrorOf(err: unknown): OpenAiError {
+  if (err instanceof HttpOnlyError) {
+    return {
+      status: err.httpStatus,
+      headers: err.headers,
+      body: {
+        error: { message: err.message, type: openAiType(err.httpStatus), param: null, code: err.code },
+      },
+    };
+  }
+  const { code, details, param } = grpcStatusOf(err);
   const http = httpStatusOf(code);
   return {
     status: http,
+    headers: retryHeaders(http),
     body: {
-      error: {
-        message: details,
-        type: openAiType(http),
-        param: err instanceof InvalidArgument ? err.param : null,
-        code: (grpc.status[code] ?? 'UNKNOWN').toLowerCase(),
-      },
+      error: { message: details, type: openAiType(http), param: param ?? null, code: openAiCode(code) },
     },
   };
+}
+
+/**
+ * Answers an HTTP request with `err` in OpenAI's error shape: every endpoint's error reply; `extra` adds
+ * fields beside `error` (e.g. /readyz's readiness).
+ */
+export function sendOpenAiError(
+  res: ServerResponse,
+  err: unknown,
+  extra: Record<string, unknown> = {},
+): OpenAiError {
+  const e = openAiErrorOf(err);
+  res
+    .writeHead(e.status, { ...e.headers, 'content-type': 'application/json' })
+    .end(JSON.stringify({ ...e.body, ...extra }));
+  return e;
 }

@@ -42,13 +42,23 @@ describe('ops endpoints', () => {
       assert.equal(metrics.status, 200);
       assert.match(metrics.headers.get('content-type') ?? '', /text\/plain/);
       assert.match(await metrics.text(), /chunkmesh_test_requests_total\{service="test"\} 3/);
-      assert.equal((await fetch(`${base}/healthz`)).status, 503);
+      const errorOf = async (res: Response) => {
+        assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+        const body = (await res.json()) as { error: Record<string, unknown> };
+        assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message', 'param', 'type']);
+        return [res.status, body.error.code];
+      };
+      const notReady = await fetch(`${base}/healthz`);
+      assert.deepEqual(await errorOf(notReady), [503, 'unavailable']);
+      assert.equal(notReady.headers.get('retry-after'), '1');
       ready = true;
       const healthz = await fetch(`${base}/healthz`);
       assert.equal(healthz.status, 200);
       assert.equal(await healthz.text(), 'ok\n');
-      assert.equal((await fetch(`${base}/other`)).status, 404);
-      assert.equal((await fetch(`${base}/metrics`, { method: 'POST' })).status, 405);
+      assert.deepEqual(await errorOf(await fetch(`${base}/other`)), [404, 'not_found']);
+      const post = await fetch(`${base}/metrics`, { method: 'POST' });
+      assert.deepEqual(await errorOf(post), [405, 'method_not_allowed']);
+      assert.equal(post.headers.get('allow'), 'GET, HEAD');
     } finally {
       await ops.close();
     }

@@ -5,10 +5,12 @@ import { status as Code, Metadata } from '@grpc/grpc-js';
 import {
   DeadlineExceeded,
   grpcStatusOf,
+  HttpOnlyError,
   httpStatusOf,
   InvalidArgument,
   NotFound,
   openAiErrorOf,
+  PARAM_METADATA,
   ResourceExhausted,
   toServerError,
   Unavailable,
@@ -68,6 +70,7 @@ describe('status mapping', () => {
       openAiErrorOf(new InvalidArgument('max_tokens must be positive', { param: 'max_tokens' })),
       {
         status: 400,
+        headers: {},
         body: {
           error: {
             message: 'max_tokens must be positive',
@@ -88,5 +91,48 @@ describe('status mapping', () => {
     });
     assert.equal(openAiErrorOf(new Unavailable('no workers')).body.error.type, 'server_error');
     assert.equal(openAiErrorOf(new Error('boom')).body.error.message, 'internal error');
+  });
+
+  it("keeps an error's param across gRPC, in trailing metadata", () => {
+    const sent = toServerError(new InvalidArgument('too long', { param: 'max_tokens' }));
+    assert.deepEqual(sent.metadata?.get(PARAM_METADATA), ['max_tokens']);
+    // What the router's client call fails with when a worker sent that.
+    const received = Object.assign(new Error('3 INVALID_ARGUMENT: too long'), {
+      code: Code.INVALID_ARGUMENT,
+      details: 'too long',
+      metadata: sent.metadata,
+    });
+    assert.deepEqual(grpcStatusOf(received), {
+      code: Code.INVALID_ARGUMENT,
+      details: 'too long',
+      param: 'max_tokens',
+    });
+    assert.equal(openAiErrorOf(received).body.error.param, 'max_tokens');
+    assert.equal(
+      toServerError(received).metadata?.get(PARAM_METADATA)[0],
+      'max_tokens',
+      'and on to the client',
+    );
+    assert.equal(toServerError(new Unavailable('gone')).metadata, undefined);
+  });
+
+  it('a timeout is 504 "timeout" that clients must not retry; 429 and 503 say when to retry', () => {
+    const late = openAiErrorOf(new DeadlineExceeded('deadline exceeded after 3 tokens'));
+    assert.equal(late.status, 504);
+    assert.equal(late.body.error.code, 'timeout');
+    assert.deepEqual(late.headers, { 'x-should-retry': 'false' });
+    assert.deepEqual(openAiErrorOf(new ResourceExhausted('full')).headers, { 'retry-after': '1' });
+    assert.deepEqual(openAiErrorOf(new Unavailable('no worker')).headers, { 'retry-after': '1' });
+  });
+
+  it('HTTP-only errors (405, 413) in the same shape', () => {
+    const e = openAiErrorOf(new HttpOnlyError(405, 'method_not_allowed', 'use GET', { allow: 'GET' }));
+    assert.deepEqual(e, {
+      status: 405,
+      headers: { allow: 'GET' },
+      body: {
+        error: { message: 'use GET', type: 'invalid_request_error', param: null, code: 'method_not_allowed' },
+      },
+    });
   });
 });

@@ -16,14 +16,19 @@ export interface ChatTemplateOptions {
 export interface ChatTemplate {
   /** The template text, or undefined for the fallback format. */
   readonly source: string | undefined;
+  /**
+   * Whether the rendered text already holds the special tokens the model expects (a model's own
+   * template writes bos_token itself), so it is encoded without adding any, as transformers and
+   * vLLM encode it; the fallback format is plain text and takes the tokenizer's usual ones.
+   */
+  readonly writesSpecialTokens: boolean;
   applyChatTemplate(messages: readonly ChatMessage[], opts: ChatTemplateOptions): string;
 }
 
 /**
  * The fallback format, for models without a template: each message as
  * `<role>: <content>` followed by a blank line, and `assistant:` (no trailing
- * space) as the generation prompt. Special tokens are left to the caller (encode
- * with addBos).
+ * space) as the generation prompt. Special tokens are left to the tokenizer.
  */
 function fallbackFormat(messages: readonly ChatMessage[], opts: ChatTemplateOptions): string {
   const turns = messages.map((m) => `${m.role}: ${m.content}\n\n`).join('');
@@ -40,7 +45,7 @@ export function createChatTemplate(
   source: string | undefined,
   tokens: SpecialTokenStrings = {},
 ): ChatTemplate {
-  if (source === undefined) return { source, applyChatTemplate: fallbackFormat };
+  if (source === undefined) return { source, writesSpecialTokens: false, applyChatTemplate: fallbackFormat };
   let template: Template;
   try {
     template = new Template(source);
@@ -49,6 +54,7 @@ export function createChatTemplate(
   }
   return {
     source,
+    writesSpecialTokens: true,
     applyChatTemplate(messages, opts) {
       return template.render({
         messages,

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tokenizer as HfTokenizerImpl } from '@huggingface/tokenizers';
 import { type ChatTemplate, createChatTemplate } from './chat-template.ts';
+import { cleanUpSpaces } from './clean-up-spaces.ts';
 import { readJsonFile } from './hf-config.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
@@ -19,44 +20,70 @@ function tokenContent(value: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Which special tokens encode({ addSpecialTokens }) puts around a text, as transformers decides:
+ * its Llama-class fast tokenizers (4.x) rebuild tokenizer.json's post-processor from
+ * tokenizer_config.json's add_bos_token (default true) and add_eos_token (default false); every
+ * other class keeps the post-processor as it is (Llama 3's adds BOS or not depending on the file,
+ * Qwen's adds none).
+ */
+type SpecialTokenRule = { kind: 'post-processor' } | { kind: 'flags'; bos: boolean; eos: boolean };
+
+const FLAG_CLASSES = new Set(['LlamaTokenizer', 'CodeLlamaTokenizer', 'GemmaTokenizer']);
+
+function specialTokenRule(config: Json): SpecialTokenRule {
+  const cls = typeof config.tokenizer_class === 'string' ? config.tokenizer_class.replace(/Fast$/, '') : '';
+  if (!FLAG_CLASSES.has(cls)) return { kind: 'post-processor' };
+  return { kind: 'flags', bos: config.add_bos_token !== false, eos: config.add_eos_token === true };
+}
+
 class HfTokenizer implements Tokenizer {
   readonly vocabSize: number;
   readonly bosTokenId?: number;
   readonly eosTokenIds: number[];
+  readonly cleansUpSpaces: boolean;
+  private readonly rule: SpecialTokenRule;
 
   constructor(
     readonly id: string,
     private readonly impl: HfTokenizerImpl,
-    bosToken: string | undefined,
-    eosToken: string | undefined,
+    config: Json,
     source: string,
   ) {
     let maxId = -1;
     for (const tokenId of impl.get_vocab(true).values()) maxId = Math.max(maxId, tokenId);
     this.vocabSize = maxId + 1;
-    const idOf = (token: string | undefined, field: string): number | undefined => {
+    const idOf = (field: string): number | undefined => {
+      const token = tokenContent(config[field]);
       if (token === undefined) return undefined;
       const tokenId = impl.token_to_id(token);
       if (tokenId === undefined)
         throw new Error(`${source}: ${field} ${JSON.stringify(token)} is not in the vocabulary`);
       return tokenId;
     };
-    const bos = idOf(bosToken, 'bos_token');
+    const bos = idOf('bos_token');
     if (bos !== undefined) this.bosTokenId = bos;
-    const eos = idOf(eosToken, 'eos_token');
+    const eos = idOf('eos_token');
     this.eosTokenIds = eos === undefined ? [] : [eos];
+    // transformers' default; @huggingface/tokenizers would default to true.
+    this.cleansUpSpaces = config.clean_up_tokenization_spaces === true;
+    this.rule = specialTokenRule(config);
   }
 
-  // BOS is added here rather than by tokenizer.json's post-processor so that
-  // addBos means the same for every model (some post-processors add it, some do not).
-  encode(text: string, opts: { addBos?: boolean } = {}): number[] {
-    const ids = this.impl.encode(text, { add_special_tokens: false }).ids;
-    return opts.addBos && this.bosTokenId !== undefined ? [this.bosTokenId, ...ids] : ids;
+  encode(text: string, opts: { addSpecialTokens?: boolean } = {}): number[] {
+    const withPostProcessor = opts.addSpecialTokens === true && this.rule.kind === 'post-processor';
+    const ids = this.impl.encode(text, { add_special_tokens: withPostProcessor }).ids;
+    if (!opts.addSpecialTokens || this.rule.kind !== 'flags') return ids;
+    const bos = this.rule.bos && this.bosTokenId !== undefined ? [this.bosTokenId] : [];
+    const eos = this.rule.eos ? this.eosTokenIds : [];
+    return [...bos, ...ids, ...eos];
   }
 
   /** Special tokens (BOS, EOS, chat markers) are left out of the text, as serving APIs expect. */
-  decode(ids: number[]): string {
-    return ids.length === 0 ? '' : this.impl.decode(ids, { skip_special_tokens: true });
+  decode(ids: number[], opts: { cleanUp?: boolean } = {}): string {
+    if (ids.length === 0) return '';
+    const text = this.impl.decode(ids, { skip_special_tokens: true, clean_up_tokenization_spaces: false });
+    return (opts.cleanUp ?? this.cleansUpSpaces) ? cleanUpSpaces(text) : text;
   }
 }
 
@@ -97,9 +124,9 @@ export async function loadHfTokenizer(dir: string, id: string): Promise<HfTokeni
   } catch (err) {
     throw new Error(`${tokenizerPath}: cannot build tokenizer: ${(err as Error).message}`);
   }
+  const tokenizer = new HfTokenizer(id, impl, config, source);
   const bosToken = tokenContent(config.bos_token);
   const eosToken = tokenContent(config.eos_token);
-  const tokenizer = new HfTokenizer(id, impl, bosToken, eosToken, source);
   const templateSource = await chatTemplateSource(dir, config);
   let chatTemplate: ChatTemplate;
   try {

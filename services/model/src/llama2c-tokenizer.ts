@@ -23,6 +23,7 @@ function binary(bytes: Uint8Array): string {
 export class Llama2cTokenizer implements Tokenizer {
   readonly bosTokenId = BOS;
   readonly eosTokenIds = [EOS];
+  readonly cleansUpSpaces = false;
   readonly vocabSize: number;
   private readonly ids = new Map<string, number>();
   /** binary() of each piece, computed once: merging looks pairs up by concatenating these. */
@@ -57,7 +58,8 @@ export class Llama2cTokenizer implements Tokenizer {
     this.spaceId = space;
   }
 
-  encode(text: string, opts: { addBos?: boolean } = {}): number[] {
+  /** addSpecialTokens: BOS first, as llama2.c's run.c encodes a prompt. */
+  encode(text: string, opts: { addSpecialTokens?: boolean } = {}): number[] {
     const bytes = new TextEncoder().encode(text);
     const tokens: number[] = [];
     if (bytes.length > 0) tokens.push(this.spaceId);
@@ -72,7 +74,7 @@ export class Llama2cTokenizer implements Tokenizer {
       i = end;
     }
     this.merge(tokens);
-    return opts.addBos ? [BOS, ...tokens] : tokens;
+    return opts.addSpecialTokens ? [BOS, ...tokens] : tokens;
   }
 
   decode(ids: number[]): string {

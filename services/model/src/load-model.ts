@@ -18,6 +18,12 @@ export interface ModelBundle {
   tokenizer: Tokenizer;
   /** The model's chat template, or the documented fallback format when it has none. */
   chatTemplate: ChatTemplate;
+  /** When the model was made, in Unix seconds: its config.json's (or checkpoint's) modification time. */
+  created: number;
+}
+
+async function createdAt(file: string): Promise<number> {
+  return Math.floor((await stat(file)).mtimeMs / 1000);
 }
 
 const EXPECTED =
@@ -41,10 +47,12 @@ async function loadHf(dir: string, weights: boolean): Promise<ModelBundle> {
   if (config.bosTokenId === undefined && tokenizer.bosTokenId !== undefined)
     config.bosTokenId = tokenizer.bosTokenId;
   if (config.eosTokenIds.length === 0) config.eosTokenIds = [...tokenizer.eosTokenIds];
-  if (!weights) return { model: { config, tensors: new Map() }, tokenizer, chatTemplate };
+  const created = await createdAt(join(dir, 'config.json'));
+  if (!weights) return { model: { config, tensors: new Map() }, tokenizer, chatTemplate, created };
   const reader = await SafetensorsReader.open(dir);
   try {
-    return { model: { config, tensors: await loadHfWeights(reader, config) }, tokenizer, chatTemplate };
+    const tensors = await loadHfWeights(reader, config);
+    return { model: { config, tensors }, tokenizer, chatTemplate, created };
   } finally {
     await reader.close();
   }
@@ -76,7 +84,8 @@ async function pickLlama2cTokenizer(
 async function loadLlama2c(dir: string, checkpoint: string, tokenizerFiles: string[]): Promise<ModelBundle> {
   const model = await loadLlama2cCheckpoint(join(dir, checkpoint));
   const tokenizer = await pickLlama2cTokenizer(dir, tokenizerFiles, model.config.vocabSize);
-  return { model, tokenizer, chatTemplate: createChatTemplate(undefined) };
+  const created = await createdAt(join(dir, checkpoint));
+  return { model, tokenizer, chatTemplate: createChatTemplate(undefined), created };
 }
 
 /** Loads the model and tokenizer in `dir`, whichever supported format it holds. */

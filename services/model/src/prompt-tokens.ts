@@ -1,6 +1,7 @@
 // A request's prompt as token ids, from whichever form it came in: text
-// (tokenised, BOS added when the tokenizer has one), a chat (rendered with the
-// model's template first) or ids as given, and which of those forms a Generate
+// (tokenised with the special tokens the tokenizer's own rules add, as
+// transformers does), a chat (rendered with the model's template, which writes
+// its own special tokens, then encoded without adding more) or ids as given, and which of those forms a Generate
 // request carries. Router and worker both call this, so they tokenise
 // identically and derive the same chunk keys.
 import { type GenerateRequest, InvalidArgument } from '@chunkmesh/common';
@@ -32,14 +33,13 @@ function checkLength(text: string, maxSeqLen: number, param: string): void {
 
 export function promptTokens(
   prompt: PromptInput,
-  bundle: Pick<ModelBundle, 'tokenizer' | 'chatTemplate' | 'model'>,
+  bundle: Pick<ModelBundle, 'tokenizer' | 'chatTemplate'> & { model: { config: { maxSeqLen: number } } },
 ): number[] {
-  const addBos = bundle.tokenizer.bosTokenId !== undefined;
   const maxSeqLen = bundle.model.config.maxSeqLen;
   switch (prompt.kind) {
     case 'text':
       checkLength(prompt.text, maxSeqLen, 'prompt');
-      return prompt.text === '' ? [] : bundle.tokenizer.encode(prompt.text, { addBos });
+      return prompt.text === '' ? [] : bundle.tokenizer.encode(prompt.text, { addSpecialTokens: true });
     case 'tokens':
       return [...prompt.ids];
     case 'chat': {
@@ -49,7 +49,7 @@ export function promptTokens(
       for (const m of prompt.messages) checkLength(m.content, maxSeqLen, 'messages');
       const text = bundle.chatTemplate.applyChatTemplate([...prompt.messages], { addGenerationPrompt: true });
       checkLength(text, maxSeqLen, 'messages');
-      return bundle.tokenizer.encode(text, { addBos });
+      return bundle.tokenizer.encode(text, { addSpecialTokens: !bundle.chatTemplate.writesSpecialTokens });
     }
   }
 }

@@ -8,10 +8,16 @@
 // The window (as in vLLM's incremental detokenizer) starts a few tokens before
 // the unemitted ones rather than at the first token, so the cost per token stays
 // constant instead of growing with the length of the output.
+//
+// Windows are decoded without clean_up_tokenization_spaces: it removes a space
+// depending on what follows it, so decoded windows would not extend each other.
+// When the tokenizer cleans up, the raw text goes through a SpaceCleaner, which
+// emits what no later token can change; the deltas then concatenate to the
+// tokenizer's own decode of the generated ids.
+import { SpaceCleaner } from './clean-up-spaces.ts';
+import type { Tokenizer } from './tokenizer.ts';
 
-interface Decoder {
-  decode(ids: number[]): string;
-}
+type Decoder = Pick<Tokenizer, 'decode' | 'cleansUpSpaces'>;
 
 const REPLACEMENT = '\uFFFD';
 /** Prompt ids kept as decoding context: enough for a multi-byte character split over tokens. */
@@ -23,6 +29,7 @@ export class TextStream {
   private prefixOffset = 0;
   /** Ids before this one have been emitted as text. */
   private readOffset = 0;
+  private readonly cleaner: SpaceCleaner | undefined;
 
   /**
    * context: the ids just before the first generated one (the prompt's tail). They are decoded
@@ -35,25 +42,30 @@ export class TextStream {
   ) {
     this.ids.push(...context.slice(-CONTEXT_TOKENS));
     this.readOffset = this.ids.length;
+    this.cleaner = tokenizer.cleansUpSpaces ? new SpaceCleaner() : undefined;
   }
 
   /** Adds one generated token; returns the text it completes (possibly empty). */
   push(id: number): string {
     this.ids.push(id);
-    return this.emit(false);
+    const raw = this.emit(false);
+    return this.cleaner ? this.cleaner.push(raw) : raw;
   }
 
   /** Returns whatever is still held back (an incomplete character comes out as U+FFFD). */
   flush(): string {
-    return this.emit(true);
+    const raw = this.emit(true);
+    return this.cleaner ? this.cleaner.push(raw) + this.cleaner.flush() : raw;
   }
 
+  /** Raw text completed since the last call. */
   private emit(final: boolean): string {
     if (this.readOffset === this.ids.length) return '';
     const window = this.ids.slice(this.prefixOffset);
     const done = this.readOffset - this.prefixOffset;
-    const before = done > 0 ? this.tokenizer.decode(window.slice(0, done)) : '';
-    const after = this.tokenizer.decode(window);
+    const raw = { cleanUp: false };
+    const before = done > 0 ? this.tokenizer.decode(window.slice(0, done), raw) : '';
+    const after = this.tokenizer.decode(window, raw);
     if (!final && (after.endsWith(REPLACEMENT) || after.length <= before.length)) return '';
     this.prefixOffset = this.readOffset;
     this.readOffset = this.ids.length;

@@ -7,8 +7,14 @@ export interface Tokenizer {
   vocabSize: number;
   bosTokenId?: number;
   eosTokenIds: number[];
-  /** addBos: put the BOS token first, when the tokenizer has one (default false). */
-  encode(text: string, opts?: { addBos?: boolean }): number[];
-  /** Text of the ids, special tokens left out. */
-  decode(ids: number[]): string;
+  /** Whether decode() applies clean_up_tokenization_spaces (see clean-up-spaces.ts). */
+  readonly cleansUpSpaces: boolean;
+  /**
+   * addSpecialTokens: put around the text the special tokens the tokenizer's own rules add
+   * to one sequence (usually a BOS, sometimes none), as transformers' `tokenizer(text)` does;
+   * default false.
+   */
+  encode(text: string, opts?: { addSpecialTokens?: boolean }): number[];
+  /** Text of the ids, special tokens left out; cleanUp: false skips the clean-up. */
+  decode(ids: number[], opts?: { cleanUp?: boolean }): string;
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createChatTemplate } from '../src/chat-template.ts';
 import { loadHfTokenizer } from '../src/hf-tokenizer.ts';
+import { promptTokens } from '../src/prompt-tokens.ts';
 import { TINY_CHAT_TEMPLATE, tinyTokenizerConfig, tinyTokenizerJson } from '../src/tiny-model.ts';
 
 let root: string;
@@ -42,7 +43,7 @@ describe('tokenizer.json through @huggingface/tokenizers', () => {
     assert.ok(ids.every((id) => id >= 0 && id < 1000));
     assert.ok(ids.length < new TextEncoder().encode(TEXT).length, 'merges shorten the sequence');
     assert.equal(tokenizer.decode(ids), TEXT);
-    assert.deepEqual(tokenizer.encode(TEXT, { addBos: true }), [1, ...ids]);
+    assert.deepEqual(tokenizer.encode(TEXT, { addSpecialTokens: true }), [1, ...ids]);
     assert.equal(tokenizer.decode([1, ...ids, 2]), TEXT, 'special tokens are left out');
     assert.equal(tokenizer.decode([]), '');
     assert.deepEqual(tokenizer.encode(''), []);
@@ -71,13 +72,17 @@ describe('tokenizer.json through @huggingface/tokenizers', () => {
 
   it('special tokens written as AddedToken objects, no BOS (Qwen-style)', async () => {
     const dir = await tokenizerDir('objects', {
-      'tokenizer.json': tinyTokenizerJson(300),
+      'tokenizer.json': { ...tinyTokenizerJson(300), post_processor: null },
       'tokenizer_config.json': { bos_token: null, eos_token: { content: '</s>', special: true } },
     });
     const { tokenizer, chatTemplate } = await loadHfTokenizer(dir, 't');
     assert.equal(tokenizer.bosTokenId, undefined);
     assert.deepEqual(tokenizer.eosTokenIds, [2]);
-    assert.deepEqual(tokenizer.encode('a', { addBos: true }), tokenizer.encode('a'));
+    assert.deepEqual(
+      tokenizer.encode('a', { addSpecialTokens: true }),
+      tokenizer.encode('a'),
+      'no post-processor',
+    );
     assert.equal(chatTemplate.source, undefined, 'no template: fallback');
   });
 
@@ -130,6 +135,23 @@ describe('chat templates', () => {
     const ids = tokenizer.encode(prompt);
     assert.deepEqual(ids.slice(0, 2), [1, 3], 'BOS and <|system|> come out as single special ids');
     assert.deepEqual(ids.slice(-2), [5, tokenizer.encode('\n')[0]]);
+  });
+
+  it('a chat prompt has one BOS: the template writes it, encoding adds none; text prompts get it', async () => {
+    const dir = await tokenizerDir('one-bos', {
+      'tokenizer.json': tinyTokenizerJson(300),
+      'tokenizer_config.json': tinyTokenizerConfig(128),
+    });
+    const bundle = { ...(await loadHfTokenizer(dir, 't')), model: { config: { maxSeqLen: 128 } } };
+    const chat = promptTokens({ kind: 'chat', messages }, bundle);
+    assert.deepEqual(chat.slice(0, 2), [1, 3], '<s><|system|>, not <s><s>');
+    assert.equal(chat.filter((id) => id === 1).length, 1);
+    assert.deepEqual(promptTokens({ kind: 'text', text: 'Hi' }, bundle), [
+      1,
+      ...bundle.tokenizer.encode('Hi'),
+    ]);
+    const fallback = { ...bundle, chatTemplate: createChatTemplate(undefined) };
+    assert.equal(promptTokens({ kind: 'chat', messages }, fallback)[0], 1, 'the fallback format gets BOS');
   });
 
   it('named templates (a list) use "default"; chat_template.jinja takes precedence', async () => {

@@ -31,7 +31,7 @@ describe('stories260K on the native Model', () => {
   });
 
   it("reproduces llama2.c's reference text at temperature 0, token for token", async () => {
-    const reference = tok.encode(REFERENCE_TEXT, { addBos: true });
+    const reference = tok.encode(REFERENCE_TEXT, { addSpecialTokens: true });
     const out = await solo([BOS], reference.length + 8);
     assert.equal(tok.decode([BOS, ...out]).slice(0, REFERENCE_TEXT.length), REFERENCE_TEXT);
     assert.deepEqual(out.slice(0, reference.length - 1), reference.slice(1));

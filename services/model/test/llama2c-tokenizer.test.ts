@@ -51,16 +51,16 @@ describe('llama2.c tokenizer', () => {
   it('encodes as run.c does: BOS, dummy-prefix space, greedy best-score merges', () => {
     // the first tokens stories260K generates from BOS (see the generation test)
     assert.deepEqual(
-      tok.encode('Once upon a time, there was', { addBos: true }),
+      tok.encode('Once upon a time, there was', { addSpecialTokens: true }),
       [1, 403, 407, 261, 378, 432, 383, 286],
     );
     assert.deepEqual(tok.encode('Once upon a time, there was'), [403, 407, 261, 378, 432, 383, 286]);
     assert.deepEqual(tok.encode(''), []);
-    assert.deepEqual(tok.encode('', { addBos: true }), [1]);
+    assert.deepEqual(tok.encode('', { addSpecialTokens: true }), [1]);
   });
 
   it('decodes without the space after BOS, with it elsewhere, and without special tokens', () => {
-    const ids = tok.encode(REFERENCE_TEXT, { addBos: true });
+    const ids = tok.encode(REFERENCE_TEXT, { addSpecialTokens: true });
     assert.equal(tok.decode(ids), REFERENCE_TEXT);
     assert.equal(tok.decode(ids.slice(1)), ` ${REFERENCE_TEXT}`);
     assert.equal(tok.decode([...ids, 2]), REFERENCE_TEXT);
@@ -68,7 +68,7 @@ describe('llama2.c tokenizer', () => {
 
   it('falls back to byte tokens for characters outside the vocabulary and decodes them back', () => {
     const text = 'Tom saw 🐶 and ∆.';
-    const ids = tok.encode(text, { addBos: true });
+    const ids = tok.encode(text, { addSpecialTokens: true });
     const dog = [...new TextEncoder().encode('🐶')].map((b) => b + 3);
     assert.ok(
       ids.some((_, i) => dog.every((d, j) => ids[i + j] === d)),

@@ -86,7 +86,7 @@ describe('loadModel: Hugging Face directory', () => {
 
     assert.equal(tokenizer.vocabSize, 600);
     const text = 'Once upon a time, a tiny model said: "héllo"!';
-    assert.equal(tokenizer.decode(tokenizer.encode(text, { addBos: true })), text);
+    assert.equal(tokenizer.decode(tokenizer.encode(text, { addSpecialTokens: true })), text);
 
     const prompt = chatTemplate.applyChatTemplate([{ role: 'user', content: 'Hi there' }], {
       addGenerationPrompt: true,
@@ -144,7 +144,7 @@ describe('loadModel: llama2.c directory', () => {
     assert.equal(model.config.vocabSize, 512);
     assert.equal(tokenizer.vocabSize, 512);
     assert.equal(
-      tokenizer.decode(tokenizer.encode('Once upon a time', { addBos: true })),
+      tokenizer.decode(tokenizer.encode('Once upon a time', { addSpecialTokens: true })),
       'Once upon a time',
     );
     assert.equal(chatTemplate.source, undefined);

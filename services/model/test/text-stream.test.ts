@@ -68,7 +68,7 @@ describe('streaming detokenization', () => {
   it('works with a llama2.c tokenizer (byte-fallback pieces, BOS dummy-prefix rule)', async () => {
     const llama2c = await loadLlama2cTokenizer(TOKENIZER);
     const text = 'Once upon a time, Lily saw a 🐶 named Max. Ünïcode!';
-    const ids = llama2c.encode(text, { addBos: true });
+    const ids = llama2c.encode(text, { addSpecialTokens: true });
     const deltas = stream(ids, llama2c);
     assert.equal(deltas.join(''), llama2c.decode(ids));
     assert.ok(deltas.every((d) => !d.includes('\uFFFD')));

@@ -1,9 +1,10 @@
 // The router as a library, for `chunkmesh replay`, the benches and the tests
 // that build its parts in process: the cluster index, placement policies and
-// the decision that uses them, and trace replay. The router process itself
-// is ./main.
+// the decision that uses them, trace replay, and the metrics whose names the
+// dashboards are checked against. The router process itself is ./main.
 export { CircuitBreaker } from './forwarding/circuit-breaker.ts';
 export { ClusterIndex } from './index/cluster-index.ts';
+export { RouterMetrics, TENANT_LABEL_LIMIT } from './metrics/router-metrics.ts';
 export { type DecideOptions, type DecisionStage, decide } from './placement/decide.ts';
 export { createPolicy, POLICY_NAMES } from './placement/policies.ts';
 export { PrefixAwarePolicy } from './placement/prefix-aware.ts';

@@ -19,6 +19,7 @@ import { CircuitBreaker } from './forwarding/circuit-breaker.ts';
 import { RouterCore } from './forwarding/router-core.ts';
 import { SessionTable } from './forwarding/session-table.ts';
 import { WorkerChannels } from './forwarding/worker-channels.ts';
+import { describeDeployment } from './front/deployment.ts';
 import { routerGenerationHandlers } from './front/grpc-service.ts';
 import { openAiHandler } from './front/openai-http.ts';
 import { ClusterIndex } from './index/cluster-index.ts';
@@ -72,6 +73,10 @@ const channelSweep = setInterval(() => {
   breaker.retain(live);
 }, 5_000);
 
+let stopping = false;
+const ready = () => readiness(index).ready;
+/** How often gRPC health catches up with the live workers. */
+const HEALTH_SYNC_MS = 250;
 const {
   server,
   port: grpcPort,
@@ -86,7 +91,7 @@ const http = createServer(
   openAiHandler({
     core,
     bundle,
-    modelId,
+    deployment: describeDeployment(bundle, modelId, cfg.chunkTokens),
     ops: opsHandler(registry, () => true),
     ready: () => readiness(index),
     defaultMaxTokens: cfg.defaultMaxTokens,
@@ -100,17 +105,26 @@ await new Promise<void>((resolve, reject) => {
   http.listen(cfg.httpPort, cfg.host, () => resolve());
 });
 const httpPort = (http.address() as AddressInfo).port;
-health.setServing(true);
+// gRPC health says what /readyz says: serving while some worker is live (Kubernetes probes
+// either and gets one answer).
+let serving: boolean | undefined;
+const syncHealth = () => {
+  const now = !stopping && ready();
+  if (now !== serving) health.setServing(now);
+  serving = now;
+};
+syncHealth();
+const healthSync = setInterval(syncHealth, HEALTH_SYNC_MS);
 log.info('router serving', { grpcPort, httpPort, policy: cfg.policy, model: modelId });
 process.stdout.write(`${JSON.stringify({ event: 'ready', grpcPort, httpPort })}\n`);
 
-let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log.info('stopping', { signal });
   health.setServing(false);
   clearInterval(channelSweep);
+  clearInterval(healthSync);
   await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
   await new Promise<void>((resolve) => {
     http.close(() => resolve());

@@ -1,12 +1,17 @@
 // chunkmesh worker: loads a model, serves Generation over gRPC (with health
 // and reflection), exports Prometheus metrics, and reports its prefix tree to
-// Redis. SIGTERM drains: NOT_SERVING, finish or cancel in-flight streams within
-// the grace period, flush events, deregister, exit 0.
+// Redis. Health (gRPC and /healthz) turns SERVING once the model is loaded on
+// the addon and, when it reports to Redis, Redis has been reached (routers find
+// a worker only through Redis); a later Redis outage leaves it SERVING, since
+// routers keep placing on it from their index. SIGTERM drains: NOT_SERVING,
+// finish or cancel in-flight streams within the grace period, flush events,
+// deregister, exit 0.
 
 import {
   connectRedis,
   createLogger,
   createRegistry,
+  isRedisUp,
   loadConfig,
   newEpoch,
   serveGeneration,
@@ -92,13 +97,19 @@ const { server, port, health } = await serveGeneration({
   },
 });
 
-let ready = false;
-const ops = await serveOps({ registry, port: cfg.metricsPort, ready: () => ready });
-
 const redis = cfg.redisUrl
   ? connectRedis({ url: cfg.redisUrl, name: `${workerId}/reporter`, log })
   : undefined;
+let ready = false;
+let reachedRedis = !redis || isRedisUp(redis);
+const serving = () => ready && reachedRedis;
+const ops = await serveOps({ registry, port: cfg.metricsPort, ready: serving });
+
 if (redis) {
+  redis.once('ready', () => {
+    reachedRedis = true;
+    health.setServing(serving());
+  });
   reporter = new KvReporter({
     redis,
     cluster: cfg.cluster,
@@ -118,7 +129,7 @@ if (redis) {
 const loadTimer = setInterval(() => reporter?.setLoad(runtime.engine.load()), 200);
 
 ready = true;
-health.setServing(true);
+health.setServing(serving());
 log.info('worker serving', { workerId, grpcPort: port, metricsPort: ops.port, epoch, redis: Boolean(redis) });
 // One line for launchers (chunkmesh up) to read the chosen ports from.
 process.stdout.write(

@@ -3,9 +3,12 @@
 // its first token is retried on the next best one (never after: the caller
 // already has tokens, so that surfaces as UNAVAILABLE); a worker that keeps
 // failing is circuit-broken; a cluster with every queue full answers
-// RESOURCE_EXHAUSTED.
+// RESOURCE_EXHAUSTED. Running out of the caller's time is DEADLINE_EXCEEDED
+// however it shows (the worker's status, our own call's timer, or a final the
+// worker cut short), never a retryable UNAVAILABLE or a cut-short success.
 
 import {
+  DeadlineExceeded,
   type Final,
   type GenerateResponse,
   type Init,
@@ -61,6 +64,14 @@ const RETRIABLE = new Set([
 ]);
 // Of those, the ones that count against the worker's health (a full queue is load, not failure).
 const UNHEALTHY = new Set([grpc.status.UNAVAILABLE, grpc.status.INTERNAL, grpc.status.UNKNOWN]);
+
+function pastDeadline(req: RouteRequest): boolean {
+  return req.deadline !== undefined && Date.now() >= req.deadline;
+}
+
+function deadlineMessage(produced: number): string {
+  return `deadline exceeded after ${produced} tokens`;
+}
 
 export class RouterCore {
   private inflight = 0;
@@ -121,9 +132,14 @@ export class RouterCore {
             produced += msg.delta.tokenIds.length;
             yield { type: 'delta', tokenIds: msg.delta.tokenIds, text: msg.delta.text };
           } else {
+            if (msg.final.finishReason === 'FINISH_REASON_CANCELLED' && pastDeadline(req)) {
+              throw new DeadlineExceeded(deadlineMessage(produced));
+            }
             this.o.breaker.success(worker.workerId);
             if (req.sessionId) this.o.sessions.set(req.sessionId, worker.workerId);
-            this.o.metrics.realised(
+            this.o.metrics.completed(
+              req.tenant,
+              req.promptTokens.length,
               placement.predictedCachedTokens,
               msg.final.usage?.cachedPromptTokens ?? 0,
             );
@@ -135,6 +151,9 @@ export class RouterCore {
       } catch (err) {
         const e = err as grpc.ServiceError;
         if (req.signal.aborted) return;
+        if (e.code === grpc.status.DEADLINE_EXCEEDED || pastDeadline(req)) {
+          throw new DeadlineExceeded(deadlineMessage(produced));
+        }
         if (produced > 0 || typeof e.code !== 'number' || !RETRIABLE.has(e.code)) {
           if (produced > 0) {
             if (UNHEALTHY.has(e.code)) this.o.breaker.failure(worker.workerId);

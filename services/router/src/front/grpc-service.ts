@@ -1,20 +1,22 @@
 // The router's Generation service: the same contract as a worker's, for the
 // whole cluster. Prompts in any form are tokenised here (chunk keys need the
-// ids), forwarded as ids; a failure after tokens were streamed ends the call
-// with UNAVAILABLE, the streamed tokens being what was produced.
+// ids), sampling parameters checked by the rules the HTTP door applies too,
+// then forwarded as ids; a failure after tokens were streamed ends the call
+// with UNAVAILABLE (DEADLINE_EXCEEDED when time ran out), the streamed tokens
+// being what was produced.
 
 import { randomUUID } from 'node:crypto';
 import {
   callDeadline,
-  type GenerateRequest,
+  checkSampling,
   type GenerationHandlers,
   InvalidArgument,
   type Logger,
+  samplingInputOf,
   toServerError,
   Unavailable,
 } from '@chunkmesh/common';
 import { type ModelBundle, promptInputOf, promptTokens } from '@chunkmesh/model';
-import type * as grpc from '@grpc/grpc-js';
 import type { RouterCore } from '../forwarding/router-core.ts';
 import type { ClusterIndex } from '../index/cluster-index.ts';
 import { readiness } from '../index/readiness.ts';
@@ -36,10 +38,11 @@ export function routerGenerationHandlers(o: RouterGrpcOptions): GenerationHandle
       (async () => {
         const tokens = promptTokens(promptInputOf(call.request), o.bundle);
         if (tokens.length === 0) throw new InvalidArgument('prompt is empty', { param: 'prompt' });
+        const sampling = checkSampling(samplingInputOf(call.request.sampling));
         const deadline = callDeadline(call);
         for await (const e of o.core.route({
           promptTokens: tokens,
-          sampling: call.request.sampling ?? {},
+          sampling,
           tenant: call.request.tenant,
           sessionId: call.request.sessionId,
           requestId: call.request.requestId || randomUUID(),

@@ -1,27 +1,33 @@
 // The OpenAI-compatible HTTP front door: /v1/completions and
 // /v1/chat/completions (JSON, or server-sent events ending with
-// `data: [DONE]`), /v1/models, /readyz, and the ops endpoints (/metrics,
-// /healthz). usage.prompt_tokens_details.cached_tokens is the prefix hit the
-// worker realised. Errors use OpenAI's {"error": {...}} shape.
+// `data: [DONE]`), /v1/models and /v1/models/{id}, /readyz, and the ops
+// endpoints (/metrics, /healthz). usage.prompt_tokens_details.cached_tokens is
+// the prefix hit the worker realised. Every reply carries x-request-id (the
+// client's, or one made up); every error is OpenAI's {"error": {...}} shape,
+// with retry-after on 429 and 503 (status.ts).
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   type Final,
+  HttpOnlyError,
   InvalidArgument,
   type Logger,
   NotFound,
   type OpsHandler,
   openAiErrorOf,
+  sendOpenAiError,
+  Unavailable,
 } from '@chunkmesh/common';
 import { type ModelBundle, promptTokens } from '@chunkmesh/model';
 import type { RouterCore } from '../forwarding/router-core.ts';
 import type { Readiness } from '../index/readiness.ts';
+import type { Deployment } from './deployment.ts';
 import { type OpenAiRequest, parseOpenAiBody } from './openai-request.ts';
 
 export interface OpenAiFrontOptions {
   core: RouterCore;
   bundle: ModelBundle;
-  modelId: string;
+  deployment: Deployment;
   ops: OpsHandler;
   ready: () => Readiness;
   defaultMaxTokens: number;
@@ -37,18 +43,23 @@ const FINISH: Record<string, string> = {
   FINISH_REASON_ERROR: 'error',
 };
 
-class PayloadTooLarge extends Error {}
+/** A client's request id is kept when it is short printable ASCII (it goes into logs and headers). */
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[\x21-\x7e]{1,128}$/.test(given) ? given : randomUUID();
+}
 
-async function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
+async function readBody(req: IncomingMessage, limit: number): Promise<{ json: unknown; text: string }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new PayloadTooLarge(`request body over ${limit} bytes`);
+    if (size > limit) throw new HttpOnlyError(413, 'payload_too_large', `request body over ${limit} bytes`);
     chunks.push(chunk as Buffer);
   }
+  const text = Buffer.concat(chunks).toString('utf8');
   try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    return { json: JSON.parse(text), text };
   } catch {
     throw new InvalidArgument('request body is not valid JSON');
   }
@@ -58,17 +69,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
-function methodNotAllowed(res: ServerResponse, path: string, allow: string): void {
-  res.writeHead(405, { allow, 'content-type': 'application/json' }).end(
-    JSON.stringify({
-      error: {
-        message: `use ${allow.split(', ')[0]} for ${path}`,
-        type: 'invalid_request_error',
-        param: null,
-        code: 'method_not_allowed',
-      },
-    }),
-  );
+function methodNotAllowed(path: string, allow: string): HttpOnlyError {
+  return new HttpOnlyError(405, 'method_not_allowed', `use ${allow.split(', ')[0]} for ${path}`, { allow });
 }
 
 function usageOf(final: Final | undefined) {
@@ -84,43 +86,43 @@ function usageOf(final: Final | undefined) {
 }
 
 export function openAiHandler(o: OpenAiFrontOptions) {
+  const models = `/v1/models/`;
   return (req: IncomingMessage, res: ServerResponse): void => {
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
     if (o.ops(req, res)) return;
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const fail = (err: unknown) => {
-      if (err instanceof PayloadTooLarge) {
-        sendJson(res, 413, {
-          error: {
-            message: err.message,
-            type: 'invalid_request_error',
-            param: null,
-            code: 'payload_too_large',
-          },
-        });
-        return;
-      }
       const { status, body } = openAiErrorOf(err);
-      if (status >= 500) o.log.warn('request failed', { path, error: (err as Error).message });
-      if (!res.headersSent) sendJson(res, status, body);
+      if (status >= 500) o.log.warn('request failed', { path, requestId, error: (err as Error).message });
+      if (!res.headersSent) sendOpenAiError(res, err);
       else if (!res.writableEnded) {
         res.write(`data: ${JSON.stringify(body)}\n\n`);
         res.end('data: [DONE]\n\n');
       }
     };
-    if (path === '/readyz') {
-      const r = o.ready();
-      sendJson(res, r.ready ? 200 : 503, r);
+    const get = path === '/readyz' || path === '/v1/models' || path.startsWith(models);
+    if (get && req.method !== 'GET' && req.method !== 'HEAD') {
+      fail(methodNotAllowed(path, 'GET, HEAD'));
       return;
     }
+    if (path === '/readyz') {
+      // ready: the readiness itself; not ready: the error shape every error has, the readiness beside it
+      // (not logged: probes ask every few seconds)
+      const r = o.ready();
+      if (r.ready) sendJson(res, 200, r);
+      else sendOpenAiError(res, new Unavailable(r.reason ?? 'not ready'), { readiness: r });
+      return;
+    }
+    const card = o.deployment.modelCard;
     if (path === '/v1/models') {
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        methodNotAllowed(res, path, 'GET, HEAD');
-        return;
-      }
-      sendJson(res, 200, {
-        object: 'list',
-        data: [{ id: o.modelId, object: 'model', created: 0, owned_by: 'chunkmesh' }],
-      });
+      sendJson(res, 200, { object: 'list', data: [card] });
+      return;
+    }
+    if (path.startsWith(models)) {
+      const id = decodeURIComponent(path.slice(models.length));
+      if (id === card.id) sendJson(res, 200, card);
+      else fail(new NotFound(`model '${id}' is not served here (serving '${card.id}')`));
       return;
     }
     const kind =
@@ -130,11 +132,11 @@ export function openAiHandler(o: OpenAiFrontOptions) {
       return;
     }
     if (req.method !== 'POST') {
-      methodNotAllowed(res, path, 'POST');
+      fail(methodNotAllowed(path, 'POST'));
       return;
     }
-    readJson(req, o.maxBodyBytes)
-      .then((body) => serve(parseOpenAiBody(body, kind, o.modelId), kind, res, o))
+    readBody(req, o.maxBodyBytes)
+      .then(({ json, text }) => serve(parseOpenAiBody(json, text, kind, card.id), kind, requestId, res, o))
       .catch(fail);
   };
 }
@@ -142,6 +144,7 @@ export function openAiHandler(o: OpenAiFrontOptions) {
 async function serve(
   r: OpenAiRequest,
   kind: 'completion' | 'chat',
+  requestId: string,
   res: ServerResponse,
   o: OpenAiFrontOptions,
 ): Promise<void> {
@@ -152,34 +155,22 @@ async function serve(
   res.on('close', () => {
     if (!res.writableEnded) abort.abort();
   });
-  const id = `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`;
-  const created = Math.floor(Date.now() / 1000);
   const events = o.core.route({
     promptTokens: tokens,
-    sampling: {
-      temperature: r.temperature,
-      topP: r.topP,
-      topK: r.topK,
-      maxTokens: r.maxTokens || o.defaultMaxTokens,
-      stop: r.stop,
-      ignoreEos: r.ignoreEos,
-      ...(r.seed !== undefined ? { seed: String(r.seed) } : {}),
-    },
+    sampling: { ...r.sampling, maxTokens: r.sampling.maxTokens || o.defaultMaxTokens },
     tenant: r.tenant,
     sessionId: r.sessionId,
-    requestId: id,
+    requestId,
     deadline: Date.now() + o.requestTimeoutMs,
     signal: abort.signal,
   });
-  const object = kind === 'chat' ? 'chat.completion' : 'text_completion';
-  const choice = (text: string, finish: string | null, first: boolean) =>
-    kind === 'chat'
-      ? {
-          index: 0,
-          delta: first ? { role: 'assistant', content: text } : { content: text },
-          finish_reason: finish,
-        }
-      : { index: 0, text, finish_reason: finish, logprobs: null };
+  const head = {
+    id: `${kind === 'chat' ? 'chatcmpl' : 'cmpl'}-${randomUUID()}`,
+    object: kind === 'chat' ? 'chat.completion' : 'text_completion',
+    created: Math.floor(Date.now() / 1000),
+    model: o.deployment.modelCard.id,
+    system_fingerprint: o.deployment.fingerprint,
+  };
 
   if (!r.stream) {
     let text = '';
@@ -189,26 +180,40 @@ async function serve(
       else final = e.final;
     }
     const finish = FINISH[final?.finishReason ?? ''] ?? 'stop';
+    // Which worker served it: for operators and tests, outside the OpenAI body.
+    res.setHeader('x-chunkmesh-worker', final?.workerId ?? '');
     sendJson(res, 200, {
-      id,
-      object,
-      created,
-      model: o.modelId,
+      ...head,
       choices: [
         kind === 'chat'
           ? { index: 0, message: { role: 'assistant', content: text }, finish_reason: finish }
           : { index: 0, text, finish_reason: finish, logprobs: null },
       ],
       usage: usageOf(final),
-      system_fingerprint: final?.workerId ?? null,
     });
     return;
   }
 
+  // Chunks as OpenAI sends them: usage only when asked for (null on every chunk, then one
+  // chunk with no choices carrying it); the chat role in the first delta; the finish
+  // reason in a chunk of its own.
+  const chunk = { ...head, object: kind === 'chat' ? 'chat.completion.chunk' : 'text_completion' };
+  const usageField = r.includeUsage ? { usage: null } : {};
+  const choice = (text: string | undefined, finish: string | null, first: boolean) =>
+    kind === 'chat'
+      ? {
+          index: 0,
+          delta: {
+            ...(first ? { role: 'assistant' } : {}),
+            ...(text !== undefined ? { content: text } : {}),
+          },
+          logprobs: null,
+          finish_reason: finish,
+        }
+      : { index: 0, text: text ?? '', logprobs: null, finish_reason: finish };
+  const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
   // Headers go out with the first event, so an error before it is still a plain HTTP error.
   let first = true;
-  const chunkObject = kind === 'chat' ? 'chat.completion.chunk' : 'text_completion';
-  const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
   for await (const e of events) {
     if (first)
       res.writeHead(200, {
@@ -217,18 +222,11 @@ async function serve(
         connection: 'keep-alive',
       });
     if (e.type === 'delta') {
-      if (e.text !== '' || first)
-        send({ id, object: chunkObject, created, model: o.modelId, choices: [choice(e.text, null, first)] });
+      if (e.text !== '' || first) send({ ...chunk, choices: [choice(e.text, null, first)], ...usageField });
     } else {
       const finish = FINISH[e.final.finishReason] ?? 'stop';
-      send({
-        id,
-        object: chunkObject,
-        created,
-        model: o.modelId,
-        choices: [choice('', finish, first)],
-        usage: usageOf(e.final),
-      });
+      send({ ...chunk, choices: [choice(first ? '' : undefined, finish, first)], ...usageField });
+      if (r.includeUsage) send({ ...chunk, choices: [], usage: usageOf(e.final) });
     }
     first = false;
   }

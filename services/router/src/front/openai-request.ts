@@ -1,19 +1,14 @@
-// OpenAI request bodies (/v1/completions, /v1/chat/completions) checked and
-// turned into the router's own request. Anything wrong is an InvalidArgument
-// naming the field, answered as HTTP 400 in OpenAI's error shape; an unknown
-// model is NotFound (404).
-import { InvalidArgument, NotFound } from '@chunkmesh/common';
+// OpenAI request bodies (/v1/completions, /v1/chat/completions) read into the
+// router's own request: JSON types are checked here, ranges by the rules both
+// front doors share (checkSampling, @chunkmesh/common). Anything wrong is an
+// InvalidArgument naming the field, answered as HTTP 400 in OpenAI's error
+// shape; an unknown model is NotFound (404).
+import { checkSampling, InvalidArgument, NotFound, type Sampling } from '@chunkmesh/common';
 import type { PromptInput } from '@chunkmesh/model';
 
 export interface OpenAiRequest {
   prompt: PromptInput;
-  maxTokens: number;
-  temperature: number;
-  topP: number;
-  topK: number;
-  seed?: number;
-  stop: string[];
-  ignoreEos: boolean;
+  sampling: Sampling;
   stream: boolean;
   includeUsage: boolean;
   tenant: string;
@@ -22,14 +17,11 @@ export interface OpenAiRequest {
 
 type Body = Record<string, unknown>;
 
-function num(body: Body, name: string, lo: number, hi: number, fallback: number, integer = false): number {
+function num(body: Body, name: string, integer = false): number | undefined {
   const v = body[name];
-  if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
-    throw new InvalidArgument(`${name} must be ${integer ? 'an integer' : 'a number'} in [${lo}, ${hi}]`, {
-      param: name,
-    });
-  }
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)))
+    throw new InvalidArgument(`${name} must be ${integer ? 'an integer' : 'a number'}`, { param: name });
   return v;
 }
 
@@ -40,14 +32,35 @@ function str(body: Body, name: string): string {
   return v;
 }
 
-function stopOf(body: Body): string[] {
+function bool(body: Body, name: string): boolean | undefined {
+  const v = body[name];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw new InvalidArgument(`${name} must be a boolean`, { param: name });
+  return v;
+}
+
+function stopOf(body: Body): string[] | undefined {
   const v = body.stop;
-  if (v === undefined || v === null) return [];
+  if (v === undefined || v === null) return undefined;
   const list = typeof v === 'string' ? [v] : v;
-  if (!Array.isArray(list) || !list.every((s) => typeof s === 'string') || list.length > 16) {
-    throw new InvalidArgument('stop must be a string or an array of at most 16 strings', { param: 'stop' });
-  }
+  if (!Array.isArray(list) || !list.every((s) => typeof s === 'string'))
+    throw new InvalidArgument('stop must be a string or an array of strings', { param: 'stop' });
   return list as string[];
+}
+
+/**
+ * The seed exactly: JSON.parse reads numbers as doubles, which round int64 seeds past 2^53, so
+ * its digits are taken from the body text. Inside JSON strings quotes are escaped, so `"seed":`
+ * there is a key; the digits must also read back as the parsed number (a nested "seed" key
+ * with another value is not the one).
+ */
+function seedOf(body: Body, text: string): bigint | undefined {
+  const parsed = num(body, 'seed', true);
+  if (parsed === undefined) return undefined;
+  for (const m of text.matchAll(/"seed"\s*:\s*(-?\d+)(?![\d.eE])/g)) {
+    if (Number(m[1]) === parsed) return BigInt(m[1] as string);
+  }
+  return BigInt(parsed);
 }
 
 function promptOf(body: Body): PromptInput {
@@ -87,8 +100,10 @@ function messagesOf(body: Body): PromptInput {
   };
 }
 
+/** `text` is the body as received (for the seed's digits). */
 export function parseOpenAiBody(
   raw: unknown,
+  text: string,
   kind: 'completion' | 'chat',
   servedModel: string,
 ): OpenAiRequest {
@@ -100,32 +115,26 @@ export function parseOpenAiBody(
   if (model === '') throw new InvalidArgument('model is required', { param: 'model' });
   if (model !== servedModel)
     throw new NotFound(`model '${model}' is not served here (serving '${servedModel}')`);
-  if (num(body, 'n', 1, 1, 1, true) !== 1)
-    throw new InvalidArgument('only n = 1 is supported', { param: 'n' });
-  const maxTokens = num(
-    body,
-    kind === 'chat' && body.max_completion_tokens !== undefined ? 'max_completion_tokens' : 'max_tokens',
-    1,
-    1_000_000,
-    0,
-    true,
-  );
+  if ((num(body, 'n', true) ?? 1) !== 1) throw new InvalidArgument('only n = 1 is supported', { param: 'n' });
+  const maxTokensParam =
+    kind === 'chat' && body.max_completion_tokens !== undefined ? 'max_completion_tokens' : 'max_tokens';
   const streamOptions = body.stream_options as Body | undefined;
-  const seed =
-    body.seed === undefined || body.seed === null ? undefined : num(body, 'seed', 0, 2 ** 53, 0, true);
-  const stream = body.stream ?? false;
-  if (typeof stream !== 'boolean') throw new InvalidArgument('stream must be a boolean', { param: 'stream' });
+  const stream = bool(body, 'stream') ?? false;
+  const sampling = checkSampling({
+    // OpenAI's default; gRPC's is greedy (proto3's zero).
+    temperature: num(body, 'temperature') ?? 1,
+    topP: num(body, 'top_p'),
+    topK: num(body, 'top_k', true),
+    seed: seedOf(body, text),
+    maxTokens: num(body, maxTokensParam, true),
+    stop: stopOf(body),
+    ignoreEos: bool(body, 'ignore_eos'),
+  });
   return {
     prompt: kind === 'chat' ? messagesOf(body) : promptOf(body),
-    maxTokens,
-    temperature: num(body, 'temperature', 0, 2, 1),
-    topP: num(body, 'top_p', 0, 1, 1),
-    topK: num(body, 'top_k', 0, 1_000_000, 0, true),
-    ...(seed !== undefined ? { seed } : {}),
-    stop: stopOf(body),
-    ignoreEos: body.ignore_eos === true,
+    sampling,
     stream,
-    includeUsage: streamOptions?.include_usage === true,
+    includeUsage: stream && streamOptions?.include_usage === true,
     tenant: str(body, 'tenant'),
     sessionId: str(body, 'session_id') || str(body, 'user'),
   };

@@ -1,15 +1,21 @@
-// The router's Prometheus metrics: decisions by policy and reason, predicted
-// versus realised cached tokens, retries and rejections, per-worker load as
-// the router sees it, live and incompatible workers, index size and event lag
-// (read at scrape time).
+// The router's Prometheus metrics: decisions by policy and reason, prompt
+// tokens and predicted versus realised cached tokens by (bounded) tenant,
+// retries and rejections, per-worker load as the router sees it, live and
+// incompatible workers, index size and event lag (read at scrape time).
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ClusterIndex } from '../index/cluster-index.ts';
 import { MISMATCH_REASONS } from '../index/compatibility.ts';
+import { TenantLabel } from './tenant-label.ts';
+
+/** Tenants with their own label per replica; the rest are counted as one (see tenant-label.ts). */
+export const TENANT_LABEL_LIMIT = 50;
 
 export class RouterMetrics {
   private readonly decisions: Counter<'policy' | 'reason'>;
-  private readonly predicted: Counter;
-  private readonly realisedTokens: Counter;
+  private readonly promptTokens: Counter<'tenant'>;
+  private readonly predicted: Counter<'tenant'>;
+  private readonly realisedTokens: Counter<'tenant'>;
+  private readonly tenants = new TenantLabel(TENANT_LABEL_LIMIT);
   private readonly retries: Counter<'code'>;
   private readonly rejections: Counter<'reason'>;
 
@@ -24,14 +30,22 @@ export class RouterMetrics {
       labelNames: ['policy', 'reason'],
       registers,
     });
+    this.promptTokens = new Counter({
+      name: 'chunkmesh_router_prompt_tokens_total',
+      help: `Prompt tokens of completed requests, by tenant (the first ${TENANT_LABEL_LIMIT} seen; later ones are "(other)")`,
+      labelNames: ['tenant'],
+      registers,
+    });
     this.predicted = new Counter({
       name: 'chunkmesh_router_predicted_cached_tokens_total',
-      help: 'Prompt tokens the index said the chosen worker held',
+      help: 'Prompt tokens the index said the chosen worker held, by tenant',
+      labelNames: ['tenant'],
       registers,
     });
     this.realisedTokens = new Counter({
       name: 'chunkmesh_router_realised_cached_tokens_total',
-      help: 'Prompt tokens the worker reported it found cached (usage.cached_prompt_tokens)',
+      help: 'Prompt tokens the worker reported it found cached (usage.cached_prompt_tokens), by tenant',
+      labelNames: ['tenant'],
       registers,
     });
     this.retries = new Counter({
@@ -100,9 +114,12 @@ export class RouterMetrics {
   decision(policy: string, reason: string): void {
     this.decisions.inc({ policy, reason });
   }
-  realised(predictedTokens: number, realisedTokens: number): void {
-    this.predicted.inc(predictedTokens);
-    this.realisedTokens.inc(realisedTokens);
+  /** A completed request: its prompt size and the cached tokens predicted at placement and realised. */
+  completed(tenant: string, promptTokens: number, predictedTokens: number, realisedTokens: number): void {
+    const labels = { tenant: this.tenants.of(tenant) };
+    this.promptTokens.inc(labels, promptTokens);
+    this.predicted.inc(labels, predictedTokens);
+    this.realisedTokens.inc(labels, realisedTokens);
   }
   retry(code: string): void {
     this.retries.inc({ code });

@@ -1,5 +1,5 @@
 // The worker's Prometheus metrics (ARCHITECTURE.md, Observability): prefix
-// cache queries and hits in tokens, KV bytes logical vs physical, chunks by
+// cache queries and hits in tokens, KV bytes logical vs physical and saved, chunks by
 // state, evictions, latency histograms, batch size, queue depth, step time.
 // Engine hooks feed the counters; cache gauges are read at scrape time.
 import type { KvCache } from '@chunkmesh/native';
@@ -46,6 +46,16 @@ export class WorkerMetrics implements EngineObserver {
       registers,
       collect() {
         this.set(cache.stats().physicalBytes);
+      },
+    });
+    new Gauge({
+      name: 'chunkmesh_kv_saved_bytes',
+      help: 'KV bytes sharing saves now: logical minus what live sequences hold (never negative)',
+      registers,
+      collect() {
+        const s = cache.stats();
+        // live <= logical always; the clamp keeps a dashboard's "saved" from ever dipping below zero
+        this.set(Math.max(0, s.logicalBytes - s.liveBytes));
       },
     });
     new Gauge({

@@ -66,7 +66,7 @@ describe('engine on stories260K', () => {
     const rt = await runtime();
     const { tokenizer } = rt.bundle;
     const prompts = ['Tom and Lily', 'The dog ran', 'Once upon a time, a bird', 'Lily'].map((s) =>
-      tokenizer.encode(s, { addBos: true }),
+      tokenizer.encode(s, { addSpecialTokens: true }),
     );
     const solo = [];
     for (const p of prompts) solo.push((await collect(rt.engine.generate(input(p)))).ids);
@@ -83,7 +83,7 @@ describe('engine on stories260K', () => {
 
   it('skips the prefill of a cached prefix, reports it, and generates the same tokens', async () => {
     const rt = await runtime();
-    const story = rt.bundle.tokenizer.encode(REFERENCE_TEXT, { addBos: true });
+    const story = rt.bundle.tokenizer.encode(REFERENCE_TEXT, { addSpecialTokens: true });
     const first = await collect(rt.engine.generate(input(story, { maxTokens: 20 })));
     assert.equal(first.final.usage.cachedPromptTokens, 0);
     const again = await collect(rt.engine.generate(input(story, { maxTokens: 20 })));
@@ -97,7 +97,7 @@ describe('engine on stories260K', () => {
   it('without prefix sharing neither matches nor shares chunks, and generates the same tokens', async () => {
     const on = await runtime();
     const off = await runtime(16_384, { prefixSharing: false });
-    const story = on.bundle.tokenizer.encode(REFERENCE_TEXT, { addBos: true });
+    const story = on.bundle.tokenizer.encode(REFERENCE_TEXT, { addSpecialTokens: true });
     const expected = (await collect(on.engine.generate(input(story, { maxTokens: 10 })))).ids;
     const runs = await Promise.all(
       [0, 1].map(() => collect(off.engine.generate(input(story, { maxTokens: 10 })))),
@@ -117,7 +117,7 @@ describe('engine on stories260K', () => {
   it('preempts by recompute when the pool runs out, without changing any output', async () => {
     const big = await runtime();
     const prompts = [0, 1, 2, 3, 4, 5].map((i) =>
-      big.bundle.tokenizer.encode(`Story ${i}: once`, { addBos: true }),
+      big.bundle.tokenizer.encode(`Story ${i}: once`, { addSpecialTokens: true }),
     );
     const expected = await Promise.all(
       prompts.map(async (p) => (await collect(big.engine.generate(input(p, { maxTokens: 120 })))).ids),

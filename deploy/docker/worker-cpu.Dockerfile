@@ -1,0 +1,17 @@
+# chunkmesh worker for CPU nodes (worker.device=cpu): compiled JavaScript on node, the native
+# addon built portable (no -march=native) and without CUDA.
+# Build from the repository root: docker build -f deploy/docker/worker-cpu.Dockerfile -t chunkmesh/worker-cpu .
+FROM node:20-bookworm AS build
+RUN apt-get update && apt-get install -y --no-install-recommends cmake g++ make && rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY . .
+RUN deploy/docker/build-app.sh cpu /out
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+COPY --from=build /out/app /app
+COPY --from=build /out/models /opt/chunkmesh/models
+WORKDIR /app
+USER 10001:10001
+EXPOSE 50061 9461
+ENTRYPOINT ["node", "services/worker/dist/main.js"]

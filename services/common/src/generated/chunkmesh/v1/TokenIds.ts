@@ -1,0 +1,10 @@
+// Original file: proto/chunkmesh/v1/generation.proto
+
+
+export interface TokenIds {
+  'ids'?: (number)[];
+}
+
+export interface TokenIds__Output {
+  'ids': (number)[];
+}

@@ -1,0 +1,131 @@
+// The rules a generation request's parameters meet, one set for every door:
+// the router's OpenAI HTTP API and gRPC Generation, and the worker's
+// Generation (called by the router, or directly). Ranges, messages and the
+// param named in errors are the same wherever a request comes in; params are
+// the proto's field names, which are also OpenAI's.
+//
+// What a request gives arrives as SamplingInput, where undefined is "not
+// given": HTTP bodies leave fields out; proto3 has no presence for scalars,
+// so gRPC's zero values are "not given" (samplingInputOf), as the proto says.
+import { InvalidArgument } from './errors.ts';
+import type { Init, SamplingParams } from './proto.ts';
+
+export interface SamplingInput {
+  temperature?: number | undefined;
+  topK?: number | undefined;
+  topP?: number | undefined;
+  /** int64 (OpenAI) or uint64 (the proto); sent on as its uint64 bits. */
+  seed?: bigint | undefined;
+  maxTokens?: number | undefined;
+  stop?: readonly string[] | undefined;
+  stopTokenIds?: readonly number[] | undefined;
+  ignoreEos?: boolean | undefined;
+}
+
+/** Checked sampling parameters, in the proto's shape (maxTokens 0: the server's default). */
+export interface Sampling {
+  temperature: number;
+  topK: number;
+  topP: number;
+  /** Decimal uint64. */
+  seed?: string;
+  maxTokens: number;
+  stop: string[];
+  stopTokenIds: number[];
+  ignoreEos: boolean;
+}
+
+export const TEMPERATURE_MAX = 2;
+export const MAX_STOP_STRINGS = 16;
+const UINT32_MAX = 2 ** 32 - 1;
+const INT64_MIN = -(2n ** 63n);
+const UINT64_END = 2n ** 64n;
+
+function bad(param: string, message: string): InvalidArgument {
+  return new InvalidArgument(message, { param });
+}
+
+function integer(param: string, v: number | undefined, lo: number, hi: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!Number.isInteger(v) || v < lo || v > hi)
+    throw bad(param, `${param} must be an integer in [${lo}, ${hi}], got ${v}`);
+  return v;
+}
+
+/** Checks what a request gives; absent values take the defaults (temperature: greedy). */
+export function checkSampling(s: SamplingInput): Sampling {
+  const temperature = s.temperature ?? 0;
+  if (!Number.isFinite(temperature) || temperature < 0 || temperature > TEMPERATURE_MAX)
+    throw bad('temperature', `temperature must be in [0, ${TEMPERATURE_MAX}], got ${temperature}`);
+  const topP = s.topP ?? 1;
+  if (!(topP > 0 && topP <= 1)) throw bad('top_p', `top_p must be in (0, 1], got ${topP}`);
+  const topK = integer('top_k', s.topK, 0, UINT32_MAX) ?? 0;
+  const maxTokens = integer('max_tokens', s.maxTokens, 1, UINT32_MAX) ?? 0;
+  if (s.seed !== undefined && (s.seed < INT64_MIN || s.seed >= UINT64_END))
+    throw bad('seed', `seed must be a 64-bit integer (int64 or uint64), got ${s.seed}`);
+  const stop = (s.stop ?? []).filter((x) => x.length > 0);
+  if (stop.length > MAX_STOP_STRINGS) throw bad('stop', `at most ${MAX_STOP_STRINGS} stop strings`);
+  const stopTokenIds = [...(s.stopTokenIds ?? [])];
+  for (const id of stopTokenIds) integer('stop_token_ids', id, 0, UINT32_MAX);
+  return {
+    temperature,
+    topK,
+    topP,
+    ...(s.seed !== undefined ? { seed: BigInt.asUintN(64, s.seed).toString() } : {}),
+    maxTokens,
+    stop,
+    stopTokenIds,
+    ignoreEos: s.ignoreEos ?? false,
+  };
+}
+
+/** A Generate request's sampling as given: its zero values are "not given" (proto3). */
+export function samplingInputOf(s: Init<SamplingParams> | null | undefined): SamplingInput {
+  return {
+    temperature: s?.temperature ?? undefined,
+    topK: s?.topK ?? undefined,
+    topP: s?.topP || undefined,
+    seed: s?.seed === undefined || s.seed === null ? undefined : BigInt(s.seed),
+    maxTokens: s?.maxTokens || undefined,
+    stop: s?.stop ?? undefined,
+    stopTokenIds: s?.stopTokenIds ?? undefined,
+    ignoreEos: s?.ignoreEos ?? undefined,
+  };
+}
+
+export interface ModelLimits {
+  vocabSize: number;
+  maxSeqLen: number;
+}
+
+/**
+ * The checks that need the model (the worker's): ids within its vocabulary, prompt and
+ * completion within its context. Returns the completion limit.
+ */
+export function checkAgainstModel(
+  sampling: Sampling,
+  promptTokens: readonly number[],
+  model: ModelLimits,
+  defaultMaxTokens: number,
+): number {
+  const badId = promptTokens.findIndex((t) => !Number.isInteger(t) || t < 0 || t >= model.vocabSize);
+  if (badId >= 0) {
+    throw bad(
+      'token_ids',
+      `token id ${promptTokens[badId]} at position ${badId} is outside the vocabulary [0, ${model.vocabSize})`,
+    );
+  }
+  if (sampling.topK > model.vocabSize)
+    throw bad('top_k', `top_k must be at most the vocabulary size ${model.vocabSize}`);
+  const badStop = sampling.stopTokenIds.find((t) => t >= model.vocabSize);
+  if (badStop !== undefined)
+    throw bad('stop_token_ids', `stop token id ${badStop} is outside the vocabulary`);
+  const maxTokens = sampling.maxTokens || defaultMaxTokens;
+  if (promptTokens.length + maxTokens > model.maxSeqLen) {
+    throw bad(
+      'max_tokens',
+      `prompt (${promptTokens.length} tokens) plus max_tokens (${maxTokens}) exceeds the model's context of ${model.maxSeqLen}`,
+    );
+  }
+  return maxTokens;
+}
