@@ -19,7 +19,9 @@ const SOURCE = join(native, 'src', 'device', 'cuda', 'cuda_device.cu');
 const ARCHS = ['sm_80', 'sm_90a'];
 
 if (process.argv.includes('--help')) {
-  console.log('usage: npm run kernels:check [-- --update]\n  compares ptxas resource usage of every CUDA kernel with native/src/kernels/resources.json');
+  console.log(
+    'usage: npm run kernels:check [-- --update]\n  compares ptxas resource usage of every CUDA kernel with native/src/kernels/resources.json',
+  );
   process.exit(0);
 }
 if (spawnSync('nvcc', ['--version']).status !== 0) {
@@ -40,7 +42,18 @@ try {
   for (const arch of ARCHS) {
     const r = spawnSync(
       'nvcc',
-      ['-std=c++17', '-O3', `-I${join(native, 'src')}`, `-arch=${arch}`, '-Xptxas', '-v', '-c', SOURCE, '-o', join(out, `${arch}.o`)],
+      [
+        '-std=c++17',
+        '-O3',
+        `-I${join(native, 'src')}`,
+        `-arch=${arch}`,
+        '-Xptxas',
+        '-v',
+        '-c',
+        SOURCE,
+        '-o',
+        join(out, `${arch}.o`),
+      ],
       { encoding: 'utf8' },
     );
     if (r.status !== 0) {
@@ -70,7 +83,16 @@ try {
     const names = demangle(entries.map((e) => e.name));
     measured[arch] = Object.fromEntries(
       entries
-        .map((e, k) => [shortName(names[k]), { registers: e.registers, staticSmem: e.staticSmem, barriers: e.barriers, spill: e.spill, stack: e.stack }])
+        .map((e, k) => [
+          shortName(names[k]),
+          {
+            registers: e.registers,
+            staticSmem: e.staticSmem,
+            barriers: e.barriers,
+            spill: e.spill,
+            stack: e.stack,
+          },
+        ])
         .sort(([a], [b]) => a.localeCompare(b)),
     );
   }
@@ -79,7 +101,9 @@ try {
 }
 
 const bad = Object.entries(measured).flatMap(([arch, ks]) =>
-  Object.entries(ks).filter(([, k]) => k.spill > 0 || k.stack > 0).map(([n]) => `${arch} ${n}`),
+  Object.entries(ks)
+    .filter(([, k]) => k.spill > 0 || k.stack > 0)
+    .map(([n]) => `${arch} ${n}`),
 );
 if (bad.length > 0) {
   console.error(`kernels:check: spills or local memory in: ${bad.join(', ')}`);
@@ -96,7 +120,9 @@ try {
   recorded = readFileSync(TABLE, 'utf8');
 } catch {}
 if (recorded === text) {
-  console.log(`kernels:check: ${Object.keys(measured[ARCHS[0]]).length} kernels on ${ARCHS.join(', ')} match the table`);
+  console.log(
+    `kernels:check: ${Object.keys(measured[ARCHS[0]]).length} kernels on ${ARCHS.join(', ')} match the table`,
+  );
   process.exit(0);
 }
 const old = recorded ? JSON.parse(recorded) : {};
@@ -107,5 +133,7 @@ for (const arch of ARCHS) {
     if (a !== b) console.error(`  ${arch} ${name}: table ${a ?? 'absent'}, ptxas ${b ?? 'absent'}`);
   }
 }
-console.error('kernels:check: kernel resources drifted from native/src/kernels/resources.json; if intended, run npm run kernels:check -- --update');
+console.error(
+  'kernels:check: kernel resources drifted from native/src/kernels/resources.json; if intended, run npm run kernels:check -- --update',
+);
 process.exit(1);

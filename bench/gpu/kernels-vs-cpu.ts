@@ -7,16 +7,19 @@
 import { writeFileSync } from 'node:fs';
 import { printTable } from '@chunkmesh/cli';
 import { defineOptions, loadConfig } from '@chunkmesh/common';
+import { loadModel } from '@chunkmesh/model';
 import { type DecodeMode, KvCache, type KvDType, Model, probeDevice } from '@chunkmesh/native';
 import { STORIES_DIR } from '@chunkmesh/test-support';
-import { loadModel } from '@chunkmesh/model';
 
 const cfg = loadConfig(
   defineOptions({
     json: { type: 'string', help: 'also write the results to this JSON file' },
     small: { type: 'boolean', default: false, help: 'small shapes only (for compute-sanitizer runs)' },
   }),
-  { program: 'bench/gpu/kernels-vs-cpu.ts', summary: 'CUDA device kernels vs the CPU device on real shapes.' },
+  {
+    program: 'bench/gpu/kernels-vs-cpu.ts',
+    summary: 'CUDA device kernels vs the CPU device on real shapes.',
+  },
 );
 
 const gpu = probeDevice('cuda');
@@ -37,9 +40,39 @@ interface Shape {
 const SHAPES: Shape[] = cfg.small
   ? [{ label: 'small', kvHeads: 2, group: 4, headDim: 64, c: 16, batch: 5, shared: 40, own: 9, dtype: 'f16' }]
   : [
-      { label: 'llama-7b 2K', kvHeads: 32, group: 1, headDim: 128, c: 64, batch: 32, shared: 2048, own: 128, dtype: 'f16' },
-      { label: 'gqa 8x4 1K', kvHeads: 8, group: 4, headDim: 128, c: 64, batch: 32, shared: 1024, own: 100, dtype: 'bf16' },
-      { label: 'd64 c32', kvHeads: 4, group: 2, headDim: 64, c: 32, batch: 17, shared: 300, own: 45, dtype: 'f16' },
+      {
+        label: 'llama-7b 2K',
+        kvHeads: 32,
+        group: 1,
+        headDim: 128,
+        c: 64,
+        batch: 32,
+        shared: 2048,
+        own: 128,
+        dtype: 'f16',
+      },
+      {
+        label: 'gqa 8x4 1K',
+        kvHeads: 8,
+        group: 4,
+        headDim: 128,
+        c: 64,
+        batch: 32,
+        shared: 1024,
+        own: 100,
+        dtype: 'bf16',
+      },
+      {
+        label: 'd64 c32',
+        kvHeads: 4,
+        group: 2,
+        headDim: 64,
+        c: 32,
+        batch: 17,
+        shared: 300,
+        own: 45,
+        dtype: 'f16',
+      },
     ];
 
 function fill(n: number, seed: number): Float32Array {
@@ -92,7 +125,13 @@ for (const s of SHAPES) {
       for (let layer = 0; layer < 2; layer++) {
         const n = prompt.length - cachedTokens;
         const per = s.kvHeads * s.headDim;
-        cache.writeKV(seqId, layer, cachedTokens, fill(n * per, 1 + b * 7 + layer), fill(n * per, 99 + b * 7 + layer));
+        cache.writeKV(
+          seqId,
+          layer,
+          cachedTokens,
+          fill(n * per, 1 + b * 7 + layer),
+          fill(n * per, 99 + b * 7 + layer),
+        );
       }
       cache.commit(seqId);
       ids[d]?.push(seqId);
@@ -147,7 +186,13 @@ for (const s of SHAPES) {
     return tokens;
   });
   const same = outs[0]?.every((t, i) => t === outs[1]?.[i]) ?? false;
-  rows.push(['stories260K', `greedy ${outs[0]?.length} tokens`, 'f16', same ? 'equal' : 'differ', same ? 'ok' : 'FAIL']);
+  rows.push([
+    'stories260K',
+    `greedy ${outs[0]?.length} tokens`,
+    'f16',
+    same ? 'equal' : 'differ',
+    same ? 'ok' : 'FAIL',
+  ]);
   results.push({ check: 'stories260K greedy', equal: same, cuda: outs[0], cpu: outs[1] });
 }
 

@@ -24,7 +24,13 @@ export {
   type KvEvent,
   type KvStats,
 } from './kv-cache.ts';
-export { buildInfo, type DeviceProbe, measureAttendPeak, measureReadBandwidth, probeDevice } from './machine.ts';
+export {
+  buildInfo,
+  type DeviceProbe,
+  measureAttendPeak,
+  measureReadBandwidth,
+  probeDevice,
+} from './machine.ts';
 export {
   type LoadedModel,
   Model,

@@ -6,8 +6,8 @@
 #include "addon/kv_cache_wrap.h"
 #include "addon/model_wrap.h"
 #include "device/build_info.h"
-#include "device/device_select.h"
 #include "device/cpu/roofline.h"
+#include "device/device_select.h"
 #include "kv/chunk_key.h"
 #include "runtime/thread_pool.h"
 

@@ -12,11 +12,11 @@ namespace chunkmesh::kern {
 struct TileWork {
   uint32_t chunk_begin;  // into the chunk-slot array
   uint32_t chunk_count;
-  uint32_t keys;         // the most keys any row of the tile sees (from the first chunk)
-  uint32_t row_begin;    // into the row array
+  uint32_t keys;       // the most keys any row of the tile sees (from the first chunk)
+  uint32_t row_begin;  // into the row array
   uint32_t row_count;
   uint32_t kv_head;
-  uint32_t partial;      // 1: write (m, l, o) partials; 0: write o / l
+  uint32_t partial;  // 1: write (m, l, o) partials; 0: write o / l
   uint32_t pad;
 };
 
@@ -32,16 +32,16 @@ struct TileRow {
 struct SeqWork {
   uint32_t chunk_begin;  // its private chunks in the chunk-slot array
   uint32_t chunk_count;
-  uint32_t keys;         // keys in those chunks
-  uint32_t q_row;        // its query row
-  uint32_t part_begin;   // into the partial-base array: one base per shared run
+  uint32_t keys;        // keys in those chunks
+  uint32_t q_row;       // its query row
+  uint32_t part_begin;  // into the partial-base array: one base per shared run
   uint32_t part_count;
   uint32_t pad0, pad1;
 };
 
-constexpr int kTileRows = 64;      // 4 warps x 16 rows
+constexpr int kTileRows = 64;  // 4 warps x 16 rows
 constexpr int kTileThreads = 128;
 constexpr int kSeqThreads = 128;
-constexpr int kMaxGroup = 16;      // query heads per KV head the sequence kernel handles
+constexpr int kMaxGroup = 16;  // query heads per KV head the sequence kernel handles
 
 }  // namespace chunkmesh::kern

@@ -18,11 +18,11 @@ constexpr int kGemmThreads = 128;
 
 template <typename W>
 CM_KERNEL void gemm(const float* x, size_t m, size_t k, const W* w, size_t n, const float* bias, float* y) {
-  constexpr int kLd = kGemmK + 8;         // padded rows (a multiple of 8 for 16-bit tile loads)
-  constexpr int kOutLd = kGemmTile + 4;   // a multiple of 4 for fp32 tile stores
+  constexpr int kLd = kGemmK + 8;        // padded rows (a multiple of 8 for 16-bit tile loads)
+  constexpr int kOutLd = kGemmTile + 4;  // a multiple of 4 for fp32 tile stores
   CM_SHARED(W, xs, kGemmTile * kLd);
   CM_SHARED(W, ws, kGemmTile * kLd);
-  CM_SHARED(float, stage, kGemmTile * kOutLd);
+  CM_SHARED(float, stage, kGemmTile* kOutLd);
   const size_t n0 = static_cast<size_t>(block_x()) * kGemmTile;
   const size_t m0 = static_cast<size_t>(block_y()) * kGemmTile;
   const unsigned t = thread_x();

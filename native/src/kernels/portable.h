@@ -22,7 +22,7 @@
 #define CM_DEVICE __device__ __forceinline__
 #define CM_DEVICE_HOST_CONSTEXPR __host__ __device__ constexpr inline
 #define CM_SHARED(T, name, n) __shared__ __align__(16) T name[n]
-#define CM_DYN_SHARED(name, bytes)               \
+#define CM_DYN_SHARED(name, bytes)                      \
   extern __shared__ __align__(16) unsigned char name[]; \
   const size_t bytes = cm_dynamic_shared_bytes()
 #define CM_SYNC(point) __syncthreads()
@@ -135,11 +135,10 @@ CM_DEVICE size_t cm_dynamic_shared_bytes() {
 #define CM_KERNEL
 #define CM_DEVICE inline
 #define CM_DEVICE_HOST_CONSTEXPR constexpr inline
-#define CM_SHARED(T, name, n)                                                                           \
-  ::chunkmesh::emu::SharedSpan<T> name(                                                                \
-      static_cast<T*>(::chunkmesh::emu::shared_static(__FILE__ ":" CM_STRINGIFY(__LINE__) ":" #name, \
-                                                      sizeof(T) * (n), 16)),                           \
-      (n), #name)
+#define CM_SHARED(T, name, n)                                                                                    \
+  ::chunkmesh::emu::SharedSpan<T> name(static_cast<T*>(::chunkmesh::emu::shared_static(                          \
+                                           __FILE__ ":" CM_STRINGIFY(__LINE__) ":" #name, sizeof(T) * (n), 16)), \
+                                       (n), #name)
 #define CM_DYN_SHARED(name, bytes) \
   size_t bytes = 0;                \
   unsigned char* name = static_cast<unsigned char*>(::chunkmesh::emu::shared_dynamic(&bytes))

@@ -21,7 +21,7 @@ constexpr int kMaxHeadDim = 256;
 
 // Shared memory a sequence_attention launch needs for this group and head dim.
 CM_DEVICE_HOST_CONSTEXPR size_t sequence_attention_smem(int group, int head_dim) {
-  return sizeof(float) * (static_cast<size_t>(group) * head_dim            // queries
+  return sizeof(float) * (static_cast<size_t>(group) * head_dim                 // queries
                           + kSeqWarps * static_cast<size_t>(group) * kMaxChunk  // p per warp
                           + kSeqWarps * static_cast<size_t>(group) * head_dim   // o per warp
                           + 2 * kSeqWarps * static_cast<size_t>(group));        // m, l per warp
@@ -29,9 +29,9 @@ CM_DEVICE_HOST_CONSTEXPR size_t sequence_attention_smem(int group, int head_dim)
 
 template <typename KV>
 CM_KERNEL void sequence_attention(const SeqWork* works, const uint32_t* chunk_slots, const uint32_t* part_bases,
-                                  const unsigned char* pool, uint64_t chunk_bytes, int layer, int kv_heads,
-                                  int n_heads, int head_dim, int chunk_tokens, float scale, const float* q,
-                                  float* out, const float* part_m, const float* part_l, const float* part_o) {
+                                  const unsigned char* pool, uint64_t chunk_bytes, int layer, int kv_heads, int n_heads,
+                                  int head_dim, int chunk_tokens, float scale, const float* q, float* out,
+                                  const float* part_m, const float* part_l, const float* part_o) {
   const SeqWork w = works[block_x()];
   const int kvh = static_cast<int>(block_y());
   const int g = n_heads / kv_heads;
@@ -52,7 +52,8 @@ CM_KERNEL void sequence_attention(const SeqWork* works, const uint32_t* chunk_sl
   Smem<float> qs = carve<float>(smem, take(static_cast<size_t>(g) * d), static_cast<size_t>(g) * d);
   Smem<float> ps = carve<float>(smem, take(static_cast<size_t>(kSeqWarps) * g * kMaxChunk),
                                 static_cast<size_t>(kSeqWarps) * g * kMaxChunk);
-  Smem<float> os = carve<float>(smem, take(static_cast<size_t>(kSeqWarps) * g * d), static_cast<size_t>(kSeqWarps) * g * d);
+  Smem<float> os =
+      carve<float>(smem, take(static_cast<size_t>(kSeqWarps) * g * d), static_cast<size_t>(kSeqWarps) * g * d);
   Smem<float> ms = carve<float>(smem, take(static_cast<size_t>(kSeqWarps) * g), static_cast<size_t>(kSeqWarps) * g);
   Smem<float> ls = carve<float>(smem, take(static_cast<size_t>(kSeqWarps) * g), static_cast<size_t>(kSeqWarps) * g);
 
@@ -68,7 +69,8 @@ CM_KERNEL void sequence_attention(const SeqWork* works, const uint32_t* chunk_sl
   const size_t k_block = (static_cast<size_t>(layer) * 2 * kv_heads + kvh) * c * d;
   const size_t v_block = (static_cast<size_t>(layer) * 2 * kv_heads + kv_heads + kvh) * c * d;
   for (unsigned ci = static_cast<unsigned>(wp); ci < w.chunk_count; ci += kSeqWarps) {
-    const KV* chunk = reinterpret_cast<const KV*>(pool + static_cast<size_t>(chunk_slots[w.chunk_begin + ci]) * chunk_bytes);
+    const KV* chunk =
+        reinterpret_cast<const KV*>(pool + static_cast<size_t>(chunk_slots[w.chunk_begin + ci]) * chunk_bytes);
     const KV* k = chunk + k_block;
     const KV* v = chunk + v_block;
     const int n = static_cast<int>(w.keys - ci * c < static_cast<unsigned>(c) ? w.keys - ci * c : c);

@@ -27,9 +27,9 @@ constexpr size_t tile_attention_smem() {
 
 template <typename KV, int D, int KT>
 CM_KERNEL void tile_attention(const TileWork* works, const TileRow* rows, const uint32_t* chunk_slots,
-                              const unsigned char* pool, uint64_t chunk_bytes, int layer, int kv_heads,
-                              int head_dim, int chunk_tokens, float scale, const float* q, float* out,
-                              float* part_m, float* part_l, float* part_o) {
+                              const unsigned char* pool, uint64_t chunk_bytes, int layer, int kv_heads, int head_dim,
+                              int chunk_tokens, float scale, const float* q, float* out, float* part_m, float* part_l,
+                              float* part_o) {
   static_assert(D % 16 == 0 && D <= 256 && (KT == 16 || KT == 32), "tile shape");
   const TileWork w = works[block_x()];
   const int d = head_dim;

@@ -112,8 +112,8 @@ class KvCache {
   // Benchmark form of decode: the plan built and q uploaded once, then
   // `repeats` decode steps back to back on the device; returns seconds per
   // step (wall time to the device's completion, divided by repeats).
-  double time_decode(const uint32_t* seq_ids, size_t batch, int layer, int n_heads, const float* q,
-                     DecodeMode mode, int repeats);
+  double time_decode(const uint32_t* seq_ids, size_t batch, int layer, int n_heads, const float* q, DecodeMode mode,
+                     int repeats);
   // Device-to-device copy bandwidth, bytes read plus bytes written per second,
   // over a buffer of `bytes` (best of `repeats`): the memory roofline of the device.
   double copy_bandwidth(size_t bytes, int repeats);

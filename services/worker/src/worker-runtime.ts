@@ -2,7 +2,14 @@
 // the loaded model and tokenizer, a KV cache of the model's shape, the native
 // forward pass bound to it, and the engine driving both.
 import { loadModel, type ModelBundle } from '@chunkmesh/model';
-import { type DeviceChoice, type DeviceProbe, KvCache, type KvDType, Model, probeDevice } from '@chunkmesh/native';
+import {
+  type DeviceChoice,
+  type DeviceProbe,
+  KvCache,
+  type KvDType,
+  Model,
+  probeDevice,
+} from '@chunkmesh/native';
 import { Engine } from './engine/engine.ts';
 import type { EngineObserver, EngineOptions } from './engine/engine-types.ts';
 

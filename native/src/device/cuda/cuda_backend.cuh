@@ -67,8 +67,8 @@ class CudaBackend {
     DeviceInfo i;
     i.kind = DeviceKind::kCuda;
     i.name = "cuda";
-    i.detail = std::string(props_.name) + ", sm_" + std::to_string(props_.major) + std::to_string(props_.minor) +
-               ", " + std::to_string(props_.multiProcessorCount) + " SMs";
+    i.detail = std::string(props_.name) + ", sm_" + std::to_string(props_.major) + std::to_string(props_.minor) + ", " +
+               std::to_string(props_.multiProcessorCount) + " SMs";
     i.threads = 1;
     i.memory_bytes = props_.totalGlobalMem;
     return i;

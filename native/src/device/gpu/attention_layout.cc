@@ -9,8 +9,8 @@ using kern::kTileRows;
 
 // Appends tiles of up to kTileRows rows for one KV head; row(i) describes row i.
 template <typename RowFn>
-void add_tiles(AttentionLayout& l, size_t n_rows, uint32_t kv_head, bool partial,
-               const std::vector<uint32_t>& chunks, int c, RowFn row) {
+void add_tiles(AttentionLayout& l, size_t n_rows, uint32_t kv_head, bool partial, const std::vector<uint32_t>& chunks,
+               int c, RowFn row) {
   for (size_t r0 = 0; r0 < n_rows; r0 += kTileRows) {
     const size_t r1 = std::min(n_rows, r0 + kTileRows);
     kern::TileWork w{};
@@ -84,8 +84,8 @@ AttentionLayout prefill_layout(const std::vector<PrefillItem>& items, const Atte
   for (const PrefillItem& item : items) {
     const size_t first_pos = item.length - item.n_new;
     for (int h = 0; h < geo.kv_heads; ++h) {
-      add_tiles(l, static_cast<size_t>(item.n_new) * g, static_cast<uint32_t>(h), false, item.chunks,
-                geo.chunk_tokens, [&](size_t rho) {
+      add_tiles(l, static_cast<size_t>(item.n_new) * g, static_cast<uint32_t>(h), false, item.chunks, geo.chunk_tokens,
+                [&](size_t rho) {
                   const size_t tok = rho / g;
                   const size_t qh = static_cast<size_t>(h) * g + rho % g;
                   const uint32_t at = static_cast<uint32_t>(((item.first_row + tok) * geo.n_heads + qh) * d);

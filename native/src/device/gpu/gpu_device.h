@@ -134,10 +134,9 @@ class GpuDevice final : public Device {
     if (rows() == 0) return;
     with_kv_type(pool, [&](auto kv) {
       using KV = decltype(kv);
-      b_.launch(kern::write_kv<KV>, Grid{rows(), static_cast<unsigned>(pool.shape.kv_heads)},
-                Grid{kern::kRowThreads}, 0, pool.base, static_cast<uint64_t>(pool.chunk_bytes), layer,
-                pool.shape.kv_heads, pool.shape.head_dim, pool.shape.chunk_tokens, plan_ptr<uint32_t>(at_slots_),
-                plan_ptr<uint32_t>(at_rows_), k, v);
+      b_.launch(kern::write_kv<KV>, Grid{rows(), static_cast<unsigned>(pool.shape.kv_heads)}, Grid{kern::kRowThreads},
+                0, pool.base, static_cast<uint64_t>(pool.chunk_bytes), layer, pool.shape.kv_heads, pool.shape.head_dim,
+                pool.shape.chunk_tokens, plan_ptr<uint32_t>(at_slots_), plan_ptr<uint32_t>(at_rows_), k, v);
     });
   }
 
@@ -145,10 +144,10 @@ class GpuDevice final : public Device {
     if (rows() == 0) return;
     with_kv_type(pool, [&](auto kv) {
       using KV = decltype(kv);
-      b_.launch(kern::read_kv<KV>, Grid{rows(), static_cast<unsigned>(pool.shape.kv_heads)},
-                Grid{kern::kRowThreads}, 0, static_cast<const unsigned char*>(pool.base),
-                static_cast<uint64_t>(pool.chunk_bytes), layer, pool.shape.kv_heads, pool.shape.head_dim,
-                pool.shape.chunk_tokens, plan_ptr<uint32_t>(at_slots_), plan_ptr<uint32_t>(at_rows_), k, v);
+      b_.launch(kern::read_kv<KV>, Grid{rows(), static_cast<unsigned>(pool.shape.kv_heads)}, Grid{kern::kRowThreads}, 0,
+                static_cast<const unsigned char*>(pool.base), static_cast<uint64_t>(pool.chunk_bytes), layer,
+                pool.shape.kv_heads, pool.shape.head_dim, pool.shape.chunk_tokens, plan_ptr<uint32_t>(at_slots_),
+                plan_ptr<uint32_t>(at_rows_), k, v);
     });
   }
 
@@ -174,19 +173,17 @@ class GpuDevice final : public Device {
     }
     with_kv_type(pool, [&](auto kv) {
       using KV = decltype(kv);
-      b_.launch(kern::sequence_attention<KV>,
-                Grid{static_cast<unsigned>(l.seqs.size()), static_cast<unsigned>(geo.kv_heads)},
-                Grid{kern::kSeqThreads}, kern::sequence_attention_smem(n_heads / geo.kv_heads, geo.head_dim),
-                u.ptr<kern::SeqWork>(gpu::kSeqs), u.ptr<uint32_t>(gpu::kSeqChunks), u.ptr<uint32_t>(gpu::kPartBases),
-                static_cast<const unsigned char*>(pool.base),
-                static_cast<uint64_t>(pool.chunk_bytes), layer, geo.kv_heads, n_heads, geo.head_dim,
-                geo.chunk_tokens, scale, q, out, static_cast<const float*>(part_m_.p),
-                static_cast<const float*>(part_l_.p), static_cast<const float*>(part_o_.p));
+      b_.launch(
+          kern::sequence_attention<KV>, Grid{static_cast<unsigned>(l.seqs.size()), static_cast<unsigned>(geo.kv_heads)},
+          Grid{kern::kSeqThreads}, kern::sequence_attention_smem(n_heads / geo.kv_heads, geo.head_dim),
+          u.ptr<kern::SeqWork>(gpu::kSeqs), u.ptr<uint32_t>(gpu::kSeqChunks), u.ptr<uint32_t>(gpu::kPartBases),
+          static_cast<const unsigned char*>(pool.base), static_cast<uint64_t>(pool.chunk_bytes), layer, geo.kv_heads,
+          n_heads, geo.head_dim, geo.chunk_tokens, scale, q, out, static_cast<const float*>(part_m_.p),
+          static_cast<const float*>(part_l_.p), static_cast<const float*>(part_o_.p));
     });
   }
 
-  void prefill_attention(const KvPool& pool, int layer, int n_heads, float scale, const float* q,
-                         float* out) override {
+  void prefill_attention(const KvPool& pool, int layer, int n_heads, float scale, const float* q, float* out) override {
     if (plan().prefill.empty()) return;
     const AttentionGeometry geo = geometry(pool, n_heads);
     if (!prefill_.ready) upload_layout(prefill_, prefill_layout(plan().prefill, geo));
@@ -298,8 +295,7 @@ class GpuDevice final : public Device {
                     std::to_string(kern::kMaxChunk) + " (got " + std::to_string(s.chunk_tokens) + ")");
     }
     if (n_heads / s.kv_heads > kern::kMaxGroup) {
-      throw_invalid("the GPU device handles at most " + std::to_string(kern::kMaxGroup) +
-                    " query heads per KV head");
+      throw_invalid("the GPU device handles at most " + std::to_string(kern::kMaxGroup) + " query heads per KV head");
     }
     return AttentionGeometry{n_heads, s.kv_heads, s.head_dim, s.chunk_tokens};
   }
@@ -315,23 +311,31 @@ class GpuDevice final : public Device {
       const bool kt32 = geo.chunk_tokens % 32 == 0;
       const auto go = [&](auto kernel, size_t smem) {
         b_.launch(kernel, Grid{static_cast<unsigned>(l.tiles.size())}, Grid{kern::kTileThreads}, smem,
-                  u.ptr<kern::TileWork>(gpu::kTiles), u.ptr<kern::TileRow>(gpu::kRows), u.ptr<uint32_t>(gpu::kTileChunks),
-                  static_cast<const unsigned char*>(pool.base),
-                  static_cast<uint64_t>(pool.chunk_bytes), layer, geo.kv_heads, geo.head_dim, geo.chunk_tokens,
-                  scale, q, out, static_cast<float*>(part_m_.p), static_cast<float*>(part_l_.p),
+                  u.ptr<kern::TileWork>(gpu::kTiles), u.ptr<kern::TileRow>(gpu::kRows),
+                  u.ptr<uint32_t>(gpu::kTileChunks), static_cast<const unsigned char*>(pool.base),
+                  static_cast<uint64_t>(pool.chunk_bytes), layer, geo.kv_heads, geo.head_dim, geo.chunk_tokens, scale,
+                  q, out, static_cast<float*>(part_m_.p), static_cast<float*>(part_l_.p),
                   static_cast<float*>(part_o_.p));
       };
 #define CM_TILE(D, KT) go(kern::tile_attention<KV, D, KT>, kern::tile_attention_smem<KV, D, KT>())
       if (kt32) {
-        if (dp <= 16) CM_TILE(16, 32);
-        else if (dp <= 32) CM_TILE(32, 32);
-        else if (dp <= 64) CM_TILE(64, 32);
-        else CM_TILE(128, 32);
+        if (dp <= 16)
+          CM_TILE(16, 32);
+        else if (dp <= 32)
+          CM_TILE(32, 32);
+        else if (dp <= 64)
+          CM_TILE(64, 32);
+        else
+          CM_TILE(128, 32);
       } else {
-        if (dp <= 16) CM_TILE(16, 16);
-        else if (dp <= 32) CM_TILE(32, 16);
-        else if (dp <= 64) CM_TILE(64, 16);
-        else CM_TILE(128, 16);
+        if (dp <= 16)
+          CM_TILE(16, 16);
+        else if (dp <= 32)
+          CM_TILE(32, 16);
+        else if (dp <= 64)
+          CM_TILE(64, 16);
+        else
+          CM_TILE(128, 16);
       }
 #undef CM_TILE
     });

@@ -24,7 +24,7 @@ namespace {
 
 constexpr size_t kStackBytes = size_t{256} << 10;
 constexpr size_t kStaticSharedBytes = size_t{228} << 10;  // the most an H100 SM offers
-constexpr unsigned char kPoison = 0xff;                    // NaN as f32, f16 and bf16
+constexpr unsigned char kPoison = 0xff;                   // NaN as f32, f16 and bf16
 
 enum class State { kRunnable, kBlockBarrier, kWarpBarrier, kDone };
 
@@ -316,9 +316,7 @@ uint32_t shfl_xor(uint32_t v, int mask) {
   return warp_collective("shfl_xor", v)[(lane ^ mask) & (kWarpSize - 1)];
 }
 
-uint32_t shfl_idx(uint32_t v, int src_lane) {
-  return warp_collective("shfl_idx", v)[src_lane & (kWarpSize - 1)];
-}
+uint32_t shfl_idx(uint32_t v, int src_lane) { return warp_collective("shfl_idx", v)[src_lane & (kWarpSize - 1)]; }
 
 uint32_t ballot(bool pred) {
   const auto& slots = warp_collective("ballot", pred ? 1u : 0u);

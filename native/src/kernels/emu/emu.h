@@ -110,9 +110,9 @@ class SharedSpan {
   template <typename U>
   SharedSpan<U> as(size_t byte_offset, size_t count, const char* name) const {
     if (byte_offset + count * sizeof(U) > n_ * sizeof(T)) {
-      throw EmuError(std::string("shared carve '") + name + "' of " + std::to_string(count * sizeof(U)) +
-                     " bytes at " + std::to_string(byte_offset) + " exceeds '" + name_ + "' (" +
-                     std::to_string(n_ * sizeof(T)) + " bytes)");
+      throw EmuError(std::string("shared carve '") + name + "' of " + std::to_string(count * sizeof(U)) + " bytes at " +
+                     std::to_string(byte_offset) + " exceeds '" + name_ + "' (" + std::to_string(n_ * sizeof(T)) +
+                     " bytes)");
     }
     return SharedSpan<U>(reinterpret_cast<U*>(reinterpret_cast<unsigned char*>(p_) + byte_offset), count, name);
   }
@@ -141,10 +141,13 @@ void launch_kernel(void (*kernel)(A...), const Dim3& grid, const Dim3& block, si
     void (*k)(A...);
     std::tuple<A...> a;
   } pack{kernel, std::tuple<A...>(std::forward<P>(args)...)};
-  launch(grid, block, smem, [](void* p) {
-    auto* pk = static_cast<Pack*>(p);
-    std::apply(pk->k, pk->a);
-  }, &pack);
+  launch(
+      grid, block, smem,
+      [](void* p) {
+        auto* pk = static_cast<Pack*>(p);
+        std::apply(pk->k, pk->a);
+      },
+      &pack);
 }
 
 }  // namespace chunkmesh::emu

@@ -28,7 +28,8 @@ double tolerance(DType t) { return t == DType::kBF16 ? 3e-2 : 3e-3; }
 // continuations, and own tails (some empty: whole path shared).
 std::vector<std::vector<int32_t>> prompts(Rng& rng, int c, int batch) {
   const int levels = rng.range(1, 3);
-  std::vector<int32_t> system = rng.tokens(static_cast<size_t>(rng.range(1, 2) * c + (rng.chance(0.5) ? rng.range(1, c - 1) : 0)), 1000);
+  std::vector<int32_t> system =
+      rng.tokens(static_cast<size_t>(rng.range(1, 2) * c + (rng.chance(0.5) ? rng.range(1, c - 1) : 0)), 1000);
   std::vector<std::vector<int32_t>> out;
   while (static_cast<int>(out.size()) < batch) {
     std::vector<int32_t> p = system;
@@ -92,8 +93,8 @@ void check_prefill(const Shape& s, uint64_t seed) {
     EmuScope scope(schedule);
     pair.gpu->prefill(pair.gpu_ids.back(), 0, n_heads, n_new, q.data(), got.data());
     const double err = cmtest::relative_error(got, want);
-    CHECK_MSG(err <= tolerance(s.dtype), "prefill error " << err << " d=" << s.head_dim << " g=" << s.group
-                                                          << " c=" << s.c << " new=" << n_new);
+    CHECK_MSG(err <= tolerance(s.dtype),
+              "prefill error " << err << " d=" << s.head_dim << " g=" << s.group << " c=" << s.c << " new=" << n_new);
   }
 }
 

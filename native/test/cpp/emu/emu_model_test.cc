@@ -71,9 +71,10 @@ CM_TEST(emu_stories260k_greedy_tokens_equal_the_cpu_device) {
   const cmtest::Checkpoint ck = cmtest::load_stories260k();
   const auto cpu_weights = rounded(ck.tensors);
   const std::vector<std::vector<int32_t>> prompts = {{1}, {1, 403, 407, 261}};
-  const auto gpu = greedy(ck.config, [&](const TensorSpec& s) { return ck.tensor(s); }, true, prompts, 32);
-  const auto cpu = greedy(ck.config, [&](const TensorSpec& s) { return cpu_weights.at(s.name).data(); }, false,
-                          prompts, 32);
+  const auto gpu = greedy(
+      ck.config, [&](const TensorSpec& s) { return ck.tensor(s); }, true, prompts, 32);
+  const auto cpu = greedy(
+      ck.config, [&](const TensorSpec& s) { return cpu_weights.at(s.name).data(); }, false, prompts, 32);
   for (size_t i = 0; i < prompts.size(); ++i) CHECK_MSG(gpu[i] == cpu[i], "prompt " << i << " diverges");
 }
 
@@ -91,8 +92,10 @@ CM_TEST(emu_tiny_gqa_model_greedy_tokens_equal_the_cpu_device) {
     p.insert(p.end(), own.begin(), own.end());
     prompts.push_back(p);
   }
-  const auto gpu = greedy(c, [&](const TensorSpec& s) { return m.tensors.at(s.name).data(); }, true, prompts, 16);
-  const auto cpu = greedy(c, [&](const TensorSpec& s) { return cpu_weights.at(s.name).data(); }, false, prompts, 16);
+  const auto gpu = greedy(
+      c, [&](const TensorSpec& s) { return m.tensors.at(s.name).data(); }, true, prompts, 16);
+  const auto cpu = greedy(
+      c, [&](const TensorSpec& s) { return cpu_weights.at(s.name).data(); }, false, prompts, 16);
   for (size_t i = 0; i < prompts.size(); ++i) CHECK_MSG(gpu[i] == cpu[i], "prompt " << i << " diverges");
 }
 

@@ -103,7 +103,9 @@ CM_TEST(emu_every_gemm_and_norm_sync_point_is_load_bearing) {
     return y;
   };
   const DeviceMatrix wm = gpu->upload_matrix(w.data(), n, k);
-  const auto gemm = [&] { return run([&](float* xd, float*, float* yd) { gpu->gemm(xd, m, wm, nullptr, yd); }, m * n); };
+  const auto gemm = [&] {
+    return run([&](float* xd, float*, float* yd) { gpu->gemm(xd, m, wm, nullptr, yd); }, m * n);
+  };
   const auto norm = [&] {
     return run([&](float* xd, float* wd, float* yd) { gpu->rmsnorm(xd, wd, m, k, 1e-5f, yd); }, m * k);
   };

@@ -33,7 +33,8 @@ CachePair::CachePair(const KvShape& shape, uint32_t capacity_chunks) {
 void CachePair::insert(const std::vector<int32_t>& prompt, uint64_t kv_seed) {
   const KvShape& s = cpu->shape();
   for (KvCache* kv : {cpu.get(), gpu.get()}) {
-    const MatchResult m = kv->run([&] { return kv->tree().add_sequence("", prompt.data(), prompt.size(), prompt.size()); });
+    const MatchResult m =
+        kv->run([&] { return kv->tree().add_sequence("", prompt.data(), prompt.size(), prompt.size()); });
     const size_t n = prompt.size() - m.cached_tokens;
     if (n > 0) kv->run([&] { kv->tree().append(m.seq_id, prompt.data() + m.cached_tokens, n); });
     Rng rng(kv_seed);  // the same K/V for both caches

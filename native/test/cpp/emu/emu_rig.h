@@ -12,9 +12,8 @@
 
 namespace cmtest {
 
-constexpr chunkmesh::emu::Schedule kSchedules[] = {chunkmesh::emu::Schedule::kForward,
-                                                   chunkmesh::emu::Schedule::kReverse,
-                                                   chunkmesh::emu::Schedule::kShuffle};
+constexpr chunkmesh::emu::Schedule kSchedules[] = {
+    chunkmesh::emu::Schedule::kForward, chunkmesh::emu::Schedule::kReverse, chunkmesh::emu::Schedule::kShuffle};
 
 // Emulator settings for a scope, restored after.
 class EmuScope {

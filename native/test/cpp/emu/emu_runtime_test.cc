@@ -86,7 +86,8 @@ CM_KERNEL void half_warp_shuffles(float* out) {
 
 CM_TEST(emu_reports_a_warp_collective_with_lanes_missing) {
   float out = 0.f;
-  CHECK(emu_error([&] { emu::launch_kernel(half_warp_shuffles, emu::Dim3{1}, emu::Dim3{32}, 0, &out); }, "lanes exited"));
+  CHECK(
+      emu_error([&] { emu::launch_kernel(half_warp_shuffles, emu::Dim3{1}, emu::Dim3{32}, 0, &out); }, "lanes exited"));
 }
 
 CM_KERNEL void barrier_against_collective(float* out) {
@@ -107,7 +108,8 @@ CM_TEST(emu_reports_mismatched_barriers) {
 
 CM_KERNEL void shuffles(float* out) {
   const float v = static_cast<float>(thread_x());
-  out[thread_x()] = shfl_xor(v, 3) + 1000.f * shfl_idx(v, 5) + 1e6f * static_cast<float>(ballot(lane() % 3 == 0) & 0xff);
+  out[thread_x()] =
+      shfl_xor(v, 3) + 1000.f * shfl_idx(v, 5) + 1e6f * static_cast<float>(ballot(lane() % 3 == 0) & 0xff);
 }
 
 CM_TEST(emu_warp_shuffles_and_ballots_exchange_lane_values) {
