@@ -55,7 +55,10 @@ const TENANT_PROMPTS = ['acme', 'globex', 'initech'].map((tenant) => ({
     ),
 }));
 
-/** Clients sending completions that share each tenant's long prompt prefix until the deadline. */
+/**
+ * Clients sending completions that share each tenant's long prompt prefix until the deadline: three per
+ * tenant, long enough that requests of one tenant overlap on a worker (what the KV-saved panel shows).
+ */
 async function load(router: RouterProcess, clients: number, untilMs: number): Promise<number> {
   let done = 0;
   await Promise.all(
@@ -68,7 +71,7 @@ async function load(router: RouterProcess, clients: number, untilMs: number): Pr
           body: JSON.stringify({
             model: 'stories260K',
             prompt: `${t.system}Question ${n} from client ${i}:`,
-            max_tokens: 24,
+            max_tokens: 48,
             ignore_eos: true,
             tenant: t.tenant,
           }),
@@ -124,7 +127,7 @@ describe('dashboards and rules on a real Prometheus', { timeout: 150_000 }, () =
       ],
     });
     startS = Date.now() / 1000;
-    const requests = await load(router, 6, Date.now() + LOAD_SECONDS * 1000);
+    const requests = await load(router, 9, Date.now() + LOAD_SECONDS * 1000);
     assert.ok(requests > 20, `the load ran ${requests} requests`);
     await sleep(3000); // a few more scrapes and rule evaluations after the last request
     endS = Date.now() / 1000;
