@@ -193,9 +193,10 @@ describe('dashboards and rules on a real Prometheus', { timeout: 150_000 }, () =
     );
     assert.deepEqual(byTenant.map((s) => s.metric.tenant).sort(), ['acme', 'globex', 'initech']);
     const saved = await prometheus.queryRange('max_over_time(chunkmesh_kv_saved_bytes[1m])', endS, endS);
+    const logical = await prometheus.queryRange('chunkmesh_kv_logical_bytes', startS, endS);
     assert.ok(
       saved.some((s) => Number(s.values[0]?.[1]) > 0),
-      'sharing saved KV memory at some scrape',
+      `sharing saved KV memory at some scrape (saved ${JSON.stringify(saved.map((s) => s.values))}, logical ${JSON.stringify(logical.map((s) => s.values.map(([, v]) => v)))})`,
     );
   });
 });
