@@ -240,7 +240,7 @@ for (const cs of cases) {
 
 const mb = (b: number) => (b / 2 ** 20).toFixed(0);
 console.log(
-  `\nDecode attention, one layer: ${nHeads} query heads, head dim ${headDim}, c = ${c}, batch ${batch}, ${own} own tokens per sequence, KV ${dtypes.join('/')}, device ${deviceLabel}${onGpu ? '' : `, ${threads} threads (${buildInfo().simd})`}`,
+  `\nDecode attention, one layer: ${nHeads} query heads, head dim ${headDim}, c = ${c}, batch ${batch}, ${own} own tokens per sequence, KV ${dtypes.join('/')}, device ${deviceLabel}`,
 );
 console.log(
   onGpu

@@ -445,9 +445,11 @@ const s = (ms: number) => (ms / 1e3).toFixed(2);
 const kvH = shape.kvHeads ?? shape.heads;
 console.log(
   `\nWorker end to end: ${shape.layers} layers, hidden ${shape.dim}, ${shape.heads} heads x ${shape.headDim} ` +
-    `(${kvH} KV heads), FFN ${shape.hiddenDim}, vocab ${shape.vocabSize}, random weights; KV ${cfg.dtype}, ` +
-    `c = ${cfg.chunk}, step budget ${cfg.stepTokens} tokens, device ${device.name} (${device.detail})` +
-    (device.kind === 'cpu' ? `, ${threads} threads (${buildInfo().simd})` : ''),
+    `(${kvH} KV heads), FFN ${shape.hiddenDim}, vocab ${shape.vocabSize}, random weights; KV ${cfg.dtype === 'auto' ? (device.kind === 'cuda' ? 'bf16' : 'f32') : cfg.dtype}, ` +
+    `c = ${cfg.chunk}, step budget ${cfg.stepTokens} tokens, ` +
+    (device.kind === 'cpu'
+      ? `cpu device, ${threads} threads (${buildInfo().simd})`
+      : `${device.name} (${device.detail})`),
 );
 console.log(
   `${cfg.requests} concurrent requests: shared system prompt + ${cfg.question}-token question each, ` +
