@@ -7,7 +7,7 @@
 #
 # It installs and builds in the current directory (npm ci: the native addon, then the TypeScript
 # to dist/), with CHUNKMESH_PORTABLE=1 (no -march=native: the image runs on any x86-64 CPU); cpu
-# builds without CUDA, cuda needs nvcc and builds kernels for sm_80 and sm_90 (A100, H100; set in
+# builds without CUDA, cuda needs nvcc and builds kernels for sm_80 and sm_90a (A100, H100; set in
 # native/CMakeLists.txt). It then drops the dev dependencies (tsx, typescript, ...) and copies to
 # OUT_DIR only what runs: OUT_DIR/app (compiled JavaScript, the addon, production node_modules,
 # the proto files) and OUT_DIR/models/stories260K (the tiny model the chart uses by default).

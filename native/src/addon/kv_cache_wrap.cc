@@ -20,6 +20,32 @@ uint32_t seq_arg(const Napi::Value& v) { return static_cast<uint32_t>(integer(v,
 
 const char* kind_name(DeviceKind k) { return k == DeviceKind::kCuda ? "cuda" : "cpu"; }
 
+// The arguments decode and timeDecode share: (seqIds, layer, nHeads, q, mode),
+// with q checked to hold one query row per sequence.
+struct DecodeArgs {
+  Napi::Uint32Array ids;
+  int layer;
+  int n_heads;
+  Napi::Float32Array q;
+  DecodeMode mode;
+  size_t q_elems;
+};
+
+DecodeArgs decode_args(const Napi::CallbackInfo& info, const KvShape& shape) {
+  DecodeArgs a{uint32s(info[0], "seqIds"),
+               static_cast<int>(integer(info[1], "layer", 0, 1 << 20)),
+               static_cast<int>(integer(info[2], "nHeads", 1, 1 << 16)),
+               float32s(info[3], "q"),
+               mode_arg(info[4]),
+               0};
+  a.q_elems = a.ids.ElementLength() * a.n_heads * static_cast<size_t>(shape.head_dim);
+  if (a.q.ElementLength() != a.q_elems) {
+    throw_invalid("q must hold batch * nHeads * headDim = " + std::to_string(a.q_elems) + " floats, got " +
+                  std::to_string(a.q.ElementLength()));
+  }
+  return a;
+}
+
 }  // namespace
 
 Napi::Function KvCacheWrap::Define(Napi::Env env) {
@@ -195,20 +221,12 @@ Napi::Value KvCacheWrap::ReadKv(const Napi::CallbackInfo& info) {
 
 Napi::Value KvCacheWrap::Decode(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    const Napi::Uint32Array ids = uint32s(info[0], "seqIds");
-    const int layer = static_cast<int>(integer(info[1], "layer", 0, 1 << 20));
-    const int n_heads = static_cast<int>(integer(info[2], "nHeads", 1, 1 << 16));
-    const Napi::Float32Array q = float32s(info[3], "q");
-    const DecodeMode mode = mode_arg(info[4]);
-    const size_t want = ids.ElementLength() * n_heads * static_cast<size_t>(cache().shape().head_dim);
-    if (q.ElementLength() != want) {
-      throw_invalid("q must hold batch * nHeads * headDim = " + std::to_string(want) + " floats, got " +
-                    std::to_string(q.ElementLength()));
-    }
-    Napi::Float32Array out = info.Length() > 5 && !info[5].IsUndefined() ? float32s(info[5], "out")
-                                                                         : Napi::Float32Array::New(info.Env(), want);
-    if (out.ElementLength() != want) throw_invalid("out must hold " + std::to_string(want) + " floats");
-    cache().decode(ids.Data(), ids.ElementLength(), layer, n_heads, q.Data(), out.Data(), mode);
+    const DecodeArgs a = decode_args(info, cache().shape());
+    Napi::Float32Array out = info.Length() > 5 && !info[5].IsUndefined()
+                                 ? float32s(info[5], "out")
+                                 : Napi::Float32Array::New(info.Env(), a.q_elems);
+    if (out.ElementLength() != a.q_elems) throw_invalid("out must hold " + std::to_string(a.q_elems) + " floats");
+    cache().decode(a.ids.Data(), a.ids.ElementLength(), a.layer, a.n_heads, a.q.Data(), out.Data(), a.mode);
     return out;
   });
 }
@@ -232,20 +250,10 @@ Napi::Value KvCacheWrap::Prefill(const Napi::CallbackInfo& info) {
 
 Napi::Value KvCacheWrap::TimeDecode(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    const Napi::Uint32Array ids = uint32s(info[0], "seqIds");
-    const int layer = static_cast<int>(integer(info[1], "layer", 0, 1 << 20));
-    const int n_heads = static_cast<int>(integer(info[2], "nHeads", 1, 1 << 16));
-    const Napi::Float32Array q = float32s(info[3], "q");
-    const DecodeMode mode = mode_arg(info[4]);
+    const DecodeArgs a = decode_args(info, cache().shape());
     const int repeats = static_cast<int>(integer(info[5], "repeats", 1, 1 << 20));
-    KvCache& c = cache();
-    const size_t want = ids.ElementLength() * n_heads * static_cast<size_t>(c.shape().head_dim);
-    if (q.ElementLength() != want) {
-      throw_invalid("q must hold batch * nHeads * headDim = " + std::to_string(want) + " floats, got " +
-                    std::to_string(q.ElementLength()));
-    }
-    return Napi::Number::New(info.Env(),
-                             c.time_decode(ids.Data(), ids.ElementLength(), layer, n_heads, q.Data(), mode, repeats));
+    return Napi::Number::New(info.Env(), cache().time_decode(a.ids.Data(), a.ids.ElementLength(), a.layer, a.n_heads,
+                                                             a.q.Data(), a.mode, repeats));
   });
 }
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "device/device_buffer.h"
 #include "kv/kv_cache.h"
@@ -31,6 +32,16 @@ StepPlan positions_plan(const PrefixTree& tree, uint32_t seq_id, size_t pos, siz
     plan.kv_slot[t] = tree.slot_at(seq_id, pos + t);
     plan.kv_row[t] = static_cast<uint32_t>((pos + t) % chunk_tokens);
   }
+  return plan;
+}
+
+// A plan whose row i is the next token of sequence seq_ids[i].
+StepPlan decode_plan(const PrefixTree& tree, const uint32_t* seq_ids, size_t batch) {
+  std::vector<uint32_t> rows(batch);
+  for (size_t i = 0; i < batch; ++i) rows[i] = static_cast<uint32_t>(i);
+  StepPlan plan;
+  plan.rows = batch;
+  plan.decode = plan_decode(tree, seq_ids, rows.data(), batch);
   return plan;
 }
 
@@ -70,11 +81,7 @@ void KvCache::decode(const uint32_t* seq_ids, size_t batch, int layer, int n_hea
   run([&] {
     check_layer(layer);
     check_heads(n_heads);
-    std::vector<uint32_t> rows(batch);
-    for (size_t i = 0; i < batch; ++i) rows[i] = static_cast<uint32_t>(i);
-    StepPlan plan;
-    plan.rows = batch;
-    plan.decode = plan_decode(tree(), seq_ids, rows.data(), batch);
+    const StepPlan plan = decode_plan(tree(), seq_ids, batch);
     const size_t bytes = batch * n_heads * shape_.head_dim * sizeof(float);
     DeviceBuffer qb(device()), ob(device());
     device().copy_in(qb.bytes(bytes), q, bytes);
@@ -91,11 +98,7 @@ double KvCache::time_decode(const uint32_t* seq_ids, size_t batch, int layer, in
     check_layer(layer);
     check_heads(n_heads);
     if (repeats < 1) throw_invalid("repeats must be at least 1");
-    std::vector<uint32_t> rows(batch);
-    for (size_t i = 0; i < batch; ++i) rows[i] = static_cast<uint32_t>(i);
-    StepPlan plan;
-    plan.rows = batch;
-    plan.decode = plan_decode(tree(), seq_ids, rows.data(), batch);
+    const StepPlan plan = decode_plan(tree(), seq_ids, batch);
     const size_t bytes = batch * n_heads * shape_.head_dim * sizeof(float);
     DeviceBuffer qb(device()), ob(device());
     device().copy_in(qb.bytes(bytes), q, bytes);

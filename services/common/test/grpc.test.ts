@@ -2,11 +2,9 @@
 // client, the loader options (camelCase, oneof names, uint64 as strings),
 // status mapping across the wire, health and reflection.
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { reflectedServices } from '@chunkmesh/test-support';
 import * as grpc from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
 import {
   addGenerationService,
   addHealthService,
@@ -23,16 +21,6 @@ import {
   packageDefinition,
   toServerError,
 } from '../src/index.ts';
-
-const reflectionProto = join(
-  dirname(createRequire(import.meta.url).resolve('@grpc/reflection')),
-  '..',
-  'proto',
-  'grpc',
-  'reflection',
-  'v1',
-  'reflection.proto',
-);
 
 // biome-ignore lint/suspicious/noExplicitAny: clients built from a loaded proto are untyped
 type Untyped = any;
@@ -174,22 +162,9 @@ describe('gRPC wire contract', () => {
   });
 
   it('lists its services through reflection', async () => {
-    const def = loadSync(reflectionProto, { keepCase: true });
-    const Reflection = (grpc.loadPackageDefinition(def) as Untyped).grpc.reflection.v1.ServerReflection;
-    const rc = new Reflection(address, grpc.credentials.createInsecure());
-    try {
-      const names = await new Promise<string[]>((resolve, reject) => {
-        const call = rc.ServerReflectionInfo();
-        call.on('data', (res: { list_services_response: { service: { name: string }[] } }) => {
-          resolve(res.list_services_response.service.map((s) => s.name).sort());
-          call.end();
-        });
-        call.on('error', reject);
-        call.write({ list_services: '' });
-      });
-      assert.deepEqual(names, ['chunkmesh.v1.Generation', 'grpc.health.v1.Health']);
-    } finally {
-      rc.close();
-    }
+    assert.deepEqual((await reflectedServices(address)).sort(), [
+      'chunkmesh.v1.Generation',
+      'grpc.health.v1.Health',
+    ]);
   });
 });
