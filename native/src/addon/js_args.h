@@ -26,6 +26,11 @@ inline int64_t integer(const Napi::Value& v, const char* name, int64_t lo, int64
   return static_cast<int64_t>(d);
 }
 
+// An integer that may be left out (undefined): then `absent`.
+inline int64_t integer_or(const Napi::Value& v, const char* name, int64_t lo, int64_t hi, int64_t absent) {
+  return v.IsUndefined() ? absent : integer(v, name, lo, hi);
+}
+
 inline double number(const Napi::Value& v, const char* name) {
   if (!v.IsNumber()) throw_invalid(std::string(name) + " must be a number");
   return v.As<Napi::Number>().DoubleValue();

@@ -1,5 +1,7 @@
 #include "addon/kv_cache_wrap.h"
 
+#include <algorithm>
+#include <csignal>
 #include <limits>
 #include <vector>
 
@@ -19,6 +21,15 @@ Napi::Object option_object(const Napi::CallbackInfo& info) {
 uint32_t seq_arg(const Napi::Value& v) { return static_cast<uint32_t>(integer(v, "seqId", 0, kMaxU32)); }
 
 const char* kind_name(DeviceKind k) { return k == DeviceKind::kCuda ? "cuda" : "cpu"; }
+
+template <typename T>
+Napi::Object tier_counts(Napi::Env env, const T (&by_tier)[kTierCount]) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("device", static_cast<double>(by_tier[static_cast<int>(KvTier::kDevice)]));
+  o.Set("host", static_cast<double>(by_tier[static_cast<int>(KvTier::kHost)]));
+  o.Set("disk", static_cast<double>(by_tier[static_cast<int>(KvTier::kDisk)]));
+  return o;
+}
 
 // The arguments decode and timeDecode share: (seqIds, layer, nHeads, q, mode),
 // with q checked to hold one query row per sequence.
@@ -71,10 +82,12 @@ Napi::Function KvCacheWrap::Define(Napi::Env env) {
                          InstanceMethod<&KvCacheWrap::RootKey>("rootKey"),
                          InstanceMethod<&KvCacheWrap::Device>("device"),
                          InstanceMethod<&KvCacheWrap::Dispose>("dispose"),
+                         InstanceMethod<&KvCacheWrap::Hold>("hold"),
+                         InstanceMethod<&KvCacheWrap::Fetch>("fetch"),
                      });
 }
 
-KvCacheWrap::KvCacheWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<KvCacheWrap>(info) {
+KvCacheWrap::KvCacheWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<KvCacheWrap>(info), calls_(info.Env()) {
   guarded(info.Env(), [&] {
     const Napi::Object o = option_object(info);
     KvCacheOptions opt;
@@ -88,6 +101,21 @@ KvCacheWrap::KvCacheWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<KvCa
     opt.vocab_size = static_cast<int32_t>(integer(o.Get("vocabSize"), "vocabSize", 0, 1 << 30));
     opt.threads = static_cast<int>(integer(o.Get("threads"), "threads", 0, 1024));
     opt.device = device_arg(o.Get("device"));
+    const int64_t host_bytes = integer_or(o.Get("hostBytes"), "hostBytes", 0, int64_t{1} << 50, 0);
+    const uint64_t chunk_bytes = opt.shape.chunk_bytes();
+    opt.tiers.host_slots =
+        static_cast<uint32_t>(std::min<uint64_t>(static_cast<uint64_t>(host_bytes) / chunk_bytes, kMaxU32));
+    if (host_bytes > 0 && opt.tiers.host_slots == 0) {
+      throw_invalid("hostBytes (" + std::to_string(host_bytes) + ") is less than one chunk (" +
+                    std::to_string(chunk_bytes) + " bytes)");
+    }
+    if (!o.Get("diskDir").IsUndefined()) opt.tiers.disk_dir = string(o.Get("diskDir"), "diskDir");
+    opt.tiers.disk_bytes = static_cast<size_t>(integer_or(o.Get("diskBytes"), "diskBytes", 0, int64_t{1} << 50, 0));
+    opt.tiers.io_threads = static_cast<int>(integer_or(o.Get("ioThreads"), "ioThreads", 1, 64, 2));
+    if (!opt.tiers.disk_dir.empty()) {
+      // A file size limit (ulimit -f) must fail the write, which the disk tier survives, not kill the process.
+      std::signal(SIGXFSZ, SIG_IGN);
+    }
     cache_ = std::make_shared<KvCache>(opt);
   });
 }
@@ -285,7 +313,7 @@ Napi::Value KvCacheWrap::DecodeCost(const Napi::CallbackInfo& info) {
 
 Napi::Value KvCacheWrap::DrainEvents(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    static const char* kOps[] = {"stored", "removed", "cleared"};
+    static const char* kOps[] = {"stored", "removed", "cleared", "demoted", "promoted"};
     static const char* kTiers[] = {"device", "host", "disk"};
     const std::vector<KvEvent> events = cache().drain_events();
     Napi::Array arr = Napi::Array::New(info.Env(), events.size());
@@ -293,6 +321,9 @@ Napi::Value KvCacheWrap::DrainEvents(const Napi::CallbackInfo& info) {
       Napi::Object e = Napi::Object::New(info.Env());
       e.Set("op", kOps[static_cast<int>(events[i].op)]);
       e.Set("tier", kTiers[static_cast<int>(events[i].tier)]);
+      if (events[i].op == KvOp::kDemoted || events[i].op == KvOp::kPromoted) {
+        e.Set("from", kTiers[static_cast<int>(events[i].from)]);
+      }
       Napi::BigUint64Array keys = Napi::BigUint64Array::New(info.Env(), events[i].keys.size());
       std::copy(events[i].keys.begin(), events[i].keys.end(), keys.Data());
       e.Set("keys", keys);
@@ -325,6 +356,27 @@ Napi::Value KvCacheWrap::Stats(const Napi::CallbackInfo& info) {
     o.Set("evictions", static_cast<double>(s.evictions));
     o.Set("demotions", static_cast<double>(s.demotions));
     o.Set("promotions", static_cast<double>(s.promotions));
+    o.Set("diskDemotions", static_cast<double>(s.disk_demotions));
+    o.Set("diskPromotions", static_cast<double>(s.disk_promotions));
+    o.Set("hostCapacityChunks", k.host_capacity);
+    o.Set("diskCapacityChunks", k.disk_capacity);
+    o.Set("heldNodes", s.held_nodes);
+    o.Set("tickets", s.tickets);
+    o.Set("prefetchedTokens", static_cast<double>(s.prefetched_tokens));
+    o.Set("hitTokens", tier_counts(info.Env(), s.hit_tokens));
+    const TierCounters& t = k.tiers;
+    o.Set("diskWrites", static_cast<double>(t.disk_writes));
+    o.Set("diskWriteBytes", static_cast<double>(t.disk_write_bytes));
+    o.Set("diskWriteSeconds", t.disk_write_seconds);
+    o.Set("diskReads", static_cast<double>(t.disk_reads));
+    o.Set("diskReadBytes", static_cast<double>(t.disk_read_bytes));
+    o.Set("diskReadSeconds", t.disk_read_seconds);
+    o.Set("checksumFailures", static_cast<double>(t.checksum_failures));
+    o.Set("ioErrors", static_cast<double>(t.io_errors));
+    o.Set("diskFailed", t.disk_failed);
+    o.Set("diskError", t.disk_error);
+    o.Set("diskReadBytesPerSecond", k.disk_rates.read_bytes_per_second);
+    o.Set("diskWriteBytesPerSecond", k.disk_rates.write_bytes_per_second);
     o.Set("jobs", static_cast<double>(k.jobs));
     return o;
   });
@@ -358,6 +410,50 @@ Napi::Value KvCacheWrap::Dispose(const Napi::CallbackInfo& info) {
     if (cache_ && cache_->models() > 0) throw_invalid("dispose the Model bound to this KvCache first");
     cache_.reset();  // the last owner: the pool and the owner thread go now
     return info.Env().Undefined();
+  });
+}
+
+Napi::Value KvCacheWrap::Hold(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const Napi::Int32Array a = int32s(info[0], "tokens");
+    auto tokens = std::make_shared<std::vector<int32_t>>(a.Data(), a.Data() + a.ElementLength());
+    const std::string salt = string(info[1], "salt");
+    const size_t max_match = static_cast<size_t>(integer(info[2], "maxMatchTokens", 0, kMaxU32));
+    KvCache& c = cache();
+    return calls_.call<HoldResult>(
+        info.Env(), c, Value(),
+        [&c, tokens, salt, max_match] { return c.tree().hold(salt, tokens->data(), tokens->size(), max_match); },
+        [](Napi::Env env, HoldResult& r) -> Napi::Value {
+          Napi::Object o = Napi::Object::New(env);
+          o.Set("ticket", r.ticket);
+          o.Set("tokens", tier_counts(env, r.tokens));
+          o.Set("usableTokens", static_cast<double>(r.usable_tokens));
+          return o;
+        });
+  });
+}
+
+Napi::Value KvCacheWrap::Fetch(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const uint32_t ticket = static_cast<uint32_t>(integer(info[0], "ticket", 1, kMaxU32));
+    const size_t max_tokens = static_cast<size_t>(integer(info[1], "maxTokens", 0, kMaxU32));
+    const bool to_device = boolean(info[2], "toDevice");
+    KvCache& c = cache();
+    return calls_.call_later<FetchResult>(
+        info.Env(), c, Value(),
+        [&c, ticket, max_tokens, to_device](std::function<void(FetchResult)> finish) {
+          c.tree().fetch(ticket, max_tokens, to_device, [finish](const FetchResult& r) { finish(r); });
+        },
+        [](Napi::Env env, FetchResult& r) -> Napi::Value {
+          Napi::Object o = Napi::Object::New(env);
+          o.Set("restoredTokens", static_cast<double>(r.restored_tokens));
+          o.Set("failedTokens", static_cast<double>(r.failed_tokens));
+          o.Set("promotedTokens", static_cast<double>(r.promoted_tokens));
+          o.Set("bytes", static_cast<double>(r.bytes));
+          o.Set("seconds", r.seconds);
+          o.Set("cancelled", r.cancelled);
+          return o;
+        });
   });
 }
 

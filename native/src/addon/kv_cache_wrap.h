@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "addon/owner_calls.h"
 #include "kv/kv_cache.h"
 
 namespace chunkmesh::js {
@@ -10,7 +11,8 @@ namespace chunkmesh::js {
 // JavaScript face of KvCache; method names match NativeKvCache in lib/binding.ts.
 // Every method runs its work on the cache's owner thread and waits for it,
 // except stats() and drainEvents(), which read what the owner thread
-// published last and never wait.
+// published last and never wait, and hold() and fetch(), which return
+// promises (they wait for the owner thread, and fetch for disk reads).
 class KvCacheWrap : public Napi::ObjectWrap<KvCacheWrap> {
  public:
   static Napi::Function Define(Napi::Env env);
@@ -40,11 +42,14 @@ class KvCacheWrap : public Napi::ObjectWrap<KvCacheWrap> {
   Napi::Value RootKey(const Napi::CallbackInfo& info);
   Napi::Value Device(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
+  Napi::Value Hold(const Napi::CallbackInfo& info);
+  Napi::Value Fetch(const Napi::CallbackInfo& info);
 
   KvCache& cache() const;
   size_t token_elems() const;  // floats per token of one layer's K (or V)
 
   std::shared_ptr<KvCache> cache_;  // null once disposed
+  OwnerCalls calls_;
 };
 
 }  // namespace chunkmesh::js

@@ -125,6 +125,7 @@ StepEntry entry_arg(const Napi::Value& v, size_t i) {
   if (e.kind == EntryKind::kAdmit) {
     e.salt = string(o.Get("salt"), (where + ".salt").c_str());
     e.max_match = static_cast<size_t>(integer(o.Get("maxMatch"), (where + ".maxMatch").c_str(), 0, kMaxU32));
+    e.ticket = static_cast<uint32_t>(integer_or(o.Get("ticket"), (where + ".ticket").c_str(), 0, kMaxU32, 0));
   } else {
     e.seq_id = static_cast<uint32_t>(integer(o.Get("seqId"), (where + ".seqId").c_str(), 0, kMaxU32));
   }
@@ -137,6 +138,10 @@ StepRequest request_arg(const Napi::Value& v) {
   StepRequest r;
   const Napi::Uint32Array release = uint32s(o.Get("release"), "release");
   r.release.assign(release.Data(), release.Data() + release.ElementLength());
+  if (!o.Get("dropTickets").IsUndefined()) {
+    const Napi::Uint32Array drop = uint32s(o.Get("dropTickets"), "dropTickets");
+    r.drop_tickets.assign(drop.Data(), drop.Data() + drop.ElementLength());
+  }
   const Napi::Value entries = o.Get("entries");
   if (!entries.IsArray()) throw_invalid("entries must be an array");
   const Napi::Array list = entries.As<Napi::Array>();
@@ -155,6 +160,13 @@ Napi::Value result_to_js(Napi::Env env, StepResult& r) {
     o.Set("seqId", e.seq_id);
     o.Set("admitted", e.admitted);
     o.Set("cachedTokens", static_cast<double>(e.cached_tokens));
+    if (e.admitted) {
+      Napi::Object tiers = Napi::Object::New(env);
+      tiers.Set("device", static_cast<double>(e.tier_tokens[static_cast<int>(KvTier::kDevice)]));
+      tiers.Set("host", static_cast<double>(e.tier_tokens[static_cast<int>(KvTier::kHost)]));
+      tiers.Set("disk", static_cast<double>(e.tier_tokens[static_cast<int>(KvTier::kDisk)]));
+      o.Set("cachedByTier", tiers);
+    }
     o.Set("computed", static_cast<double>(e.computed));
     o.Set("noRoom", e.no_room);
     o.Set("logits", e.logits);

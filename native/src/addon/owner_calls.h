@@ -42,6 +42,35 @@ class OwnerCalls {
   // Runs work() on the cache's owner thread; the promise resolves with
   // to_js(env, result) on the JavaScript thread. keep_alive (the calling
   // wrapper object) is held until then, so whatever work() uses outlives it.
+  // As call, for work that finishes later: start(finish) runs on the owner
+  // thread and calls finish(result) there, then or from a later owner-thread
+  // job (an IO completion). The promise settles after what that job changed
+  // is published.
+  template <typename R>
+  Napi::Promise call_later(Napi::Env env, KvCache& cache, const Napi::Object& keep_alive,
+                           std::function<void(std::function<void(R)>)> start,
+                           std::function<Napi::Value(Napi::Env, R&)> to_js) {
+    auto* c = new Job<R>(env, keep_alive, std::move(to_js));
+    Napi::Promise promise = c->deferred.Promise();
+    if (pending_++ == 0) tsfn_.Ref(env);
+    KvCache* k = &cache;
+    cache.post(
+        [this, c, k, start = std::move(start)] {
+          const auto settle_after_publish = [this, c, k] { k->post([] {}, [this, c] { tsfn_.BlockingCall(c); }); };
+          try {
+            start([c, settle_after_publish](R r) {
+              c->result = std::move(r);
+              settle_after_publish();
+            });
+          } catch (...) {
+            c->error = std::current_exception();
+            settle_after_publish();
+          }
+        },
+        [] {});
+    return promise;
+  }
+
   template <typename R>
   Napi::Promise call(Napi::Env env, KvCache& cache, const Napi::Object& keep_alive, std::function<R()> work,
                      std::function<Napi::Value(Napi::Env, R&)> to_js) {

@@ -57,6 +57,10 @@ class Device {
   // Throws kCapacityExhausted when the device has no room.
   virtual void* allocate(size_t bytes) = 0;
   virtual void release(void* p) = 0;
+  // Host memory the device copies chunks to and from fastest (page-locked on
+  // a GPU): the host KV tier. Throws kCapacityExhausted when there is none.
+  virtual void* allocate_host(size_t bytes) = 0;
+  virtual void release_host(void* p) = 0;
   virtual void copy_in(void* dst, const void* host_src, size_t bytes) = 0;
   virtual void copy_out(void* host_dst, const void* src, size_t bytes) = 0;
   // Device memory to device memory.

@@ -22,7 +22,9 @@ KvCache::KvCache(const KvCacheOptions& o) : shape_(validate_shape(o.shape)), mod
         throw_invalid(std::string("the ") + device_info_.name + " device cannot keep KV as " +
                       dtype_name(shape_.dtype));
       }
-      store_ = std::make_unique<ChunkStore>(*device_, shape_, o.capacity_chunks);
+      // IO results come back as owner-thread jobs; the store outlives them (see ~KvCache).
+      store_ = std::make_unique<ChunkStore>(*device_, shape_, o.capacity_chunks, o.tiers,
+                                            [this](std::function<void()> job) { post(std::move(job), [] {}); });
       tree_ = std::make_unique<PrefixTree>(*store_, o.model_id, o.vocab_size);
       publish();
     } catch (...) {
@@ -36,6 +38,12 @@ KvCache::KvCache(const KvCacheOptions& o) : shape_(validate_shape(o.shape)), mod
 }
 
 KvCache::~KvCache() {
+  // No IO result arrives after this; those already queued run before the teardown below.
+  if (store_) store_->stop_io();
+  // Pending fetches complete (as cancelled) through jobs queued behind this one, while everything still exists.
+  owner_.run([&] {
+    if (tree_) tree_->cancel_tickets();
+  });
   owner_.run([&] {
     tree_.reset();
     store_.reset();
@@ -56,6 +64,10 @@ void KvCache::post(std::function<void()> work, std::function<void()> done) {
 void KvCache::publish() {
   KvStats s;
   s.tree = tree_->stats();
+  s.tiers = store_->counters();
+  s.disk_rates = store_->disk_rates();
+  s.host_capacity = store_->host_capacity();
+  s.disk_capacity = store_->disk_capacity();
   s.chunk_bytes = shape_.chunk_bytes();
   std::vector<KvEvent> fresh = tree_->drain_events();
   std::lock_guard<std::mutex> lock(published_);

@@ -33,6 +33,7 @@ struct KvCacheOptions {
   int32_t vocab_size = 0;  // 0: token ids are not range-checked beyond >= 0
   int threads = 0;         // 0: default_thread_count()
   DeviceChoice device = DeviceChoice::kCpu;
+  TierOptions tiers;  // host and disk tiers below the device pool (none by default)
   // When set, makes the device instead of `device` (on the owner thread): tests use it for the emulated GPU device.
   std::function<std::unique_ptr<Device>()> make_device;
 };
@@ -40,6 +41,10 @@ struct KvCacheOptions {
 // What JavaScript may read at any time: a copy made by the owner thread.
 struct KvStats {
   TreeStats tree;
+  TierCounters tiers;
+  DiskRates disk_rates;
+  uint32_t host_capacity = 0;  // chunks
+  uint32_t disk_capacity = 0;  // chunk records
   uint64_t chunk_bytes = 0;
   uint64_t jobs = 0;  // owner-thread jobs finished so far
 };
@@ -54,7 +59,7 @@ struct StepBatch {
 class KvCache {
  public:
   explicit KvCache(const KvCacheOptions& options);
-  // Destroys the tree, store and device on the owner thread, then joins it.
+  // Stops the tier IO, destroys the tree, store and device on the owner thread, then joins it.
   ~KvCache();
   KvCache(const KvCache&) = delete;
   KvCache& operator=(const KvCache&) = delete;

@@ -53,6 +53,7 @@ void KvCache::begin_step(const StepRequest& r, const StepLimits& limits, StepBat
   PrefixTree& t = tree();
   check_request(t, r, limits);
   for (uint32_t id : r.release) t.release(id);
+  for (uint32_t ticket : r.drop_tickets) t.drop_ticket(ticket);
 
   batch.result.entries.resize(r.entries.size());
   StepPlan& plan = batch.plan;
@@ -129,6 +130,8 @@ void KvCache::begin_step(const StepRequest& r, const StepLimits& limits, StepBat
         out.seq_id = m.seq_id;
         out.admitted = true;
         out.cached_tokens = m.cached_tokens;
+        std::copy(std::begin(m.tier_tokens), std::end(m.tier_tokens), std::begin(out.tier_tokens));
+        t.drop_ticket(e.ticket);  // pinned now: the hold has done its work
         const size_t rest = len - m.cached_tokens;
         const size_t n = take(rest);
         if (n > 0) run_tokens(out, m.seq_id, e.tokens.data() + m.cached_tokens, n, rest);

@@ -12,7 +12,9 @@ PrefixTree::PrefixTree(ChunkStore& store, std::string model_id, int32_t vocab_si
     : store_(store),
       model_id_(std::move(model_id)),
       vocab_size_(vocab_size),
-      c_(static_cast<size_t>(store.shape().chunk_tokens)) {}
+      c_(static_cast<size_t>(store.shape().chunk_tokens)) {
+  store_.set_listener(this);
+}
 
 void PrefixTree::check_tokens(const int32_t* tokens, size_t n) const {
   for (size_t i = 0; i < n; ++i) {
@@ -110,25 +112,48 @@ std::vector<uint32_t> PrefixTree::match_path(uint32_t root, const int32_t* token
   return path;
 }
 
+size_t PrefixTree::usable_prefix(const std::vector<uint32_t>& path) const {
+  size_t k = 0;
+  while (k < path.size() && store_.usable(path[k])) ++k;
+  return k;
+}
+
 size_t PrefixTree::match_length(const std::string& salt, const int32_t* tokens, size_t n, size_t max_match) const {
   const TreeRoot* root = find_root(salt);
   if (root == nullptr) return 0;
-  return match_path(static_cast<uint32_t>(root - roots_.data()), tokens, std::min(n, max_match)).size() * c_;
+  return usable_prefix(match_path(static_cast<uint32_t>(root - roots_.data()), tokens, std::min(n, max_match))) * c_;
 }
 
 // ---- pinning and the eviction order ---------------------------------------------
 
 void PrefixTree::refresh_lru(uint32_t id) {
   TreeNode& n = nodes_[id];
-  const bool want = n.live && n.refs == 0 && n.device_children == 0 && store_.on_device(id);
-  if (n.in_lru && (!want || n.lru_stamp != n.last_use)) {
-    lru_.erase({n.lru_stamp, id});
-    n.in_lru = false;
+  int want = -1;
+  if (n.live) {
+    switch (store_.where(id)) {
+      case Where::kDevice:
+        if (n.refs == 0 && n.device_children == 0) want = static_cast<int>(KvTier::kDevice);
+        break;
+      case Where::kHost:
+        if (n.holds == 0) want = static_cast<int>(KvTier::kHost);
+        break;
+      case Where::kDisk:
+        if (n.holds == 0) want = static_cast<int>(KvTier::kDisk);
+        break;
+      default:
+        break;  // being written or read: its IO job decides what comes next
+    }
   }
-  if (want && !n.in_lru) {
-    lru_.insert({n.last_use, id});
+  const bool held = n.holds > 0;
+  if (n.lru_tier >= 0 && (want != n.lru_tier || n.lru_stamp != n.last_use || n.lru_held != held)) {
+    lru_[n.lru_tier].erase({n.lru_held, n.lru_stamp, id});
+    n.lru_tier = -1;
+  }
+  if (want >= 0 && n.lru_tier < 0) {
+    lru_[want].insert({held, n.last_use, id});
+    n.lru_tier = static_cast<int8_t>(want);
+    n.lru_held = held;
     n.lru_stamp = n.last_use;
-    n.in_lru = true;
   }
 }
 
@@ -153,9 +178,9 @@ void PrefixTree::unpin(uint32_t id) {
   }
 }
 
-void PrefixTree::emit(KvOp op, KvTier tier, uint64_t key) {
-  if (events_.empty() || events_.back().op != op || events_.back().tier != tier) {
-    events_.push_back(KvEvent{op, tier, {}});
+void PrefixTree::emit(KvOp op, KvTier tier, uint64_t key, KvTier from) {
+  if (events_.empty() || events_.back().op != op || events_.back().tier != tier || events_.back().from != from) {
+    events_.push_back(KvEvent{op, tier, {}, from});
   }
   events_.back().keys.push_back(key);
 }
@@ -180,30 +205,34 @@ uint32_t PrefixTree::take_slot() {
 }
 
 void PrefixTree::evict_one() {
-  if (lru_.empty()) throw Error(ErrorCode::kCapacityExhausted, "KV pool exhausted: every chunk is pinned");
-  const uint32_t id = lru_.begin()->second;
-  lru_.erase(lru_.begin());
-  TreeNode& n = nodes_[id];
-  n.in_lru = false;
-  const std::optional<KvTier> kept = store_.demote(id);  // frees the device slot
+  auto& device_lru = lru_[static_cast<int>(KvTier::kDevice)];
+  if (device_lru.empty()) throw Error(ErrorCode::kCapacityExhausted, "KV pool exhausted: every chunk is pinned");
+  const uint32_t id = std::get<2>(*device_lru.begin());
+  device_lru.erase(device_lru.begin());
+  nodes_[id].lru_tier = -1;
   --cached_nodes_;
   ++evictions_;
-  emit(KvOp::kRemoved, KvTier::kDevice, n.key);
-  if (n.parent != TreeNode::kNone) {
-    --nodes_[n.parent].device_children;
-    refresh_lru(n.parent);
+  const uint32_t parent = nodes_[id].parent;
+  if (parent != TreeNode::kNone) {
+    --nodes_[parent].device_children;
+    refresh_lru(parent);
   }
-  if (kept) {
+  if (store_.has_host() && make_host_room()) {
+    store_.demote_to_host(id);  // frees the device slot
     ++demotions_;
-    ++lower_nodes_[static_cast<int>(*kept)];
-    emit(KvOp::kStored, *kept, n.key);
+    ++lower_nodes_[static_cast<int>(KvTier::kHost)];
+    emit(KvOp::kDemoted, KvTier::kHost, nodes_[id].key, KvTier::kDevice);
+    refresh_lru(id);
+    balance_host();
   } else {
-    drop_subtree(id);
+    drop_node(id);
   }
 }
 
 void PrefixTree::unlink(uint32_t id) {
   TreeNode& n = nodes_[id];
+  if (n.lru_tier >= 0) lru_[n.lru_tier].erase({n.lru_held, n.lru_stamp, id});
+  if (n.holds > 0) --held_nodes_;
   const uint32_t root = n.root;
   const uint32_t parent = n.parent;
   KidMap& kids = kids_of(root, parent);
@@ -211,9 +240,19 @@ void PrefixTree::unlink(uint32_t id) {
   twins.erase(std::find(twins.begin(), twins.end(), id));
   if (twins.empty()) kids.erase(n.key);
   if (parent != TreeNode::kNone) --nodes_[parent].children;
+  const uint32_t gen = n.gen + 1;
   n = TreeNode{};
+  n.gen = gen;
   free_nodes_.push_back(id);
   if (parent == TreeNode::kNone) maybe_reclaim_root(root);
+}
+
+void PrefixTree::discard(uint32_t id) {
+  const KvTier tier = store_.tier_of(id);
+  if (store_.where(id) == Where::kReading) settle_read(id, false, 0);
+  emit(KvOp::kRemoved, tier, nodes_[id].key);
+  if (tier != KvTier::kDevice) --lower_nodes_[static_cast<int>(tier)];
+  store_.forget(id);
 }
 
 void PrefixTree::drop_subtree(uint32_t top) {
@@ -231,12 +270,7 @@ void PrefixTree::drop_subtree(uint32_t top) {
       continue;
     }
     stack.pop_back();
-    if (id != top) {
-      const KvTier tier = store_.tier_of(id);
-      emit(KvOp::kRemoved, tier, nodes_[id].key);
-      --lower_nodes_[static_cast<int>(tier)];
-      store_.forget(id);
-    }
+    if (id != top) discard(id);
     unlink(id);
   }
 }
@@ -247,33 +281,46 @@ MatchResult PrefixTree::add_sequence(const std::string& salt, const int32_t* tok
   check_tokens(tokens, n);
   const uint32_t r = root_for(salt);
   std::vector<uint32_t> path = match_path(r, tokens, std::min(n, max_match));
-  // The device part of a path is a prefix of it (top-closed): pin it, so
-  // promoting the rest cannot evict it.
+  path.resize(usable_prefix(path));
+  MatchResult m{};
+  const auto count_hit = [&](uint32_t id, KvTier found) {
+    TreeNode& node = nodes_[id];
+    m.tier_tokens[static_cast<int>(node.restored ? KvTier::kDisk : found)] += c_;
+    node.restored = false;
+  };
+  // The device part of a path is a prefix of it (top-closed): pin it, and
+  // hold the host part, so making room for the promotions spares both.
   size_t keep = 0;
-  while (keep < path.size() && store_.on_device(path[keep])) pin(path[keep++]);
+  while (keep < path.size() && store_.on_device(path[keep])) {
+    count_hit(path[keep], KvTier::kDevice);
+    pin(path[keep++]);
+  }
+  const size_t device_part = keep;
+  for (size_t i = device_part; i < path.size(); ++i) {
+    if (nodes_[path[i]].holds++ == 0) ++held_nodes_;
+    refresh_lru(path[i]);
+  }
   for (; keep < path.size() && reclaimable() > 0; ++keep) {
     const uint32_t id = path[keep];
-    const uint32_t slot = take_slot();
-    const KvTier from = store_.tier_of(id);
-    store_.promote(id, slot);
-    --lower_nodes_[static_cast<int>(from)];
-    ++promotions_;
-    emit(KvOp::kRemoved, from, nodes_[id].key);
-    emit(KvOp::kStored, KvTier::kDevice, nodes_[id].key);
-    ++cached_nodes_;
-    if (nodes_[id].parent != TreeNode::kNone) ++nodes_[nodes_[id].parent].device_children;
+    promote_to_device(id, take_slot());
+    count_hit(id, KvTier::kHost);
     pin(id);
+  }
+  for (size_t i = device_part; i < path.size(); ++i) {
+    if (--nodes_[path[i]].holds == 0) --held_nodes_;
+    refresh_lru(path[i]);
   }
   path.resize(keep);
   Sequence seq;
   seq.root = r;
   seq.length = path.size() * c_;
   seq.path = std::move(path);
-  const size_t cached = seq.length;
+  m.cached_tokens = seq.length;
+  for (int t = 0; t < kTierCount; ++t) hit_tokens_[t] += m.tier_tokens[t];
   ++roots_[r].sequences;
-  const uint32_t id = next_seq_++;
-  sequences_.emplace(id, std::move(seq));
-  return MatchResult{id, cached};
+  m.seq_id = next_seq_++;
+  sequences_.emplace(m.seq_id, std::move(seq));
+  return m;
 }
 
 size_t PrefixTree::slots_needed(uint32_t seq_id, size_t n) const {
@@ -313,12 +360,12 @@ void PrefixTree::commit(uint32_t seq_id) {
       store_.give_slot(slot);  // the twin holds the same KV: same tokens after the same prefix
       pin(node);
     } else if (node != TreeNode::kNone) {
-      // A demoted twin: our freshly written slot becomes its device copy.
+      // A twin below the device: our freshly written slot becomes its device copy.
       const KvTier from = store_.tier_of(node);
+      if (store_.where(node) == Where::kReading) settle_read(node, true, 0);
       store_.place(node, slot);
       --lower_nodes_[static_cast<int>(from)];
-      emit(KvOp::kRemoved, from, key);
-      emit(KvOp::kStored, KvTier::kDevice, key);
+      emit(KvOp::kPromoted, KvTier::kDevice, key, from);
       ++cached_nodes_;
       if (parent != TreeNode::kNone) ++nodes_[parent].device_children;
       pin(node);
@@ -389,6 +436,8 @@ void PrefixTree::clear() {
   if (!sequences_.empty()) {
     throw_invalid("cannot clear the cache while " + std::to_string(sequences_.size()) + " sequences are live");
   }
+  cancel_tickets();
+  read_waiters_.clear();
   for (uint32_t id = 0; id < nodes_.size(); ++id) {
     if (nodes_[id].live) store_.forget(id);
   }
@@ -397,8 +446,9 @@ void PrefixTree::clear() {
   roots_.clear();
   free_roots_.clear();
   root_by_salt_.clear();
-  lru_.clear();
+  for (auto& lru : lru_) lru.clear();
   cached_nodes_ = 0;
+  held_nodes_ = 0;
   events_.push_back(KvEvent{KvOp::kCleared, KvTier::kDevice, {}});
   for (int t = 1; t < kTierCount; ++t) {
     if (lower_nodes_[t] > 0) events_.push_back(KvEvent{KvOp::kCleared, static_cast<KvTier>(t), {}});
@@ -449,6 +499,12 @@ TreeStats PrefixTree::stats() const {
   s.evictions = evictions_;
   s.demotions = demotions_;
   s.promotions = promotions_;
+  s.disk_demotions = disk_demotions_;
+  s.disk_promotions = disk_promotions_;
+  std::copy(std::begin(hit_tokens_), std::end(hit_tokens_), std::begin(s.hit_tokens));
+  s.prefetched_tokens = prefetched_tokens_;
+  s.held_nodes = held_nodes_;
+  s.tickets = static_cast<uint32_t>(tickets_.size());
   return s;
 }
 

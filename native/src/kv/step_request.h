@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "kv/kv_event.h"
 #include "plan/decode_plan.h"
 
 namespace chunkmesh {
@@ -26,22 +27,25 @@ struct StepEntry {
   std::vector<int32_t> tokens;  // see EntryKind
   std::string salt;             // admit: tenant salt
   size_t max_match = 0;         // admit: match at most this many leading tokens
+  uint32_t ticket = 0;          // admit: the hold on its prefix (PrefixTree::hold), dropped once admitted
 };
 
 struct StepRequest {
-  std::vector<uint32_t> release;   // sequences to release first (finished, cancelled, preempted)
-  std::vector<StepEntry> entries;  // in priority order
-  size_t token_budget = 0;         // tokens computed at most; decode entries always run
+  std::vector<uint32_t> release;       // sequences to release first (finished, cancelled, preempted)
+  std::vector<uint32_t> drop_tickets;  // holds to let go of first (cancelled, or given up on)
+  std::vector<StepEntry> entries;      // in priority order
+  size_t token_budget = 0;             // tokens computed at most; decode entries always run
   DecodeMode mode = DecodeMode::kTpp;
 };
 
 struct EntryOutcome {
-  uint32_t seq_id = 0;       // the entry's sequence (an admitted one's new id; 0 when not admitted)
-  bool admitted = false;     // admit: the sequence was created and its cached prefix pinned
-  size_t cached_tokens = 0;  // admit: tokens found in the tree (their prefill is skipped)
-  size_t computed = 0;       // tokens appended and computed this step
-  bool no_room = false;      // its tokens did not fit in the pool; nothing was appended
-  bool logits = false;       // it computed its last given token: its logits are in the result
+  uint32_t seq_id = 0;                  // the entry's sequence (an admitted one's new id; 0 when not admitted)
+  bool admitted = false;                // admit: the sequence was created and its cached prefix pinned
+  size_t cached_tokens = 0;             // admit: tokens found in the tree (their prefill is skipped)
+  size_t tier_tokens[kTierCount] = {};  // admit: of cached_tokens, by the tier each chunk was found in
+  size_t computed = 0;                  // tokens appended and computed this step
+  bool no_room = false;                 // its tokens did not fit in the pool; nothing was appended
+  bool logits = false;                  // it computed its last given token: its logits are in the result
 };
 
 struct StepResult {

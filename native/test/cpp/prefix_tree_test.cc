@@ -122,21 +122,21 @@ TreeSetup random_setup(Rng& rng, int lower_mode) {
   return s;
 }
 
-CM_TEST(prefix_tree_random_ops_without_lower_tier) {
+CM_TEST(prefix_tree_random_ops_without_host_tier) {
   for_each_seed(6, [](uint64_t seed) {
     Rng rng(seed);
     RandomOps(random_setup(rng, 0), seed).run(1000 * scale());
   });
 }
 
-CM_TEST(prefix_tree_random_ops_with_roomy_lower_tier) {
+CM_TEST(prefix_tree_random_ops_with_roomy_host_tier) {
   for_each_seed(6, [](uint64_t seed) {
     Rng rng(seed * 7 + 1);
     RandomOps(random_setup(rng, 1), seed).run(1000 * scale());
   });
 }
 
-CM_TEST(prefix_tree_random_ops_with_refusing_lower_tier) {
+CM_TEST(prefix_tree_random_ops_with_small_host_tier) {
   for_each_seed(6, [](uint64_t seed) {
     Rng rng(seed * 7 + 2);
     RandomOps(random_setup(rng, 2), seed).run(1000 * scale());

@@ -29,13 +29,10 @@ uint64_t mix64(uint64_t z) {
 TreeFixture::TreeFixture(const TreeSetup& s)
     : setup_(s),
       device_(chunkmesh::make_cpu_device(1)),
-      store_(std::make_unique<chunkmesh::ChunkStore>(*device_, tiny_shape(s.c), s.capacity)),
+      store_(std::make_unique<chunkmesh::ChunkStore>(
+          *device_, tiny_shape(s.c), s.capacity,
+          chunkmesh::TierOptions{s.lower ? static_cast<uint32_t>(s.lower_capacity) : 0, "", 0, 1})),
       ref_(TreeReference::Config{s.capacity, static_cast<size_t>(s.c), s.lower, s.lower_capacity, "tree-test"}) {
-  if (s.lower) {
-    auto tier = std::make_unique<MemoryTier>(s.lower_capacity);
-    lower_ = tier.get();
-    store_->attach_lower_tier(std::move(tier));
-  }
   tree_ = std::make_unique<chunkmesh::PrefixTree>(*store_, "tree-test", s.vocab);
 }
 
@@ -140,6 +137,7 @@ void TreeFixture::check_unchanged(const std::string& before, const char* what) {
 }
 
 void TreeFixture::replay(const std::vector<KvEvent>& events, std::vector<uint64_t>& left_device) {
+  const auto tier_name = [](KvTier t) { return static_cast<int>(t); };
   for (const KvEvent& e : events) {
     std::set<uint64_t>& keys = replayed_[static_cast<int>(e.tier)];
     if (e.op == KvOp::kCleared) {
@@ -148,10 +146,16 @@ void TreeFixture::replay(const std::vector<KvEvent>& events, std::vector<uint64_
       continue;
     }
     for (uint64_t k : e.keys) {
-      if (e.op == KvOp::kStored) {
-        CHECK_MSG(keys.insert(k).second, "stored twice in tier " << static_cast<int>(e.tier) << ": " << k);
+      if (e.op == KvOp::kDemoted || e.op == KvOp::kPromoted) {
+        CHECK_MSG(e.from != e.tier, "a move within tier " << tier_name(e.tier));
+        CHECK_MSG(replayed_[static_cast<int>(e.from)].erase(k) == 1,
+                  "moved but not resident in tier " << tier_name(e.from) << ": " << k);
+        CHECK_MSG(keys.insert(k).second, "moved into tier " << tier_name(e.tier) << " twice: " << k);
+        if (e.from == KvTier::kDevice) left_device.push_back(k);
+      } else if (e.op == KvOp::kStored) {
+        CHECK_MSG(keys.insert(k).second, "stored twice in tier " << tier_name(e.tier) << ": " << k);
       } else {
-        CHECK_MSG(keys.erase(k) == 1, "removed but not resident in tier " << static_cast<int>(e.tier) << ": " << k);
+        CHECK_MSG(keys.erase(k) == 1, "removed but not resident in tier " << tier_name(e.tier) << ": " << k);
         if (e.tier == KvTier::kDevice) left_device.push_back(k);
       }
     }
@@ -184,7 +188,7 @@ void TreeFixture::check(const std::string& what) {
     CHECK_EQ(s.evictions, r.evictions);
     CHECK_EQ(s.demotions, r.demotions);
     CHECK_EQ(s.promotions, r.promotions);
-    if (lower_ != nullptr) CHECK_EQ(lower_->size(), size_t{r.lower});
+    CHECK_EQ(host_used(), r.lower);
 
     const size_t c = setup_.c;
     uint64_t logical = 0;

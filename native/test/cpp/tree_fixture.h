@@ -3,7 +3,8 @@
 // single-threaded: the test thread plays the owner thread), checked after
 // every operation against TreeReference and the invariants of prefix_tree.h:
 // counts, sequences, cached prefixes, the events replayed per tier, the
-// eviction order, and the bytes in every slot a sequence reads.
+// eviction order, and the bytes in every slot a sequence reads (so a chunk
+// demoted to the host tier and promoted back must come back bit for bit).
 #include <array>
 #include <cstdint>
 #include <functional>
@@ -15,7 +16,7 @@
 #include "device/device.h"
 #include "kv/chunk_store.h"
 #include "kv/prefix_tree.h"
-#include "memory_tier.h"
+#include "runtime/error.h"
 #include "tree_reference.h"
 
 namespace cmtest {
@@ -23,8 +24,8 @@ namespace cmtest {
 struct TreeSetup {
   uint32_t capacity = 8;
   int c = 4;
-  bool lower = false;
-  size_t lower_capacity = 0;
+  bool lower = false;         // a host tier below the device
+  size_t lower_capacity = 0;  // its chunks
   int32_t vocab = 6;
 };
 
@@ -35,7 +36,8 @@ class TreeFixture {
 
   chunkmesh::PrefixTree& tree() { return *tree_; }
   const TreeReference& reference() const { return ref_; }
-  MemoryTier* lower() { return lower_; }
+  // Chunks held in the host tier's memory.
+  uint32_t host_used() const { return store_->host_capacity() - store_->host_free(); }
 
   // Operations on both trees. Each checks that the real one did what the
   // reference says, or raised the error the reference predicts and changed
@@ -64,7 +66,6 @@ class TreeFixture {
   std::unique_ptr<chunkmesh::Device> device_;
   std::unique_ptr<chunkmesh::ChunkStore> store_;
   std::unique_ptr<chunkmesh::PrefixTree> tree_;
-  MemoryTier* lower_ = nullptr;  // owned by the store
   TreeReference ref_;
   std::array<std::set<uint64_t>, chunkmesh::kTierCount> replayed_;
   std::vector<chunkmesh::KvEvent> last_events_;

@@ -31,7 +31,8 @@ void PrefixTreeInspector::check(const PrefixTree& t) {
     used_slots.insert(used_slots.end(), seq.tail_slots.begin(), seq.tail_slots.end());
   }
 
-  uint32_t pinned = 0, cached = 0, in_lru = 0;
+  uint32_t pinned = 0, cached = 0, held = 0;
+  size_t in_lru[kTierCount] = {};
   uint32_t lower[kTierCount] = {};
   std::map<uint32_t, uint32_t> children, device_children;
   for (uint32_t id = 0; id < t.nodes_.size(); ++id) {
@@ -40,7 +41,8 @@ void PrefixTreeInspector::check(const PrefixTree& t) {
     const bool device = store.on_device(id);
     CHECK_MSG(n.refs == refs[id], "node " << id << " has refs " << n.refs << " but " << refs[id] << " paths hold it");
     CHECK_MSG(n.refs == 0 || device, "pinned node " << id << " is not on the device");
-    CHECK_MSG(device || store.has_lower_tier(), "node " << id << " is off the device with no lower tier");
+    CHECK_MSG(device || store.has_host(), "node " << id << " is off the device with no host tier");
+    CHECK_MSG(store.where(id) != Where::kNone, "live node " << id << " has no bytes anywhere");
     CHECK_EQ(n.tokens.size(), c);
     CHECK_MSG(n.root < t.roots_.size() && t.roots_[n.root].live, "node " << id << " has a dead root");
     const uint64_t parent_key = n.parent == TreeNode::kNone ? t.roots_[n.root].key : t.nodes_[n.parent].key;
@@ -63,13 +65,20 @@ void PrefixTreeInspector::check(const PrefixTree& t) {
     if (device && n.refs == 0) ++cached;
     if (!device) ++lower[static_cast<int>(store.tier_of(id))];
     if (device) used_slots.push_back(store.slot_of(id));
-    const bool evictable = n.refs == 0 && n.device_children == 0 && device;
-    CHECK_MSG(n.in_lru == evictable,
-              "node " << id << ": in the eviction set " << n.in_lru << ", evictable " << evictable);
-    if (n.in_lru) {
-      ++in_lru;
-      CHECK_MSG(n.lru_stamp == n.last_use && t.lru_.count({n.lru_stamp, id}) == 1,
-                "node " << id << " is in the eviction set under a stale stamp");
+    if (n.holds > 0) ++held;
+    // Which eviction order the node must be in (prefix_tree.h), if any.
+    int want = -1;
+    const Where w = store.where(id);
+    if (w == Where::kDevice && n.refs == 0 && n.device_children == 0) want = static_cast<int>(KvTier::kDevice);
+    if (w == Where::kHost && n.holds == 0) want = static_cast<int>(KvTier::kHost);
+    if (w == Where::kDisk && n.holds == 0) want = static_cast<int>(KvTier::kDisk);
+    CHECK_MSG(n.lru_tier == want,
+              "node " << id << ": in eviction order " << static_cast<int>(n.lru_tier) << ", should be in " << want);
+    if (want >= 0) {
+      ++in_lru[want];
+      CHECK_MSG(n.lru_stamp == n.last_use && n.lru_held == (n.holds > 0) &&
+                    t.lru_[want].count({n.lru_held, n.lru_stamp, id}) == 1,
+                "node " << id << " is in its eviction order under a stale entry");
     }
   }
   for (uint32_t id = 0; id < t.nodes_.size(); ++id) {
@@ -80,7 +89,8 @@ void PrefixTreeInspector::check(const PrefixTree& t) {
     CHECK_MSG(n.device_children == device_children[id],
               "node " << id << " counts " << n.device_children << " device children, has " << device_children[id]);
   }
-  CHECK_EQ(t.lru_.size(), size_t{in_lru});
+  for (int tier = 0; tier < kTierCount; ++tier) CHECK_EQ(t.lru_[tier].size(), in_lru[tier]);
+  CHECK_EQ(t.held_nodes_, held);
   CHECK_EQ(t.pinned_nodes_, pinned);
   CHECK_EQ(t.cached_nodes_, cached);
   for (int tier = 1; tier < kTierCount; ++tier) CHECK_EQ(t.lower_nodes_[tier], lower[tier]);
@@ -116,8 +126,8 @@ std::string PrefixTreeInspector::digest(const PrefixTree& t) {
     const TreeNode& n = t.nodes_[id];
     if (!n.live) continue;
     os << "node " << id << ' ' << n.parent << ' ' << n.root << ' ' << n.key << ' ' << n.refs << ' ' << n.children << ' '
-       << n.device_children << ' ' << n.last_use << ' ' << n.in_lru << ' ' << static_cast<int>(store.tier_of(id)) << ' '
-       << (store.on_device(id) ? store.slot_of(id) : 0) << '\n';
+       << n.device_children << ' ' << n.last_use << ' ' << static_cast<int>(n.lru_tier) << ' ' << n.holds << ' '
+       << static_cast<int>(store.where(id)) << ' ' << (store.on_device(id) ? store.slot_of(id) : 0) << '\n';
   }
   for (uint32_t r = 0; r < t.roots_.size(); ++r) {
     if (t.roots_[r].live) os << "root " << r << " '" << t.roots_[r].salt << "' " << t.roots_[r].sequences << '\n';
@@ -134,7 +144,8 @@ std::string PrefixTreeInspector::digest(const PrefixTree& t) {
   }
   os << "counters " << t.next_seq_ << ' ' << t.clock_ << ' ' << t.cached_nodes_ << ' ' << t.pinned_nodes_ << ' '
      << t.evictions_ << ' ' << t.demotions_ << ' ' << t.promotions_ << ' ' << t.peak_used_ << ' ' << store.free_slots()
-     << ' ' << t.events_.size() << ' ' << t.lru_.size() << '\n';
+     << ' ' << t.events_.size() << ' ' << t.lru_[0].size() << ' ' << t.lru_[1].size() << ' ' << t.lru_[2].size() << ' '
+     << t.held_nodes_ << ' ' << t.tickets_.size() << '\n';
   return os.str();
 }
 

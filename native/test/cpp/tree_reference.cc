@@ -49,6 +49,19 @@ void TreeReference::take_slot() {
   if (free_slots() == 0) evict_one();
 }
 
+size_t TreeReference::host_nodes() const {
+  size_t n = 0;
+  for (const auto& [id, node] : nodes_) n += node.device ? 0 : 1;
+  return n;
+}
+
+void TreeReference::drop(std::map<NodeId, Node>::iterator top) {
+  const NodeId id = top->first;
+  auto end = std::next(top);
+  while (end != nodes_.end() && end->first.first == id.first && starts_with(end->first.second, id.second)) ++end;
+  nodes_.erase(top, end);
+}
+
 void TreeReference::evict_one() {
   // The least recently released device leaf no sequence uses.
   auto victim = nodes_.end();
@@ -60,18 +73,24 @@ void TreeReference::evict_one() {
   if (victim == nodes_.end()) throw std::logic_error("reference: evicting with nothing evictable");
   ++evictions_;
   evicted_.push_back(victim->second.key);
-  size_t lower = 0;
-  for (const auto& [id, n] : nodes_) lower += n.device ? 0 : 1;
-  if (cfg_.lower && lower < cfg_.lower_capacity) {
-    victim->second.device = false;
-    ++demotions_;
-    return;
+  if (cfg_.lower) {
+    // A full host tier drops its least recently released node (with its subtree) to make room.
+    while (host_nodes() >= cfg_.lower_capacity) {
+      auto oldest = nodes_.end();
+      for (auto it = nodes_.begin(); it != nodes_.end(); ++it) {
+        if (it->second.device || held_.count(it->first)) continue;
+        if (oldest == nodes_.end() || it->second.released < oldest->second.released) oldest = it;
+      }
+      if (oldest == nodes_.end()) break;
+      drop(oldest);
+    }
+    if (host_nodes() < cfg_.lower_capacity) {
+      victim->second.device = false;
+      ++demotions_;
+      return;
+    }
   }
-  // Dropped: its demoted subtree goes with it.
-  const NodeId top = victim->first;
-  auto end = std::next(victim);
-  while (end != nodes_.end() && end->first.first == top.first && starts_with(end->first.second, top.second)) ++end;
-  nodes_.erase(victim, end);
+  drop(victim);  // dropped: its subtree below the device goes with it
 }
 
 void TreeReference::unpin(const NodeId& id) {
@@ -92,8 +111,10 @@ size_t TreeReference::match(const std::string& salt, const std::vector<int32_t>&
 size_t TreeReference::add(uint32_t id, const std::string& salt, const std::vector<int32_t>& tokens, size_t max_match) {
   Seq s{salt, tokens, 0, 0};
   const size_t path = match(salt, tokens, max_match) / cfg_.c;
-  // The device part first (pinned, so promoting the rest cannot evict it), then promotions while room can be made.
+  // The device part first (pinned), then promotions while room can be made;
+  // the host part is held meanwhile, so making room cannot drop it.
   while (s.path < path && nodes_.at(node_id(s, s.path)).device) pin(node_id(s, s.path++));
+  for (size_t i = s.path; i < path; ++i) held_.insert(node_id(s, i));
   while (s.path < path && reclaimable() > 0) {
     take_slot();
     const NodeId n = node_id(s, s.path++);
@@ -101,6 +122,7 @@ size_t TreeReference::add(uint32_t id, const std::string& salt, const std::vecto
     ++promotions_;
     pin(n);
   }
+  held_.clear();
   s.tokens.resize(s.path * cfg_.c);
   seqs_[id] = s;
   return s.tokens.size();

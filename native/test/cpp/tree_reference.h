@@ -21,8 +21,8 @@ class TreeReference {
   struct Config {
     uint32_t capacity = 0;      // device slots
     size_t c = 0;               // tokens per chunk
-    bool lower = false;         // a lower tier is attached
-    size_t lower_capacity = 0;  // chunks it takes before refusing
+    bool lower = false;         // a host tier is attached
+    size_t lower_capacity = 0;  // chunks it holds; a full one drops its least recently released
     std::string model_id;
   };
   struct Seq {
@@ -73,11 +73,15 @@ class TreeReference {
   uint32_t free_slots() const;
   void take_slot();  // makes sure a slot is free, evicting if needed
   void evict_one();
+  // Erases a node and everything below it.
+  void drop(std::map<NodeId, Node>::iterator top);
+  size_t host_nodes() const;
   void pin(const NodeId& id) { ++nodes_.at(id).refs; }
   void unpin(const NodeId& id);
 
   Config cfg_;
   std::map<NodeId, Node> nodes_;
+  std::set<NodeId> held_;  // during add: the path's host nodes, which making room must not drop
   std::map<uint32_t, Seq> seqs_;
   uint64_t clock_ = 0;
   uint64_t evictions_ = 0, demotions_ = 0, promotions_ = 0;

@@ -53,6 +53,9 @@ class CpuDevice final : public Device {
     return p;
   }
   void release(void* p) override { std::free(p); }
+  // The host tier is plain host memory here: the same allocation as the pool's.
+  void* allocate_host(size_t bytes) override { return allocate(bytes); }
+  void release_host(void* p) override { release(p); }
   void copy_in(void* dst, const void* host_src, size_t bytes) override { std::memcpy(dst, host_src, bytes); }
   void copy_out(void* host_dst, const void* src, size_t bytes) override { std::memcpy(host_dst, src, bytes); }
   void copy(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }

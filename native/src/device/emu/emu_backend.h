@@ -19,6 +19,8 @@ struct EmuBackend {
     return p;
   }
   void free(void* p) { std::free(p); }
+  void* alloc_host(size_t bytes) { return alloc(bytes); }
+  void free_host(void* p) { std::free(p); }
   void to_device(void* dst, const void* src, size_t n) { std::memcpy(dst, src, n); }
   void to_host(void* dst, const void* src, size_t n) { std::memcpy(dst, src, n); }
   void on_device(void* dst, const void* src, size_t n) { std::memmove(dst, src, n); }

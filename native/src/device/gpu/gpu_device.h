@@ -78,6 +78,8 @@ class GpuDevice final : public Device {
 
   void* allocate(size_t bytes) override { return b_.alloc(std::max<size_t>(bytes, 16)); }
   void release(void* p) override { b_.free(p); }
+  void* allocate_host(size_t bytes) override { return b_.alloc_host(std::max<size_t>(bytes, 16)); }
+  void release_host(void* p) override { b_.free_host(p); }
   void copy_in(void* dst, const void* host_src, size_t bytes) override { b_.to_device(dst, host_src, bytes); }
   void copy_out(void* host_dst, const void* src, size_t bytes) override { b_.to_host(host_dst, src, bytes); }
   void copy(void* dst, const void* src, size_t bytes) override { b_.on_device(dst, src, bytes); }

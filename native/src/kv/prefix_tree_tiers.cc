@@ -1,0 +1,232 @@
+// The prefix tree's side of the host and disk tiers (prefix_tree.h,
+// chunk_store.h): making room below the device, write-backs ahead of need,
+// the IO results coming back, and the tickets that hold and fetch the
+// prefixes of waiting requests.
+#include <algorithm>
+
+#include "kv/prefix_tree.h"
+
+namespace chunkmesh {
+
+void PrefixTree::cancel_tickets() {
+  std::vector<uint32_t> ids;
+  for (const auto& [id, t] : tickets_) ids.push_back(id);
+  for (uint32_t id : ids) drop_ticket(id);
+}
+
+// ---- room below the device ----------------------------------------------------
+
+void PrefixTree::drop_node(uint32_t id) {
+  discard(id);
+  drop_subtree(id);
+}
+
+bool PrefixTree::make_host_room() {
+  auto& host_lru = lru_[static_cast<int>(KvTier::kHost)];
+  while (store_.host_free() == 0) {
+    if (host_lru.empty()) return false;  // the rest is held or being written
+    drop_node(std::get<2>(*host_lru.begin()));
+  }
+  return true;
+}
+
+bool PrefixTree::make_disk_room() {
+  auto& disk_lru = lru_[static_cast<int>(KvTier::kDisk)];
+  while (store_.disk_free() == 0) {
+    if (disk_lru.empty()) return false;
+    drop_node(std::get<2>(*disk_lru.begin()));
+  }
+  return true;
+}
+
+void PrefixTree::balance_host() {
+  if (!store_.disk_writable()) return;
+  // An eighth of the host tier is kept free or on its way to disk, so a
+  // demotion from the device finds a host slot without dropping anything.
+  const uint32_t headroom = std::max<uint32_t>(1, store_.host_capacity() / 8);
+  auto& host_lru = lru_[static_cast<int>(KvTier::kHost)];
+  while (store_.host_free() + store_.writes_in_flight() < headroom && !host_lru.empty()) {
+    if (!make_disk_room()) return;
+    const uint32_t id = std::get<2>(*host_lru.begin());
+    store_.start_write(id, nodes_[id].key);
+    refresh_lru(id);  // out of the host order while its write is in flight
+  }
+}
+
+void PrefixTree::promote_to_device(uint32_t id, uint32_t slot) {
+  const KvTier from = store_.tier_of(id);
+  store_.promote(id, slot);
+  --lower_nodes_[static_cast<int>(from)];
+  ++promotions_;
+  emit(KvOp::kPromoted, KvTier::kDevice, nodes_[id].key, from);
+  ++cached_nodes_;
+  const uint32_t parent = nodes_[id].parent;
+  if (parent != TreeNode::kNone) {
+    ++nodes_[parent].device_children;
+    refresh_lru(parent);
+  }
+  refresh_lru(id);
+}
+
+// ---- IO results -------------------------------------------------------------------
+
+void PrefixTree::io_finished(const IoDone& done) {
+  const uint32_t id = done.node;
+  const uint64_t key = nodes_[id].key;
+  constexpr int kHost = static_cast<int>(KvTier::kHost), kDisk = static_cast<int>(KvTier::kDisk);
+  switch (done.kind) {
+    case IoDone::kWritten:
+      --lower_nodes_[kHost];
+      ++lower_nodes_[kDisk];
+      ++disk_demotions_;
+      emit(KvOp::kDemoted, KvTier::kDisk, key, KvTier::kHost);
+      refresh_lru(id);
+      balance_host();
+      break;
+    case IoDone::kWriteFailed:  // still on the host; the store takes no more writes
+      refresh_lru(id);
+      break;
+    case IoDone::kRead:
+      --lower_nodes_[kDisk];
+      ++lower_nodes_[kHost];
+      ++disk_promotions_;
+      nodes_[id].restored = true;
+      emit(KvOp::kPromoted, KvTier::kHost, key, KvTier::kDisk);
+      refresh_lru(id);
+      settle_read(id, true, done.bytes);
+      balance_host();
+      break;
+    case IoDone::kReadFailed:  // a miss: the chunk and everything below it are gone
+      --lower_nodes_[kDisk];
+      emit(KvOp::kRemoved, KvTier::kDisk, key);
+      settle_read(id, false, 0);
+      drop_subtree(id);
+      break;
+  }
+}
+
+void PrefixTree::settle_read(uint32_t node, bool ok, size_t bytes) {
+  auto it = read_waiters_.find(node);
+  if (it == read_waiters_.end()) return;
+  const std::vector<uint32_t> waiting = std::move(it->second);
+  read_waiters_.erase(it);
+  for (uint32_t ticket : waiting) {
+    auto t = tickets_.find(ticket);
+    if (t == tickets_.end()) continue;  // dropped meanwhile
+    FetchResult& r = t->second.result;
+    if (ok) {
+      r.restored_tokens += c_;
+      r.bytes += bytes;
+    } else {
+      r.failed_tokens += c_;
+    }
+    if (--t->second.waiting == 0 && t->second.fetching) finish_fetch(ticket);
+  }
+}
+
+// ---- tickets --------------------------------------------------------------------
+
+bool PrefixTree::ticket_node_valid(const std::pair<uint32_t, uint32_t>& at) const {
+  return at.first < nodes_.size() && nodes_[at.first].live && nodes_[at.first].gen == at.second;
+}
+
+HoldResult PrefixTree::hold(const std::string& salt, const int32_t* tokens, size_t n, size_t max_match) {
+  check_tokens(tokens, n);
+  HoldResult r;
+  const TreeRoot* root = find_root(salt);
+  if (root == nullptr) return r;
+  const std::vector<uint32_t> path =
+      match_path(static_cast<uint32_t>(root - roots_.data()), tokens, std::min(n, max_match));
+  if (path.empty()) return r;
+  Ticket t;
+  for (uint32_t id : path) {
+    t.path.emplace_back(id, nodes_[id].gen);
+    if (nodes_[id].holds++ == 0) ++held_nodes_;
+    refresh_lru(id);
+    r.tokens[static_cast<int>(store_.tier_of(id))] += c_;
+  }
+  r.usable_tokens = usable_prefix(path) * c_;
+  if (next_ticket_ == 0) ++next_ticket_;
+  r.ticket = next_ticket_++;
+  tickets_.emplace(r.ticket, std::move(t));
+  return r;
+}
+
+void PrefixTree::fetch(uint32_t ticket, size_t max_tokens, bool to_device,
+                       std::function<void(const FetchResult&)> done) {
+  auto it = tickets_.find(ticket);
+  if (it == tickets_.end() || it->second.fetching) {
+    FetchResult r;
+    r.cancelled = true;
+    done(r);
+    return;
+  }
+  Ticket& t = it->second;
+  t.fetching = true;
+  t.to_device = to_device;
+  t.done = std::move(done);
+  t.started = std::chrono::steady_clock::now();
+  const size_t nodes = std::min(t.path.size(), max_tokens / c_);
+  for (size_t i = 0; i < nodes; ++i) {
+    if (!ticket_node_valid(t.path[i])) break;  // dropped since the hold, and everything below it
+    const uint32_t id = t.path[i].first;
+    const Where w = store_.where(id);
+    if (w == Where::kDisk) {
+      if (!make_host_room()) break;
+      store_.start_read(id);
+      refresh_lru(id);
+    } else if (w != Where::kReading) {
+      continue;
+    }
+    read_waiters_[id].push_back(ticket);
+    ++t.waiting;
+  }
+  if (t.waiting == 0) finish_fetch(ticket);
+}
+
+void PrefixTree::finish_fetch(uint32_t ticket) {
+  Ticket& t = tickets_.at(ticket);
+  t.fetching = false;
+  if (t.to_device) {
+    auto& device_lru = lru_[static_cast<int>(KvTier::kDevice)];
+    for (const auto& at : t.path) {
+      if (!ticket_node_valid(at)) break;
+      const uint32_t id = at.first;
+      if (store_.on_device(id)) continue;
+      if (!store_.usable(id)) break;  // on disk still (a failed or skipped read): top-down stops here
+      // Room from free slots or from cached chunks no waiting request holds; never from held ones.
+      if (store_.free_slots() == 0) {
+        if (device_lru.empty() || std::get<0>(*device_lru.begin())) break;
+        evict_one();
+      }
+      promote_to_device(id, take_slot());
+      t.result.promoted_tokens += c_;
+      prefetched_tokens_ += c_;
+    }
+  }
+  t.result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t.started).count();
+  const FetchResult r = t.result;
+  t.result = FetchResult{};
+  const auto done = std::move(t.done);
+  t.done = nullptr;
+  done(r);
+}
+
+void PrefixTree::drop_ticket(uint32_t ticket) {
+  auto it = tickets_.find(ticket);
+  if (it == tickets_.end()) return;
+  Ticket t = std::move(it->second);
+  tickets_.erase(it);
+  for (const auto& at : t.path) {
+    if (!ticket_node_valid(at)) continue;
+    if (--nodes_[at.first].holds == 0) --held_nodes_;
+    refresh_lru(at.first);
+  }
+  if (t.done) {
+    t.result.cancelled = true;
+    t.done(t.result);
+  }
+  balance_host();
+}
+
+}  // namespace chunkmesh
