@@ -168,6 +168,7 @@ void ChunkStore::start_read(uint32_t node) {
   const uint32_t gen = ++at.gen;
   const uint32_t h = at.slot, record = at.record;
   const Stamp expect = stamps_[record];
+  ++reads_in_flight_;
   uint8_t* bytes = host_->at(h);
   DiskFile* disk = disk_.get();
   io_->submit([this, disk, node, gen, h, record, expect, bytes] {
@@ -184,28 +185,35 @@ void ChunkStore::start_read(uint32_t node) {
   });
 }
 
-void ChunkStore::finish_io(IoDone done, uint32_t gen, uint32_t host_slot, uint32_t record) {
-  const bool writing = done.kind == IoDone::kWritten || done.kind == IoDone::kWriteFailed;
-  if (writing) {
-    --writes_in_flight_;
-    if (done.kind == IoDone::kWritten) {
+void ChunkStore::count(const IoDone& done) {
+  switch (done.kind) {
+    case IoDone::kWritten:
+      --writes_in_flight_;
       ++counters_.disk_writes;
       counters_.disk_write_bytes += done.bytes;
       counters_.disk_write_seconds += done.seconds;
-    } else {
+      break;
+    case IoDone::kWriteFailed:
+      --writes_in_flight_;
       ++counters_.io_errors;
       if (!counters_.disk_failed) counters_.disk_error = done.error;
       counters_.disk_failed = true;
-    }
-  } else if (done.kind == IoDone::kRead) {
-    ++counters_.disk_reads;
-    counters_.disk_read_bytes += done.bytes;
-    counters_.disk_read_seconds += done.seconds;
-  } else if (done.read == DiskRead::kIoError) {
-    ++counters_.io_errors;
-  } else {
-    ++counters_.checksum_failures;
+      break;
+    case IoDone::kRead:
+      --reads_in_flight_;
+      ++counters_.disk_reads;
+      counters_.disk_read_bytes += done.bytes;
+      counters_.disk_read_seconds += done.seconds;
+      break;
+    case IoDone::kReadFailed:
+      --reads_in_flight_;
+      ++(done.read == DiskRead::kIoError ? counters_.io_errors : counters_.checksum_failures);
+      break;
   }
+}
+
+void ChunkStore::finish_io(IoDone done, uint32_t gen, uint32_t host_slot, uint32_t record) {
+  count(done);
   Location& at = loc(done.node);
   if (at.gen != gen) {
     // The node moved (promoted, forgotten) while the job ran: its resources come back here.

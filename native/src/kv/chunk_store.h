@@ -119,6 +119,7 @@ class ChunkStore {
   uint32_t disk_free() const { return disk_ ? disk_->free_records() : 0; }
   // Write-back jobs not yet come back (each holds a host slot until then).
   uint32_t writes_in_flight() const { return writes_in_flight_; }
+  uint32_t reads_in_flight() const { return reads_in_flight_; }
   // kDevice -> kHost; needs host_free() > 0. Frees the device slot.
   void demote_to_host(uint32_t node);
   // kHost -> kWriting, key names the chunk in its record; needs disk_writable() and disk_free() > 0.
@@ -146,6 +147,8 @@ class ChunkStore {
     uint64_t stamp = 0;
   };
   Location& loc(uint32_t node);
+  // Adds an IO result to the counters.
+  void count(const IoDone& done);
   // Ends the node's current location: frees what it holds, except what an IO job in flight owns.
   void vacate(Location& at);
 
@@ -162,6 +165,7 @@ class ChunkStore {
   std::vector<Stamp> stamps_;  // by disk record
   uint64_t next_stamp_ = 1;
   uint32_t writes_in_flight_ = 0;
+  uint32_t reads_in_flight_ = 0;
   std::unique_ptr<IoWorker> io_;  // last: its threads stop before the tiers they use go away
 };
 

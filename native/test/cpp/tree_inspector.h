@@ -19,6 +19,8 @@ class PrefixTreeInspector {
   static std::string digest(const PrefixTree& tree);
   // The first line in which two digests differ, before and after ("" when equal).
   static std::string difference(const std::string& before, const std::string& after);
+  // The chunk key of a live node.
+  static uint64_t key_of(const PrefixTree& tree, uint32_t node) { return tree.nodes_.at(node).key; }
   // The chunk keys resident in each tier.
   static std::array<std::multiset<uint64_t>, kTierCount> resident_keys(const PrefixTree& tree);
 };
