@@ -10,7 +10,8 @@ export type KvDType = 'f32' | 'f16' | 'bf16';
 export type DecodeMode = 'tpp' | 'baseline';
 /** auto: CUDA when the addon was built with it and a GPU is usable, else the CPU. */
 export type DeviceChoice = 'auto' | 'cpu' | 'cuda';
-export type KvOp = 'stored' | 'removed' | 'cleared';
+/** stored / removed: keys became or stopped being resident in `tier`; demoted / promoted: keys moved there from `from`; cleared: all of `tier`. */
+export type KvOp = 'stored' | 'removed' | 'cleared' | 'demoted' | 'promoted';
 export type KvTier = 'device' | 'host' | 'disk';
 
 export interface NativeKvCacheOptions {
@@ -26,6 +27,13 @@ export interface NativeKvCacheOptions {
   /** 0 picks CHUNKMESH_THREADS or the number of cores. */
   threads: number;
   device: DeviceChoice;
+  /** Host tier below the device pool, in bytes (whole chunks); 0 or absent: none. */
+  hostBytes?: number;
+  /** Disk tier below the host tier: a directory for its file (needs hostBytes), and its size in bytes. */
+  diskDir?: string;
+  diskBytes?: number;
+  /** Threads doing the disk tier's IO (2 by default). */
+  ioThreads?: number;
 }
 
 export interface NativeDeviceInfo {
@@ -45,6 +53,14 @@ export interface NativeKvEvent {
   tier: KvTier;
   /** Chunk keys, in the order the chunks were stored or removed; empty for 'cleared'. */
   keys: BigUint64Array;
+  /** demoted, promoted: the tier the keys left. */
+  from?: KvTier;
+}
+
+export interface TierCounts {
+  device: number;
+  host: number;
+  disk: number;
 }
 
 /** A copy made by the cache's owner thread after its last job: safe to read at any time. */
@@ -60,9 +76,14 @@ export interface NativeKvStats {
   pinnedNodes: number;
   /** Unpinned nodes on the device: reusable, evictable. */
   cachedNodes: number;
-  /** Nodes demoted to a lower tier (none until a tier is attached). */
+  /** Nodes in the host tier (including those being written to disk) and on disk (including those being read). */
   hostNodes: number;
   diskNodes: number;
+  hostCapacityChunks: number;
+  diskCapacityChunks: number;
+  /** Nodes held for waiting requests (hold), and the tickets holding them. */
+  heldNodes: number;
+  tickets: number;
   tailChunks: number;
   freeChunks: number;
   capacityChunks: number;
@@ -74,6 +95,30 @@ export interface NativeKvStats {
   evictions: number;
   demotions: number;
   promotions: number;
+  /** Host nodes written back to disk, disk nodes read back to the host. */
+  diskDemotions: number;
+  diskPromotions: number;
+  /** Cached tokens of admitted sequences by the tier their chunk was found in (disk: read back for them). */
+  hitTokens: TierCounts;
+  /** Tokens fetches moved to the device ahead of their request's admission. */
+  prefetchedTokens: number;
+  diskWrites: number;
+  diskWriteBytes: number;
+  diskWriteSeconds: number;
+  diskReads: number;
+  diskReadBytes: number;
+  diskReadSeconds: number;
+  /** Disk reads refused: short, damaged, or another write's record. */
+  checksumFailures: number;
+  /** Disk reads and writes the OS failed. */
+  ioErrors: number;
+  /** A write failed: the disk tier takes no more writes (the cache goes on with device and host). */
+  diskFailed: boolean;
+  /** The first failed write's error ('' when none). */
+  diskError: string;
+  /** Measured when the cache was made (0 without a disk tier). */
+  diskReadBytesPerSecond: number;
+  diskWriteBytesPerSecond: number;
   /** Owner-thread jobs finished so far. */
   jobs: number;
 }
@@ -82,6 +127,28 @@ export interface NativeDecodeCost {
   flops: number;
   kvBytes: number;
   sharedRuns: number;
+}
+
+/** A waiting request's prefix, held so eviction spares it (NativeKvCache.hold). */
+export interface NativeHold {
+  /** 0 when nothing matched (nothing is held). */
+  ticket: number;
+  /** Matched tokens by the tier their chunk is in now. */
+  tokens: TierCounts;
+  /** Leading matched tokens on the device or host: usable at admission without any read. */
+  usableTokens: number;
+}
+
+export interface NativeFetch {
+  /** Read back from disk; failed: reads refused (damaged, IO error), those chunks are gone. */
+  restoredTokens: number;
+  failedTokens: number;
+  /** Moved to the device ahead of admission. */
+  promotedTokens: number;
+  bytes: number;
+  seconds: number;
+  /** The ticket was dropped (or the cache disposed) first. */
+  cancelled: boolean;
 }
 
 export interface NativeKvCache {
@@ -126,6 +193,8 @@ export interface NativeKvCache {
   device(): NativeDeviceInfo;
   /** Frees the pool and stops the owner thread now; refused while a Model is bound to the cache. */
   dispose(): void;
+  hold(tokens: Int32Array, salt: string, maxMatchTokens: number): Promise<NativeHold>;
+  fetch(ticket: number, maxTokens: number, toDevice: boolean): Promise<NativeFetch>;
 }
 
 export interface NativeBuildInfo {
@@ -182,12 +251,14 @@ export type NativeStepEntry =
   /** Tokens of a running sequence still to compute; as many run as the budget allows. */
   | { kind: 'prefill'; seqId: number; tokens: Int32Array }
   /** A new sequence: its whole context; the cached prefix (up to maxMatch tokens) is matched, the rest prefilled. */
-  | { kind: 'admit'; tokens: Int32Array; salt: string; maxMatch: number };
+  | { kind: 'admit'; tokens: Int32Array; salt: string; maxMatch: number; ticket?: number };
 
 /** One engine step (native/src/kv/step_request.h). */
 export interface NativeStepRequest {
   /** Sequences released first: finished, cancelled, preempted. */
   release: Uint32Array;
+  /** Tickets (holds) let go of first. */
+  dropTickets?: Uint32Array;
   /** In priority order. */
   entries: NativeStepEntry[];
   /** Tokens computed at most; decode entries always run, and at least one token runs. */
@@ -202,6 +273,8 @@ export interface NativeStepOutcome {
   admitted: boolean;
   /** admit: prompt tokens found in the tree, whose prefill is skipped. */
   cachedTokens: number;
+  /** admitted: cachedTokens by the tier each chunk was found in (disk: read back by a fetch). */
+  cachedByTier?: TierCounts;
   /** Tokens appended and computed this step. */
   computed: number;
   /** Its tokens did not fit in the pool; nothing was appended (free room, then retry). */

@@ -43,3 +43,14 @@ export function translated<T>(fn: () => T): T {
     throw err;
   }
 }
+
+/** Awaits a promise from the addon, re-throwing its coded rejection as the typed classes above. */
+export async function rejectTranslated<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    return translated(() => {
+      throw err;
+    });
+  }
+}

@@ -6,6 +6,7 @@ export type {
   KvTier,
   NativeBuildInfo,
   NativeDecodeCost,
+  TierCounts,
 } from './binding.ts';
 export { native } from './binding.ts';
 export { type ChunkKeySpace, chunkKeyRoot, chunkKeys } from './chunk-keys.ts';
@@ -19,6 +20,8 @@ export {
 export {
   type AddSequenceOptions,
   type DeviceInfo,
+  type FetchResult,
+  type Hold,
   KvCache,
   type KvCacheOptions,
   type KvEvent,

@@ -8,12 +8,14 @@ import {
   type KvDType,
   type NativeDecodeCost,
   type NativeDeviceInfo,
+  type NativeFetch,
+  type NativeHold,
   type NativeKvCache,
   type NativeKvEvent,
   type NativeKvStats,
   native,
 } from './binding.ts';
-import { InvalidArgumentError, translated } from './errors.ts';
+import { InvalidArgumentError, rejectTranslated, translated } from './errors.ts';
 import { toInt32Tokens } from './tokens.ts';
 
 export interface KvCacheOptions {
@@ -34,6 +36,12 @@ export interface KvCacheOptions {
   threads?: number;
   /** Where the pool lives and the kernels run; 'cpu' by default. */
   device?: DeviceChoice;
+  /** A host tier below the device pool (bytes; page-locked memory on a GPU): evicted chunks are demoted there. */
+  hostBytes?: number;
+  /** A disk tier below the host tier: a directory for its file (emptied at start, locked) and its size. */
+  diskDir?: string;
+  diskBytes?: number;
+  ioThreads?: number;
 }
 
 export interface AddSequenceOptions {
@@ -45,6 +53,8 @@ export interface AddSequenceOptions {
 export type KvEvent = NativeKvEvent;
 export type KvStats = NativeKvStats;
 export type DeviceInfo = NativeDeviceInfo;
+export type Hold = NativeHold;
+export type FetchResult = NativeFetch;
 
 export class KvCache {
   readonly layers: number;
@@ -94,6 +104,10 @@ export class KvCache {
           vocabSize: options.vocabSize ?? 0,
           threads: options.threads ?? 0,
           device: options.device ?? 'cpu',
+          hostBytes: options.hostBytes ?? 0,
+          diskBytes: options.diskBytes ?? 0,
+          ioThreads: options.ioThreads ?? 2,
+          ...(options.diskDir !== undefined ? { diskDir: options.diskDir } : {}),
         }),
     );
   }
@@ -215,6 +229,27 @@ export class KvCache {
   /** The device in use, and why 'auto' fell back to the CPU if it did. */
   device(): DeviceInfo {
     return translated(() => this.handle.device());
+  }
+
+  /**
+   * Holds the cached prefix of tokens (up to maxMatchTokens) on whatever tier it is, so eviction
+   * spares it while its request waits, and says where it is. Give the ticket to the request's admit
+   * entry (it is let go of once admitted) or to a step's dropTickets.
+   */
+  async hold(tokens: ArrayLike<number>, options: AddSequenceOptions = {}): Promise<Hold> {
+    const t = toInt32Tokens(tokens);
+    return rejectTranslated(
+      this.handle.hold(t, options.salt ?? '', Math.min(options.maxMatchTokens ?? t.length, t.length)),
+    );
+  }
+
+  /**
+   * Reads the ticket's chunks among its first maxTokens back from disk to the host on IO threads
+   * (the step loop never waits on them), then, with toDevice, moves its host chunks to the device
+   * where free or unheld cached slots allow. Resolves when that is over.
+   */
+  async fetch(ticket: number, maxTokens: number, toDevice: boolean): Promise<FetchResult> {
+    return rejectTranslated(this.handle.fetch(ticket, maxTokens, toDevice));
   }
 
   /** Frees the pool and stops the owner thread now (dispose the Model first); later calls throw. */

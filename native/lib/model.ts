@@ -13,7 +13,7 @@ import {
   type RopeLayout,
   type RopeScaling,
 } from './binding.ts';
-import { InvalidArgumentError, translated } from './errors.ts';
+import { InvalidArgumentError, rejectTranslated, translated } from './errors.ts';
 import { type KvCache, nativeKvCache } from './kv-cache.ts';
 import { toInt32Tokens } from './tokens.ts';
 
@@ -52,11 +52,13 @@ export type StepEntry =
   /** Tokens of a running sequence still to compute (as many as the budget allows run now). */
   | { kind: 'prefill'; seqId: number; tokens: ArrayLike<number> }
   /** A new sequence: its whole context; matched against the tree up to maxMatch tokens (default all). */
-  | { kind: 'admit'; tokens: ArrayLike<number>; salt?: string; maxMatch?: number };
+  | { kind: 'admit'; tokens: ArrayLike<number>; salt?: string; maxMatch?: number; ticket?: number };
 
 export interface StepRequest {
   /** Sequences to release before anything else: finished, cancelled, preempted. */
   release?: ArrayLike<number>;
+  /** Holds (KvCache.hold tickets) to let go of first: their requests were cancelled or admitted elsewhere. */
+  dropTickets?: ArrayLike<number>;
   /** In priority order: decode rows, then running prefills, then admissions. */
   entries: readonly StepEntry[];
   /** Tokens computed at most (decode entries always run; at least one token runs); default: all. */
@@ -79,6 +81,7 @@ export interface StepResult {
 function nativeRequest(r: StepRequest): NativeStepRequest {
   return {
     release: r.release instanceof Uint32Array ? r.release : Uint32Array.from(r.release ?? []),
+    ...(r.dropTickets ? { dropTickets: Uint32Array.from(r.dropTickets) } : {}),
     entries: r.entries.map((e, i): NativeStepEntry => {
       switch (e.kind) {
         case 'decode':
@@ -91,6 +94,7 @@ function nativeRequest(r: StepRequest): NativeStepRequest {
             tokens: toInt32Tokens(e.tokens),
             salt: e.salt ?? '',
             maxMatch: Math.min(e.maxMatch ?? e.tokens.length, e.tokens.length),
+            ...(e.ticket ? { ticket: e.ticket } : {}),
           };
         default:
           throw new InvalidArgumentError(
@@ -137,14 +141,7 @@ export class Model {
    */
   async step(request: StepRequest): Promise<StepResult> {
     const req = nativeRequest(request);
-    try {
-      return this.unpack(await this.handle.step(req));
-    } catch (err) {
-      // rethrown as its typed class when it carries an addon error code
-      return translated(() => {
-        throw err;
-      });
-    }
+    return this.unpack(await rejectTranslated(this.handle.step(req)));
   }
 
   /** step() blocking the calling thread: for tests and tools. */

@@ -161,6 +161,31 @@ void ChunkStore::start_write(uint32_t node, uint64_t key) {
   });
 }
 
+bool ChunkStore::write_now(uint32_t node, uint64_t key) {
+  Location& at = loc(node);
+  const uint32_t record = disk_->take();
+  const uint64_t stamp = next_stamp_++;
+  const auto t0 = std::chrono::steady_clock::now();
+  IoDone done;
+  done.node = node;
+  done.error = disk_->write(record, key, stamp, host_->at(at.slot));
+  done.kind = done.error.empty() ? IoDone::kWritten : IoDone::kWriteFailed;
+  done.bytes = disk_->record_bytes();
+  done.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ++writes_in_flight_;  // count() takes it off again
+  count(done);
+  if (done.kind == IoDone::kWriteFailed) {
+    disk_->give(record);
+    return false;
+  }
+  stamps_[record] = Stamp{key, stamp};
+  host_->give(at.slot);
+  at.where = Where::kDisk;
+  at.record = record;
+  ++at.gen;
+  return true;
+}
+
 void ChunkStore::start_read(uint32_t node) {
   Location& at = loc(node);
   at.where = Where::kReading;

@@ -124,6 +124,11 @@ class ChunkStore {
   void demote_to_host(uint32_t node);
   // kHost -> kWriting, key names the chunk in its record; needs disk_writable() and disk_free() > 0.
   void start_write(uint32_t node, uint64_t key);
+  // kHost -> kDisk at once, on the calling (owner) thread: for a host tier
+  // that must give up a slot now (a burst of demotions beyond its headroom).
+  // The write lands in the page cache, so this costs about a memory copy;
+  // false when it failed (the disk tier then takes no more writes).
+  bool write_now(uint32_t node, uint64_t key);
   // kDisk -> kReading; needs host_free() > 0.
   void start_read(uint32_t node);
   // kHost or kWriting -> kDevice into slot `slot`, taken by the caller.
@@ -131,6 +136,8 @@ class ChunkStore {
   // An IO job's result, on the owner thread: updates the map, then tells the listener.
   void finish_io(IoDone done, uint32_t gen, uint32_t host_slot, uint32_t record);
   const TierCounters& counters() const { return counters_; }
+  // Runs fn later, as its own job on the owner thread (after the current one).
+  void defer(std::function<void()> fn) { post_to_owner_(std::move(fn)); }
   // Disk bandwidth measured at start (zeros without a disk tier).
   const DiskRates& disk_rates() const { return disk_rates_; }
 

@@ -249,10 +249,12 @@ void PrefixTree::unlink(uint32_t id) {
 
 void PrefixTree::discard(uint32_t id) {
   const KvTier tier = store_.tier_of(id);
-  if (store_.where(id) == Where::kReading) settle_read(id, false, 0);
+  const bool reading = store_.where(id) == Where::kReading;
   emit(KvOp::kRemoved, tier, nodes_[id].key);
   if (tier != KvTier::kDevice) --lower_nodes_[static_cast<int>(tier)];
   store_.forget(id);
+  if (reading)
+    settle_read(id, false, 0, false);  // its read's result will not come back here: the fetches waiting learn now
 }
 
 void PrefixTree::drop_subtree(uint32_t top) {
@@ -362,7 +364,7 @@ void PrefixTree::commit(uint32_t seq_id) {
     } else if (node != TreeNode::kNone) {
       // A twin below the device: our freshly written slot becomes its device copy.
       const KvTier from = store_.tier_of(node);
-      if (store_.where(node) == Where::kReading) settle_read(node, true, 0);
+      if (store_.where(node) == Where::kReading) settle_read(node, true, 0, false);
       store_.place(node, slot);
       --lower_nodes_[static_cast<int>(from)];
       emit(KvOp::kPromoted, KvTier::kDevice, key, from);

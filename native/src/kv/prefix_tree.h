@@ -223,10 +223,17 @@ class PrefixTree final : public IoListener {
   void unpin(uint32_t node);
   void refresh_lru(uint32_t node);
   void emit(KvOp op, KvTier tier, uint64_t key, KvTier from = KvTier::kDevice);
-  // Tickets waiting on a read of `node` learn how it ended.
-  void settle_read(uint32_t node, bool ok, size_t bytes);
+  // Tickets waiting on a read of `node` learn how it ended, and go on with
+  // their fetches: at once from io_finished; from anywhere else (in the middle
+  // of dropping a subtree, say) as a job of its own, so a fetch never evicts
+  // under an operation that is still walking the tree.
+  void settle_read(uint32_t node, bool ok, size_t bytes, bool now);
+  void advance_fetch(uint32_t ticket);
   void finish_fetch(uint32_t ticket);
   bool ticket_node_valid(const std::pair<uint32_t, uint32_t>& at) const;
+  struct Ticket;
+  // Promotes the ticket's chunks that are up on the host to the device, top-down, while room allows.
+  void promote_ready(Ticket& t);
 
   ChunkStore& store_;
   std::string model_id_;
@@ -259,6 +266,8 @@ class PrefixTree final : public IoListener {
   struct Ticket {
     std::vector<std::pair<uint32_t, uint32_t>> path;  // (node, gen) at hold time
     uint32_t waiting = 0;                             // reads in flight it waits on
+    size_t next = 0;                                  // fetch: the next path node to read
+    size_t limit = 0;                                 // fetch: path nodes it covers
     bool fetching = false;
     bool to_device = false;
     FetchResult result;

@@ -24,8 +24,21 @@ void PrefixTree::drop_node(uint32_t id) {
 bool PrefixTree::make_host_room() {
   auto& host_lru = lru_[static_cast<int>(KvTier::kHost)];
   while (store_.host_free() == 0) {
+    // Beyond the write-backs' headroom: the least recent host chunk is written
+    // out now rather than lost, while the disk takes it. (Room on the disk
+    // first: dropping a disk chunk drops its subtree, which may hold host chunks.)
+    const bool to_disk = store_.disk_writable() && make_disk_room();
     if (host_lru.empty()) return false;  // the rest is held or being written
-    drop_node(std::get<2>(*host_lru.begin()));
+    const uint32_t id = std::get<2>(*host_lru.begin());
+    if (to_disk && store_.write_now(id, nodes_[id].key)) {
+      --lower_nodes_[static_cast<int>(KvTier::kHost)];
+      ++lower_nodes_[static_cast<int>(KvTier::kDisk)];
+      ++disk_demotions_;
+      emit(KvOp::kDemoted, KvTier::kDisk, nodes_[id].key, KvTier::kHost);
+      refresh_lru(id);
+    } else {
+      drop_node(id);
+    }
   }
   return true;
 }
@@ -46,7 +59,7 @@ void PrefixTree::balance_host() {
   const uint32_t headroom = std::max<uint32_t>(1, store_.host_capacity() / 8);
   auto& host_lru = lru_[static_cast<int>(KvTier::kHost)];
   while (store_.host_free() + store_.writes_in_flight() < headroom && !host_lru.empty()) {
-    if (!make_disk_room()) return;
+    if (!make_disk_room() || host_lru.empty()) return;  // (making disk room can drop host chunks too)
     const uint32_t id = std::get<2>(*host_lru.begin());
     store_.start_write(id, nodes_[id].key);
     refresh_lru(id);  // out of the host order while its write is in flight
@@ -93,19 +106,19 @@ void PrefixTree::io_finished(const IoDone& done) {
       nodes_[id].restored = true;
       emit(KvOp::kPromoted, KvTier::kHost, key, KvTier::kDisk);
       refresh_lru(id);
-      settle_read(id, true, done.bytes);
+      settle_read(id, true, done.bytes, true);
       balance_host();
       break;
     case IoDone::kReadFailed:  // a miss: the chunk and everything below it are gone
       --lower_nodes_[kDisk];
       emit(KvOp::kRemoved, KvTier::kDisk, key);
-      settle_read(id, false, 0);
       drop_subtree(id);
+      settle_read(id, false, 0, true);  // after the drop: what the waiting fetches do next sees it gone
       break;
   }
 }
 
-void PrefixTree::settle_read(uint32_t node, bool ok, size_t bytes) {
+void PrefixTree::settle_read(uint32_t node, bool ok, size_t bytes, bool now) {
   auto it = read_waiters_.find(node);
   if (it == read_waiters_.end()) return;
   const std::vector<uint32_t> waiting = std::move(it->second);
@@ -120,7 +133,16 @@ void PrefixTree::settle_read(uint32_t node, bool ok, size_t bytes) {
     } else {
       r.failed_tokens += c_;
     }
-    if (--t->second.waiting == 0 && t->second.fetching) finish_fetch(ticket);
+    --t->second.waiting;
+    if (!t->second.fetching) continue;
+    if (now) {
+      advance_fetch(ticket);
+    } else {
+      store_.defer([this, ticket] {
+        auto again = tickets_.find(ticket);
+        if (again != tickets_.end() && again->second.fetching) advance_fetch(ticket);
+      });
+    }
   }
 }
 
@@ -166,13 +188,27 @@ void PrefixTree::fetch(uint32_t ticket, size_t max_tokens, bool to_device,
   t.to_device = to_device;
   t.done = std::move(done);
   t.started = std::chrono::steady_clock::now();
-  const size_t nodes = std::min(t.path.size(), max_tokens / c_);
-  for (size_t i = 0; i < nodes; ++i) {
-    if (!ticket_node_valid(t.path[i])) break;  // dropped since the hold, and everything below it
-    const uint32_t id = t.path[i].first;
-    const Where w = store_.where(id);
+  t.next = 0;
+  t.limit = std::min(t.path.size(), max_tokens / c_);
+  advance_fetch(ticket);
+}
+
+void PrefixTree::advance_fetch(uint32_t ticket) {
+  Ticket& t = tickets_.at(ticket);
+  // Chunks already up on the host go on to the device first (top-down), which
+  // frees host slots for the reads behind them: a prefix longer than the host
+  // tier still comes up, a few chunks at a time.
+  if (t.to_device) promote_ready(t);
+  for (; t.next < t.limit; ++t.next) {
+    const auto& at = t.path[t.next];
+    const Where w = ticket_node_valid(at) ? store_.where(at.first) : Where::kNone;
+    if (w == Where::kNone) {  // dropped since the hold, and everything below it
+      t.limit = t.next;
+      break;
+    }
+    const uint32_t id = at.first;
     if (w == Where::kDisk) {
-      if (!make_host_room()) break;
+      if (!make_host_room()) break;  // again when a read lands
       store_.start_read(id);
       refresh_lru(id);
     } else if (w != Where::kReading) {
@@ -184,26 +220,28 @@ void PrefixTree::fetch(uint32_t ticket, size_t max_tokens, bool to_device,
   if (t.waiting == 0) finish_fetch(ticket);
 }
 
+void PrefixTree::promote_ready(Ticket& t) {
+  auto& device_lru = lru_[static_cast<int>(KvTier::kDevice)];
+  for (const auto& at : t.path) {
+    if (!ticket_node_valid(at)) return;
+    const uint32_t id = at.first;
+    if (store_.on_device(id)) continue;
+    if (!store_.usable(id)) return;  // not up from disk (yet): top-down stops here
+    // Room from free slots or from cached chunks no waiting request holds; never from held ones.
+    if (store_.free_slots() == 0) {
+      if (device_lru.empty() || std::get<0>(*device_lru.begin())) return;
+      evict_one();
+    }
+    promote_to_device(id, take_slot());
+    t.result.promoted_tokens += c_;
+    prefetched_tokens_ += c_;
+  }
+}
+
 void PrefixTree::finish_fetch(uint32_t ticket) {
   Ticket& t = tickets_.at(ticket);
   t.fetching = false;
-  if (t.to_device) {
-    auto& device_lru = lru_[static_cast<int>(KvTier::kDevice)];
-    for (const auto& at : t.path) {
-      if (!ticket_node_valid(at)) break;
-      const uint32_t id = at.first;
-      if (store_.on_device(id)) continue;
-      if (!store_.usable(id)) break;  // on disk still (a failed or skipped read): top-down stops here
-      // Room from free slots or from cached chunks no waiting request holds; never from held ones.
-      if (store_.free_slots() == 0) {
-        if (device_lru.empty() || std::get<0>(*device_lru.begin())) break;
-        evict_one();
-      }
-      promote_to_device(id, take_slot());
-      t.result.promoted_tokens += c_;
-      prefetched_tokens_ += c_;
-    }
-  }
+  if (t.to_device) promote_ready(t);
   t.result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t.started).count();
   const FetchResult r = t.result;
   t.result = FetchResult{};

@@ -122,6 +122,33 @@ CM_TEST(disk_tier_round_trip_through_a_ticket_is_bit_exact) {
   rig.tree().release(m.seq_id);
 }
 
+CM_TEST(disk_tier_fetch_brings_up_a_prefix_longer_than_the_host_tier) {
+  TierRigSetup setup;
+  setup.device_slots = 10;
+  setup.host_slots = 2;
+  TierRig rig(setup);
+  Tokens a;
+  for (int i = 0; i < 12; ++i) a.push_back(i + 1);  // six chunks: three times the host tier
+  rig.cache_prompt(a);
+  for (int i = 0; i < 6; ++i) {
+    rig.settle();
+    Tokens other;
+    for (int j = 0; j < 16; ++j) other.push_back(70 + i * 3 + j % 5);
+    rig.cache_prompt(other);
+  }
+  rig.settle();
+  HoldResult h;
+  const FetchResult r = fetch_all(rig, a, true, &h);
+  CHECK_EQ(h.tokens[kDisk], size_t{12});
+  CHECK_EQ(r.restored_tokens, size_t{12});
+  CHECK_EQ(r.promoted_tokens, size_t{12});
+  const chunkmesh::MatchResult m = rig.tree().add_sequence("", a.data(), a.size(), a.size());
+  rig.tree().drop_ticket(h.ticket);
+  CHECK_EQ(m.cached_tokens, a.size());
+  rig.check_bytes(m.seq_id);
+  rig.tree().release(m.seq_id);
+}
+
 CM_TEST(disk_tier_without_a_ticket_admission_stops_at_the_disk) {
   TierRig rig(TierRigSetup{});
   const Tokens a = prompt(0);
