@@ -47,6 +47,13 @@ const runtime = await createWorkerRuntime({
   dtype: cfg.kvDtype,
   device: cfg.device,
   threads: cfg.threads,
+  tiers: {
+    hostBytes: cfg.kvHostBytes,
+    ...(cfg.kvDiskDir !== undefined ? { diskDir: cfg.kvDiskDir, diskBytes: cfg.kvDiskBytes } : {}),
+    ioThreads: cfg.kvIoThreads,
+    lookAhead: cfg.kvLookahead,
+    restore: cfg.kvRestore,
+  },
   engine: {
     prefixSharing: cfg.prefixSharing,
     stepTokens: cfg.stepTokens,
@@ -56,7 +63,8 @@ const runtime = await createWorkerRuntime({
   observer: (cache): EngineObserver => {
     const m = new WorkerMetrics(registry, cache);
     return {
-      onAdmit: (p, c) => m.onAdmit(p, c),
+      onAdmit: (p, c, byTier) => m.onAdmit(p, c, byTier),
+      onRestore: (r) => m.onRestore(r),
       onFirstToken: (ms) => m.onFirstToken(ms),
       onToken: (ms) => m.onToken(ms),
       onFinish: (ms, reason) => m.onFinish(ms, reason),
@@ -74,12 +82,30 @@ const modelId = runtime.bundle.model.config.modelId;
 const device = runtime.device;
 if (device.fallbackReason)
   log.info('no CUDA device; computing on the CPU', { reason: device.fallbackReason });
+const kv = runtime.cache.stats();
 log.info('model loaded', {
   model: modelId,
   ms: Date.now() - started,
   kvChunks: runtime.cache.capacityChunks,
   device: `${device.name} (${device.detail})`,
+  ...(kv.hostCapacityChunks > 0 ? { hostChunks: kv.hostCapacityChunks } : {}),
+  ...(kv.diskCapacityChunks > 0
+    ? {
+        diskChunks: kv.diskCapacityChunks,
+        diskReadMBps: Math.round(kv.diskReadBytesPerSecond / 1e6),
+        diskWriteMBps: Math.round(kv.diskWriteBytesPerSecond / 1e6),
+      }
+    : {}),
 });
+
+// A disk tier whose writes fail (full, read-only, a file size limit) stops taking chunks; say so once.
+const diskWatch = setInterval(() => {
+  const s = runtime.cache.stats();
+  if (!s.diskFailed) return;
+  log.error('KV disk tier failed: going on with the device and host tiers', { error: s.diskError });
+  clearInterval(diskWatch);
+}, 1000);
+diskWatch.unref();
 
 let workerId = cfg.workerId ?? '';
 const { server, port, health } = await serveGeneration({

@@ -20,6 +20,35 @@ export const workerOptions = defineOptions({
   cluster: { type: 'string', default: 'default', help: 'Redis namespace cm:{cluster}:' },
   kvCapacityTokens: { type: 'integer', default: 65_536, min: 1, help: 'KV pool size in tokens' },
   chunkTokens: { type: 'integer', default: 64, min: 1, help: 'tokens per KV chunk (c)' },
+  kvHostBytes: {
+    type: 'integer',
+    default: 0,
+    min: 0,
+    help: 'host tier below the KV pool, in bytes (page-locked on a GPU): evicted chunks are demoted there (0: none)',
+  },
+  kvDiskDir: {
+    type: 'string',
+    help: 'disk tier below the host tier: a directory for its file (emptied at start, locked; needs --kv-host-bytes)',
+  },
+  kvDiskBytes: { type: 'integer', default: 0, min: 0, help: 'disk tier size in bytes (with --kv-disk-dir)' },
+  kvLookahead: {
+    type: 'integer',
+    default: 16,
+    min: 0,
+    help: 'waiting requests whose cached prefixes are held, and restored from disk, ahead of admission',
+  },
+  kvRestore: {
+    type: 'string',
+    default: 'auto',
+    choices: ['auto', 'always', 'never'],
+    help: 'a cached prefix on disk is read back (always), recomputed (never), or whichever is faster by the rates measured at start (auto)',
+  },
+  kvIoThreads: {
+    type: 'integer',
+    default: 2,
+    min: 1,
+    help: "threads doing the disk tier's reads and writes",
+  },
   kvDtype: {
     type: 'string',
     default: 'auto',

@@ -12,6 +12,7 @@ import {
 } from '@chunkmesh/native';
 import { Engine } from './engine/engine.ts';
 import type { EngineObserver, EngineOptions } from './engine/engine-types.ts';
+import type { RestoreMode } from './engine/restore-policy.ts';
 
 export interface WorkerRuntimeOptions {
   modelDir: string;
@@ -24,8 +25,21 @@ export interface WorkerRuntimeOptions {
   /** Default 'auto': CUDA when built and usable, else the CPU. */
   device?: DeviceChoice;
   threads: number;
-  engine: EngineOptions;
+  /** Tiers below the device pool: a host tier (bytes), and a disk tier under it (directory, bytes). */
+  tiers?: TierSettings;
+  engine: Omit<EngineOptions, 'tiers'>;
   observer?: (cache: KvCache) => EngineObserver;
+}
+
+export interface TierSettings {
+  hostBytes: number;
+  diskDir?: string;
+  diskBytes?: number;
+  ioThreads?: number;
+  /** Waiting requests held (and restored) ahead of admission. */
+  lookAhead: number;
+  /** Read a prefix on disk back, or recompute it (default auto: whichever the measured rates say is faster). */
+  restore?: RestoreMode;
 }
 
 export interface WorkerRuntime {
@@ -37,6 +51,11 @@ export interface WorkerRuntime {
   engine: Engine;
   /** Cancels what the engine still runs and frees the weights and the KV pool at once. */
   dispose(): Promise<void>;
+}
+
+/** Any tier asked for (a disk tier without a host tier is passed on, for the cache to refuse by name). */
+function tiered(t: TierSettings | undefined): t is TierSettings {
+  return t !== undefined && (t.hostBytes > 0 || t.diskDir !== undefined);
 }
 
 export async function createWorkerRuntime(o: WorkerRuntimeOptions): Promise<WorkerRuntime> {
@@ -57,13 +76,64 @@ export async function createWorkerRuntime(o: WorkerRuntimeOptions): Promise<Work
     ...(o.kvCapacityTokens !== undefined
       ? { capacityChunks: Math.ceil(o.kvCapacityTokens / o.chunkTokens) }
       : { capacityBytes: o.kvCapacityBytes }),
+    ...(tiered(o.tiers)
+      ? {
+          hostBytes: o.tiers.hostBytes,
+          ...(o.tiers.diskDir !== undefined
+            ? { diskDir: o.tiers.diskDir, diskBytes: o.tiers.diskBytes ?? 0 }
+            : {}),
+          ioThreads: o.tiers.ioThreads ?? 2,
+        }
+      : {}),
   });
   const model = Model.create(bundle.model, cache);
-  const engine = new Engine(model, cache, bundle.tokenizer, o.engine, o.observer?.(cache));
+  let engineOptions: EngineOptions = o.engine;
+  if (tiered(o.tiers)) {
+    const s = cache.stats();
+    engineOptions = {
+      ...o.engine,
+      tiers: {
+        lookAhead: o.tiers.lookAhead,
+        restore: o.tiers.restore ?? 'auto',
+        rates: {
+          diskReadBytesPerSecond: s.diskReadBytesPerSecond,
+          // only a disk tier needs it: restore or recompute is a question for disk reads alone
+          prefillTokensPerSecond:
+            o.tiers.diskDir !== undefined ? await measurePrefill(model, cache, o.engine.stepTokens) : 0,
+          chunkTokens: cache.chunkTokens,
+          chunkBytes: cache.chunkBytes,
+        },
+      },
+    };
+  }
+  const engine = new Engine(model, cache, bundle.tokenizer, engineOptions, o.observer?.(cache));
   const dispose = async () => {
     await engine.shutdown(0);
     model.dispose();
     cache.dispose();
   };
   return { device, bundle, cache, model, engine, dispose };
+}
+
+/**
+ * Prompt tokens per second one prefill computes on this device: one step of
+ * up to `stepTokens` fresh tokens, after a short warm-up, under a salt no
+ * request uses; the cache is cleared afterwards (nothing reported yet).
+ */
+async function measurePrefill(model: Model, cache: KvCache, stepTokens: number): Promise<number> {
+  const n = Math.max(2, Math.min(stepTokens, model.maxSeqLen - 1, 256));
+  const tokens = Array.from({ length: n }, (_, i) => (i * 7919 + 1) % model.vocabSize);
+  const once = async (count: number) => {
+    const r = await model.step({
+      entries: [{ kind: 'admit', tokens: tokens.slice(0, count), salt: '\u0000prefill-rate', maxMatch: 0 }],
+    });
+    await model.step({ release: [r.entries[0]?.seqId ?? 0], entries: [] });
+  };
+  await once(Math.min(n, 8));
+  const t0 = performance.now();
+  await once(n);
+  const seconds = (performance.now() - t0) / 1e3;
+  cache.clear();
+  cache.drainEvents();
+  return n / Math.max(seconds, 1e-6);
 }

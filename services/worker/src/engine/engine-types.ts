@@ -1,6 +1,8 @@
 // The engine's contract with its callers (the gRPC service, tests, benchmarks)
 // and with the model it drives.
-import type { KvEvent, StepRequest, StepResult } from '@chunkmesh/native';
+import type { KvEvent, StepRequest, StepResult, TierCounts } from '@chunkmesh/native';
+import type { LookAheadObserver } from './look-ahead.ts';
+import type { RestoreMode, RestoreRates } from './restore-policy.ts';
 import type { SamplingParams } from './sampling.ts';
 
 /** The model as the engine sees it: one whole engine step at a time (see native Model.step). */
@@ -42,8 +44,9 @@ export type GenerateEvent =
   | { type: 'final'; finishReason: FinishReason; usage: Usage; error?: Error };
 
 /** Hooks for metrics and cluster reporting; all optional. */
-export interface EngineObserver {
-  onAdmit?(promptTokens: number, cachedTokens: number): void;
+export interface EngineObserver extends LookAheadObserver {
+  /** byTier: where the cached tokens were found (absent when nothing was admitted from the tree). */
+  onAdmit?(promptTokens: number, cachedTokens: number, byTier?: TierCounts): void;
   onFirstToken?(ttftMs: number): void;
   onToken?(interTokenMs: number): void;
   onFinish?(e2eMs: number, reason: FinishReason): void;
@@ -62,4 +65,12 @@ export interface EngineOptions {
   maxBatch: number;
   /** Requests waiting for admission at most; more are refused with ResourceExhausted. */
   maxQueue: number;
+  /** Set when the cache has tiers below the device: the look-ahead over waiting requests. */
+  tiers?: {
+    /** Waiting requests whose prefixes are held (and restored from disk) ahead of admission. */
+    lookAhead: number;
+    rates: RestoreRates;
+    /** Whether a prefix on disk is read back or recomputed (auto: whichever the rates say is faster). */
+    restore: RestoreMode;
+  };
 }

@@ -20,6 +20,7 @@ import type {
   StepModel,
 } from './engine-types.ts';
 import { EventQueue } from './event-queue.ts';
+import { LookAhead } from './look-ahead.ts';
 import { RequestState } from './request-state.ts';
 import { Sampler } from './sampling.ts';
 import { StopMatcher } from './stop-matcher.ts';
@@ -34,6 +35,8 @@ export class Engine {
   private toRelease: number[] = [];
   private loop: Promise<void> | undefined;
   private draining = false;
+  /** With tiers below the device: holds and restores the prefixes of waiting requests. */
+  private readonly lookAhead: LookAhead | undefined;
 
   constructor(
     private readonly model: StepModel,
@@ -41,7 +44,21 @@ export class Engine {
     private readonly tokenizer: Tokenizer,
     private readonly options: EngineOptions,
     private readonly observer: EngineObserver = {},
-  ) {}
+  ) {
+    const tiers = options.tiers;
+    if (tiers && options.prefixSharing) {
+      this.lookAhead = new LookAhead(
+        cache,
+        {
+          window: tiers.lookAhead,
+          rates: tiers.rates,
+          restore: tiers.restore,
+          matchOf: (r) => this.matchOf(r),
+        },
+        observer,
+      );
+    }
+  }
 
   /** What the heartbeat reports and a router weighs against cached prefix. */
   load(): WorkerLoad {
@@ -83,6 +100,7 @@ export class Engine {
     // the loop finishes it at the next step boundary
     const cancel = () => {
       state.cancelled = true;
+      this.lookAhead?.poke(); // a loop waiting on restores sees it
     };
     input.signal?.addEventListener('abort', cancel, { once: true });
     queue.onClose(() => {
@@ -90,6 +108,7 @@ export class Engine {
       cancel();
     });
     this.waiting.push(state);
+    this.lookAhead?.poke();
     this.ensureLoop();
     return queue;
   }
@@ -111,6 +130,7 @@ export class Engine {
       await new Promise((r) => setTimeout(r, 20));
     }
     for (const r of pending()) r.cancelled = true;
+    this.lookAhead?.poke();
     await this.loop;
   }
 
@@ -132,9 +152,19 @@ export class Engine {
       if (this.running.length === 0 && this.waiting.length === 0) {
         // Nothing to compute: hand back what finished, then stop; a request that
         // arrives meanwhile is seen on the next pass, one after that restarts the loop.
-        if (this.toRelease.length === 0) return;
+        if (this.toRelease.length === 0 && !this.lookAhead?.hasDrops()) return;
         await this.step([], []);
         continue;
+      }
+      const la = this.lookAhead;
+      if (la) {
+        la.watch(this.waiting);
+        // Only requests whose prefixes are still coming up from disk: wait for one (or anything new).
+        const idle = this.running.length === 0 && this.toRelease.length === 0 && !la.hasDrops();
+        if (idle && !this.waiting.some((r) => la.admissible(r))) {
+          await la.changed();
+          continue;
+        }
       }
       await this.schedule();
     }
@@ -163,21 +193,36 @@ export class Engine {
       work.push(r);
       entries.push({ kind: 'prefill', seqId: r.seqId, tokens: r.context.slice(r.cached) });
     }
-    this.admitting = this.waiting.splice(0, Math.max(0, this.options.maxBatch - this.running.length));
+    // In queue order, skipping requests whose prefixes are still being read back from disk.
+    const room = Math.max(0, this.options.maxBatch - this.running.length);
+    const la = this.lookAhead;
+    this.admitting = [];
+    for (let i = 0; i < this.waiting.length && this.admitting.length < room; ) {
+      const r = this.waiting[i] as RequestState;
+      if (la && !la.admissible(r)) {
+        i++;
+        continue;
+      }
+      this.admitting.push(r);
+      this.waiting.splice(i, 1);
+    }
     for (const r of this.admitting) {
       work.push(r);
-      // without prefix sharing every request gets a salt of its own, so the tree cannot
-      // adopt another request's twin chunks at commit either: nothing is shared
-      const sharing = this.options.prefixSharing;
-      entries.push({
-        kind: 'admit',
-        tokens: r.context,
-        salt: sharing ? r.input.salt : `${r.input.salt}\u0000${r.input.requestId}`,
-        // the last prompt token is always computed: its logits start the completion
-        maxMatch: sharing ? Math.max(0, r.context.length - 1) : 0,
-      });
+      entries.push({ kind: 'admit', tokens: r.context, ...this.matchOf(r), ticket: la?.ticketOf(r) ?? 0 });
     }
     await this.step(work, entries);
+  }
+
+  /** How r is admitted: its salt, and how many of its leading tokens may be found cached. */
+  private matchOf(r: RequestState): { salt: string; maxMatch: number } {
+    // without prefix sharing every request gets a salt of its own, so the tree cannot
+    // adopt another request's twin chunks at commit either: nothing is shared
+    const sharing = this.options.prefixSharing;
+    return {
+      salt: sharing ? r.input.salt : `${r.input.salt}\u0000${r.input.requestId}`,
+      // the last prompt token is always computed: its logits start the completion
+      maxMatch: sharing ? Math.max(0, r.context.length - 1) : 0,
+    };
   }
 
   private async step(work: RequestState[], entries: StepEntry[]): Promise<void> {
@@ -186,6 +231,7 @@ export class Engine {
     try {
       result = await this.model.step({
         release: this.toRelease.splice(0),
+        dropTickets: this.lookAhead?.takeDrops() ?? [],
         entries,
         tokenBudget: this.options.stepTokens,
         mode: this.options.prefixSharing ? 'tpp' : 'baseline',
@@ -226,13 +272,14 @@ export class Engine {
   }
 
   private admitted(r: RequestState, o: StepOutcome): void {
+    this.lookAhead?.admitted(r);
     this.running.push(r);
     r.seqId = o.seqId;
     r.cached = o.cachedTokens;
     r.phase = 'prefill';
     if (r.cachedPromptTokens < 0) {
       r.cachedPromptTokens = o.cachedTokens;
-      this.observer.onAdmit?.(r.input.promptTokens.length, o.cachedTokens);
+      this.observer.onAdmit?.(r.input.promptTokens.length, o.cachedTokens, o.cachedByTier);
     }
   }
 
@@ -302,6 +349,7 @@ export class Engine {
     if (i >= 0) this.running.splice(i, 1);
     const w = this.waiting.indexOf(r);
     if (w >= 0) this.waiting.splice(w, 1);
+    this.lookAhead?.left(r);
     if (reason !== 'stop') {
       const held = r.stops.push(r.text.flush()).emit + r.stops.flush();
       if (held) r.push({ type: 'tokens', ids: [], text: held });

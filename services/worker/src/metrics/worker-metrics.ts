@@ -2,7 +2,7 @@
 // cache queries and hits in tokens, KV bytes logical vs physical and saved, chunks by
 // state, evictions, latency histograms, batch size, queue depth, step time.
 // Engine hooks feed the counters; cache gauges are read at scrape time.
-import type { KvCache } from '@chunkmesh/native';
+import type { FetchResult, KvCache, TierCounts } from '@chunkmesh/native';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { EngineObserver, FinishReason } from '../engine/engine-types.ts';
 
@@ -19,6 +19,10 @@ export class WorkerMetrics implements EngineObserver {
   private readonly stepTime: Histogram;
   private readonly queueDepth: Gauge;
   private readonly preemptions: Counter;
+  private readonly hitsByTier: Counter<'tier'>;
+  private readonly restoreSeconds: Histogram;
+  private readonly restoreBytes: Counter;
+  private readonly restoreTokens: Counter<'outcome'>;
 
   constructor(registry: Registry, cache: KvCache) {
     const registers = [registry];
@@ -135,11 +139,43 @@ export class WorkerMetrics implements EngineObserver {
       help: 'Sequences preempted (recomputed later) because the KV pool ran out',
       registers,
     });
+    this.hitsByTier = new Counter({
+      name: 'chunkmesh_prefix_cache_hit_tokens_by_tier_total',
+      help: 'Cached prompt tokens by the tier their chunk was found in (disk: read back for the request)',
+      labelNames: ['tier'],
+      registers,
+    });
+    this.restoreSeconds = new Histogram({
+      name: 'chunkmesh_kv_restore_seconds',
+      help: "Reading a waiting request's prefix back from disk and moving it to the device",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.restoreBytes = new Counter({
+      name: 'chunkmesh_kv_restore_bytes_total',
+      help: 'Bytes read back from the disk tier for waiting requests (rate: restore bytes/s)',
+      registers,
+    });
+    this.restoreTokens = new Counter({
+      name: 'chunkmesh_kv_restore_tokens_total',
+      help: 'Prefix tokens of waiting requests read back from disk (restored) or lost to a bad read (failed)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    tierGauges(registers, cache);
   }
 
-  onAdmit(promptTokens: number, cachedTokens: number): void {
+  onAdmit(promptTokens: number, cachedTokens: number, byTier?: TierCounts): void {
     this.prefixQueries.inc(promptTokens);
     this.prefixHits.inc(cachedTokens);
+    if (byTier) for (const tier of TIERS) if (byTier[tier] > 0) this.hitsByTier.inc({ tier }, byTier[tier]);
+  }
+  onRestore(r: FetchResult): void {
+    if (r.cancelled) return;
+    this.restoreSeconds.observe(r.seconds);
+    this.restoreBytes.inc(r.bytes);
+    this.restoreTokens.inc({ outcome: 'restored' }, r.restoredTokens);
+    this.restoreTokens.inc({ outcome: 'failed' }, r.failedTokens);
   }
   onFirstToken(ttftMs: number): void {
     this.ttft.observe(ttftMs / 1e3);
@@ -159,4 +195,98 @@ export class WorkerMetrics implements EngineObserver {
   onPreempt(): void {
     this.preemptions.inc();
   }
+}
+
+const TIERS = ['device', 'host', 'disk'] as const;
+
+/** The tiers below the device as the cache reports them, read at scrape time. */
+function tierGauges(registers: Registry[], cache: KvCache): void {
+  new Gauge({
+    name: 'chunkmesh_kv_tier_bytes',
+    help: 'KV bytes resident per tier (device: the pool in use; host, disk: chunks kept below it)',
+    labelNames: ['tier'],
+    registers,
+    collect() {
+      const s = cache.stats();
+      this.set({ tier: 'device' }, s.physicalBytes);
+      this.set({ tier: 'host' }, s.hostNodes * s.chunkBytes);
+      this.set({ tier: 'disk' }, s.diskNodes * s.chunkBytes);
+    },
+  });
+  new Gauge({
+    name: 'chunkmesh_kv_tier_capacity_bytes',
+    help: 'KV capacity per tier (0: the tier is not configured)',
+    labelNames: ['tier'],
+    registers,
+    collect() {
+      const s = cache.stats();
+      this.set({ tier: 'device' }, s.capacityChunks * s.chunkBytes);
+      this.set({ tier: 'host' }, s.hostCapacityChunks * s.chunkBytes);
+      this.set({ tier: 'disk' }, s.diskCapacityChunks * s.chunkBytes);
+    },
+  });
+  new Counter({
+    name: 'chunkmesh_kv_demotions_total',
+    help: 'Chunks moved down a tier: evicted from the device to the host, written back from the host to disk',
+    labelNames: ['to'],
+    registers,
+    collect() {
+      const s = cache.stats();
+      this.reset();
+      this.inc({ to: 'host' }, s.demotions);
+      this.inc({ to: 'disk' }, s.diskDemotions);
+    },
+  });
+  new Counter({
+    name: 'chunkmesh_kv_promotions_total',
+    help: 'Chunks moved up a tier: host to device (for a hit or ahead of one), disk to host (read back)',
+    labelNames: ['to'],
+    registers,
+    collect() {
+      const s = cache.stats();
+      this.reset();
+      this.inc({ to: 'device' }, s.promotions);
+      this.inc({ to: 'host' }, s.diskPromotions);
+    },
+  });
+  new Counter({
+    name: 'chunkmesh_kv_prefetched_tokens_total',
+    help: 'Prefix tokens of waiting requests moved to the device ahead of their admission (look-ahead)',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(cache.stats().prefetchedTokens);
+    },
+  });
+  new Counter({
+    name: 'chunkmesh_kv_disk_errors_total',
+    help: 'Disk tier failures: io (the OS failed a read or write), checksum (a record read back short, damaged or stale)',
+    labelNames: ['kind'],
+    registers,
+    collect() {
+      const s = cache.stats();
+      this.reset();
+      this.inc({ kind: 'io' }, s.ioErrors);
+      this.inc({ kind: 'checksum' }, s.checksumFailures);
+    },
+  });
+  new Gauge({
+    name: 'chunkmesh_kv_disk_failed',
+    help: '1 once a disk tier write failed: the tier takes no more chunks (the worker goes on with device and host)',
+    registers,
+    collect() {
+      this.set(cache.stats().diskFailed ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'chunkmesh_kv_disk_bandwidth_bytes_per_second',
+    help: 'Disk tier bandwidth measured at start, by operation',
+    labelNames: ['op'],
+    registers,
+    collect() {
+      const s = cache.stats();
+      this.set({ op: 'read' }, s.diskReadBytesPerSecond);
+      this.set({ op: 'write' }, s.diskWriteBytesPerSecond);
+    },
+  });
 }

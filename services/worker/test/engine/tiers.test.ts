@@ -1,0 +1,177 @@
+// The engine over a cache with host and disk tiers, on the real stories260K
+// model: a returning conversation whose prefix was pushed down to disk is read
+// back and generates exactly what a full recompute generates; a damaged disk
+// record is a miss that is recomputed, never served; and the look-ahead
+// restores the prefix of a request while it waits in the queue (with the
+// look-ahead off, the same request recomputes it).
+import assert from 'node:assert/strict';
+import { closeSync, fstatSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { TierCounts } from '@chunkmesh/native';
+import { STORIES_DIR } from '@chunkmesh/test-support';
+import type { EngineObserver, GenerateEvent, GenerateInput } from '../../src/engine/engine-types.ts';
+import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker-runtime.ts';
+
+const BOS = 1;
+const EOS = 2;
+const CHUNK = 16;
+const dirs: string[] = [];
+
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+interface Admission {
+  cached: number;
+  byTier?: TierCounts;
+}
+
+/** A runtime whose device pool holds 12 chunks, with a 4-chunk host tier and a disk tier (or none). */
+async function runtime(opts: { tiers: boolean; lookAhead?: number; maxBatch?: number }) {
+  const admissions: Admission[] = [];
+  const observer: EngineObserver = {
+    onAdmit: (_p, cached, byTier) => admissions.push({ cached, ...(byTier ? { byTier } : {}) }),
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'chunkmesh-engine-tiers-'));
+  dirs.push(dir);
+  const chunkBytes = 5 * 2 * 4 * CHUNK * 8 * 4; // stories260K: 5 layers, 4 KV heads of 8, f32
+  const rt = await createWorkerRuntime({
+    modelDir: STORIES_DIR,
+    kvCapacityTokens: 12 * CHUNK,
+    chunkTokens: CHUNK,
+    dtype: 'f32',
+    threads: 2,
+    ...(opts.tiers
+      ? {
+          tiers: {
+            hostBytes: 4 * chunkBytes,
+            diskDir: dir,
+            diskBytes: 256 * 24576,
+            lookAhead: opts.lookAhead ?? 16,
+            // the rates of this shared machine vary; the policy has its own test (restore-policy.test.ts)
+            restore: 'always',
+          },
+        }
+      : {}),
+    engine: { prefixSharing: true, stepTokens: 256, maxBatch: opts.maxBatch ?? 8, maxQueue: 64 },
+    observer: () => observer,
+  });
+  return { rt, admissions, diskFile: join(dir, 'chunks.kv') };
+}
+
+function input(promptTokens: number[], maxTokens: number, extra: Partial<GenerateInput> = {}): GenerateInput {
+  return {
+    requestId: Math.random().toString(36).slice(2),
+    promptTokens,
+    sampling: { temperature: 0, topK: 0, topP: 1 },
+    maxTokens,
+    eosTokenIds: [EOS],
+    stopTokenIds: [],
+    stopStrings: [],
+    salt: '',
+    ...extra,
+  };
+}
+
+async function tokens(stream: AsyncIterable<GenerateEvent>): Promise<number[]> {
+  const ids: number[] = [];
+  for await (const e of stream) {
+    if (e.type === 'tokens') ids.push(...e.ids);
+    else if (e.finishReason === 'error') throw e.error ?? new Error('request failed');
+  }
+  return ids;
+}
+
+/** A story of n tokens after BOS, and prompts that share nothing with it (different first tokens). */
+async function story(rt: WorkerRuntime, n: number): Promise<number[]> {
+  return [BOS, ...(await tokens(rt.engine.generate(input([BOS], n, { eosTokenIds: [] }))))];
+}
+
+function other(i: number): number[] {
+  return Array.from({ length: 7 * CHUNK + 3 }, (_, t) => 3 + ((i * 37 + t * 11) % 500));
+}
+
+/** Pushes what is cached down the tiers by running unrelated prompts, letting the disk IO land in between. */
+async function pushDown(rt: WorkerRuntime, rounds: number): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    await tokens(rt.engine.generate(input(other(i), 1)));
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function corrupt(path: string): void {
+  const fd = openSync(path, 'r+');
+  const size = fstatSync(fd).size;
+  const junk = Buffer.alloc(4096, 0xab);
+  for (let at = 0; at < size; at += junk.length) writeSync(fd, junk, 0, junk.length, at);
+  closeSync(fd);
+}
+
+describe('engine with host and disk tiers (stories260K)', () => {
+  it('restores a returning conversation from disk and generates what a full recompute generates', async () => {
+    const { rt, admissions } = await runtime({ tiers: true });
+    const conversation = await story(rt, 6 * CHUNK); // the first turn, cached as the engine ran it
+    await pushDown(rt, 4);
+    assert.ok(rt.cache.stats().diskNodes > 0, 'the conversation went down to disk');
+    const turn = [...conversation, 13, 29, 7];
+    admissions.length = 0;
+    const restored = await tokens(rt.engine.generate(input(turn, 24)));
+    const a = admissions[0];
+    assert.ok(a?.byTier && a.byTier.disk > 0, `found on disk: ${JSON.stringify(a)}`);
+    assert.ok(a.cached >= 6 * CHUNK, `the whole conversation came from the tiers: ${a.cached} tokens`);
+
+    const plain = await runtime({ tiers: false });
+    const recomputed = await tokens(plain.rt.engine.generate(input(turn, 24)));
+    assert.equal(plain.admissions[0]?.cached, 0);
+    assert.deepEqual(restored, recomputed);
+    await rt.dispose();
+    await plain.rt.dispose();
+  });
+
+  it('recomputes a prefix whose disk records are damaged, and generates the same', async () => {
+    const { rt, admissions, diskFile } = await runtime({ tiers: true });
+    const conversation = await story(rt, 6 * CHUNK);
+    await pushDown(rt, 4);
+    assert.ok(rt.cache.stats().diskNodes > 0);
+    corrupt(diskFile);
+    const turn = [...conversation, 13, 29, 7];
+    admissions.length = 0;
+    const out = await tokens(rt.engine.generate(input(turn, 24)));
+    assert.ok(rt.cache.stats().checksumFailures > 0, 'the damage was detected');
+    assert.equal(admissions[0]?.byTier?.disk ?? 0, 0, 'nothing damaged was served');
+    const plain = await runtime({ tiers: false });
+    assert.deepEqual(out, await tokens(plain.rt.engine.generate(input(turn, 24))));
+    await rt.dispose();
+    await plain.rt.dispose();
+  });
+
+  for (const lookAhead of [16, 0]) {
+    it(`with look-ahead ${lookAhead}, a request waiting behind a long one ${lookAhead ? 'finds its prefix restored' : 'recomputes its prefix'}`, async () => {
+      const { rt, admissions } = await runtime({ tiers: true, lookAhead, maxBatch: 1 });
+      const conversation = await story(rt, 6 * CHUNK);
+      await pushDown(rt, 4);
+      assert.ok(rt.cache.stats().diskNodes > 0);
+      admissions.length = 0;
+      // one sequence at a time: the returning turn waits in the queue while a long request runs
+      const long = tokens(rt.engine.generate(input(other(99), 60)));
+      const turn = tokens(rt.engine.generate(input([...conversation, 13, 29, 7], 8)));
+      await Promise.all([long, turn]);
+      const returning = admissions[1];
+      const s = rt.cache.stats();
+      if (lookAhead > 0) {
+        assert.ok(
+          returning?.byTier && returning.byTier.disk > 0,
+          `restored while it waited: ${JSON.stringify(returning)}`,
+        );
+        assert.ok(s.prefetchedTokens > 0, 'moved to the device before its admission');
+      } else {
+        assert.equal(returning?.byTier?.disk ?? 0, 0);
+        assert.equal(s.prefetchedTokens, 0);
+        assert.equal(s.diskPromotions, 0);
+      }
+      await rt.dispose();
+    });
+  }
+});
