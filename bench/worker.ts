@@ -3,13 +3,10 @@
 // versus OFF, side by side; then the TTFT of one request whose prompt is cached
 // against the same request on a fresh worker.
 //   npm run bench:worker -- [--shared 1024,2048] [--requests 32] [--json FILE]
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { median, printTable } from '@chunkmesh/cli';
+import { writeFile } from 'node:fs/promises';
+import { mean, median, percentile, printTable } from '@chunkmesh/cli';
 import { defineOptions, loadConfig } from '@chunkmesh/common';
-import { TINY_SPECIAL_TOKENS, type TinyModelOptions, writeTinyModel } from '@chunkmesh/model';
+import type { TinyModelOptions } from '@chunkmesh/model';
 import { buildInfo, type KvCache, probeDevice } from '@chunkmesh/native';
 import {
   createWorkerRuntime,
@@ -17,6 +14,7 @@ import {
   type GenerateInput,
   type WorkerRuntime,
 } from '@chunkmesh/worker';
+import { randomBenchModel, tokenStream } from './support/bench-model.ts';
 
 const cfg = loadConfig(
   defineOptions({
@@ -99,53 +97,27 @@ const rssMiB = () => (process.memoryUsage.rss() / 2 ** 20).toFixed(0);
 
 async function benchModel(): Promise<{ dir: string; shape: TinyModelOptions }> {
   const longest = Math.max(...sharedList) + 2 * cfg.question + cfg.output;
-  const shape: TinyModelOptions = {
-    dim: cfg.dim,
-    hiddenDim: cfg.hidden,
-    layers: cfg.layers,
-    heads: cfg.heads,
-    kvHeads: cfg.kvHeads || cfg.heads,
-    headDim: cfg.headDim,
-    vocabSize: cfg.vocab,
-    maxSeqLen: Math.max(4096, 2 ** Math.ceil(Math.log2(longest))),
-    // half the file of f32, and what a GPU keeps anyway; the loader widens it for the CPU
-    dtype: 'bf16',
-    seed: cfg.seed,
-  };
-  const hash = createHash('sha256').update(JSON.stringify(shape)).digest('hex').slice(0, 16);
-  const dir = resolve(cfg.modelCache, hash);
-  if (existsSync(join(dir, 'config.json'))) {
-    log(`model: reusing ${dir}`);
-    return { dir, shape };
-  }
-  log(`model: generating ${JSON.stringify(shape)} into ${dir} ...`);
-  const tmp = `${dir}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
-  await writeTinyModel(tmp, shape);
-  await writeFile(join(tmp, 'bench-shape.json'), `${JSON.stringify(shape, null, 2)}\n`);
-  await mkdir(resolve(cfg.modelCache), { recursive: true });
-  await rename(tmp, dir);
-  return { dir, shape };
+  return randomBenchModel(
+    {
+      dim: cfg.dim,
+      hiddenDim: cfg.hidden,
+      layers: cfg.layers,
+      heads: cfg.heads,
+      kvHeads: cfg.kvHeads || cfg.heads,
+      headDim: cfg.headDim,
+      vocabSize: cfg.vocab,
+      maxSeqLen: Math.max(4096, 2 ** Math.ceil(Math.log2(longest))),
+      seed: cfg.seed,
+    },
+    cfg.modelCache,
+    log,
+  );
 }
 
 // ---- prompts -----------------------------------------------------------------
 
-// xorshift32 token ids in [first non-special id, vocab)
-function tokenStream(seed: number): (n: number) => number[] {
-  let s = seed >>> 0 || 0x9e3779b9;
-  const lo = TINY_SPECIAL_TOKENS.length;
-  return (n) =>
-    Array.from({ length: n }, () => {
-      s ^= s << 13;
-      s ^= s >>> 17;
-      s ^= s << 5;
-      s >>>= 0;
-      return lo + (s % (cfg.vocab - lo));
-    });
-}
-
 function prompts(shared: number): { system: number[]; questions: number[][]; probe: number[] } {
-  const next = tokenStream(cfg.seed * 7919 + shared);
+  const next = tokenStream(cfg.seed * 7919 + shared, cfg.vocab);
   const system = next(shared);
   const questions = Array.from({ length: cfg.requests }, () => next(cfg.question));
   return { system, questions, probe: next(cfg.question) };
@@ -259,16 +231,6 @@ async function consume(stream: AsyncIterable<GenerateEvent>): Promise<RequestTra
   }
   return trace;
 }
-
-function percentile(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const rank = (s.length - 1) * p;
-  const lo = Math.floor(rank);
-  const hi = Math.ceil(rank);
-  return (s[lo] as number) + ((s[hi] as number) - (s[lo] as number)) * (rank - lo);
-}
-
-const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 interface RunResult {
   shared: number;

@@ -5,4 +5,4 @@ export { RedisServer } from './cluster/local-redis.ts';
 export { ROUTER_MAIN, ServiceProcess, SOURCE_NODE_ARGS, WORKER_MAIN } from './cluster/service-process.ts';
 export { CHUNKMESH_BIN, MOONCAKE_TRACE, REPO_ROOT } from './paths.ts';
 export { Progress } from './progress.ts';
-export { median, printTable } from './table.ts';
+export { mean, median, percentile, printTable } from './table.ts';
