@@ -2,6 +2,7 @@
 // loading a model directory (Hugging Face or llama2.c) into a bundle of
 // weights, tokenizer and chat template; a request's prompt as token ids;
 // streaming detokenisation; tokenizers alone; the tiny random-weight model.
+export { BYTE_LEVEL_CHARS } from './byte-level.ts';
 export { loadHfTokenizer } from './hf-tokenizer.ts';
 export { loadLlama2cTokenizer } from './llama2c-tokenizer.ts';
 export { loadModel, type ModelBundle } from './load-model.ts';

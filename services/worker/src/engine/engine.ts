@@ -10,7 +10,16 @@
 
 import { ResourceExhausted, Unavailable, type WorkerLoad } from '@chunkmesh/common';
 import { TextStream, type Tokenizer } from '@chunkmesh/model';
-import type { KvCache, StepEntry, StepOutcome, StepResult } from '@chunkmesh/native';
+import {
+  CapacityExhaustedError,
+  type KvCache,
+  type StepEntry,
+  type StepOutcome,
+  type StepResult,
+} from '@chunkmesh/native';
+import type { Chosen } from '../sampling/token-chooser.ts';
+import { TokenChooser } from '../sampling/token-chooser.ts';
+import { ChoiceGroup } from './choice-group.ts';
 import type {
   EngineObserver,
   EngineOptions,
@@ -21,7 +30,6 @@ import type {
 } from './engine-types.ts';
 import { EventQueue } from './event-queue.ts';
 import { RequestState } from './request-state.ts';
-import { Sampler } from './sampling.ts';
 import { StopMatcher } from './stop-matcher.ts';
 
 export class Engine {
@@ -73,16 +81,24 @@ export class Engine {
       );
     }
     const queue = new EventQueue<GenerateEvent>();
-    const state = new RequestState(
-      input,
-      new Sampler(input.sampling),
-      new StopMatcher(input.stopStrings),
-      new TextStream(this.tokenizer, input.promptTokens),
-      (e) => queue.push(e),
+    const choosers = input.choosers ?? [new TokenChooser({ sampling: input.sampling }, input.promptTokens)];
+    const group = new ChoiceGroup(choosers.length, input.returnBest, (e) => queue.push(e));
+    group.states = choosers.map(
+      (chooser, i) =>
+        new RequestState(
+          input,
+          chooser,
+          new StopMatcher(input.stopStrings),
+          new TextStream(this.tokenizer, input.promptTokens),
+          group.sink(i),
+        ),
     );
-    // the loop finishes it at the next step boundary
+    // one sequence is admitted; the other choices fork it once its prompt is prefilled
+    const [state, ...followers] = group.states as [RequestState, ...RequestState[]];
+    state.followers = followers;
+    // the loop finishes them at the next step boundary
     const cancel = () => {
-      state.cancelled = true;
+      for (const s of group.states) s.cancelled = true;
     };
     input.signal?.addEventListener('abort', cancel, { once: true });
     queue.onClose(() => {
@@ -184,12 +200,15 @@ export class Engine {
     const t0 = performance.now();
     let result: StepResult;
     try {
-      result = await this.model.step({
+      const forward = this.model.step({
         release: this.toRelease.splice(0),
         entries,
         tokenBudget: this.options.stepTokens,
         mode: this.options.prefixSharing ? 'tpp' : 'baseline',
       });
+      // constraint masks for the tokens this step's logits choose, computed while the forward pass runs
+      const masks = work.flatMap((r) => [r, ...r.followers]).map((r) => r.chooser.prepare());
+      [result] = await Promise.all([forward, ...masks]);
     } catch (err) {
       // a failed step has released every sequence it named or created
       this.admitting = [];
@@ -241,7 +260,31 @@ export class Engine {
     r.cached += o.computed;
     if (!o.logitsRow) return;
     r.phase = 'decode';
-    this.accept(r, r.sampler.sample(o.logitsRow));
+    // the prompt is in the cache: the other choices fork it, and choose from the same logits
+    for (const f of r.followers.splice(0)) this.fork(r, f, o.logitsRow);
+    this.accept(r, r.chooser.choose(o.logitsRow));
+  }
+
+  /**
+   * Starts choice f on a fork of r's sequence (shared full chunks, a copy of the partial last
+   * one), its first token chosen from r's logits. With no room for the copy, f is admitted like
+   * any request instead (matching the prompt's shared chunks in the tree).
+   */
+  private fork(r: RequestState, f: RequestState, logits: Float32Array): void {
+    try {
+      f.seqId = this.cache.fork(r.seqId);
+    } catch (err) {
+      if (!(err instanceof CapacityExhaustedError)) throw err;
+      this.waiting.unshift(f);
+      return;
+    }
+    f.forked = true;
+    f.cached = r.cached;
+    f.cachedPromptTokens = f.input.promptTokens.length;
+    f.phase = 'decode';
+    this.running.push(f);
+    this.observer.onFork?.(f.input.promptTokens.length);
+    this.accept(f, f.chooser.choose(logits));
   }
 
   /**
@@ -268,8 +311,9 @@ export class Engine {
     this.observer.onPreempt?.();
   }
 
-  /** Takes a sampled token: emit it, or finish on a stop token, stop string or length. */
-  private accept(r: RequestState, token: number): void {
+  /** Takes a sampled token: emit it, or finish on a stop token, stop string, finished constraint or length. */
+  private accept(r: RequestState, chosen: Chosen): void {
+    const { token } = chosen;
     const now = performance.now();
     if (r.output.length === 0 && r.lastTokenAt === 0) this.observer.onFirstToken?.(now - r.arrived);
     else this.observer.onToken?.(now - r.lastTokenAt);
@@ -280,8 +324,13 @@ export class Engine {
     }
     r.output.push(token);
     const { emit, stopped } = r.stops.push(r.text.push(token));
-    r.push({ type: 'tokens', ids: [token], text: emit });
-    if (stopped || r.input.stopTokenIds.includes(token)) {
+    r.push({
+      type: 'tokens',
+      ids: [token],
+      text: emit,
+      ...(chosen.logprob ? { logprobs: [chosen.logprob] } : {}),
+    });
+    if (stopped || r.input.stopTokenIds.includes(token) || r.chooser.finished) {
       this.finish(r, 'stop');
       return;
     }
@@ -296,6 +345,8 @@ export class Engine {
   }
 
   private finish(r: RequestState, reason: FinishReason, error?: Error): void {
+    // choices not forked yet end with the one they wait on
+    for (const f of r.followers.splice(0)) this.finish(f, reason, error);
     if (r.seqId >= 0) this.toRelease.push(r.seqId);
     r.seqId = -1;
     const i = this.running.indexOf(r);
