@@ -19,6 +19,7 @@ export class WorkerMetrics implements EngineObserver {
   private readonly stepTime: Histogram;
   private readonly queueDepth: Gauge;
   private readonly preemptions: Counter;
+  private readonly forkedTokens: Counter;
 
   constructor(registry: Registry, cache: KvCache) {
     const registers = [registry];
@@ -130,6 +131,11 @@ export class WorkerMetrics implements EngineObserver {
       help: 'Requests waiting for admission',
       registers,
     });
+    this.forkedTokens = new Counter({
+      name: 'chunkmesh_forked_prompt_tokens_total',
+      help: 'Prompt tokens the later choices of n > 1 requests took by forking the first choice (not computed again)',
+      registers,
+    });
     this.preemptions = new Counter({
       name: 'chunkmesh_preemptions_total',
       help: 'Sequences preempted (recomputed later) because the KV pool ran out',
@@ -137,6 +143,9 @@ export class WorkerMetrics implements EngineObserver {
     });
   }
 
+  onFork(promptTokens: number): void {
+    this.forkedTokens.inc(promptTokens);
+  }
   onAdmit(promptTokens: number, cachedTokens: number): void {
     this.prefixQueries.inc(promptTokens);
     this.prefixHits.inc(cachedTokens);
