@@ -9,12 +9,8 @@ import type { ChatMessage, ChatTemplate, ToolSpec } from '../chat-template.ts';
 import { HERMES_CLOSE, HERMES_OPEN, writeToolCall } from './tool-format.ts';
 
 export function fallbackToolPreamble(tools: readonly ToolSpec[]): string {
-  const list = tools.map((t) => JSON.stringify({ type: 'function', function: t })).join('\n');
-  return (
-    `You may call one or more functions to assist with the user query. The functions:\n${list}\n\n` +
-    `To call a function, reply with a JSON object of its name and arguments within tags:\n` +
-    `${HERMES_OPEN}{"name": <function-name>, "arguments": <args-json-object>}${HERMES_CLOSE}`
-  );
+  const list = tools.map((t) => JSON.stringify(t)).join('\n');
+  return `Functions:\n${list}\nTo call one, reply ${HERMES_OPEN}{"name": <name>, "arguments": <object>}${HERMES_CLOSE}`;
 }
 
 /** Messages (and tools) to render with `template`. */

@@ -106,15 +106,16 @@ export class ConstraintCompiler {
   private async compile(c: CheckedConstraint): Promise<CompiledGrammar> {
     const param = c.prefix || c.suffix ? 'tools' : 'response_format';
     try {
-      return await withDiagnostics(() => {
-        if (!c.prefix && !c.suffix && c.regex === undefined && !c.choice) {
+      return await withDiagnostics(async () => {
+        if (c.regex === undefined && !c.choice) {
           const schema = c.jsonSchema ?? JSON.stringify({ type: 'object' });
-          return this.compiler.compileJSONSchema(schema, false, -1, SEPARATORS, c.strict);
+          if (!c.prefix && !c.suffix) return this.compiler.compileJSONSchema(schema, false, -1, SEPARATORS, c.strict);
+          return this.compiler.compileGrammar(await this.wrappedJson(schema, c));
         }
         const elements: StructuralTagFormat[] = [bodyFormat(c)];
         if (c.prefix) elements.unshift({ type: 'const_string', value: c.prefix });
         if (c.suffix) elements.push({ type: 'const_string', value: c.suffix });
-        return this.compiler.compileStructuralTag({
+        return await this.compiler.compileStructuralTag({
           type: 'structural_tag',
           format:
             elements.length === 1 ? (elements[0] as StructuralTagFormat) : { type: 'sequence', elements },
@@ -123,5 +124,17 @@ export class ConstraintCompiler {
     } catch (err) {
       throw new InvalidArgument(`the constraint cannot be compiled: ${(err as Error).message}`, { param });
     }
+  }
+
+  /**
+   * A JSON schema between literal markup, as EBNF: the schema's own grammar (compact, no free
+   * whitespace: structural tags' JSON allows any, which an unsure model fills forever) under a
+   * root that writes the prefix and suffix around it.
+   */
+  private async wrappedJson(schema: string, c: CheckedConstraint): Promise<string> {
+    const json = await this.xg.Grammar.fromJSONSchema(schema, false, -1, SEPARATORS, c.strict);
+    const rules = json.toString().replace(/^root ::=/m, 'json_body ::=');
+    json.dispose();
+    return `root ::= ${JSON.stringify(c.prefix)} json_body ${JSON.stringify(c.suffix)}\n${rules}`;
   }
 }
