@@ -40,7 +40,12 @@ describe('LangChain ChatOpenAI against the router', { timeout: 120_000 }, () => 
 
   test('bindTools with a required tool: the call is parsed into tool_calls', async () => {
     const bound = model.bindTools(
-      [{ type: 'function', function: { name: 'person', description: 'Record a person', parameters: PERSON } }],
+      [
+        {
+          type: 'function',
+          function: { name: 'person', description: 'Record a person', parameters: PERSON },
+        },
+      ],
       { tool_choice: 'any' },
     );
     const reply = await bound.invoke('Hi');

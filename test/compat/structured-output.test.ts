@@ -41,7 +41,12 @@ const TIME = {
   type: 'function' as const,
   function: {
     name: 'time',
-    parameters: { type: 'object', properties: { zone: { type: 'string', maxLength: 4 } }, required: ['zone'], additionalProperties: false },
+    parameters: {
+      type: 'object',
+      properties: { zone: { type: 'string', maxLength: 4 } },
+      required: ['zone'],
+      additionalProperties: false,
+    },
   },
 };
 
@@ -102,7 +107,9 @@ describe('structured output, tools, logprobs and n through the router', { timeou
   });
 
   test('tool_choice required: a valid call of one of the tools, every seed; a named function is that one', async () => {
-    const validate = new Map([WEATHER, TIME].map((t) => [t.function.name, ajv.compile(t.function.parameters)]));
+    const validate = new Map(
+      [WEATHER, TIME].map((t) => [t.function.name, ajv.compile(t.function.parameters)]),
+    );
     for (let seed = 0; seed < 6; seed++) {
       const r = await client.chat.completions.create({
         model: MODEL,
@@ -151,8 +158,18 @@ describe('structured output, tools, logprobs and n through the router', { timeou
       { role: 'assistant' as const, content: null, tool_calls: [call] },
       { role: 'tool' as const, tool_call_id: call.id, content: '{"temp": 21}' },
     ];
-    const next = await client.chat.completions.create({ model: MODEL, messages: history, tools: [WEATHER], max_tokens: 8 });
-    const without = await client.chat.completions.create({ model: MODEL, messages: ASK, tools: [WEATHER], max_tokens: 8 });
+    const next = await client.chat.completions.create({
+      model: MODEL,
+      messages: history,
+      tools: [WEATHER],
+      max_tokens: 8,
+    });
+    const without = await client.chat.completions.create({
+      model: MODEL,
+      messages: ASK,
+      tools: [WEATHER],
+      max_tokens: 8,
+    });
     assert.ok(
       (next.usage?.prompt_tokens ?? 0) > (without.usage?.prompt_tokens ?? 0) + 20,
       'the call and its result are in the prompt',
@@ -168,7 +185,10 @@ describe('structured output, tools, logprobs and n through the router', { timeou
       assert.equal(lp.top_logprobs.length, 3);
       assert.ok(lp.logprob <= 0);
       const tops = lp.top_logprobs.map((t) => t.logprob);
-      assert.deepEqual(tops, [...tops].sort((a, b) => b - a));
+      assert.deepEqual(
+        tops,
+        [...tops].sort((a, b) => b - a),
+      );
       assert.ok(lp.logprob <= (tops[0] as number) + 1e-6);
       assert.deepEqual(Buffer.from(lp.bytes ?? []).toString(), lp.token);
     }
@@ -178,7 +198,13 @@ describe('structured output, tools, logprobs and n through the router', { timeou
       streamed.push(...(ch.choices[0]?.logprobs?.content ?? []));
     assert.deepEqual(streamed, lps);
 
-    const comp = await client.completions.create({ model: MODEL, prompt: 'Once upon a time', max_tokens: 6, logprobs: 2, seed: 1 });
+    const comp = await client.completions.create({
+      model: MODEL,
+      prompt: 'Once upon a time',
+      max_tokens: 6,
+      logprobs: 2,
+      seed: 1,
+    });
     const l = comp.choices[0]?.logprobs;
     assert.equal(l?.tokens?.join(''), comp.choices[0]?.text);
     assert.equal(l?.top_logprobs?.[0] && Object.keys(l.top_logprobs[0]).length, 2);
@@ -187,44 +213,110 @@ describe('structured output, tools, logprobs and n through the router', { timeou
 
   test('n = 4: the prompt computed once and forked; each choice equals its seed run alone', async () => {
     const prompt = 'Once upon a time, there was a little girl named Lily who loved to play outside in the';
-    const r = await client.completions.create({ model: MODEL, prompt, max_tokens: 16, n: 4, seed: 40, temperature: 1 });
-    assert.deepEqual(r.choices.map((ch) => ch.index), [0, 1, 2, 3]);
+    const r = await client.completions.create({
+      model: MODEL,
+      prompt,
+      max_tokens: 16,
+      n: 4,
+      seed: 40,
+      temperature: 1,
+    });
+    assert.deepEqual(
+      r.choices.map((ch) => ch.index),
+      [0, 1, 2, 3],
+    );
     const details = r.usage?.prompt_tokens_details as Record<string, number>;
     const promptTokens = r.usage?.prompt_tokens ?? 0;
-    assert.equal(details.computed_tokens, promptTokens - (details.cached_tokens ?? 0), 'prompt computed once');
+    assert.equal(
+      details.computed_tokens,
+      promptTokens - (details.cached_tokens ?? 0),
+      'prompt computed once',
+    );
     assert.equal(details.forked_tokens, 3 * promptTokens, 'three choices forked it');
     for (let i = 0; i < 4; i++) {
-      const alone = await client.completions.create({ model: MODEL, prompt, max_tokens: 16, seed: 40 + i, temperature: 1 });
+      const alone = await client.completions.create({
+        model: MODEL,
+        prompt,
+        max_tokens: 16,
+        seed: 40 + i,
+        temperature: 1,
+      });
       assert.equal(r.choices[i]?.text, alone.choices[0]?.text, `choice ${i} vs seed ${40 + i} alone`);
     }
     // best_of: the best two of four candidates by mean log-probability
-    const best = await client.completions.create({ model: MODEL, prompt, max_tokens: 8, n: 2, best_of: 4, seed: 40, temperature: 1.5 });
+    const best = await client.completions.create({
+      model: MODEL,
+      prompt,
+      max_tokens: 8,
+      n: 2,
+      best_of: 4,
+      seed: 40,
+      temperature: 1.5,
+    });
     assert.equal(best.choices.length, 2);
     assert.equal(best.usage?.completion_tokens, 32, 'all four candidates were generated');
   });
 
   test('echo, penalties, logit_bias and min_tokens change the output as asked', async () => {
     const prompt = 'Once upon a time';
-    const echo = await client.completions.create({ model: MODEL, prompt, max_tokens: 4, echo: true, temperature: 0 });
+    const echo = await client.completions.create({
+      model: MODEL,
+      prompt,
+      max_tokens: 4,
+      echo: true,
+      temperature: 0,
+    });
     const plain = await client.completions.create({ model: MODEL, prompt, max_tokens: 4, temperature: 0 });
     assert.equal(echo.choices[0]?.text, prompt + plain.choices[0]?.text);
 
-    const first = await client.completions.create({ model: MODEL, prompt, max_tokens: 1, temperature: 0, logprobs: 0 });
+    const first = await client.completions.create({
+      model: MODEL,
+      prompt,
+      max_tokens: 1,
+      temperature: 0,
+      logprobs: 0,
+    });
     const top = first.choices[0]?.logprobs?.tokens?.[0] as string;
-    const banned = await client.completions.create({ model: MODEL, prompt, max_tokens: 1, temperature: 0, logprobs: 1, logit_bias: biasOn(tokenizer, top, -100) });
+    const banned = await client.completions.create({
+      model: MODEL,
+      prompt,
+      max_tokens: 1,
+      temperature: 0,
+      logprobs: 1,
+      logit_bias: biasOn(tokenizer, top, -100),
+    });
     assert.notEqual(banned.choices[0]?.text, top, 'logit_bias -100 bans the greedy token');
 
     const long = await client.completions.create({ model: MODEL, prompt, max_tokens: 100, temperature: 0 });
-    const penalised = await client.completions.create({ model: MODEL, prompt, max_tokens: 100, temperature: 0, frequency_penalty: 2, presence_penalty: 2 });
+    const penalised = await client.completions.create({
+      model: MODEL,
+      prompt,
+      max_tokens: 100,
+      temperature: 0,
+      frequency_penalty: 2,
+      presence_penalty: 2,
+    });
     assert.notEqual(penalised.choices[0]?.text, long.choices[0]?.text);
-    const repeated = await client.completions.create({ model: MODEL, prompt, max_tokens: 100, temperature: 0, repetition_penalty: 1.8 } as never);
+    const repeated = await client.completions.create({
+      model: MODEL,
+      prompt,
+      max_tokens: 100,
+      temperature: 0,
+      repetition_penalty: 1.8,
+    } as never);
     assert.notEqual(repeated.choices[0]?.text, long.choices[0]?.text);
 
     // EOS (id 2) favoured ends at once; min_tokens holds it back that many tokens
     const eos = { 2: 100 };
     const ended = await client.completions.create({ model: MODEL, prompt, max_tokens: 20, logit_bias: eos });
     assert.equal(ended.usage?.completion_tokens, 0);
-    const held = await client.completions.create({ model: MODEL, prompt, max_tokens: 20, logit_bias: eos, min_tokens: 5 } as never);
+    const held = await client.completions.create({
+      model: MODEL,
+      prompt,
+      max_tokens: 20,
+      logit_bias: eos,
+      min_tokens: 5,
+    } as never);
     assert.equal(held.usage?.completion_tokens, 5);
     assert.equal(held.choices[0]?.finish_reason, 'stop');
   });
@@ -244,17 +336,39 @@ describe('structured output, tools, logprobs and n through the router', { timeou
       [{ logprobs: 6 }, 'logprobs', 'completion'],
       [{ top_logprobs: 2 }, 'top_logprobs', 'chat'],
       [{ response_format: { type: 'yaml' } }, 'response_format', 'chat'],
-      [{ response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'strange' } } } }, 'response_format', 'chat'],
+      [
+        { response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'strange' } } } },
+        'response_format',
+        'chat',
+      ],
       [{ tool_choice: 'required' }, 'tool_choice', 'chat'],
-      [{ tools: [WEATHER], tool_choice: { type: 'function', function: { name: 'nope' } } }, 'tool_choice', 'chat'],
+      [
+        { tools: [WEATHER], tool_choice: { type: 'function', function: { name: 'nope' } } },
+        'tool_choice',
+        'chat',
+      ],
       [{ tools: [{ type: 'retrieval' }] }, 'tools', 'chat'],
       [{ audio: { voice: 'alloy', format: 'wav' } }, 'audio', 'chat'],
-      [{ messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://x/y.png' } }] }] }, 'messages', 'chat'],
+      [
+        {
+          messages: [
+            { role: 'user', content: [{ type: 'image_url', image_url: { url: 'http://x/y.png' } }] },
+          ],
+        },
+        'messages',
+        'chat',
+      ],
       [{ functions: [{ name: 'f' }] }, 'functions', 'chat'],
     ];
     for (const [extra, param, kind] of cases) {
-      const base = kind === 'chat' ? { model: MODEL, messages: ASK, max_tokens: 4 } : { model: MODEL, prompt: 'Hi', max_tokens: 4 };
-      const call = kind === 'chat' ? client.chat.completions.create({ ...base, ...extra } as never) : client.completions.create({ ...base, ...extra } as never);
+      const base =
+        kind === 'chat'
+          ? { model: MODEL, messages: ASK, max_tokens: 4 }
+          : { model: MODEL, prompt: 'Hi', max_tokens: 4 };
+      const call =
+        kind === 'chat'
+          ? client.chat.completions.create({ ...base, ...extra } as never)
+          : client.completions.create({ ...base, ...extra } as never);
       const err = await apiError(call);
       assert.equal(err.status, 400, JSON.stringify(extra));
       assert.equal(err.param, param, `${JSON.stringify(extra)}: ${err.message}`);
@@ -264,16 +378,30 @@ describe('structured output, tools, logprobs and n through the router', { timeou
   test('gRPC: regex and choice constraints, logprobs, n, and tools parsed into the final', async () => {
     const g = c.client(router.address);
     const regex = await collect(
-      g.generate({ text: 'Once upon a time', sampling: { maxTokens: 40, temperature: 1, seed: '2', constraint: { regex: '[a-z]{3,6}-[0-9]{2}' } } }),
+      g.generate({
+        text: 'Once upon a time',
+        sampling: { maxTokens: 40, temperature: 1, seed: '2', constraint: { regex: '[a-z]{3,6}-[0-9]{2}' } },
+      }),
     );
     assert.match(regex.text, /^[a-z]{3,6}-[0-9]{2}$/);
     const choice = await collect(
-      g.generate({ text: 'Once upon a time', sampling: { maxTokens: 20, temperature: 1, seed: '2', constraint: { choice: { values: ['yes', 'no', 'maybe'] } } } }),
+      g.generate({
+        text: 'Once upon a time',
+        sampling: {
+          maxTokens: 20,
+          temperature: 1,
+          seed: '2',
+          constraint: { choice: { values: ['yes', 'no', 'maybe'] } },
+        },
+      }),
     );
     assert.ok(['yes', 'no', 'maybe'].includes(choice.text), choice.text);
     const byIndex = new Map<number, number>();
     const many = await collect(
-      g.generate({ text: 'Once upon a time', sampling: { maxTokens: 5, n: 3, seed: '9', temperature: 1, logprobs: true, topLogprobs: 2 } }),
+      g.generate({
+        text: 'Once upon a time',
+        sampling: { maxTokens: 5, n: 3, seed: '9', temperature: 1, logprobs: true, topLogprobs: 2 },
+      }),
       (m) => {
         if (m.kind !== 'delta') return;
         byIndex.set(m.delta.index, (byIndex.get(m.delta.index) ?? 0) + m.delta.tokenIds.length);
@@ -294,7 +422,9 @@ describe('structured output, tools, logprobs and n through the router', { timeou
     );
     assert.equal(tools.final.finishReason, 'FINISH_REASON_TOOL_CALLS');
     assert.equal(tools.final.choices[0]?.toolCalls[0]?.name, 'get_weather');
-    const bad = await collect(g.generate({ text: 'x', sampling: { constraint: { jsonSchema: '{"type": 5' } } })).then(
+    const bad = await collect(
+      g.generate({ text: 'x', sampling: { constraint: { jsonSchema: '{"type": 5' } } }),
+    ).then(
       () => assert.fail('expected INVALID_ARGUMENT'),
       (e: grpc.ServiceError) => e,
     );
@@ -305,7 +435,8 @@ describe('structured output, tools, logprobs and n through the router', { timeou
 /** logit_bias of `bias` on every token whose text is `text` (a byte token and a piece may both spell it). */
 function biasOn(t: Tokenizer, text: string, bias: number): Record<string, number> {
   const out: Record<string, number> = {};
-  for (let id = 0; id < t.vocabSize; id++) if (new TextDecoder().decode(t.tokenBytes(id)) === text) out[id] = bias;
+  for (let id = 0; id < t.vocabSize; id++)
+    if (new TextDecoder().decode(t.tokenBytes(id)) === text) out[id] = bias;
   return out;
 }
 

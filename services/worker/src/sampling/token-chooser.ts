@@ -112,6 +112,9 @@ export class TokenChooser {
     const saved = ends.map((id) => row[id] as number);
     for (const id of ends) row[id] = -Infinity;
     // a finished constraint allows only end tokens: it wins over min_tokens
-    if (!row.some((v) => v > -Infinity)) ends.forEach((id, i) => (row[id] = saved[i] as number));
+    if (row.some((v) => v > -Infinity)) return;
+    ends.forEach((id, i) => {
+      row[id] = saved[i] as number;
+    });
   }
 }

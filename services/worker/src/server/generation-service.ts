@@ -6,13 +6,11 @@
 import {
   callDeadline,
   type FinishReason,
-  type GenerateRequest,
   type GenerationHandlers,
   type Logger,
   toServerError,
 } from '@chunkmesh/common';
 import { ChoiceToolCalls, toolCallFormat } from '@chunkmesh/model';
-import type * as grpc from '@grpc/grpc-js';
 import type {
   FinishReason as EngineFinishReason,
   GenerateEvent,

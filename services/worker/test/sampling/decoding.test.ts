@@ -73,7 +73,9 @@ describe('decoding on stories260K', () => {
       assert.equal(r.logprobs.length, ids.length);
       await rt.engine.idle();
       // the same tokens through the model directly, no engine, no prefix match
-      let step = rt.model.stepSync({ entries: [{ kind: 'admit', tokens: PROMPT, maxMatch: 0, salt: 'direct' }] });
+      let step = rt.model.stepSync({
+        entries: [{ kind: 'admit', tokens: PROMPT, maxMatch: 0, salt: 'direct' }],
+      });
       const seqId = step.entries[0]?.seqId as number;
       ids.forEach((token, i) => {
         const row = step.entries[0]?.logitsRow as Float32Array;
@@ -94,13 +96,23 @@ describe('decoding on stories260K', () => {
     const rt = await runtime();
     try {
       const peakBefore = rt.cache.stats().peakPhysicalBytes;
-      const r = await drain(rt.engine.generate(input([0, 1, 2, 3].map((i) => chooser(40 + i)), 8)));
+      const r = await drain(
+        rt.engine.generate(
+          input(
+            [0, 1, 2, 3].map((i) => chooser(40 + i)),
+            8,
+          ),
+        ),
+      );
       const stats = rt.cache.stats();
       assert.equal(r.final.usage.computedPromptTokens, PROMPT.length);
       assert.equal(r.final.usage.forkedPromptTokens, 3 * PROMPT.length);
       // 6 full prompt chunks held once, plus each choice's own last chunk (4 prompt + 8 new tokens)
       const shared = Math.floor(PROMPT.length / CHUNK) + 4;
-      assert.ok(peakBefore === 0 && stats.peakPhysicalBytes <= shared * stats.chunkBytes, `${stats.peakPhysicalBytes}`);
+      assert.ok(
+        peakBefore === 0 && stats.peakPhysicalBytes <= shared * stats.chunkBytes,
+        `${stats.peakPhysicalBytes}`,
+      );
       for (let i = 0; i < 4; i++) {
         const alone = await drain(rt.engine.generate(input([chooser(40 + i)], 8)));
         assert.deepEqual(r.ids.get(i), alone.ids.get(0), `choice ${i}`);

@@ -109,7 +109,8 @@ export class ConstraintCompiler {
       return await withDiagnostics(async () => {
         if (c.regex === undefined && !c.choice) {
           const schema = c.jsonSchema ?? JSON.stringify({ type: 'object' });
-          if (!c.prefix && !c.suffix) return this.compiler.compileJSONSchema(schema, false, -1, SEPARATORS, c.strict);
+          if (!c.prefix && !c.suffix)
+            return this.compiler.compileJSONSchema(schema, false, -1, SEPARATORS, c.strict);
           return this.compiler.compileGrammar(await this.wrappedJson(schema, c));
         }
         const elements: StructuralTagFormat[] = [bodyFormat(c)];
