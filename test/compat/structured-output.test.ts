@@ -12,18 +12,10 @@ import * as grpc from '@grpc/grpc-js';
 import { Ajv } from 'ajv';
 import OpenAI from 'openai';
 import { MODEL, TestCluster } from '../router/cluster.ts';
+import { apiError } from './api-error.ts';
 import { randomSchema } from './random-schema.ts';
 
 const ASK = [{ role: 'user' as const, content: 'Hi' }];
-
-async function apiError(call: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  const err = await call.then(
-    () => assert.fail('expected an API error'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof OpenAI.APIError, `an APIError: ${String(err)}`);
-  return err;
-}
 
 const WEATHER = {
   type: 'function' as const,
