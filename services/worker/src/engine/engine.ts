@@ -6,7 +6,9 @@
 // the cache admits what fits, fills the token budget with prefill, and the
 // model returns logits for each sequence that reached its last given token.
 // Sequences finished, cancelled or preempted are released at the start of the
-// next step (or by a release-only step when nothing else is due).
+// next step (or by a release-only step when nothing else is due). A failure
+// while choosing one request's token (its mask, sampler or constraint) ends
+// that request with an error; the batch and the loop go on.
 
 import { ResourceExhausted, Unavailable, type WorkerLoad } from '@chunkmesh/common';
 import { TextStream, type Tokenizer } from '@chunkmesh/model';
@@ -207,10 +209,11 @@ export class Engine {
         mode: this.options.prefixSharing ? 'tpp' : 'baseline',
       });
       // constraint masks for the tokens this step's logits choose, computed while the forward pass runs
-      const masks = work.flatMap((r) => [r, ...r.followers]).map((r) => r.chooser.prepare());
+      const masks = work.flatMap((r) => [r, ...r.followers]).map((r) => this.prepareMask(r));
       [result] = await Promise.all([forward, ...masks]);
     } catch (err) {
-      // a failed step has released every sequence it named or created
+      // only the forward pass rejects here (prepareMask never does): a failed step has
+      // released every sequence it named or created
       this.admitting = [];
       for (const r of work) {
         r.seqId = -1;
@@ -244,6 +247,18 @@ export class Engine {
     }
   }
 
+  /**
+   * Starts r's constraint mask for its next token. A failure is kept for r alone and raised
+   * when that token is chosen: the step's forward pass, and every other request, go on.
+   */
+  private async prepareMask(r: RequestState): Promise<void> {
+    try {
+      await r.chooser.prepare();
+    } catch (err) {
+      r.failure ??= err as Error;
+    }
+  }
+
   private admitted(r: RequestState, o: StepOutcome): void {
     this.running.push(r);
     r.seqId = o.seqId;
@@ -262,7 +277,26 @@ export class Engine {
     r.phase = 'decode';
     // the prompt is in the cache: the other choices fork it, and choose from the same logits
     for (const f of r.followers.splice(0)) this.fork(r, f, o.logitsRow);
-    this.accept(r, r.chooser.choose(o.logitsRow));
+    this.choose(r, o.logitsRow);
+  }
+
+  /**
+   * Chooses r's next token from `logits` and takes it. Choosing runs request-specific code
+   * (a constraint's matcher may refuse a token, a logit processor may have a bug): its failure
+   * finishes r with an error instead of escaping the loop, which would end every request.
+   */
+  private choose(r: RequestState, logits: Float32Array): void {
+    let chosen: Chosen;
+    let constraintDone: boolean;
+    try {
+      if (r.failure) throw r.failure;
+      chosen = r.chooser.choose(logits);
+      constraintDone = r.chooser.finished;
+    } catch (err) {
+      this.finish(r, 'error', err as Error);
+      return;
+    }
+    this.accept(r, chosen, constraintDone);
   }
 
   /**
@@ -274,8 +308,8 @@ export class Engine {
     try {
       f.seqId = this.cache.fork(r.seqId);
     } catch (err) {
-      if (!(err instanceof CapacityExhaustedError)) throw err;
-      this.waiting.unshift(f);
+      if (err instanceof CapacityExhaustedError) this.waiting.unshift(f);
+      else this.finish(f, 'error', err as Error);
       return;
     }
     f.forked = true;
@@ -284,7 +318,7 @@ export class Engine {
     f.phase = 'decode';
     this.running.push(f);
     this.observer.onFork?.(f.input.promptTokens.length);
-    this.accept(f, f.chooser.choose(logits));
+    this.choose(f, logits);
   }
 
   /**
@@ -311,8 +345,8 @@ export class Engine {
     this.observer.onPreempt?.();
   }
 
-  /** Takes a sampled token: emit it, or finish on a stop token, stop string, finished constraint or length. */
-  private accept(r: RequestState, chosen: Chosen): void {
+  /** Takes a chosen token: emit it, or finish on a stop token, stop string, finished constraint or length. */
+  private accept(r: RequestState, chosen: Chosen, constraintDone: boolean): void {
     const { token } = chosen;
     const now = performance.now();
     if (r.output.length === 0 && r.lastTokenAt === 0) this.observer.onFirstToken?.(now - r.arrived);
@@ -330,7 +364,7 @@ export class Engine {
       text: emit,
       ...(chosen.logprob ? { logprobs: [chosen.logprob] } : {}),
     });
-    if (stopped || r.input.stopTokenIds.includes(token) || r.chooser.finished) {
+    if (stopped || r.input.stopTokenIds.includes(token) || constraintDone) {
       this.finish(r, 'stop');
       return;
     }

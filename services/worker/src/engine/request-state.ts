@@ -30,6 +30,8 @@ export class RequestState {
   followers: RequestState[] = [];
   /** Took its prompt's KV by forking the first choice's sequence. */
   forked = false;
+  /** Its token mask could not be computed: raised when its next token is chosen. */
+  failure: Error | undefined;
 
   constructor(
     readonly input: GenerateInput,
