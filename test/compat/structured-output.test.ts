@@ -71,10 +71,12 @@ describe('structured output, tools, logprobs and n through the router', { timeou
         temperature: 1,
       });
       const choice = r.choices[0];
-      const where = `schema ${i} ${JSON.stringify(schema)}: ${choice?.message.content}`;
-      assert.equal(choice?.finish_reason, 'stop', where);
-      const value = JSON.parse(choice?.message.content ?? '');
-      assert.ok(ajv.validate(schema, value), `${where}\n${ajv.errorsText()}`);
+      const text = choice?.message.content;
+      const where = `schema ${i} ${JSON.stringify(schema)}`;
+      // the output first: a broken constraint shows as what it let through
+      const value = parsed(text, where);
+      assert.ok(ajv.validate(schema, value), `${where}: ${text}\n${ajv.errorsText()}`);
+      assert.equal(choice?.finish_reason, 'stop', `${where}: ${text}`);
     }
   });
 
@@ -92,9 +94,9 @@ describe('structured output, tools, logprobs and n through the router', { timeou
         seed,
       });
       const text = r.choices[0]?.message.content ?? '';
-      assert.equal(r.choices[0]?.finish_reason, 'stop', text);
-      const value = JSON.parse(text);
+      const value = parsed(text, `seed ${seed}`);
       assert.ok(typeof value === 'object' && value !== null && !Array.isArray(value), text);
+      assert.equal(r.choices[0]?.finish_reason, 'stop', text);
     }
   });
 
@@ -423,6 +425,15 @@ describe('structured output, tools, logprobs and n through the router', { timeou
     assert.equal(bad.code, grpc.status.INVALID_ARGUMENT);
   });
 });
+
+/** `text` as JSON, or an assertion failure showing it. */
+function parsed(text: string | null | undefined, where: string): unknown {
+  try {
+    return JSON.parse(text ?? '');
+  } catch (err) {
+    assert.fail(`${where}: not JSON (${(err as Error).message}): ${JSON.stringify(text)}`);
+  }
+}
 
 /** logit_bias of `bias` on every token whose text is `text` (a byte token and a piece may both spell it). */
 function biasOn(t: Tokenizer, text: string, bias: number): Record<string, number> {
