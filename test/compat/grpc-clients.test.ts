@@ -82,7 +82,11 @@ describe('gRPC clients against the router', { timeout: 60_000 }, () => {
     const sampling = fd.messageType.find((m) => m.name === 'SamplingParams');
     assert.deepEqual(
       sampling?.field.map((f) => f.name),
-      ['temperature', 'top_k', 'top_p', 'seed', 'max_tokens', 'stop', 'stop_token_ids', 'ignore_eos'],
+      [
+        ...['temperature', 'top_k', 'top_p', 'seed', 'max_tokens', 'stop', 'stop_token_ids', 'ignore_eos'],
+        ...['presence_penalty', 'frequency_penalty', 'repetition_penalty', 'logit_bias', 'min_tokens'],
+        ...['logprobs', 'top_logprobs', 'n', 'best_of', 'constraint'],
+      ],
     );
   });
 

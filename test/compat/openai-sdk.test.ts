@@ -13,6 +13,7 @@ import {
 } from '@chunkmesh/test-support';
 import OpenAI from 'openai';
 import { MODEL, ORPHAN_GUARD, TestCluster } from '../router/cluster.ts';
+import { apiError } from './api-error.ts';
 
 const PROMPT = 'Once upon a time, there was a little dog named Max who liked to run';
 const CHAT = [
@@ -22,15 +23,6 @@ const CHAT = [
 
 function sdk(router: RouterProcess, options: Partial<ConstructorParameters<typeof OpenAI>[0]> = {}): OpenAI {
   return new OpenAI({ baseURL: `${router.baseUrl}/v1`, apiKey: 'unused', maxRetries: 0, ...options });
-}
-
-async function apiError(call: Promise<unknown>): Promise<InstanceType<typeof OpenAI.APIError>> {
-  const err = await call.then(
-    () => assert.fail('expected an API error'),
-    (e: unknown) => e,
-  );
-  assert.ok(err instanceof OpenAI.APIError, `an APIError: ${String(err)}`);
-  return err;
 }
 
 describe('OpenAI SDK against the router', { timeout: 90_000 }, () => {

@@ -350,7 +350,7 @@ describe('router front doors', { timeout: 60_000 }, () => {
         'max_tokens',
         'max_tokens 2.5',
       );
-      assertOpenAiError(await post(url, { ...ok, n: 2 }), 400, 'invalid_argument', 'n', 'n = 2');
+      assertOpenAiError(await post(url, { ...ok, n: 17 }), 400, 'invalid_argument', 'n', 'n = 17');
       assertOpenAiError(
         await post(url, { ...ok, stream: 'yes' }),
         400,

@@ -53,6 +53,8 @@ describe('worker process: Generation over gRPC', () => {
       promptTokens: 1,
       completionTokens: r.ids.length,
       cachedPromptTokens: 0,
+      computedPromptTokens: 1,
+      forkedPromptTokens: 0,
     });
     if (r.final.finishReason === 'FINISH_REASON_LENGTH') assert.equal(r.ids.length, 200);
     else assert.equal(r.final.finishReason, 'FINISH_REASON_STOP');
@@ -71,6 +73,8 @@ describe('worker process: Generation over gRPC', () => {
       promptTokens: prompt.length,
       completionTokens: 40,
       cachedPromptTokens: 0,
+      computedPromptTokens: prompt.length,
+      forkedPromptTokens: 0,
     });
     assert.equal(first.ids.length, 40);
 
@@ -83,6 +87,8 @@ describe('worker process: Generation over gRPC', () => {
       promptTokens: prompt.length,
       completionTokens: 40,
       cachedPromptTokens: cached,
+      computedPromptTokens: prompt.length - cached,
+      forkedPromptTokens: 0,
     });
 
     // the same prompt as token ids is the same request

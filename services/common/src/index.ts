@@ -14,6 +14,14 @@ export {
   parseConfig,
 } from './config.ts';
 export {
+  type CheckedConstraint,
+  type ConstraintInput,
+  type Decoding,
+  type DecodingInput,
+  MAX_CHOICES,
+  MAX_TOP_LOGPROBS,
+} from './decoding-rules.ts';
+export {
   DeadlineExceeded,
   HttpOnlyError,
   InvalidArgument,

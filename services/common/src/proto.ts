@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { ChatMessage__Output } from './generated/chunkmesh/v1/ChatMessage.ts';
+import type { ChoiceEnd__Output } from './generated/chunkmesh/v1/ChoiceEnd.ts';
+import type { Constraint__Output } from './generated/chunkmesh/v1/Constraint.ts';
 import type { Final__Output } from './generated/chunkmesh/v1/Final.ts';
 import type { FinishReason__Output } from './generated/chunkmesh/v1/FinishReason.ts';
 import type { GenerateRequest__Output } from './generated/chunkmesh/v1/GenerateRequest.ts';
@@ -21,6 +23,9 @@ import type { InfoResponse__Output } from './generated/chunkmesh/v1/InfoResponse
 import type { SamplingParams__Output } from './generated/chunkmesh/v1/SamplingParams.ts';
 import type { TokenChunk__Output } from './generated/chunkmesh/v1/TokenChunk.ts';
 import type { TokenIds__Output } from './generated/chunkmesh/v1/TokenIds.ts';
+import type { TokenLogprob__Output } from './generated/chunkmesh/v1/TokenLogprob.ts';
+import type { Tool__Output } from './generated/chunkmesh/v1/Tool.ts';
+import type { ToolCall__Output } from './generated/chunkmesh/v1/ToolCall.ts';
 import type { Usage__Output } from './generated/chunkmesh/v1/Usage.ts';
 
 export const PROTO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'proto');
@@ -53,6 +58,11 @@ export type Final = Final__Output;
 export type FinishReason = FinishReason__Output;
 export type InfoRequest = InfoRequest__Output;
 export type InfoResponse = InfoResponse__Output;
+export type Constraint = Constraint__Output;
+export type TokenLogprob = TokenLogprob__Output;
+export type ChoiceEnd = ChoiceEnd__Output;
+export type Tool = Tool__Output;
+export type ToolCall = ToolCall__Output;
 
 type GenerateRequestFields = Omit<GenerateRequest__Output, 'prompt' | 'text' | 'tokenIds'>;
 export type GenerateRequest = GenerateRequestFields &

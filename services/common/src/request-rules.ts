@@ -7,10 +7,11 @@
 // What a request gives arrives as SamplingInput, where undefined is "not
 // given": HTTP bodies leave fields out; proto3 has no presence for scalars,
 // so gRPC's zero values are "not given" (samplingInputOf), as the proto says.
+import { checkDecoding, type Decoding, type DecodingInput, decodingInputOf } from './decoding-rules.ts';
 import { InvalidArgument } from './errors.ts';
 import type { Init, SamplingParams } from './proto.ts';
 
-export interface SamplingInput {
+export interface SamplingInput extends DecodingInput {
   temperature?: number | undefined;
   topK?: number | undefined;
   topP?: number | undefined;
@@ -23,7 +24,7 @@ export interface SamplingInput {
 }
 
 /** Checked sampling parameters, in the proto's shape (maxTokens 0: the server's default). */
-export interface Sampling {
+export interface Sampling extends Decoding {
   temperature: number;
   topK: number;
   topP: number;
@@ -76,6 +77,7 @@ export function checkSampling(s: SamplingInput): Sampling {
     stop,
     stopTokenIds,
     ignoreEos: s.ignoreEos ?? false,
+    ...checkDecoding(s, maxTokens),
   };
 }
 
@@ -90,6 +92,7 @@ export function samplingInputOf(s: Init<SamplingParams> | null | undefined): Sam
     stop: s?.stop ?? undefined,
     stopTokenIds: s?.stopTokenIds ?? undefined,
     ignoreEos: s?.ignoreEos ?? undefined,
+    ...decodingInputOf(s),
   };
 }
 
@@ -117,6 +120,12 @@ export function checkAgainstModel(
   }
   if (sampling.topK > model.vocabSize)
     throw bad('top_k', `top_k must be at most the vocabulary size ${model.vocabSize}`);
+  const badBias = Object.keys(sampling.logitBias).find((t) => Number(t) >= model.vocabSize);
+  if (badBias !== undefined)
+    throw bad(
+      'logit_bias',
+      `logit_bias token id ${badBias} is outside the vocabulary [0, ${model.vocabSize})`,
+    );
   const badStop = sampling.stopTokenIds.find((t) => t >= model.vocabSize);
   if (badStop !== undefined)
     throw bad('stop_token_ids', `stop token id ${badStop} is outside the vocabulary`);

@@ -99,13 +99,25 @@ describe('gRPC wire contract', () => {
     assert.equal(out.length, 2);
     const [delta, final] = out;
     assert.equal(delta?.kind, 'delta');
-    assert.deepEqual(delta?.kind === 'delta' && delta.delta, { tokenIds: [2, 3, 4], text: 'ab' });
+    assert.deepEqual(delta?.kind === 'delta' && delta.delta, {
+      tokenIds: [2, 3, 4],
+      text: 'ab',
+      index: 0,
+      logprobs: [],
+    });
     assert.equal(final?.kind, 'final');
     assert.deepEqual(final?.kind === 'final' && final.final, {
       finishReason: 'FINISH_REASON_LENGTH',
-      usage: { promptTokens: 3, completionTokens: 3, cachedPromptTokens: 0 },
+      usage: {
+        promptTokens: 3,
+        completionTokens: 3,
+        cachedPromptTokens: 0,
+        computedPromptTokens: 0,
+        forkedPromptTokens: 0,
+      },
       workerId: 'w0',
       error: '',
+      choices: [],
     });
   });
 

@@ -3,14 +3,36 @@
 // models that ship none (llama2.c checkpoints, base models).
 import { Template } from '@huggingface/jinja';
 
+/** A call an assistant message made (arguments: JSON text). */
+export interface ChatToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
 export interface ChatMessage {
   role: string;
   content: string;
+  /** assistant: the calls it made. */
+  toolCalls?: readonly ChatToolCall[];
+  /** tool: the call it answers, and the function's name. */
+  toolCallId?: string;
+  name?: string;
+}
+
+/** A function the model may call: OpenAI's shape, as chat templates expect it. */
+export interface ToolSpec {
+  name: string;
+  description?: string;
+  /** JSON Schema of the arguments object. */
+  parameters?: Record<string, unknown>;
 }
 
 export interface ChatTemplateOptions {
   /** End with the opening of an assistant turn, so the model answers next. */
   addGenerationPrompt: boolean;
+  /** Given to a template that renders tools (see `supportsTools`). */
+  tools?: readonly ToolSpec[];
 }
 
 export interface ChatTemplate {
@@ -22,6 +44,8 @@ export interface ChatTemplate {
    * vLLM encode it; the fallback format is plain text and takes the tokenizer's usual ones.
    */
   readonly writesSpecialTokens: boolean;
+  /** The template renders `tools`, and assistant `tool_calls` and `tool` messages in history. */
+  readonly supportsTools: boolean;
   applyChatTemplate(messages: readonly ChatMessage[], opts: ChatTemplateOptions): string;
 }
 
@@ -31,8 +55,28 @@ export interface ChatTemplate {
  * space) as the generation prompt. Special tokens are left to the tokenizer.
  */
 function fallbackFormat(messages: readonly ChatMessage[], opts: ChatTemplateOptions): string {
+  // tools, tool calls and tool results reach here already written into the contents (tool-prompt.ts)
   const turns = messages.map((m) => `${m.role}: ${m.content}\n\n`).join('');
   return opts.addGenerationPrompt ? `${turns}assistant:` : turns;
+}
+
+/**
+ * A message as Hugging Face templates read it: snake_case fields, and tool calls in OpenAI's
+ * shape with the arguments as an object (templates write them with `tojson`), as transformers
+ * and vLLM pass them.
+ */
+function templateMessage(m: ChatMessage): Record<string, unknown> {
+  const out: Record<string, unknown> = { role: m.role, content: m.content };
+  if (m.toolCalls?.length) {
+    out.tool_calls = m.toolCalls.map((c) => ({
+      id: c.id,
+      type: 'function',
+      function: { name: c.name, arguments: JSON.parse(c.arguments) as unknown },
+    }));
+  }
+  if (m.toolCallId) out.tool_call_id = m.toolCallId;
+  if (m.name) out.name = m.name;
+  return out;
 }
 
 export interface SpecialTokenStrings {
@@ -45,7 +89,8 @@ export function createChatTemplate(
   source: string | undefined,
   tokens: SpecialTokenStrings = {},
 ): ChatTemplate {
-  if (source === undefined) return { source, writesSpecialTokens: false, applyChatTemplate: fallbackFormat };
+  if (source === undefined)
+    return { source, writesSpecialTokens: false, supportsTools: false, applyChatTemplate: fallbackFormat };
   let template: Template;
   try {
     template = new Template(source);
@@ -55,9 +100,14 @@ export function createChatTemplate(
   return {
     source,
     writesSpecialTokens: true,
+    // templates that know tools read the `tools` variable (Llama 3.1, Qwen 2.5, Hermes)
+    supportsTools: /\btools\b/.test(source),
     applyChatTemplate(messages, opts) {
       return template.render({
-        messages,
+        messages: messages.map(templateMessage),
+        ...(opts.tools
+          ? { tools: opts.tools.map((function_) => ({ type: 'function', function: function_ })) }
+          : {}),
         add_generation_prompt: opts.addGenerationPrompt,
         bos_token: tokens.bosToken ?? '',
         eos_token: tokens.eosToken ?? '',

@@ -7,6 +7,7 @@ import { Tokenizer as HfTokenizerImpl } from '@huggingface/tokenizers';
 import { type ChatTemplate, createChatTemplate } from './chat-template.ts';
 import { cleanUpSpaces } from './clean-up-spaces.ts';
 import { readJsonFile } from './hf-config.ts';
+import { HfTokenBytes } from './hf-token-bytes.ts';
 import type { Tokenizer } from './tokenizer.ts';
 
 type Json = Record<string, unknown>;
@@ -43,16 +44,19 @@ class HfTokenizer implements Tokenizer {
   readonly eosTokenIds: number[];
   readonly cleansUpSpaces: boolean;
   private readonly rule: SpecialTokenRule;
+  private readonly bytes: HfTokenBytes;
 
   constructor(
     readonly id: string,
     private readonly impl: HfTokenizerImpl,
+    tokenizerJson: Json,
     config: Json,
     source: string,
   ) {
     let maxId = -1;
     for (const tokenId of impl.get_vocab(true).values()) maxId = Math.max(maxId, tokenId);
     this.vocabSize = maxId + 1;
+    this.bytes = new HfTokenBytes(tokenizerJson, this.vocabSize);
     const idOf = (field: string): number | undefined => {
       const token = tokenContent(config[field]);
       if (token === undefined) return undefined;
@@ -84,6 +88,14 @@ class HfTokenizer implements Tokenizer {
     if (ids.length === 0) return '';
     const text = this.impl.decode(ids, { skip_special_tokens: true, clean_up_tokenization_spaces: false });
     return (opts.cleanUp ?? this.cleansUpSpaces) ? cleanUpSpaces(text) : text;
+  }
+
+  tokenBytes(id: number): Uint8Array {
+    return this.bytes.tokenBytes(id);
+  }
+
+  isSpecial(id: number): boolean {
+    return this.bytes.isSpecial(id);
   }
 }
 
@@ -118,13 +130,14 @@ export async function loadHfTokenizer(dir: string, id: string): Promise<HfTokeni
   const configPath = join(dir, 'tokenizer_config.json');
   const config = (existsSync(configPath) ? await readJsonFile(configPath) : {}) as Json;
   const source = existsSync(configPath) ? configPath : tokenizerPath;
+  const tokenizerJson = (await readJsonFile(tokenizerPath)) as Json;
   let impl: HfTokenizerImpl;
   try {
-    impl = new HfTokenizerImpl(await readJsonFile(tokenizerPath), config);
+    impl = new HfTokenizerImpl(tokenizerJson, config);
   } catch (err) {
     throw new Error(`${tokenizerPath}: cannot build tokenizer: ${(err as Error).message}`);
   }
-  const tokenizer = new HfTokenizer(id, impl, config, source);
+  const tokenizer = new HfTokenizer(id, impl, tokenizerJson, config, source);
   const bosToken = tokenContent(config.bos_token);
   const eosToken = tokenContent(config.eos_token);
   const templateSource = await chatTemplateSource(dir, config);

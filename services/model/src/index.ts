@@ -2,6 +2,8 @@
 // loading a model directory (Hugging Face or llama2.c) into a bundle of
 // weights, tokenizer and chat template; a request's prompt as token ids;
 // streaming detokenisation; tokenizers alone; the tiny random-weight model.
+export { BYTE_LEVEL_CHARS } from './byte-level.ts';
+export type { ChatMessage, ChatToolCall, ToolSpec } from './chat-template.ts';
 export { loadHfTokenizer } from './hf-tokenizer.ts';
 export { loadLlama2cTokenizer } from './llama2c-tokenizer.ts';
 export { loadModel, type ModelBundle } from './load-model.ts';
@@ -14,3 +16,13 @@ export {
   writeTinyModel,
 } from './tiny-model.ts';
 export type { Tokenizer } from './tokenizer.ts';
+export { ChoiceToolCalls, type IdentifiedToolCall, toolCallId } from './tools/choice-tool-calls.ts';
+export { checkTools, type RequestTools } from './tools/request-tools.ts';
+export { type ParsedDelta, type ParsedToolCall, ToolCallParser } from './tools/tool-call-parser.ts';
+export {
+  type ToolCallFormat,
+  type ToolChoice,
+  type ToolConstraint,
+  toolCallFormat,
+  toolConstraint,
+} from './tools/tool-format.ts';

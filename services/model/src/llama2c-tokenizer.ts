@@ -97,6 +97,17 @@ export class Llama2cTokenizer implements Tokenizer {
     return new TextDecoder().decode(Uint8Array.from(out));
   }
 
+  tokenBytes(id: number): Uint8Array {
+    const byte = this.byteValue[id] as number;
+    return byte >= 0 ? Uint8Array.of(byte) : this.piece(id);
+  }
+
+  /** run.c's control tokens: <unk>, BOS, EOS. */
+  isSpecial(id: number): boolean {
+    this.piece(id);
+    return id < BYTE_BASE;
+  }
+
   /** The raw bytes of a token. */
   piece(id: number): Uint8Array {
     const piece = this.pieces[id];

@@ -5,12 +5,15 @@
 // request carries. Router and worker both call this, so they tokenise
 // identically and derive the same chunk keys.
 import { type GenerateRequest, InvalidArgument } from '@chunkmesh/common';
+import type { ChatMessage } from './chat-template.ts';
 import type { ModelBundle } from './load-model.ts';
+import { checkTools, type RequestTools, toolOfMessage } from './tools/request-tools.ts';
+import { toolChatMessages } from './tools/tool-prompt.ts';
 
 export type PromptInput =
   | { kind: 'text'; text: string }
   | { kind: 'tokens'; ids: readonly number[] }
-  | { kind: 'chat'; messages: readonly { role: string; content: string }[] };
+  | ({ kind: 'chat'; messages: readonly ChatMessage[] } & Partial<RequestTools>);
 
 /**
  * Prompt text longer than this many bytes per context token is refused before tokenising: no
@@ -46,8 +49,25 @@ export function promptTokens(
       for (const m of prompt.messages) {
         if (!m.role) throw new InvalidArgument('every message needs a role', { param: 'messages' });
       }
-      for (const m of prompt.messages) checkLength(m.content, maxSeqLen, 'messages');
-      const text = bundle.chatTemplate.applyChatTemplate([...prompt.messages], { addGenerationPrompt: true });
+      for (const m of prompt.messages) {
+        checkLength(m.content, maxSeqLen, 'messages');
+        for (const c of m.toolCalls ?? []) {
+          try {
+            JSON.parse(c.arguments);
+          } catch {
+            throw new InvalidArgument(`the arguments of tool call ${c.id} are not JSON`, {
+              param: 'messages',
+            });
+          }
+        }
+      }
+      // tool_choice none: the model is not told of the tools (as vLLM does by default)
+      const tools = prompt.toolChoice === 'none' ? [] : (prompt.tools ?? []);
+      const chat = toolChatMessages(bundle.chatTemplate, prompt.messages, tools);
+      const text = bundle.chatTemplate.applyChatTemplate(chat.messages, {
+        addGenerationPrompt: true,
+        ...(chat.tools ? { tools: chat.tools } : {}),
+      });
       checkLength(text, maxSeqLen, 'messages');
       return bundle.tokenizer.encode(text, { addSpecialTokens: !bundle.chatTemplate.writesSpecialTokens });
     }
@@ -62,7 +82,21 @@ export function promptInputOf(req: GenerateRequest): PromptInput {
       param: 'messages',
     });
   }
-  if (hasMessages) return { kind: 'chat', messages: req.messages };
+  if (req.tools.length > 0 && !hasMessages)
+    throw new InvalidArgument('tools need a chat (messages)', { param: 'tools' });
+  if (hasMessages) {
+    return {
+      kind: 'chat',
+      messages: req.messages.map((m) => ({
+        role: m.role,
+        content: m.content,
+        ...(m.toolCalls.length ? { toolCalls: m.toolCalls } : {}),
+        ...(m.toolCallId ? { toolCallId: m.toolCallId } : {}),
+        ...(m.name ? { name: m.name } : {}),
+      })),
+      ...checkTools(req.tools.map(toolOfMessage), req.toolChoice),
+    };
+  }
   if (req.prompt === 'text') return { kind: 'text', text: req.text };
   if (req.prompt === 'tokenIds') return { kind: 'tokens', ids: req.tokenIds.ids };
   return { kind: 'tokens', ids: [] };

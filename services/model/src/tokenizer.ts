@@ -17,4 +17,12 @@ export interface Tokenizer {
   encode(text: string, opts?: { addSpecialTokens?: boolean }): number[];
   /** Text of the ids, special tokens left out; cleanUp: false skips the clean-up. */
   decode(ids: number[], opts?: { cleanUp?: boolean }): string;
+  /**
+   * The bytes one token adds to text in the middle of it (no SentencePiece dummy-prefix
+   * stripping; a byte token is its byte, maybe half a UTF-8 character); a special token's
+   * own text. What grammar masks match against and logprobs report as `bytes`.
+   */
+  tokenBytes(id: number): Uint8Array;
+  /** Control tokens (BOS, EOS, chat markers): never part of generated text. */
+  isSpecial(id: number): boolean;
 }

@@ -13,6 +13,7 @@ import {
 import { Engine } from './engine/engine.ts';
 import type { EngineObserver, EngineOptions } from './engine/engine-types.ts';
 import type { RestoreMode } from './engine/restore-policy.ts';
+import { ConstraintCompiler } from './sampling/grammar/constraint-compiler.ts';
 
 export interface WorkerRuntimeOptions {
   modelDir: string;
@@ -49,6 +50,8 @@ export interface WorkerRuntime {
   cache: KvCache;
   model: Model;
   engine: Engine;
+  /** The constraint compiler for the model's vocabulary, made on the first constrained request. */
+  constraints: () => Promise<ConstraintCompiler>;
   /** Cancels what the engine still runs and frees the weights and the KV pool at once. */
   dispose(): Promise<void>;
 }
@@ -112,7 +115,12 @@ export async function createWorkerRuntime(o: WorkerRuntimeOptions): Promise<Work
     model.dispose();
     cache.dispose();
   };
-  return { device, bundle, cache, model, engine, dispose };
+  let compiler: Promise<ConstraintCompiler> | undefined;
+  const constraints = () => {
+    compiler ??= ConstraintCompiler.create(bundle.tokenizer, c.vocabSize, c.eosTokenIds);
+    return compiler;
+  };
+  return { device, bundle, cache, model, engine, constraints, dispose };
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   type Logger,
   ResourceExhausted,
   type SamplingParams,
+  type TokenLogprob,
   Unavailable,
 } from '@chunkmesh/common';
 import * as grpc from '@grpc/grpc-js';
@@ -38,7 +39,7 @@ export interface RouteRequest {
 }
 
 export type RouteEvent =
-  | { type: 'delta'; tokenIds: number[]; text: string }
+  | { type: 'delta'; tokenIds: number[]; text: string; index: number; logprobs: TokenLogprob[] }
   | { type: 'final'; final: Final };
 
 /** Placement (the index, policy, the router's cluster constants, speculation) plus forwarding. */
@@ -130,7 +131,13 @@ export class RouterCore {
         for await (const msg of call as AsyncIterable<GenerateResponse>) {
           if (msg.kind === 'delta') {
             produced += msg.delta.tokenIds.length;
-            yield { type: 'delta', tokenIds: msg.delta.tokenIds, text: msg.delta.text };
+            yield {
+              type: 'delta',
+              tokenIds: msg.delta.tokenIds,
+              text: msg.delta.text,
+              index: msg.delta.index,
+              logprobs: msg.delta.logprobs,
+            };
           } else {
             if (msg.final.finishReason === 'FINISH_REASON_CANCELLED' && pastDeadline(req)) {
               throw new DeadlineExceeded(deadlineMessage(produced));

@@ -16,7 +16,14 @@ import {
   toServerError,
   Unavailable,
 } from '@chunkmesh/common';
-import { type ModelBundle, promptInputOf, promptTokens } from '@chunkmesh/model';
+import {
+  ChoiceToolCalls,
+  type ModelBundle,
+  promptInputOf,
+  promptTokens,
+  toolCallFormat,
+  toolConstraint,
+} from '@chunkmesh/model';
 import type { RouterCore } from '../forwarding/router-core.ts';
 import type { ClusterIndex } from '../index/cluster-index.ts';
 import { readiness } from '../index/readiness.ts';
@@ -36,9 +43,22 @@ export function routerGenerationHandlers(o: RouterGrpcOptions): GenerationHandle
       const abort = new AbortController();
       call.on('cancelled', () => abort.abort());
       (async () => {
-        const tokens = promptTokens(promptInputOf(call.request), o.bundle);
+        const prompt = promptInputOf(call.request);
+        const tokens = promptTokens(prompt, o.bundle);
         if (tokens.length === 0) throw new InvalidArgument('prompt is empty', { param: 'prompt' });
-        const sampling = checkSampling(samplingInputOf(call.request.sampling));
+        const format = toolCallFormat(o.bundle.chatTemplate);
+        const tools = prompt.kind === 'chat' && prompt.tools?.length ? prompt : undefined;
+        const toolCall = tools && toolConstraint(format, tools.tools ?? [], tools.toolChoice ?? 'auto');
+        if (toolCall && call.request.sampling?.constraint?.kind)
+          throw new InvalidArgument('a constraint cannot be combined with a required tool choice', {
+            param: 'tool_choice',
+          });
+        const sampling = checkSampling({
+          ...samplingInputOf(call.request.sampling),
+          ...(toolCall ? { constraint: toolCall } : {}),
+        });
+        // the worker gets token ids: the calls are parsed here, from the text it streams
+        const calls = tools && tools.toolChoice !== 'none' ? new ChoiceToolCalls(format) : undefined;
         const deadline = callDeadline(call);
         for await (const e of o.core.route({
           promptTokens: tokens,
@@ -50,9 +70,22 @@ export function routerGenerationHandlers(o: RouterGrpcOptions): GenerationHandle
           signal: abort.signal,
         })) {
           if (abort.signal.aborted) return;
-          call.write(
-            e.type === 'delta' ? { delta: { tokenIds: e.tokenIds, text: e.text } } : { final: e.final },
-          );
+          if (e.type === 'delta') {
+            calls?.push(e.index, e.text);
+            call.write({
+              delta: { tokenIds: e.tokenIds, text: e.text, index: e.index, logprobs: e.logprobs },
+            });
+            continue;
+          }
+          const choices = e.final.choices.map((c) => {
+            const toolCalls = calls?.end(c.index) ?? [];
+            return toolCalls.length > 0
+              ? { ...c, toolCalls, finishReason: 'FINISH_REASON_TOOL_CALLS' as const }
+              : c;
+          });
+          call.write({
+            final: { ...e.final, choices, finishReason: choices[0]?.finishReason ?? e.final.finishReason },
+          });
         }
         call.end();
       })().catch((err: unknown) => {

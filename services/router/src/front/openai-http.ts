@@ -18,10 +18,12 @@ import {
   sendOpenAiError,
   Unavailable,
 } from '@chunkmesh/common';
-import { type ModelBundle, promptTokens } from '@chunkmesh/model';
+import { type ModelBundle, promptTokens, toolCallFormat } from '@chunkmesh/model';
 import type { RouterCore } from '../forwarding/router-core.ts';
 import type { Readiness } from '../index/readiness.ts';
 import type { Deployment } from './deployment.ts';
+import { type ChoicePart, OpenAiChoice } from './openai-choice.ts';
+import { LogprobRenderer } from './openai-logprobs.ts';
 import { type OpenAiRequest, parseOpenAiBody } from './openai-request.ts';
 
 export interface OpenAiFrontOptions {
@@ -41,6 +43,7 @@ const FINISH: Record<string, string> = {
   FINISH_REASON_LENGTH: 'length',
   FINISH_REASON_CANCELLED: 'stop',
   FINISH_REASON_ERROR: 'error',
+  FINISH_REASON_TOOL_CALLS: 'tool_calls',
 };
 
 /** A client's request id is kept when it is short printable ASCII (it goes into logs and headers). */
@@ -81,7 +84,12 @@ function usageOf(final: Final | undefined) {
     prompt_tokens: prompt,
     completion_tokens: completion,
     total_tokens: prompt + completion,
-    prompt_tokens_details: { cached_tokens: u?.cachedPromptTokens ?? 0 },
+    // computed/forked: chunkmesh's own, showing that n > 1 prefills the prompt once
+    prompt_tokens_details: {
+      cached_tokens: u?.cachedPromptTokens ?? 0,
+      computed_tokens: u?.computedPromptTokens ?? 0,
+      forked_tokens: u?.forkedPromptTokens ?? 0,
+    },
   };
 }
 
@@ -136,7 +144,15 @@ export function openAiHandler(o: OpenAiFrontOptions) {
       return;
     }
     readBody(req, o.maxBodyBytes)
-      .then(({ json, text }) => serve(parseOpenAiBody(json, text, kind, card.id), kind, requestId, res, o))
+      .then(({ json, text }) =>
+        serve(
+          parseOpenAiBody(json, text, kind, card.id, toolCallFormat(o.bundle.chatTemplate)),
+          kind,
+          requestId,
+          res,
+          o,
+        ),
+      )
       .catch(fail);
   };
 }
@@ -171,64 +187,122 @@ async function serve(
     model: o.deployment.modelCard.id,
     system_fingerprint: o.deployment.fingerprint,
   };
+  const renderer = new LogprobRenderer(o.bundle.tokenizer);
+  const prefix = r.echo ? echoText(r.prompt, tokens, o) : '';
+  const choices = Array.from(
+    { length: r.sampling.n },
+    () =>
+      new OpenAiChoice({
+        kind,
+        renderer,
+        ...(r.parseTools ? { toolFormat: toolCallFormat(o.bundle.chatTemplate) } : {}),
+        singleToolCall: r.singleToolCall,
+        prefix,
+      }),
+  );
+  const choiceAt = (i: number) => choices[i] as OpenAiChoice;
 
   if (!r.stream) {
-    let text = '';
     let final: Final | undefined;
     for await (const e of events) {
-      if (e.type === 'delta') text += e.text;
+      if (e.type === 'delta') choiceAt(e.index).push(e.text, e.logprobs);
       else final = e.final;
     }
-    const finish = FINISH[final?.finishReason ?? ''] ?? 'stop';
     // Which worker served it: for operators and tests, outside the OpenAI body.
     res.setHeader('x-chunkmesh-worker', final?.workerId ?? '');
     sendJson(res, 200, {
       ...head,
-      choices: [
-        kind === 'chat'
-          ? { index: 0, message: { role: 'assistant', content: text }, finish_reason: finish }
-          : { index: 0, text, finish_reason: finish, logprobs: null },
-      ],
+      choices: choices.map((c, index) => {
+        c.end();
+        const finish = c.finishReason(finishOf(final, index));
+        if (kind === 'completion')
+          return { index, text: c.content, finish_reason: finish, logprobs: c.logprobs() };
+        const message = {
+          role: 'assistant',
+          content: c.toolCalls.length > 0 && c.content === '' ? null : c.content,
+          ...(c.toolCalls.length > 0 ? { tool_calls: c.toolCalls.map(({ index: _, ...call }) => call) } : {}),
+        };
+        return { index, message, logprobs: c.logprobs(), finish_reason: finish };
+      }),
       usage: usageOf(final),
     });
     return;
   }
 
   // Chunks as OpenAI sends them: usage only when asked for (null on every chunk, then one
-  // chunk with no choices carrying it); the chat role in the first delta; the finish
-  // reason in a chunk of its own.
+  // chunk with no choices carrying it); the chat role in each choice's first delta; the finish
+  // reasons in chunks of their own.
   const chunk = { ...head, object: kind === 'chat' ? 'chat.completion.chunk' : 'text_completion' };
   const usageField = r.includeUsage ? { usage: null } : {};
-  const choice = (text: string | undefined, finish: string | null, first: boolean) =>
-    kind === 'chat'
-      ? {
-          index: 0,
-          delta: {
-            ...(first ? { role: 'assistant' } : {}),
-            ...(text !== undefined ? { content: text } : {}),
-          },
-          logprobs: null,
-          finish_reason: finish,
-        }
-      : { index: 0, text: text ?? '', logprobs: null, finish_reason: finish };
+  const started = new Set<number>();
+  const choiceChunk = (index: number, part: ChoicePart | undefined, finish: string | null) => {
+    const first = !started.has(index);
+    started.add(index);
+    const logprobs = part?.logprobs ? (kind === 'chat' ? { content: part.logprobs } : part.logprobs) : null;
+    if (kind === 'completion') return { index, text: part?.content ?? '', logprobs, finish_reason: finish };
+    return {
+      index,
+      delta: {
+        ...(first ? { role: 'assistant' } : {}),
+        ...(part && (part.content !== '' || part.toolCalls.length === 0) ? { content: part.content } : {}),
+        ...(part && part.toolCalls.length > 0 ? { tool_calls: part.toolCalls } : {}),
+      },
+      logprobs,
+      finish_reason: finish,
+    };
+  };
   const send = (payload: unknown) => res.write(`data: ${JSON.stringify(payload)}\n\n`);
   // Headers go out with the first event, so an error before it is still a plain HTTP error.
   let first = true;
   for await (const e of events) {
-    if (first)
+    if (first) {
       res.writeHead(200, {
         'content-type': 'text/event-stream',
         'cache-control': 'no-cache',
         connection: 'keep-alive',
       });
-    if (e.type === 'delta') {
-      if (e.text !== '' || first) send({ ...chunk, choices: [choice(e.text, null, first)], ...usageField });
-    } else {
-      const finish = FINISH[e.final.finishReason] ?? 'stop';
-      send({ ...chunk, choices: [choice(first ? '' : undefined, finish, first)], ...usageField });
-      if (r.includeUsage) send({ ...chunk, choices: [], usage: usageOf(e.final) });
+      if (prefix !== '') {
+        choices.forEach((_, i) => {
+          send({
+            ...chunk,
+            choices: [choiceChunk(i, { content: prefix, toolCalls: [] }, null)],
+            ...usageField,
+          });
+        });
+      }
     }
     first = false;
+    if (e.type === 'delta') {
+      const part = choiceAt(e.index).push(e.text, e.logprobs);
+      if (part.content !== '' || part.toolCalls.length > 0 || part.logprobs || !started.has(e.index))
+        send({ ...chunk, choices: [choiceChunk(e.index, part, null)], ...usageField });
+      continue;
+    }
+    choices.forEach((c, index) => {
+      const part = c.end();
+      if (part.content !== '' || part.toolCalls.length > 0)
+        send({ ...chunk, choices: [choiceChunk(index, part, null)], ...usageField });
+      const finish = c.finishReason(finishOf(e.final, index));
+      send({
+        ...chunk,
+        choices: [choiceChunk(index, started.has(index) ? undefined : emptyPart, finish)],
+        ...usageField,
+      });
+    });
+    if (r.includeUsage) send({ ...chunk, choices: [], usage: usageOf(e.final) });
   }
   res.end('data: [DONE]\n\n');
+}
+
+const emptyPart: ChoicePart = { content: '', toolCalls: [] };
+
+/** The worker's finish reason of choice `index` (choice 0's is also the final's own). */
+function finishOf(final: Final | undefined, index: number): string {
+  const reason = final?.choices.find((c) => c.index === index)?.finishReason ?? final?.finishReason ?? '';
+  return FINISH[reason] ?? 'stop';
+}
+
+/** echo: the prompt as text (a token prompt decoded). */
+function echoText(prompt: OpenAiRequest['prompt'], tokens: number[], o: OpenAiFrontOptions): string {
+  return prompt.kind === 'text' ? prompt.text : o.bundle.tokenizer.decode(tokens);
 }

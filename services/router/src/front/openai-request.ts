@@ -4,7 +4,9 @@
 // InvalidArgument naming the field, answered as HTTP 400 in OpenAI's error
 // shape; an unknown model is NotFound (404).
 import { checkSampling, InvalidArgument, NotFound, type Sampling } from '@chunkmesh/common';
-import type { PromptInput } from '@chunkmesh/model';
+import { type PromptInput, type ToolCallFormat, toolConstraint } from '@chunkmesh/model';
+import { constraintOf, messagesOf, toolsOf } from './openai-structured.ts';
+import { refuseUnsupported } from './openai-unsupported.ts';
 
 export interface OpenAiRequest {
   prompt: PromptInput;
@@ -13,11 +15,17 @@ export interface OpenAiRequest {
   includeUsage: boolean;
   tenant: string;
   sessionId: string;
+  /** completions: the prompt's text comes before each choice's. */
+  echo: boolean;
+  /** chat: parse the output for tool calls. */
+  parseTools: boolean;
+  /** parallel_tool_calls false: at most one call per choice. */
+  singleToolCall: boolean;
 }
 
-type Body = Record<string, unknown>;
+export type Body = Record<string, unknown>;
 
-function num(body: Body, name: string, integer = false): number | undefined {
+export function num(body: Body, name: string, integer = false): number | undefined {
   const v = body[name];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'number' || !Number.isFinite(v) || (integer && !Number.isInteger(v)))
@@ -25,14 +33,14 @@ function num(body: Body, name: string, integer = false): number | undefined {
   return v;
 }
 
-function str(body: Body, name: string): string {
+export function str(body: Body, name: string): string {
   const v = body[name];
   if (v === undefined || v === null) return '';
   if (typeof v !== 'string') throw new InvalidArgument(`${name} must be a string`, { param: name });
   return v;
 }
 
-function bool(body: Body, name: string): boolean | undefined {
+export function bool(body: Body, name: string): boolean | undefined {
   const v = body[name];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'boolean') throw new InvalidArgument(`${name} must be a boolean`, { param: name });
@@ -75,29 +83,25 @@ function promptOf(body: Body): PromptInput {
   });
 }
 
-function messagesOf(body: Body): PromptInput {
-  const m = body.messages;
-  if (!Array.isArray(m) || m.length === 0) {
-    throw new InvalidArgument('messages must be a non-empty array', { param: 'messages' });
-  }
-  return {
-    kind: 'chat',
-    messages: m.map((msg, i) => {
-      const o = msg as Body;
-      if (typeof o !== 'object' || o === null || typeof o.role !== 'string' || o.role === '') {
-        throw new InvalidArgument(`messages[${i}].role must be a non-empty string`, { param: 'messages' });
-      }
-      const content = Array.isArray(o.content)
-        ? (o.content as Body[])
-            .map((part) => (part?.type === 'text' && typeof part.text === 'string' ? part.text : ''))
-            .join('')
-        : o.content;
-      if (typeof content !== 'string') {
-        throw new InvalidArgument(`messages[${i}].content must be a string`, { param: 'messages' });
-      }
-      return { role: o.role, content };
-    }),
-  };
+/** completions: logprobs is the number of alternatives (0-5); chat: a boolean, with top_logprobs. */
+function logprobsOf(body: Body, kind: 'completion' | 'chat'): { logprobs?: boolean; topLogprobs?: number } {
+  if (kind === 'chat')
+    return { logprobs: bool(body, 'logprobs'), topLogprobs: num(body, 'top_logprobs', true) };
+  const top = num(body, 'logprobs', true);
+  if (top === undefined) return {};
+  if (top < 0 || top > 5)
+    throw new InvalidArgument(`logprobs must be an integer in [0, 5], got ${top}`, { param: 'logprobs' });
+  return { logprobs: true, topLogprobs: top };
+}
+
+function logitBiasOf(body: Body): Record<string, number> | undefined {
+  const v = body.logit_bias;
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw new InvalidArgument('logit_bias must be an object of token ids to numbers', {
+      param: 'logit_bias',
+    });
+  return v as Record<string, number>;
 }
 
 /** `text` is the body as received (for the seed's digits). */
@@ -106,6 +110,7 @@ export function parseOpenAiBody(
   text: string,
   kind: 'completion' | 'chat',
   servedModel: string,
+  toolFormat: ToolCallFormat,
 ): OpenAiRequest {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new InvalidArgument('request body must be a JSON object');
@@ -115,11 +120,25 @@ export function parseOpenAiBody(
   if (model === '') throw new InvalidArgument('model is required', { param: 'model' });
   if (model !== servedModel)
     throw new NotFound(`model '${model}' is not served here (serving '${servedModel}')`);
-  if ((num(body, 'n', true) ?? 1) !== 1) throw new InvalidArgument('only n = 1 is supported', { param: 'n' });
+  refuseUnsupported(body, kind);
   const maxTokensParam =
     kind === 'chat' && body.max_completion_tokens !== undefined ? 'max_completion_tokens' : 'max_tokens';
   const streamOptions = body.stream_options as Body | undefined;
   const stream = bool(body, 'stream') ?? false;
+  const prompt = kind === 'chat' ? messagesOf(body) : promptOf(body);
+  const tools = kind === 'chat' ? toolsOf(body) : undefined;
+  const toolCall = tools && toolConstraint(toolFormat, tools.tools, tools.toolChoice);
+  const format = constraintOf(body);
+  if (toolCall && format)
+    throw new InvalidArgument('response_format cannot be combined with a required tool choice', {
+      param: 'response_format',
+    });
+  const logprobs = logprobsOf(body, kind);
+  const echo = kind === 'completion' && (bool(body, 'echo') ?? false);
+  if (echo && logprobs.logprobs)
+    throw new InvalidArgument("echo with logprobs (the prompt tokens' log-probabilities) is not supported", {
+      param: 'echo',
+    });
   const sampling = checkSampling({
     // OpenAI's default; gRPC's is greedy (proto3's zero).
     temperature: num(body, 'temperature') ?? 1,
@@ -129,10 +148,24 @@ export function parseOpenAiBody(
     maxTokens: num(body, maxTokensParam, true),
     stop: stopOf(body),
     ignoreEos: bool(body, 'ignore_eos'),
+    presencePenalty: num(body, 'presence_penalty'),
+    frequencyPenalty: num(body, 'frequency_penalty'),
+    repetitionPenalty: num(body, 'repetition_penalty'),
+    logitBias: logitBiasOf(body),
+    minTokens: num(body, 'min_tokens', true),
+    ...logprobs,
+    n: num(body, 'n', true),
+    bestOf: num(body, 'best_of', true),
+    constraint: toolCall ?? format,
   });
+  if (stream && sampling.bestOf > sampling.n)
+    throw new InvalidArgument('best_of above n cannot be streamed', { param: 'best_of' });
   return {
-    prompt: kind === 'chat' ? messagesOf(body) : promptOf(body),
+    prompt: tools ? { ...prompt, ...tools } : prompt,
     sampling,
+    echo,
+    parseTools: tools !== undefined && tools.tools.length > 0 && tools.toolChoice !== 'none',
+    singleToolCall: bool(body, 'parallel_tool_calls') === false,
     stream,
     includeUsage: stream && streamOptions?.include_usage === true,
     tenant: str(body, 'tenant'),

@@ -1,6 +1,7 @@
 // The engine's contract with its callers (the gRPC service, tests, benchmarks)
 // and with the model it drives.
 import type { KvEvent, StepRequest, StepResult, TierCounts } from '@chunkmesh/native';
+import type { TokenChooser } from '../sampling/token-chooser.ts';
 import type { LookAheadObserver } from './look-ahead.ts';
 import type { RestoreMode, RestoreRates } from './restore-policy.ts';
 import type { SamplingParams } from './sampling.ts';
@@ -28,6 +29,27 @@ export interface GenerateInput {
   /** Absolute time (ms since epoch) after which the request is abandoned. */
   deadline?: number;
   signal?: AbortSignal;
+  /**
+   * One per sequence to decode (the n choices, or best_of candidates): the prompt is prefilled
+   * once and forked in the prefix tree for the others. Default: one chooser from `sampling`.
+   */
+  choosers?: TokenChooser[];
+  /** best_of: return only this many choices, those with the highest mean log-probability per token. */
+  returnBest?: number;
+}
+
+/** A chosen token's log-probability (raw logits) and the most likely alternatives. */
+export interface TokenLogprob {
+  tokenId: number;
+  logprob: number;
+  top: { tokenId: number; logprob: number }[];
+}
+
+export interface ChoiceEnd {
+  index: number;
+  finishReason: FinishReason;
+  /** Sum of the chosen tokens' log-probabilities (0 unless logprobs or best_of asked for them). */
+  cumulativeLogprob: number;
 }
 
 export type FinishReason = 'stop' | 'length' | 'cancelled' | 'deadline' | 'error';
@@ -37,16 +59,28 @@ export interface Usage {
   completionTokens: number;
   /** Prompt tokens whose prefill was skipped because the prefix tree held them. */
   cachedPromptTokens: number;
+  /** Prompt tokens the forward pass ran: once for all choices. */
+  computedPromptTokens?: number;
+  /** Prompt tokens the choices after the first took from the fork of the first. */
+  forkedPromptTokens?: number;
 }
 
-export type GenerateEvent =
-  | { type: 'tokens'; ids: number[]; text: string }
+/** What one sequence of a request emits (RequestState.push). */
+export type SequenceEvent =
+  | { type: 'tokens'; ids: number[]; text: string; logprobs?: TokenLogprob[] }
   | { type: 'final'; finishReason: FinishReason; usage: Usage; error?: Error };
+
+/** What a request streams: each choice's tokens, then one final for them all. */
+export type GenerateEvent =
+  | { type: 'tokens'; index: number; ids: number[]; text: string; logprobs?: TokenLogprob[] }
+  | { type: 'final'; finishReason: FinishReason; usage: Usage; error?: Error; choices: ChoiceEnd[] };
 
 /** Hooks for metrics and cluster reporting; all optional. */
 export interface EngineObserver extends LookAheadObserver {
   /** byTier: where the cached tokens were found (absent when nothing was admitted from the tree). */
   onAdmit?(promptTokens: number, cachedTokens: number, byTier?: TierCounts): void;
+  /** A choice of an n > 1 request took the prefilled prompt by a fork instead of computing it. */
+  onFork?(promptTokens: number): void;
   onFirstToken?(ttftMs: number): void;
   onToken?(interTokenMs: number): void;
   onFinish?(e2eMs: number, reason: FinishReason): void;

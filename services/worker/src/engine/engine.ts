@@ -6,11 +6,22 @@
 // the cache admits what fits, fills the token budget with prefill, and the
 // model returns logits for each sequence that reached its last given token.
 // Sequences finished, cancelled or preempted are released at the start of the
-// next step (or by a release-only step when nothing else is due).
+// next step (or by a release-only step when nothing else is due). A failure
+// while choosing one request's token (its mask, sampler or constraint) ends
+// that request with an error; the batch and the loop go on.
 
 import { ResourceExhausted, Unavailable, type WorkerLoad } from '@chunkmesh/common';
 import { TextStream, type Tokenizer } from '@chunkmesh/model';
-import type { KvCache, StepEntry, StepOutcome, StepResult } from '@chunkmesh/native';
+import {
+  CapacityExhaustedError,
+  type KvCache,
+  type StepEntry,
+  type StepOutcome,
+  type StepResult,
+} from '@chunkmesh/native';
+import type { Chosen } from '../sampling/token-chooser.ts';
+import { TokenChooser } from '../sampling/token-chooser.ts';
+import { ChoiceGroup } from './choice-group.ts';
 import type {
   EngineObserver,
   EngineOptions,
@@ -22,7 +33,6 @@ import type {
 import { EventQueue } from './event-queue.ts';
 import { LookAhead } from './look-ahead.ts';
 import { RequestState } from './request-state.ts';
-import { Sampler } from './sampling.ts';
 import { StopMatcher } from './stop-matcher.ts';
 
 export class Engine {
@@ -90,16 +100,24 @@ export class Engine {
       );
     }
     const queue = new EventQueue<GenerateEvent>();
-    const state = new RequestState(
-      input,
-      new Sampler(input.sampling),
-      new StopMatcher(input.stopStrings),
-      new TextStream(this.tokenizer, input.promptTokens),
-      (e) => queue.push(e),
+    const choosers = input.choosers ?? [new TokenChooser({ sampling: input.sampling }, input.promptTokens)];
+    const group = new ChoiceGroup(choosers.length, input.returnBest, (e) => queue.push(e));
+    group.states = choosers.map(
+      (chooser, i) =>
+        new RequestState(
+          input,
+          chooser,
+          new StopMatcher(input.stopStrings),
+          new TextStream(this.tokenizer, input.promptTokens),
+          group.sink(i),
+        ),
     );
-    // the loop finishes it at the next step boundary
+    // one sequence is admitted; the other choices fork it once its prompt is prefilled
+    const [state, ...followers] = group.states as [RequestState, ...RequestState[]];
+    state.followers = followers;
+    // the loop finishes them at the next step boundary
     const cancel = () => {
-      state.cancelled = true;
+      for (const s of group.states) s.cancelled = true;
       this.lookAhead?.poke(); // a loop waiting on restores sees it
     };
     input.signal?.addEventListener('abort', cancel, { once: true });
@@ -228,16 +246,23 @@ export class Engine {
   private async step(work: RequestState[], entries: StepEntry[]): Promise<void> {
     const t0 = performance.now();
     let result: StepResult;
+    const dropTickets = this.lookAhead?.takeDrops() ?? [];
     try {
-      result = await this.model.step({
+      const forward = this.model.step({
         release: this.toRelease.splice(0),
-        dropTickets: this.lookAhead?.takeDrops() ?? [],
+        dropTickets,
         entries,
         tokenBudget: this.options.stepTokens,
         mode: this.options.prefixSharing ? 'tpp' : 'baseline',
       });
+      // constraint masks for the tokens this step's logits choose, computed while the forward pass runs
+      const masks = work.flatMap((r) => [r, ...r.followers]).map((r) => this.prepareMask(r));
+      [result] = await Promise.all([forward, ...masks]);
     } catch (err) {
-      // a failed step has released every sequence it named or created
+      // only the forward pass rejects here (prepareMask never does): a failed step has
+      // released every sequence it named or created; holds it may not have let go of go
+      // with the next step (letting go twice is harmless)
+      this.lookAhead?.dropLater(dropTickets);
       this.admitting = [];
       for (const r of work) {
         r.seqId = -1;
@@ -271,6 +296,18 @@ export class Engine {
     }
   }
 
+  /**
+   * Starts r's constraint mask for its next token. A failure is kept for r alone and raised
+   * when that token is chosen: the step's forward pass, and every other request, go on.
+   */
+  private async prepareMask(r: RequestState): Promise<void> {
+    try {
+      await r.chooser.prepare();
+    } catch (err) {
+      r.failure ??= err as Error;
+    }
+  }
+
   private admitted(r: RequestState, o: StepOutcome): void {
     this.lookAhead?.admitted(r);
     this.running.push(r);
@@ -288,7 +325,50 @@ export class Engine {
     r.cached += o.computed;
     if (!o.logitsRow) return;
     r.phase = 'decode';
-    this.accept(r, r.sampler.sample(o.logitsRow));
+    // the prompt is in the cache: the other choices fork it, and choose from the same logits
+    for (const f of r.followers.splice(0)) this.fork(r, f, o.logitsRow);
+    this.choose(r, o.logitsRow);
+  }
+
+  /**
+   * Chooses r's next token from `logits` and takes it. Choosing runs request-specific code
+   * (a constraint's matcher may refuse a token, a logit processor may have a bug): its failure
+   * finishes r with an error instead of escaping the loop, which would end every request.
+   */
+  private choose(r: RequestState, logits: Float32Array): void {
+    let chosen: Chosen;
+    let constraintDone: boolean;
+    try {
+      if (r.failure) throw r.failure;
+      chosen = r.chooser.choose(logits);
+      constraintDone = r.chooser.finished;
+    } catch (err) {
+      this.finish(r, 'error', err as Error);
+      return;
+    }
+    this.accept(r, chosen, constraintDone);
+  }
+
+  /**
+   * Starts choice f on a fork of r's sequence (shared full chunks, a copy of the partial last
+   * one), its first token chosen from r's logits. With no room for the copy, f is admitted like
+   * any request instead (matching the prompt's shared chunks in the tree).
+   */
+  private fork(r: RequestState, f: RequestState, logits: Float32Array): void {
+    try {
+      f.seqId = this.cache.fork(r.seqId);
+    } catch (err) {
+      if (err instanceof CapacityExhaustedError) this.waiting.unshift(f);
+      else this.finish(f, 'error', err as Error);
+      return;
+    }
+    f.forked = true;
+    f.cached = r.cached;
+    f.cachedPromptTokens = f.input.promptTokens.length;
+    f.phase = 'decode';
+    this.running.push(f);
+    this.observer.onFork?.(f.input.promptTokens.length);
+    this.choose(f, logits);
   }
 
   /**
@@ -315,8 +395,9 @@ export class Engine {
     this.observer.onPreempt?.();
   }
 
-  /** Takes a sampled token: emit it, or finish on a stop token, stop string or length. */
-  private accept(r: RequestState, token: number): void {
+  /** Takes a chosen token: emit it, or finish on a stop token, stop string, finished constraint or length. */
+  private accept(r: RequestState, chosen: Chosen, constraintDone: boolean): void {
+    const { token } = chosen;
     const now = performance.now();
     if (r.output.length === 0 && r.lastTokenAt === 0) this.observer.onFirstToken?.(now - r.arrived);
     else this.observer.onToken?.(now - r.lastTokenAt);
@@ -327,8 +408,13 @@ export class Engine {
     }
     r.output.push(token);
     const { emit, stopped } = r.stops.push(r.text.push(token));
-    r.push({ type: 'tokens', ids: [token], text: emit });
-    if (stopped || r.input.stopTokenIds.includes(token)) {
+    r.push({
+      type: 'tokens',
+      ids: [token],
+      text: emit,
+      ...(chosen.logprob ? { logprobs: [chosen.logprob] } : {}),
+    });
+    if (stopped || r.input.stopTokenIds.includes(token) || constraintDone) {
       this.finish(r, 'stop');
       return;
     }
@@ -343,6 +429,8 @@ export class Engine {
   }
 
   private finish(r: RequestState, reason: FinishReason, error?: Error): void {
+    // choices not forked yet end with the one they wait on
+    for (const f of r.followers.splice(0)) this.finish(f, reason, error);
     if (r.seqId >= 0) this.toRelease.push(r.seqId);
     r.seqId = -1;
     const i = this.running.indexOf(r);

@@ -90,6 +90,11 @@ export class LookAhead {
     this.entries.delete(r);
   }
 
+  /** Tickets to let go of with the next step (again: after a step that failed). */
+  dropLater(tickets: readonly number[]): void {
+    this.drops.push(...tickets);
+  }
+
   /** Tickets to let go of with the next step. */
   takeDrops(): number[] {
     return this.drops.splice(0);

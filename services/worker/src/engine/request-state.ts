@@ -3,8 +3,8 @@
 // preempted (recompute), while `emitted` keeps what the caller already has.
 
 import type { TextStream } from '@chunkmesh/model';
-import type { GenerateEvent, GenerateInput } from './engine-types.ts';
-import type { Sampler } from './sampling.ts';
+import type { TokenChooser } from '../sampling/token-chooser.ts';
+import type { GenerateInput, SequenceEvent } from './engine-types.ts';
 import type { StopMatcher } from './stop-matcher.ts';
 
 export type Phase = 'waiting' | 'prefill' | 'decode';
@@ -26,13 +26,19 @@ export class RequestState {
   lastTokenAt = 0;
   /** Set by the consumer side; the engine finishes the request at the next step boundary. */
   cancelled = false;
+  /** n > 1: the other choices, forked from this one once its prompt is prefilled (then emptied). */
+  followers: RequestState[] = [];
+  /** Took its prompt's KV by forking the first choice's sequence. */
+  forked = false;
+  /** Its token mask could not be computed: raised when its next token is chosen. */
+  failure: Error | undefined;
 
   constructor(
     readonly input: GenerateInput,
-    readonly sampler: Sampler,
+    readonly chooser: TokenChooser,
     readonly stops: StopMatcher,
     readonly text: TextStream,
-    readonly push: (event: GenerateEvent) => void,
+    readonly push: (event: SequenceEvent) => void,
   ) {
     this.context = [...input.promptTokens];
   }

@@ -23,6 +23,7 @@ export class WorkerMetrics implements EngineObserver {
   private readonly restoreSeconds: Histogram;
   private readonly restoreBytes: Counter;
   private readonly restoreTokens: Counter<'outcome'>;
+  private readonly forkedTokens: Counter;
 
   constructor(registry: Registry, cache: KvCache) {
     const registers = [registry];
@@ -134,6 +135,11 @@ export class WorkerMetrics implements EngineObserver {
       help: 'Requests waiting for admission',
       registers,
     });
+    this.forkedTokens = new Counter({
+      name: 'chunkmesh_forked_prompt_tokens_total',
+      help: 'Prompt tokens the later choices of n > 1 requests took by forking the first choice (not computed again)',
+      registers,
+    });
     this.preemptions = new Counter({
       name: 'chunkmesh_preemptions_total',
       help: 'Sequences preempted (recomputed later) because the KV pool ran out',
@@ -165,6 +171,9 @@ export class WorkerMetrics implements EngineObserver {
     tierGauges(registers, cache);
   }
 
+  onFork(promptTokens: number): void {
+    this.forkedTokens.inc(promptTokens);
+  }
   onAdmit(promptTokens: number, cachedTokens: number, byTier?: TierCounts): void {
     this.prefixQueries.inc(promptTokens);
     this.prefixHits.inc(cachedTokens);

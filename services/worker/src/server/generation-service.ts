@@ -6,13 +6,16 @@
 import {
   callDeadline,
   type FinishReason,
-  type GenerateRequest,
   type GenerationHandlers,
   type Logger,
   toServerError,
 } from '@chunkmesh/common';
-import type * as grpc from '@grpc/grpc-js';
-import type { FinishReason as EngineFinishReason, GenerateEvent } from '../engine/engine-types.ts';
+import { ChoiceToolCalls, toolCallFormat } from '@chunkmesh/model';
+import type {
+  FinishReason as EngineFinishReason,
+  GenerateEvent,
+  GenerateInput,
+} from '../engine/engine-types.ts';
 import type { WorkerRuntime } from '../worker-runtime.ts';
 import { type RequestLimits, toGenerateInput } from './request-input.ts';
 
@@ -38,35 +41,57 @@ export function generationHandlers(o: GenerationServiceOptions): GenerationHandl
     generate(call) {
       const abort = new AbortController();
       call.on('cancelled', () => abort.abort());
-      let stream: AsyncIterable<GenerateEvent>;
-      try {
-        const input = toGenerateInput(
-          call.request,
-          runtime.bundle,
-          o.limits,
-          callDeadline(call),
-          abort.signal,
-        );
-        stream = runtime.engine.generate(input);
-      } catch (err) {
-        o.log.debug('generate refused', { error: (err as Error).message });
-        call.emit('error', toServerError(err));
-        return;
-      }
       (async () => {
+        let stream: AsyncIterable<GenerateEvent>;
+        let input: GenerateInput | undefined;
+        try {
+          input = await toGenerateInput(
+            call.request,
+            runtime.bundle,
+            o.limits,
+            callDeadline(call),
+            abort.signal,
+            runtime.constraints,
+          );
+          stream = runtime.engine.generate(input);
+        } catch (err) {
+          // refused by the engine (queue full): the constraint matchers it never started
+          for (const c of input?.choosers ?? []) c.dispose();
+          o.log.debug('generate refused', { error: (err as Error).message });
+          call.emit('error', toServerError(err));
+          return;
+        }
+        // a chat with tools called directly (the router sends token ids and parses calls itself)
+        const tools =
+          call.request.tools.length > 0 && call.request.toolChoice !== 'none'
+            ? new ChoiceToolCalls(toolCallFormat(runtime.bundle.chatTemplate))
+            : undefined;
         for await (const e of stream) {
           if (abort.signal.aborted) return;
           if (e.type === 'tokens') {
-            call.write({ delta: { tokenIds: e.ids, text: e.text } });
+            tools?.push(e.index, e.text);
+            call.write({
+              delta: { tokenIds: e.ids, text: e.text, index: e.index, logprobs: e.logprobs ?? [] },
+            });
             continue;
           }
           if (e.error) o.log.error('generation failed', { error: e.error.message });
+          const choices = e.choices.map((c) => {
+            const toolCalls = tools?.end(c.index) ?? [];
+            return {
+              index: c.index,
+              finishReason: toolCalls.length > 0 ? 'FINISH_REASON_TOOL_CALLS' : FINISH[c.finishReason],
+              toolCalls,
+              cumulativeLogprob: c.cumulativeLogprob,
+            } as const;
+          });
           call.write({
             final: {
-              finishReason: FINISH[e.finishReason],
+              finishReason: choices[0]?.finishReason ?? FINISH[e.finishReason],
               usage: e.usage,
               workerId: o.workerId,
               error: e.error ? 'internal error during generation' : '',
+              choices,
             },
           });
         }

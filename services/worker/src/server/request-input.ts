@@ -10,32 +10,57 @@ import {
   InvalidArgument,
   samplingInputOf,
 } from '@chunkmesh/common';
-import { type ModelBundle, promptInputOf, promptTokens as promptTokensOf } from '@chunkmesh/model';
+import {
+  type ModelBundle,
+  promptInputOf,
+  promptTokens as promptTokensOf,
+  toolCallFormat,
+  toolConstraint,
+} from '@chunkmesh/model';
 import type { GenerateInput } from '../engine/engine-types.ts';
+import { buildChoosers, seedState } from '../sampling/choosers.ts';
+import type { ConstraintCompiler } from '../sampling/grammar/constraint-compiler.ts';
 
 export interface RequestLimits {
   /** max_tokens when the request leaves it 0. */
   defaultMaxTokens: number;
 }
 
-/** The sampler's 32-bit state from a 64-bit seed: both halves count (seeds below 2^32 keep their value). */
-function seedState(seed: string): number {
-  const s = BigInt(seed);
-  return Number((s ^ (s >> 32n)) & 0xffffffffn);
-}
-
-export function toGenerateInput(
+/**
+ * The engine's input, with one token chooser per sequence (n, or best_of candidates); a chat
+ * whose tool_choice is required or a function decodes under that call's constraint.
+ */
+export async function toGenerateInput(
   req: GenerateRequest,
   bundle: ModelBundle,
   limits: RequestLimits,
   deadline: number | undefined,
   signal: AbortSignal,
-): GenerateInput {
+  constraints: () => Promise<ConstraintCompiler>,
+): Promise<GenerateInput> {
   const { config } = bundle.model;
-  const promptTokens = promptTokensOf(promptInputOf(req), bundle);
+  const prompt = promptInputOf(req);
+  const promptTokens = promptTokensOf(prompt, bundle);
   if (promptTokens.length === 0) throw new InvalidArgument('prompt is empty', { param: 'prompt' });
-  const s = checkSampling(samplingInputOf(req.sampling));
+  const toolCall =
+    prompt.kind === 'chat' && prompt.tools?.length
+      ? toolConstraint(toolCallFormat(bundle.chatTemplate), prompt.tools, prompt.toolChoice ?? 'auto')
+      : undefined;
+  if (toolCall && req.sampling?.constraint?.kind)
+    throw new InvalidArgument('a constraint cannot be combined with a required tool choice', {
+      param: 'tool_choice',
+    });
+  const s = checkSampling({
+    ...samplingInputOf(req.sampling),
+    ...(toolCall ? { constraint: toolCall } : {}),
+  });
   const maxTokens = checkAgainstModel(s, promptTokens, config, limits.defaultMaxTokens);
+  const eosTokenIds = s.ignoreEos ? [] : config.eosTokenIds;
+  const choosers = await buildChoosers(s, {
+    promptTokens,
+    endTokenIds: [...eosTokenIds, ...s.stopTokenIds],
+    constraints,
+  });
   return {
     requestId: req.requestId || randomUUID(),
     promptTokens,
@@ -43,14 +68,16 @@ export function toGenerateInput(
       temperature: s.temperature,
       topK: s.topK,
       topP: s.topP,
-      ...(s.seed !== undefined ? { seed: seedState(s.seed) } : {}),
+      ...(s.seed !== undefined ? { seed: seedState(BigInt(s.seed)) } : {}),
     },
     maxTokens,
-    eosTokenIds: s.ignoreEos ? [] : config.eosTokenIds,
+    eosTokenIds,
     stopTokenIds: s.stopTokenIds,
     stopStrings: s.stop,
     salt: req.tenant,
     ...(deadline !== undefined ? { deadline } : {}),
     signal,
+    choosers,
+    ...(s.bestOf > s.n ? { returnBest: s.n } : {}),
   };
 }

@@ -1,5 +1,6 @@
 // Original file: proto/chunkmesh/v1/generation.proto
 
+import type { ToolCall as _chunkmesh_v1_ToolCall, ToolCall__Output as _chunkmesh_v1_ToolCall__Output } from '../../chunkmesh/v1/ToolCall.ts';
 
 export interface ChatMessage {
   /**
@@ -7,6 +8,15 @@ export interface ChatMessage {
    */
   'role'?: (string);
   'content'?: (string);
+  /**
+   * assistant: the calls it made, rendered back into the prompt.
+   */
+  'toolCalls'?: (_chunkmesh_v1_ToolCall)[];
+  /**
+   * tool: the call this message answers, and the function's name.
+   */
+  'toolCallId'?: (string);
+  'name'?: (string);
 }
 
 export interface ChatMessage__Output {
@@ -15,4 +25,13 @@ export interface ChatMessage__Output {
    */
   'role': (string);
   'content': (string);
+  /**
+   * assistant: the calls it made, rendered back into the prompt.
+   */
+  'toolCalls': (_chunkmesh_v1_ToolCall__Output)[];
+  /**
+   * tool: the call this message answers, and the function's name.
+   */
+  'toolCallId': (string);
+  'name': (string);
 }

@@ -2,6 +2,7 @@
 
 import type { FinishReason as _chunkmesh_v1_FinishReason, FinishReason__Output as _chunkmesh_v1_FinishReason__Output } from '../../chunkmesh/v1/FinishReason.ts';
 import type { Usage as _chunkmesh_v1_Usage, Usage__Output as _chunkmesh_v1_Usage__Output } from '../../chunkmesh/v1/Usage.ts';
+import type { ChoiceEnd as _chunkmesh_v1_ChoiceEnd, ChoiceEnd__Output as _chunkmesh_v1_ChoiceEnd__Output } from '../../chunkmesh/v1/ChoiceEnd.ts';
 
 export interface Final {
   'finishReason'?: (_chunkmesh_v1_FinishReason);
@@ -14,6 +15,10 @@ export interface Final {
    * Human-readable cause when finish_reason is ERROR.
    */
   'error'?: (string);
+  /**
+   * Per choice, in index order (finish_reason above is choice 0's).
+   */
+  'choices'?: (_chunkmesh_v1_ChoiceEnd)[];
 }
 
 export interface Final__Output {
@@ -27,4 +32,8 @@ export interface Final__Output {
    * Human-readable cause when finish_reason is ERROR.
    */
   'error': (string);
+  /**
+   * Per choice, in index order (finish_reason above is choice 0's).
+   */
+  'choices': (_chunkmesh_v1_ChoiceEnd__Output)[];
 }

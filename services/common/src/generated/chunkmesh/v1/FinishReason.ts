@@ -18,6 +18,10 @@ export const FinishReason = {
    * The worker failed after streaming had begun.
    */
   FINISH_REASON_ERROR: 'FINISH_REASON_ERROR',
+  /**
+   * The output is a tool call (ChoiceEnd.tool_calls).
+   */
+  FINISH_REASON_TOOL_CALLS: 'FINISH_REASON_TOOL_CALLS',
 } as const;
 
 export type FinishReason =
@@ -43,5 +47,10 @@ export type FinishReason =
    */
   | 'FINISH_REASON_ERROR'
   | 4
+  /**
+   * The output is a tool call (ChoiceEnd.tool_calls).
+   */
+  | 'FINISH_REASON_TOOL_CALLS'
+  | 5
 
 export type FinishReason__Output = typeof FinishReason[keyof typeof FinishReason]

@@ -1,5 +1,6 @@
 // Original file: proto/chunkmesh/v1/generation.proto
 
+import type { Constraint as _chunkmesh_v1_Constraint, Constraint__Output as _chunkmesh_v1_Constraint__Output } from '../../chunkmesh/v1/Constraint.ts';
 import type { Long } from '@grpc/proto-loader';
 
 /**
@@ -35,6 +36,44 @@ export interface SamplingParams {
    * Keep going past the model's end-of-sequence tokens (benchmarks).
    */
   'ignoreEos'?: (boolean);
+  /**
+   * OpenAI's penalties over the tokens generated so far, in [-2, 2]: presence
+   * subtracts once per distinct token, frequency once per occurrence.
+   */
+  'presencePenalty'?: (number | string);
+  'frequencyPenalty'?: (number | string);
+  /**
+   * vLLM's (CTRL's) penalty over prompt and output tokens, > 0; 0 (or 1) is none.
+   */
+  'repetitionPenalty'?: (number | string);
+  /**
+   * Added to the logits of these token ids, each in [-100, 100].
+   */
+  'logitBias'?: ({[key: number]: number | string});
+  /**
+   * End-of-sequence and stop tokens are blocked until this many tokens exist.
+   */
+  'minTokens'?: (number);
+  /**
+   * Return each sampled token's log-probability (the model's, before
+   * temperature, penalties and masks), and this many top alternatives (<= 20).
+   */
+  'logprobs'?: (boolean);
+  'topLogprobs'?: (number);
+  /**
+   * Completions for the one prompt (prefilled once, forked in the prefix
+   * tree); 0 is 1. Choice i samples with seed + i when a seed is given.
+   */
+  'n'?: (number);
+  /**
+   * Candidates generated, of which the n with the highest mean log-probability
+   * per token are returned (nothing streams until all are done); 0 is n.
+   */
+  'bestOf'?: (number);
+  /**
+   * Constrained decoding: only text the constraint accepts can be sampled.
+   */
+  'constraint'?: (_chunkmesh_v1_Constraint | null);
   /**
    * Fixes the sampler's random stream; unset draws a fresh seed per request.
    * A oneof rather than proto3 `optional` (the same wire format and presence),
@@ -76,6 +115,44 @@ export interface SamplingParams__Output {
    * Keep going past the model's end-of-sequence tokens (benchmarks).
    */
   'ignoreEos': (boolean);
+  /**
+   * OpenAI's penalties over the tokens generated so far, in [-2, 2]: presence
+   * subtracts once per distinct token, frequency once per occurrence.
+   */
+  'presencePenalty': (number);
+  'frequencyPenalty': (number);
+  /**
+   * vLLM's (CTRL's) penalty over prompt and output tokens, > 0; 0 (or 1) is none.
+   */
+  'repetitionPenalty': (number);
+  /**
+   * Added to the logits of these token ids, each in [-100, 100].
+   */
+  'logitBias': ({[key: number]: number});
+  /**
+   * End-of-sequence and stop tokens are blocked until this many tokens exist.
+   */
+  'minTokens': (number);
+  /**
+   * Return each sampled token's log-probability (the model's, before
+   * temperature, penalties and masks), and this many top alternatives (<= 20).
+   */
+  'logprobs': (boolean);
+  'topLogprobs': (number);
+  /**
+   * Completions for the one prompt (prefilled once, forked in the prefix
+   * tree); 0 is 1. Choice i samples with seed + i when a seed is given.
+   */
+  'n': (number);
+  /**
+   * Candidates generated, of which the n with the highest mean log-probability
+   * per token are returned (nothing streams until all are done); 0 is n.
+   */
+  'bestOf': (number);
+  /**
+   * Constrained decoding: only text the constraint accepts can be sampled.
+   */
+  'constraint': (_chunkmesh_v1_Constraint__Output | null);
   /**
    * Fixes the sampler's random stream; unset draws a fresh seed per request.
    * A oneof rather than proto3 `optional` (the same wire format and presence),

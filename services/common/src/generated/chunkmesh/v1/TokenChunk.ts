@@ -1,5 +1,6 @@
 // Original file: proto/chunkmesh/v1/generation.proto
 
+import type { TokenLogprob as _chunkmesh_v1_TokenLogprob, TokenLogprob__Output as _chunkmesh_v1_TokenLogprob__Output } from '../../chunkmesh/v1/TokenLogprob.ts';
 
 /**
  * Newly decoded tokens and the text they complete. Text can lag the tokens
@@ -8,6 +9,14 @@
 export interface TokenChunk {
   'tokenIds'?: (number)[];
   'text'?: (string);
+  /**
+   * The choice these tokens belong to (n > 1).
+   */
+  'index'?: (number);
+  /**
+   * When asked for: one per token id, in order.
+   */
+  'logprobs'?: (_chunkmesh_v1_TokenLogprob)[];
 }
 
 /**
@@ -17,4 +26,12 @@ export interface TokenChunk {
 export interface TokenChunk__Output {
   'tokenIds': (number)[];
   'text': (string);
+  /**
+   * The choice these tokens belong to (n > 1).
+   */
+  'index': (number);
+  /**
+   * When asked for: one per token id, in order.
+   */
+  'logprobs': (_chunkmesh_v1_TokenLogprob__Output)[];
 }

@@ -8,6 +8,15 @@ export interface Usage {
    * Prompt tokens whose KV came from the prefix cache instead of prefill.
    */
   'cachedPromptTokens'?: (number);
+  /**
+   * Prompt tokens the forward pass ran for this request: once, however many
+   * choices (n > 1 forks the prefilled prompt instead of computing it again).
+   */
+  'computedPromptTokens'?: (number);
+  /**
+   * Prompt tokens the choices after the first took from that fork.
+   */
+  'forkedPromptTokens'?: (number);
 }
 
 export interface Usage__Output {
@@ -17,4 +26,13 @@ export interface Usage__Output {
    * Prompt tokens whose KV came from the prefix cache instead of prefill.
    */
   'cachedPromptTokens': (number);
+  /**
+   * Prompt tokens the forward pass ran for this request: once, however many
+   * choices (n > 1 forks the prefilled prompt instead of computing it again).
+   */
+  'computedPromptTokens': (number);
+  /**
+   * Prompt tokens the choices after the first took from that fork.
+   */
+  'forkedPromptTokens': (number);
 }
