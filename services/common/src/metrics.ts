@@ -57,16 +57,19 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
-/** Serves opsHandler on its own port (0 picks a free one); anything else is 404. */
+/** Serves opsHandler (and `more`, a service's own ops endpoints) on its own port (0 picks a free one); anything else is 404. */
 export async function serveOps(options: {
   registry: Registry;
   port: number;
   host?: string;
   ready?: () => boolean;
+  more?: OpsHandler;
 }): Promise<OpsServer> {
   const handle = opsHandler(options.registry, options.ready);
+  const more = options.more ?? (() => false);
   const server: Server = createServer((req, res) => {
-    if (!handle(req, res)) sendOpenAiError(res, new NotFound(`no route for ${req.method} ${req.url}`));
+    if (!handle(req, res) && !more(req, res))
+      sendOpenAiError(res, new NotFound(`no route for ${req.method} ${req.url}`));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
