@@ -3,8 +3,8 @@
 // certificate either side rejects. Reconnecting will not fix these, so they
 // are errors for an operator, not routine retries.
 
-/** Redis replies naming an authentication or ACL refusal (WRONGPASS, NOAUTH, NOPERM). */
-const ACCESS_REPLY = /^(WRONGPASS|NOAUTH|NOPERM)\b/;
+/** Redis replies naming an authentication or ACL refusal (WRONGPASS, NOAUTH, NOPERM; in a MULTI, after EXECABORT). */
+const ACCESS_REPLY = /^(EXECABORT .*)?\b(WRONGPASS|NOAUTH|NOPERM)\b/;
 /** Node's codes for certificate and handshake failures (DEPTH_ZERO_SELF_SIGNED_CERT, ERR_SSL_..., ERR_TLS_...). */
 const TLS_CODE = /CERT|SSL|TLS|UNABLE_TO_(GET|VERIFY)/;
 
