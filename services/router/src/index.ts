@@ -4,6 +4,7 @@
 // dashboards are checked against; API keys as the key file stores them
 // (for `chunkmesh api-key`). The router process itself is ./main.
 export { API_KEY_PREFIX, hashApiKey, newApiKey } from './auth/api-key.ts';
+export { keyFileLine } from './auth/key-file.ts';
 export { CircuitBreaker } from './forwarding/circuit-breaker.ts';
 export { ClusterIndex } from './index/cluster-index.ts';
 export { RouterMetrics, TENANT_LABEL_LIMIT } from './metrics/router-metrics.ts';

@@ -10,6 +10,7 @@
 // rejects the whole file, naming the line.
 import { ConfigError } from '@chunkmesh/common';
 import { LIMIT_FIELDS, type TenantLimits } from '../limits/tenant-limits.ts';
+import { hashApiKey } from './api-key.ts';
 import type { Role } from './principal.ts';
 
 export interface KeyEntry {
@@ -91,4 +92,20 @@ export function parseKeyFile(text: string, source: string): KeyFile {
     keys.push(entry);
   }
   return { keys, limits };
+}
+
+/** The key file line for `key`: its hash and the fields given, checked as the router will read it. */
+export function keyFileLine(
+  key: string,
+  fields: { tenant: string; role?: Role; name?: string | undefined } & Partial<TenantLimits>,
+): string {
+  const parts = [hashApiKey(key), `tenant=${fields.tenant}`];
+  if (fields.role && fields.role !== 'normal') parts.push(`role=${fields.role}`);
+  if (fields.name) parts.push(`name=${fields.name}`);
+  for (const [field, limit] of Object.entries(LIMIT_FIELDS)) {
+    if (fields[limit] !== undefined) parts.push(`${field}=${fields[limit]}`);
+  }
+  const line = parts.join(' ');
+  parseKeyFile(line, 'the new key');
+  return line;
 }
