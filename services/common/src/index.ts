@@ -64,6 +64,7 @@ export {
 } from './request-rules.ts';
 export {
   clusterTlsOf,
+  clusterTlsProtection,
   enforceMode,
   type Protection,
   redisTlsOf,

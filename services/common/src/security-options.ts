@@ -64,6 +64,15 @@ export function enforceMode(mode: SecurityMode, protections: readonly Protection
   for (const p of off) log.warn(`INSECURE (development mode): no ${p.flag}: ${p.risk}`);
 }
 
+/** Mutual TLS as a protection: the same flags on router and worker, a different risk without them. */
+export function clusterTlsProtection(clusterTls: CertificateFiles | undefined, risk: string): Protection {
+  return {
+    on: clusterTls !== undefined,
+    flag: '--cluster-ca-file, --cluster-cert-file, --cluster-key-file',
+    risk,
+  };
+}
+
 /** The cluster certificates (all three files, or none: undefined), loaded and watched. */
 export function clusterTlsOf(cfg: SecurityConfig, log: Logger): CertificateFiles | undefined {
   const files = [cfg.clusterCaFile, cfg.clusterCertFile, cfg.clusterKeyFile];

@@ -7,6 +7,7 @@
 import {
   CertificateFiles,
   clusterTlsOf,
+  clusterTlsProtection,
   configOrExit,
   connectRedis,
   createLogger,
@@ -74,11 +75,10 @@ const { keys, frontTls, clusterTls, redisTls } = configOrExit(PROGRAM, () => {
         flag: '--tls-cert-file, --tls-key-file',
         risk: 'API keys, prompts and completions cross the network in plaintext',
       },
-      {
-        on: clusterTls !== undefined,
-        flag: '--cluster-ca-file, --cluster-cert-file, --cluster-key-file',
-        risk: 'prompts go in plaintext to whatever endpoint a registry entry in Redis names',
-      },
+      clusterTlsProtection(
+        clusterTls,
+        'prompts go in plaintext to whatever endpoint a registry entry in Redis names',
+      ),
     ],
     log,
   );

@@ -13,6 +13,7 @@
 import {
   clusterServerCredentials,
   clusterTlsOf,
+  clusterTlsProtection,
   configOrExit,
   connectRedis,
   createLogger,
@@ -47,17 +48,8 @@ const log = createLogger({ service: 'worker' });
 // Before the model loads: a refused configuration fails in a second, not after minutes of loading.
 const { clusterTls, redisTls } = configOrExit(PROGRAM, () => {
   const clusterTls = clusterTlsOf(cfg, log);
-  enforceMode(
-    cfg.mode,
-    [
-      {
-        on: clusterTls !== undefined,
-        flag: '--cluster-ca-file, --cluster-cert-file, --cluster-key-file',
-        risk: 'anyone who reaches the gRPC port can run requests on this worker and read their prompts',
-      },
-    ],
-    log,
-  );
+  const risk = 'anyone who reaches the gRPC port can run requests on this worker and read their prompts';
+  enforceMode(cfg.mode, [clusterTlsProtection(clusterTls, risk)], log);
   return { clusterTls, redisTls: cfg.redisUrl ? redisTlsOf(cfg, cfg.redisUrl, log) : undefined };
 });
 const epoch = newEpoch();
