@@ -42,7 +42,6 @@ export {
   createRegistry,
   type OpsHandler,
   type OpsServer,
-  opsHandler,
   type RegistryOptions,
   serveOps,
 } from './metrics.ts';
