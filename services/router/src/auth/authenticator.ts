@@ -11,7 +11,8 @@
 //   tenant: the caller learns that it is misconfigured instead of getting
 //   another tenant's cache behaviour than it asked for. Admin keys (and OPEN)
 //   act for the tenant named, or their own when none is.
-// - requireAdmin: the check every admin endpoint makes first.
+// - authenticateAdmin: the one check every admin endpoint (POST /admin/v1/...)
+//   makes first: a key, and the admin role (or no keys configured at all).
 import { InvalidArgument, PermissionDenied, Unauthenticated } from '@chunkmesh/common';
 import type { ApiKeyStore } from './key-store.ts';
 import { OPEN, type Principal } from './principal.ts';
@@ -68,11 +69,13 @@ export class Authenticator {
     return tenant;
   }
 
-  /** Throws PERMISSION_DENIED unless the principal may call admin endpoints (an admin key, or no keys configured). */
-  requireAdmin(principal: Principal): void {
+  /** An admin endpoint's check: the principal, or UNAUTHENTICATED (no valid key) or PERMISSION_DENIED (not an admin key). */
+  authenticateAdmin(authorization: string | undefined): Principal {
+    const principal = this.authenticate(authorization);
     if (principal.role === 'normal') {
       this.onFailure('not_admin');
       throw new PermissionDenied(`API key '${principal.name}' is not an admin key`);
     }
+    return principal;
   }
 }

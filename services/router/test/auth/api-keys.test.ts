@@ -83,7 +83,7 @@ describe('API keys', () => {
     for (const [text, message] of bad) assert.throws(() => parseKeyFile(text, 'keys'), message, text);
   });
 
-  it('the authenticator binds a normal key to its tenant, lets admins act for any', () => {
+  it('the authenticator binds a normal key to its tenant; admin keys act for any and pass the admin check', () => {
     const store = new ApiKeyStore(keyFile, log);
     after(() => store.close());
     const failures: string[] = [];
@@ -106,12 +106,13 @@ describe('API keys', () => {
       (e) => e instanceof PermissionDenied && /bound to tenant 'acme'/.test(e.message),
     );
     assert.throws(() => auth.tenantFor(a, '', 'globex'), PermissionDenied, 'the header counts too');
-    assert.throws(() => auth.requireAdmin(a), PermissionDenied);
+    assert.throws(() => auth.authenticateAdmin(`Bearer ${acme}`), PermissionDenied);
+    assert.throws(() => auth.authenticateAdmin(undefined), Unauthenticated);
     const root = auth.authenticate(`Bearer ${admin}`);
     assert.equal(auth.tenantFor(root, ''), 'ops');
     assert.equal(auth.tenantFor(root, 'globex'), 'globex');
     assert.throws(() => auth.tenantFor(root, 'globex', 'acme'), InvalidArgument);
-    auth.requireAdmin(root);
+    assert.equal(auth.authenticateAdmin(`Bearer ${admin}`).name, 'ops-admin');
     assert.deepEqual(failures, [
       'missing_key',
       'malformed_key',
@@ -120,6 +121,7 @@ describe('API keys', () => {
       'other_tenant',
       'other_tenant',
       'not_admin',
+      'missing_key',
     ]);
     assert.deepEqual(store.limitsOf('globex'), { maxStreams: 2 });
     assert.equal(store.limitsOf('nobody'), undefined);
@@ -131,7 +133,7 @@ describe('API keys', () => {
     assert.equal(open.authenticate('Bearer anything').role, 'open');
     assert.equal(open.tenantFor(p, 'whoever'), 'whoever');
     assert.equal(open.tenantFor(p, ''), '');
-    open.requireAdmin(p);
+    assert.equal(open.authenticateAdmin(undefined), p);
   });
 
   it('a missing or bad file stops the start; a rewrite reloads; a broken rewrite keeps the loaded keys', async () => {
