@@ -5,16 +5,11 @@
 // /metrics, /healthz, /readyz on a separate ops port. Stateless: any number
 // of replicas against one Redis place alike.
 import {
-  CertificateFiles,
-  clusterTlsOf,
-  clusterTlsProtection,
   configOrExit,
   connectRedis,
   createLogger,
   createRegistry,
-  enforceMode,
   loadConfig,
-  redisTlsOf,
   serveGeneration,
   serveOps,
   serverTlsCredentials,
@@ -22,7 +17,7 @@ import {
 } from '@chunkmesh/common';
 import { loadModel } from '@chunkmesh/model';
 import { Authenticator } from './auth/authenticator.ts';
-import { ApiKeyStore } from './auth/key-store.ts';
+import { loadRouterSecurity } from './auth/router-security.ts';
 import { CircuitBreaker } from './forwarding/circuit-breaker.ts';
 import { RouterCore } from './forwarding/router-core.ts';
 import { SessionTable } from './forwarding/session-table.ts';
@@ -52,38 +47,8 @@ if (!cfg.model) {
 }
 
 const log = createLogger({ service: 'router' });
-const { keys, frontTls, clusterTls, redisTls } = configOrExit(PROGRAM, () => {
-  const keys = cfg.apiKeysFile ? new ApiKeyStore(cfg.apiKeysFile, log) : undefined;
-  const frontTls =
-    cfg.tlsCertFile || cfg.tlsKeyFile
-      ? new CertificateFiles(
-          { certFile: cfg.tlsCertFile, keyFile: cfg.tlsKeyFile },
-          { name: 'front-door TLS', log },
-        )
-      : undefined;
-  const clusterTls = clusterTlsOf(cfg, log);
-  enforceMode(
-    cfg.mode,
-    [
-      {
-        on: keys !== undefined,
-        flag: '--api-keys-file',
-        risk: 'anyone who reaches the front doors may call them as any tenant, and cached_tokens tells them what that tenant sent',
-      },
-      {
-        on: frontTls !== undefined,
-        flag: '--tls-cert-file, --tls-key-file',
-        risk: 'API keys, prompts and completions cross the network in plaintext',
-      },
-      clusterTlsProtection(
-        clusterTls,
-        'prompts go in plaintext to whatever endpoint a registry entry in Redis names',
-      ),
-    ],
-    log,
-  );
-  return { keys, frontTls, clusterTls, redisTls: redisTlsOf(cfg, cfg.redisUrl, log) };
-});
+const security = configOrExit(PROGRAM, () => loadRouterSecurity(cfg, log));
+const { keys, frontTls, clusterTls, redisTls } = security;
 const bundle = await loadModel(cfg.model, { weights: false });
 const modelId = bundle.model.config.modelId;
 // Workers must register the same values, or the router does not place on them.
@@ -210,7 +175,7 @@ async function shutdown(signal: string): Promise<void> {
   });
   await ops.close();
   channels.closeAll();
-  for (const watched of [keys, frontTls, clusterTls, redisTls]) watched?.close();
+  security.close();
   await index.stop();
   await redis.quit().catch(() => undefined);
   process.exit(0);
