@@ -1,6 +1,6 @@
 // The API key file, its store (hashed keys, reloads) and the authenticator's verdicts.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -158,5 +158,24 @@ describe('API keys', () => {
     );
     assert.equal(store.lookup(globex)?.tenant, 'globex', 'still in force');
     assert.match(lines.find((l) => l.includes('reload failed')) ?? '', /"level":"error"/);
+  });
+
+  it('follows a Kubernetes Secret update: the ..data symlink swapped to a new directory', async () => {
+    // the layout the kubelet writes: keys -> ..data/keys, ..data -> ..<timestamp>/, swapped by rename
+    const mount = join(dir, 'secret-mount');
+    const version = (name: string, text: string) => {
+      mkdirSync(join(mount, name), { recursive: true });
+      writeFileSync(join(mount, name, 'keys'), text);
+      symlinkSync(name, join(mount, '..data_tmp'));
+      renameSync(join(mount, '..data_tmp'), join(mount, '..data'));
+    };
+    version('..v1', `${hashApiKey(acme)} tenant=acme\n`);
+    symlinkSync('..data/keys', join(mount, 'keys'));
+    const store = new ApiKeyStore(join(mount, 'keys'), log, 50);
+    after(() => store.close());
+    assert.equal(store.lookup(acme)?.tenant, 'acme');
+    version('..v2', `${hashApiKey(globex)} tenant=globex\n`);
+    await waitFor('the swapped Secret to load', () => store.lookup(globex)?.tenant === 'globex', 5000);
+    assert.equal(store.lookup(acme), undefined);
   });
 });
