@@ -55,8 +55,9 @@ export function connectRedis(options: RedisConnectOptions): Redis {
   });
   // Without a listener ioredis prints every failed reconnection attempt. Unreachable is routine
   // (retried quietly); refused credentials or certificates are not, and retrying will not fix them.
+  const tls = options.url.startsWith('rediss://');
   redis.on('error', (err: Error) => {
-    const refusal = redisRefusal(err);
+    const refusal = redisRefusal(err, { tls, ready: redis.status === 'ready' });
     if (refusal && !reported.has(err.message)) {
       reported.add(err.message);
       options.log?.error(refusal, { name: options.name, err: err.message });

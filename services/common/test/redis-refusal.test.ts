@@ -24,6 +24,19 @@ it('tells refused credentials, ACLs and certificates from a Redis that is away',
     'ERR_TLS_CERT_ALTNAME_INVALID',
   ])
     assert.match(String(redisRefusal(withCode('handshake', code))), /TLS handshake failed/, code);
+  const reset = withCode('write ECONNRESET', 'ECONNRESET');
+  assert.match(
+    String(redisRefusal(reset, { tls: true, ready: false })),
+    /reset before Redis answered.*--redis-tls-cert-file/,
+    'a TLS connection reset before any reply',
+  );
+  assert.equal(
+    redisRefusal(reset, { tls: true, ready: true }),
+    undefined,
+    'a ready connection dropped: an outage',
+  );
+  assert.equal(redisRefusal(reset, { tls: false, ready: false }), undefined, 'no TLS: an outage');
+  assert.equal(redisRefusal(reset), undefined);
   for (const err of [
     withCode('connect ECONNREFUSED 127.0.0.1:6379', 'ECONNREFUSED'),
     new Error('Connection is closed.'),
