@@ -12,5 +12,5 @@ COPY --from=build /out/app /app
 COPY --from=build /out/models /opt/chunkmesh/models
 WORKDIR /app
 USER 10001:10001
-EXPOSE 50051 8080
+EXPOSE 50051 8080 9462
 ENTRYPOINT ["node", "services/router/dist/main.js"]

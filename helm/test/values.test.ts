@@ -213,20 +213,137 @@ describe('redis and secrets', () => {
     );
   });
 
-  test('API keys and TLS come from existing Secrets as mounted files, gated off by default', () => {
-    const plain = find(renderObjects(), 'Deployment', 'router');
-    assert.equal(env(plain, 'CHUNKMESH_API_KEYS_FILE'), undefined);
-    const r = find(
-      renderObjects({ set: { 'router.apiKeys.existingSecret': 'keys', 'router.tls.existingSecret': 'tls' } }),
-      'Deployment',
-      'router',
+  test('external Redis: an ACL user, a CA and a client certificate for rediss://', () => {
+    const objects = renderObjects({
+      set: {
+        ...external,
+        'redis.external.url': 'rediss://redis.example:6380',
+        'redis.external.username': 'chunkmesh',
+        'redis.external.existingSecret': 'redis-auth',
+        'redis.external.tls.caSecret': 'redis-ca',
+        'redis.external.tls.clientSecret': 'redis-client',
+      },
+    });
+    for (const d of [workerOf(objects), find(objects, 'Deployment', 'router')]) {
+      assert.equal(
+        env(d, 'CHUNKMESH_REDIS_URL').value,
+        'rediss://chunkmesh:$(REDIS_PASSWORD)@redis.example:6380',
+      );
+      assert.equal(env(d, 'CHUNKMESH_REDIS_TLS_CA_FILE').value, '/etc/chunkmesh/redis-ca/ca.crt');
+      assert.equal(env(d, 'CHUNKMESH_REDIS_TLS_CERT_FILE').value, '/etc/chunkmesh/redis-client/tls.crt');
+      assert.equal(env(d, 'CHUNKMESH_REDIS_TLS_KEY_FILE').value, '/etc/chunkmesh/redis-client/tls.key');
+      const mounted = container(d).volumeMounts.map((m: K8sObject) => m.mountPath);
+      assert.ok(mounted.includes('/etc/chunkmesh/redis-client'));
+      const secrets = d.spec.template.spec.volumes
+        .filter((v: K8sObject) => v.secret)
+        .map((v: K8sObject) => v.secret.secretName);
+      assert.ok(secrets.includes('redis-ca') && secrets.includes('redis-client'));
+    }
+    assert.match(
+      renderError({ set: { ...external, 'redis.external.username': 'chunkmesh' } }),
+      /redis.external.username needs its password/,
     );
+    assert.match(
+      renderError({ set: { ...external, 'redis.external.tls.clientSecret': 'c' } }),
+      /not rediss:\/\//,
+    );
+  });
+
+  test('API keys and TLS come from existing Secrets as mounted files, off by default; the helm test uses them', () => {
+    const plain = renderObjects();
+    assert.equal(env(find(plain, 'Deployment', 'router'), 'CHUNKMESH_API_KEYS_FILE'), undefined);
+    assert.equal(env(find(plain, 'Deployment', 'router'), 'CHUNKMESH_MODE').value, 'development');
+    const objects = renderObjects({
+      set: {
+        'router.apiKeys.existingSecret': 'keys',
+        'router.tls.existingSecret': 'tls',
+        'tests.apiKeySecret': 'test-key',
+      },
+    });
+    const r = find(objects, 'Deployment', 'router');
     assert.equal(env(r, 'CHUNKMESH_API_KEYS_FILE').value, '/etc/chunkmesh/api-keys/api-keys');
     assert.equal(env(r, 'CHUNKMESH_TLS_CERT_FILE').value, '/etc/chunkmesh/tls/tls.crt');
     const secrets = r.spec.template.spec.volumes
       .filter((v: K8sObject) => v.secret)
       .map((v: K8sObject) => v.secret.secretName);
     assert.deepEqual(secrets, ['keys', 'tls']);
+    const probe = find(objects, 'Pod', 'test').spec;
+    const probeEnv = (name: string) => probe.containers[0].env.find((e: K8sObject) => e.name === name);
+    assert.equal(probeEnv('ROUTER_URL').value, 'https://cm-chunkmesh-router:8080');
+    assert.deepEqual(probeEnv('API_KEY').valueFrom.secretKeyRef, { name: 'test-key', key: 'api-key' });
+    assert.equal(probeEnv('NODE_EXTRA_CA_CERTS').value, '/etc/chunkmesh/tls/ca.crt');
+    assert.deepEqual(probe.volumes, [{ name: 'tls', secret: { secretName: 'tls' } }]);
+    assert.match(
+      renderError({ set: { 'router.apiKeys.existingSecret': 'keys' } }),
+      /the helm test needs a key: name a Secret holding one in tests.apiKeySecret/,
+    );
+  });
+
+  test('the ops port is on its own ClusterIP Service, which the ServiceMonitor scrapes, never on the public one', () => {
+    const objects = renderObjects({
+      set: { 'router.service.type': 'LoadBalancer', 'monitoring.serviceMonitor.enabled': true },
+    });
+    const ports = (name: string) => find(objects, 'Service', name).spec.ports.map((p: K8sObject) => p.name);
+    assert.deepEqual(ports('router'), ['grpc', 'http']);
+    assert.equal(find(objects, 'Service', 'router').spec.type, 'LoadBalancer');
+    assert.deepEqual(ports('router-ops'), ['ops']);
+    assert.equal(find(objects, 'Service', 'router-ops').spec.type, 'ClusterIP');
+    const sm = find(objects, 'ServiceMonitor', 'router');
+    assert.equal(sm.spec.selector.matchLabels['app.kubernetes.io/component'], 'router-ops');
+    assert.deepEqual(
+      sm.spec.endpoints.map((e: K8sObject) => e.port),
+      ['ops'],
+    );
+    const r = find(objects, 'Deployment', 'router');
+    for (const probe of ['startupProbe', 'livenessProbe', 'readinessProbe'])
+      assert.equal(container(r)[probe].httpGet.port, 'ops', probe);
+  });
+
+  test('mutual TLS: routers and workers mount their cluster certificate; production needs every protection', () => {
+    const volumes = {
+      'router.clusterTls.volume': { secret: { secretName: 'router-cluster-tls' } },
+      'worker.clusterTls.volume': {
+        csi: {
+          driver: 'csi.cert-manager.io',
+          readOnly: true,
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: the csi-driver's own placeholder for the pod name
+          volumeAttributes: { 'csi.cert-manager.io/dns-names': '${POD_NAME}' },
+        },
+      },
+    };
+    const objects = renderObjects({ set: { 'global.clusterTls.enabled': true }, setJson: volumes });
+    for (const [name, source] of [
+      ['router', volumes['router.clusterTls.volume']],
+      ['worker', volumes['worker.clusterTls.volume']],
+    ] as const) {
+      const d = find(objects, 'Deployment', name);
+      assert.equal(env(d, 'CHUNKMESH_CLUSTER_CA_FILE').value, '/etc/chunkmesh/cluster-tls/ca.crt');
+      assert.equal(env(d, 'CHUNKMESH_CLUSTER_CERT_FILE').value, '/etc/chunkmesh/cluster-tls/tls.crt');
+      assert.equal(env(d, 'CHUNKMESH_CLUSTER_KEY_FILE').value, '/etc/chunkmesh/cluster-tls/tls.key');
+      const volume = d.spec.template.spec.volumes.find((v: K8sObject) => v.name === 'cluster-tls');
+      assert.deepEqual({ ...volume, name: undefined }, { ...source, name: undefined });
+      assert.ok(container(d).volumeMounts.some((m: K8sObject) => m.name === 'cluster-tls' && m.readOnly));
+    }
+    assert.match(
+      renderError({ set: { 'global.clusterTls.enabled': true } }),
+      /needs router.clusterTls.volume and worker.clusterTls.volume/,
+    );
+    assert.match(
+      renderError({ set: { 'global.mode': 'production' } }),
+      /production, which needs router.apiKeys.existingSecret, router.tls.existingSecret, global.clusterTls.enabled/,
+    );
+    const production = renderObjects({
+      set: {
+        'global.mode': 'production',
+        'global.clusterTls.enabled': true,
+        'router.apiKeys.existingSecret': 'keys',
+        'router.tls.existingSecret': 'tls',
+        'tests.apiKeySecret': 'test-key',
+      },
+      setJson: volumes,
+    });
+    for (const name of ['router', 'worker'])
+      assert.equal(env(find(production, 'Deployment', name), 'CHUNKMESH_MODE').value, 'production');
   });
 
   test('a GPU worker without a GPU is refused', () => {

@@ -25,7 +25,19 @@ describe('local cluster commands', () => {
     const { proc, ready } = await ServiceProcess.start({
       entry: CHUNKMESH_BIN,
       name: 'chunkmesh up',
-      args: ['up', '--workers', '2', '--http-port', '0', '--grpc-port', '0', '--cluster', cluster],
+      args: [
+        'up',
+        '--workers',
+        '2',
+        '--http-port',
+        '0',
+        '--grpc-port',
+        '0',
+        '--ops-port',
+        '0',
+        '--cluster',
+        cluster,
+      ],
       readyTimeoutMs: 120_000,
     });
     try {

@@ -143,13 +143,13 @@ describe('gRPC clients against the router', { timeout: 60_000 }, () => {
     assert.equal(await healthCheck(address), 'SERVING');
     const cluster = uniqueCluster('health');
     const lonely = c.track(await startRouter({ redisUrl: c.redis.url, cluster, env: ORPHAN_GUARD }));
-    assert.equal((await fetch(`${lonely.baseUrl}/readyz`)).status, 503);
+    assert.equal((await fetch(`${lonely.opsUrl}/readyz`)).status, 503);
     assert.equal(await healthCheck(lonely.address), 'NOT_SERVING');
     assert.equal(await healthCheck(lonely.address, 'chunkmesh.v1.Generation'), 'NOT_SERVING');
     // A worker appears: both turn ready.
     const worker = c.track(await startWorker({ redisUrl: c.redis.url, cluster, env: ORPHAN_GUARD }));
     await waitFor('gRPC health to follow', async () => (await healthCheck(lonely.address)) === 'SERVING');
-    assert.equal((await fetch(`${lonely.baseUrl}/readyz`)).status, 200);
+    assert.equal((await fetch(`${lonely.opsUrl}/readyz`)).status, 200);
     await Promise.all([worker.kill(), lonely.kill()]);
   });
 });

@@ -119,7 +119,7 @@ describe('dashboards and rules on a real Prometheus', { timeout: 150_000 }, () =
           job: 'chunkmesh-router',
           targets: [
             {
-              address: `127.0.0.1:${router.httpPort}`,
+              address: `127.0.0.1:${router.opsPort}`,
               labels: { namespace: NAMESPACE, pod: 'cm-chunkmesh-router-0' },
             },
           ],

@@ -72,7 +72,7 @@ describe('a router with workers of other cluster constants', { timeout: 90_000 }
     });
     assert.equal((await scrapeMetrics(router.metricsUrl)).value('chunkmesh_router_live_workers'), 0);
 
-    const ready = await post(`${router.baseUrl}/readyz`, null, 'GET');
+    const ready = await post(`${router.opsUrl}/readyz`, null, 'GET');
     assert.equal(ready.status, 503);
     assert.equal(ready.body.error.code, 'unavailable');
     const { reason, ...rest } = ready.body.readiness;
@@ -108,7 +108,7 @@ describe('a router with workers of other cluster constants', { timeout: 90_000 }
       'the router to see the compatible workers',
       async () => (await scrapeMetrics(router.metricsUrl)).value('chunkmesh_router_live_workers') === 2,
     );
-    const ready = await post(`${router.baseUrl}/readyz`, null, 'GET');
+    const ready = await post(`${router.opsUrl}/readyz`, null, 'GET');
     assert.equal(ready.status, 200);
     assert.deepEqual(
       { ...ready.body, incompatibleWorkers: ready.body.incompatibleWorkers.sort() },

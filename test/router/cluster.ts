@@ -156,10 +156,15 @@ export interface HttpReply {
 }
 
 /** POSTs a JSON body (or a raw string) and reads the reply, parsed when it is JSON. */
-export async function post(url: string, body: unknown, method = 'POST'): Promise<HttpReply> {
+export async function post(
+  url: string,
+  body: unknown,
+  method = 'POST',
+  headers: Record<string, string> = {},
+): Promise<HttpReply> {
   const res = await fetch(url, {
     method,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     ...(method === 'GET' || method === 'HEAD'
       ? {}
       : { body: typeof body === 'string' ? body : JSON.stringify(body) }),

@@ -104,7 +104,7 @@ describe('a worker killed under traffic', { timeout: 60_000 }, () => {
       pending.every((s) => s.labels.worker !== victim.workerId),
       'no per-worker series for the dead worker',
     );
-    assert.equal((await fetch(`${router.baseUrl}/readyz`)).status, 200, 'still ready with 2 workers');
+    assert.equal((await fetch(`${router.opsUrl}/readyz`)).status, 200, 'still ready with 2 workers');
   });
 
   test("the family's traffic settles on one surviving worker, which now holds the prefix", async () => {

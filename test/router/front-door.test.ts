@@ -85,10 +85,10 @@ describe('router front doors', { timeout: 60_000 }, () => {
       assertOpenAiError(other, 404, 'not_found', null, 'unknown model card');
     });
 
-    test('/healthz, /readyz and /metrics', async () => {
-      const health = await fetch(`${router.baseUrl}/healthz`);
+    test('/healthz, /readyz and /metrics on the ops port', async () => {
+      const health = await fetch(`${router.opsUrl}/healthz`);
       assert.equal(health.status, 200);
-      const ready = await fetch(`${router.baseUrl}/readyz`);
+      const ready = await fetch(`${router.opsUrl}/readyz`);
       assert.equal(ready.status, 200);
       assert.deepEqual(await ready.json(), { ready: true, liveWorkers: 2, incompatibleWorkers: [] });
       const res = await fetch(router.metricsUrl);
@@ -110,15 +110,18 @@ describe('router front doors', { timeout: 60_000 }, () => {
       }
       const post405 = await post(router.metricsUrl, {}, 'POST');
       assertOpenAiError(post405, 405, 'method_not_allowed', null, 'POST /metrics');
-      for (const r of [health, ready, res, post405]) assert.match(r.headers.get('x-request-id') ?? '', /\S/);
+      // the ops endpoints are on the ops port only, never on the public API port
+      for (const path of ['/metrics', '/healthz', '/readyz']) {
+        assertOpenAiError(await post(`${router.baseUrl}${path}`, null, 'GET'), 404, 'not_found', null, path);
+      }
     });
 
     test('a router with no live worker is not ready and answers 503', async () => {
       const lonely = c.track(
         await startRouter({ redisUrl: c.redis.url, cluster: uniqueCluster('empty'), env: ORPHAN_GUARD }),
       );
-      assert.equal((await fetch(`${lonely.baseUrl}/healthz`)).status, 200, 'alive');
-      const ready = await post(`${lonely.baseUrl}/readyz`, null, 'GET');
+      assert.equal((await fetch(`${lonely.opsUrl}/healthz`)).status, 200, 'alive');
+      const ready = await post(`${lonely.opsUrl}/readyz`, null, 'GET');
       assertOpenAiError(ready, 503, 'unavailable', null, '/readyz', ['readiness']);
       assert.match(ready.body.error.message, /no live worker/);
       assert.deepEqual(ready.body.readiness, {

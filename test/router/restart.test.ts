@@ -121,7 +121,7 @@ describe('router and Redis restarts', { timeout: 60_000 }, () => {
         3_000,
       );
       assert.equal(await routerMetric(router, 'chunkmesh_router_index_entries'), 0, 'and their chunks');
-      assert.equal((await fetch(`${router.baseUrl}/readyz`)).status, 503, 'not ready without workers');
+      assert.equal((await fetch(`${router.opsUrl}/readyz`)).status, 503, 'not ready without workers');
     } finally {
       for (const w of c.workers) w.signal('SIGCONT');
     }
@@ -132,7 +132,7 @@ describe('router and Redis restarts', { timeout: 60_000 }, () => {
         (await routerMetric(router, 'chunkmesh_router_index_entries')) >= entries0,
       10_000,
     );
-    assert.equal((await fetch(`${router.baseUrl}/readyz`)).status, 200);
+    assert.equal((await fetch(`${router.opsUrl}/readyz`)).status, 200);
     await assertPrefixAware(router, 'after the router forgot and relearnt the workers');
   });
 

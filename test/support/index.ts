@@ -10,6 +10,7 @@ export {
   MOONCAKE_TRACE,
   REPO_ROOT,
   RedisServer,
+  type RedisServerOptions,
   ServiceProcess,
   SOURCE_NODE_ARGS,
 } from '@chunkmesh/cli';
@@ -37,4 +38,5 @@ export {
 export { readWorkerView, setDiff, waitForAgreement } from './redis-view.ts';
 export { type RouterProcess, scrapeMetrics, startRouter, waitFor } from './router-process.ts';
 export { CHECKPOINT, REFERENCE_TEXT, STORIES_DIR, TOKENIZER } from './stories260k.ts';
+export { type IssuedCertificate, TestPki } from './test-pki.ts';
 export { startWorker, uniqueCluster, type WorkerProcess } from './worker-process.ts';

@@ -1,5 +1,5 @@
-// The router as a child process for integration tests, on free ports (gRPC
-// and HTTP), from its sources, built on ServiceProcess (as startWorker is):
+// The router as a child process for integration tests, on free ports (gRPC,
+// HTTP and ops), from its sources, built on ServiceProcess (as startWorker is):
 // same ready-line wait, stderr tail and kill-on-exit
 // safety net. Also: Prometheus text parsing and a polling helper.
 //
@@ -26,10 +26,13 @@ export interface RouterProcessOptions {
 export type RouterProcess = ServiceProcess & {
   readonly grpcPort: number;
   readonly httpPort: number;
+  readonly opsPort: number;
   /** host:port for createGenerationClient. */
   readonly address: string;
-  /** http://127.0.0.1:<httpPort>, for /v1/... */
+  /** http://127.0.0.1:<httpPort> (https:// when the router serves TLS), for /v1/... */
   readonly baseUrl: string;
+  /** http://127.0.0.1:<opsPort>, for /healthz, /readyz */
+  readonly opsUrl: string;
   readonly metricsUrl: string;
 };
 
@@ -43,6 +46,8 @@ export async function startRouter(o: RouterProcessOptions): Promise<RouterProces
     '--grpc-port',
     '0',
     '--http-port',
+    '0',
+    '--ops-port',
     '0',
     '--redis-url',
     o.redisUrl,
@@ -59,18 +64,20 @@ export async function startRouter(o: RouterProcessOptions): Promise<RouterProces
     name: 'router',
     ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
   });
-  const { grpcPort, httpPort } = ready;
-  if (typeof grpcPort !== 'number' || typeof httpPort !== 'number') {
+  const { grpcPort, httpPort, opsPort, tls } = ready;
+  if (typeof grpcPort !== 'number' || typeof httpPort !== 'number' || typeof opsPort !== 'number') {
     await proc.kill();
-    throw new Error(`router's ready line lacks grpcPort/httpPort: ${JSON.stringify(ready)}`);
+    throw new Error(`router's ready line lacks grpcPort/httpPort/opsPort: ${JSON.stringify(ready)}`);
   }
-  const baseUrl = `http://127.0.0.1:${httpPort}`;
+  const opsUrl = `http://127.0.0.1:${opsPort}`;
   return Object.assign(proc, {
     grpcPort,
     httpPort,
+    opsPort,
     address: `127.0.0.1:${grpcPort}`,
-    baseUrl,
-    metricsUrl: `${baseUrl}/metrics`,
+    baseUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${httpPort}`,
+    opsUrl,
+    metricsUrl: `${opsUrl}/metrics`,
   });
 }
 

@@ -73,14 +73,20 @@ labels:
       name: {{ $r.external.existingSecret }}
       key: {{ $r.external.passwordKey }}
 - name: CHUNKMESH_REDIS_URL
-  value: {{ printf "%s://:$(REDIS_PASSWORD)@%s" $parts._0 $parts._1 | quote }}
+  value: {{ printf "%s://%s:$(REDIS_PASSWORD)@%s" $parts._0 $r.external.username $parts._1 | quote }}
 {{- else }}
 - name: CHUNKMESH_REDIS_URL
   value: {{ $r.external.url | quote }}
 {{- end }}
 {{- if $r.external.tls.caSecret }}
-- name: NODE_EXTRA_CA_CERTS
+- name: CHUNKMESH_REDIS_TLS_CA_FILE
   value: /etc/chunkmesh/redis-ca/{{ $r.external.tls.caKey }}
+{{- end }}
+{{- if $r.external.tls.clientSecret }}
+- name: CHUNKMESH_REDIS_TLS_CERT_FILE
+  value: /etc/chunkmesh/redis-client/tls.crt
+- name: CHUNKMESH_REDIS_TLS_KEY_FILE
+  value: /etc/chunkmesh/redis-client/tls.key
 {{- end }}
 {{- else }}
 - name: CHUNKMESH_REDIS_URL
@@ -101,6 +107,11 @@ labels:
   secret:
     secretName: {{ .external.tls.caSecret }}
 {{- end }}
+{{- if and (eq .mode "external") .external.tls.clientSecret }}
+- name: redis-client
+  secret:
+    secretName: {{ .external.tls.clientSecret }}
+{{- end }}
 {{- end }}
 {{- if and .model .root.Values.global.model.volume }}
 - name: model
@@ -118,6 +129,11 @@ labels:
 {{- if and (eq .mode "external") .external.tls.caSecret }}
 - name: redis-ca
   mountPath: /etc/chunkmesh/redis-ca
+  readOnly: true
+{{- end }}
+{{- if and (eq .mode "external") .external.tls.clientSecret }}
+- name: redis-client
+  mountPath: /etc/chunkmesh/redis-client
   readOnly: true
 {{- end }}
 {{- end }}
@@ -175,11 +191,41 @@ annotations:
 {{- end }}
 {{- end -}}
 
-{{/* A gRPC health probe on a port with {periodSeconds, failureThreshold}. */}}
-{{- define "chunkmesh.grpcProbe" -}}
-grpc:
+{{/* An HTTP probe (port by name) of the probe values {periodSeconds, failureThreshold}. The
+     services' gRPC health is not probed: kubelet gRPC probes cannot speak TLS. */}}
+{{- define "chunkmesh.httpProbe" -}}
+httpGet:
+  path: {{ .path }}
   port: {{ .port }}
 periodSeconds: {{ .probe.periodSeconds }}
 failureThreshold: {{ .probe.failureThreshold }}
 timeoutSeconds: 2
+{{- end -}}
+
+{{/* What routers and workers share of the security settings: the mode, and with mutual TLS the
+     cluster certificate's files (the volume securityVolume mounts). */}}
+{{- define "chunkmesh.securityEnv" -}}
+- name: CHUNKMESH_MODE
+  value: {{ .Values.global.mode | quote }}
+{{- if .Values.global.clusterTls.enabled }}
+- name: CHUNKMESH_CLUSTER_CA_FILE
+  value: /etc/chunkmesh/cluster-tls/ca.crt
+- name: CHUNKMESH_CLUSTER_CERT_FILE
+  value: /etc/chunkmesh/cluster-tls/tls.crt
+- name: CHUNKMESH_CLUSTER_KEY_FILE
+  value: /etc/chunkmesh/cluster-tls/tls.key
+{{- end }}
+{{- end -}}
+
+{{/* The cluster certificate's mount and volume (the component's clusterTls.volume), for templates to
+     include when global.clusterTls.enabled. Call with (dict "root" $ "values" .Values.router). */}}
+{{- define "chunkmesh.clusterTlsMount" -}}
+- name: cluster-tls
+  mountPath: /etc/chunkmesh/cluster-tls
+  readOnly: true
+{{- end -}}
+
+{{- define "chunkmesh.clusterTlsVolume" -}}
+- name: cluster-tls
+  {{- toYaml .values.clusterTls.volume | nindent 2 }}
 {{- end -}}

@@ -9,9 +9,30 @@
 {{- if not (regexMatch "^rediss?://[^/@]+(/[0-9]+)?$" $url) -}}
 {{- fail (printf "redis.external.url must be redis://host:port or rediss://host:port without a password, got %q; put the password in a Secret and name it in redis.external.existingSecret" $url) -}}
 {{- end -}}
-{{- if and $v.redis.external.tls.caSecret (not (hasPrefix "rediss://" $url)) -}}
-{{- fail "redis.external.tls.caSecret is set but redis.external.url is not rediss://: TLS is chosen by the URL scheme" -}}
+{{- if and (or $v.redis.external.tls.caSecret $v.redis.external.tls.clientSecret) (not (hasPrefix "rediss://" $url)) -}}
+{{- fail "redis.external.tls.caSecret or clientSecret is set but redis.external.url is not rediss://: TLS is chosen by the URL scheme" -}}
 {{- end -}}
+{{- if and $v.redis.external.username (not $v.redis.external.existingSecret) -}}
+{{- fail "redis.external.username needs its password: name the Secret holding it in redis.external.existingSecret" -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* Security: production mode refuses what the services would refuse at start. */ -}}
+{{- $ct := $v.global.clusterTls.enabled -}}
+{{- if and $ct (not (and $v.router.clusterTls.volume $v.worker.clusterTls.volume)) -}}
+{{- fail "global.clusterTls.enabled needs router.clusterTls.volume and worker.clusterTls.volume (each with ca.crt, tls.crt, tls.key; a worker's naming its pod)" -}}
+{{- end -}}
+{{- if eq $v.global.mode "production" -}}
+{{- $missing := list -}}
+{{- if not $v.router.apiKeys.existingSecret }}{{ $missing = append $missing "router.apiKeys.existingSecret" }}{{ end -}}
+{{- if not $v.router.tls.existingSecret }}{{ $missing = append $missing "router.tls.existingSecret" }}{{ end -}}
+{{- if not $ct }}{{ $missing = append $missing "global.clusterTls.enabled" }}{{ end -}}
+{{- if $missing -}}
+{{- fail (printf "global.mode is production, which needs %s (or set global.mode=development)" (join ", " $missing)) -}}
+{{- end -}}
+{{- end -}}
+{{- if and $v.tests.enabled $v.router.apiKeys.existingSecret (not $v.tests.apiKeySecret) -}}
+{{- fail "router.apiKeys is set, so the helm test needs a key: name a Secret holding one in tests.apiKeySecret (or set tests.enabled=false)" -}}
 {{- end -}}
 
 {{- /* GPU */ -}}

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The chunkmesh command: one entry point, one subcommand per job.
+import { apiKeyCommand } from './api-key-command.ts';
 import { demoCommand } from './demo-command.ts';
 import { replayCommand } from './replay-command.ts';
 import { upCommand } from './up-command.ts';
@@ -13,6 +14,10 @@ const commands: Record<string, { summary: string; run: (argv: string[]) => Promi
   replay: {
     summary: 'capacity planning: replay a Mooncake trace against simulated workers',
     run: replayCommand,
+  },
+  'api-key': {
+    summary: 'a new API key for a tenant, and its line for the router’s key file',
+    run: apiKeyCommand,
   },
 };
 

@@ -76,6 +76,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
     policy: 'prefix-aware',
     routerGrpcPort: 0,
     routerHttpPort: 0,
+    routerOpsPort: 0,
     workerThreads: 1,
     log,
   });

@@ -20,7 +20,8 @@ export const clusterOptions = defineOptions({
     help: 'router placement policy',
   },
   grpcPort: { type: 'integer', default: 50051, min: 0, help: 'router gRPC port' },
-  httpPort: { type: 'integer', default: 8080, min: 0, help: 'router HTTP port (OpenAI API, /metrics)' },
+  httpPort: { type: 'integer', default: 8080, min: 0, help: 'router HTTP port (OpenAI API)' },
+  opsPort: { type: 'integer', default: 9462, min: 0, help: 'router ops port (/metrics, /healthz, /readyz)' },
   workerThreads: { type: 'integer', default: 1, min: 1, help: 'compute threads per worker' },
   cluster: { type: 'string', default: 'local', help: 'Redis namespace' },
 });
@@ -48,6 +49,7 @@ export async function upCommand(argv: string[]): Promise<number> {
     policy: cfg.policy,
     routerGrpcPort: cfg.grpcPort,
     routerHttpPort: cfg.httpPort,
+    routerOpsPort: cfg.opsPort,
     workerThreads: cfg.workerThreads,
     log,
   });
@@ -56,7 +58,7 @@ export async function upCommand(argv: string[]): Promise<number> {
     'chunkmesh is up',
     `  OpenAI HTTP   ${cluster.httpUrl}/v1  (models: ${cluster.httpUrl}/v1/models)`,
     `  gRPC          127.0.0.1:${cluster.routerGrpcPort}  (chunkmesh.v1.Generation)`,
-    `  metrics       ${cluster.httpUrl}/metrics`,
+    `  metrics       ${cluster.opsUrl}/metrics  (also /healthz, /readyz)`,
     ...cluster.workers.map(
       (w) =>
         `  ${w.workerId.padEnd(12)}  gRPC 127.0.0.1:${w.grpcPort}  metrics http://127.0.0.1:${w.metricsPort}/metrics`,
@@ -69,7 +71,7 @@ export async function upCommand(argv: string[]): Promise<number> {
   ];
   process.stdout.write(lines.join('\n'));
   process.stdout.write(
-    `${JSON.stringify({ event: 'ready', httpPort: cluster.routerHttpPort, grpcPort: cluster.routerGrpcPort })}\n`,
+    `${JSON.stringify({ event: 'ready', httpPort: cluster.routerHttpPort, grpcPort: cluster.routerGrpcPort, opsPort: cluster.routerOpsPort })}\n`,
   );
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);

@@ -137,16 +137,27 @@ export function parseConfig<T extends OptionTable>(
   return { config: config as Config<T> };
 }
 
-/** For a service's main: prints --help and exits 0, or prints the error and exits 2. */
-export function loadConfig<T extends OptionTable>(table: T, info: ProgramInfo): Config<T> {
+/**
+ * For a service's main: runs a step of its configuration (reading the flags, checking that
+ * they go together, loading the files they name) and returns its result, or prints the
+ * ConfigError it throws and exits 2; any other error propagates.
+ */
+export function configOrExit<R>(program: string, step: () => R): R {
   try {
-    const result = parseConfig(table, info, process.argv.slice(2), process.env);
-    if ('config' in result) return result.config;
-    process.stdout.write(result.help);
-    process.exit(0);
+    return step();
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`${info.program}: ${err.message}\n`);
+    process.stderr.write(`${program}: ${err.message}\n`);
     process.exit(2);
   }
+}
+
+/** For a service's main: prints --help and exits 0, or prints the error and exits 2. */
+export function loadConfig<T extends OptionTable>(table: T, info: ProgramInfo): Config<T> {
+  const result = configOrExit(info.program, () =>
+    parseConfig(table, info, process.argv.slice(2), process.env),
+  );
+  if ('config' in result) return result.config;
+  process.stdout.write(result.help);
+  process.exit(0);
 }

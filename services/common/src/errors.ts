@@ -24,6 +24,25 @@ export class InvalidArgument extends StatusError {
 export class ResourceExhausted extends StatusError {
   override name = 'ResourceExhausted';
   readonly code = status.RESOURCE_EXHAUSTED;
+  /** When a retry can succeed, if known (a tenant's rate limit refills at a known pace). */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(message: string, options: { retryAfterMs?: number } = {}) {
+    super(message);
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** No valid credentials: the API key is missing, malformed or unknown. */
+export class Unauthenticated extends StatusError {
+  override name = 'Unauthenticated';
+  readonly code = status.UNAUTHENTICATED;
+}
+
+/** Valid credentials that do not allow this (another tenant, an admin call without the admin role). */
+export class PermissionDenied extends StatusError {
+  override name = 'PermissionDenied';
+  readonly code = status.PERMISSION_DENIED;
 }
 
 /** No worker (or dependency) can take the request right now. */

@@ -26,10 +26,13 @@ export async function serveGeneration(options: {
   host: string;
   port: number;
   handlers: (port: number) => GenerationHandlers;
+  /** TLS (tls/grpc-credentials.ts); default plaintext. */
+  credentials?: grpc.ServerCredentials;
 }): Promise<GenerationServer> {
   const server = new grpc.Server();
+  const credentials = options.credentials ?? grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${options.host}:${options.port}`, grpc.ServerCredentials.createInsecure(), (err, p) =>
+    server.bindAsync(`${options.host}:${options.port}`, credentials, (err, p) =>
       err ? reject(err) : resolve(p),
     ),
   );

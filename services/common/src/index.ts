@@ -1,6 +1,7 @@
 export {
   type Config,
   ConfigError,
+  configOrExit,
   defineOptions,
   envName,
   flagName,
@@ -26,10 +27,13 @@ export {
   HttpOnlyError,
   InvalidArgument,
   NotFound,
+  PermissionDenied,
   ResourceExhausted,
   StatusError,
+  Unauthenticated,
   Unavailable,
 } from './errors.ts';
+export { FILE_POLL_MS, watchFiles } from './file-watch.ts';
 export { callDeadline, type GenerationServer, serveGeneration } from './generation-server.ts';
 export { addHealthService, type HealthSwitch, healthPackageDefinition } from './grpc-health.ts';
 export { addReflectionService } from './grpc-reflection.ts';
@@ -46,7 +50,6 @@ export {
   createRegistry,
   type OpsHandler,
   type OpsServer,
-  opsHandler,
   type RegistryOptions,
   serveOps,
 } from './metrics.ts';
@@ -54,6 +57,7 @@ export { watchParent } from './parent-watch.ts';
 export * from './proto.ts';
 export { connectRedis, isRedisUp, type RedisConnectOptions, waitForRedis } from './redis-connect.ts';
 export * from './redis-keys.ts';
+export { redisRefusal } from './redis-refusal.ts';
 export { pruneWorker } from './redis-scripts.ts';
 export {
   checkAgainstModel,
@@ -66,6 +70,16 @@ export {
   TEMPERATURE_MAX,
 } from './request-rules.ts';
 export {
+  clusterTlsOf,
+  clusterTlsProtection,
+  enforceMode,
+  type Protection,
+  redisTlsOf,
+  SECURITY_MODES,
+  type SecurityMode,
+  securityOptions,
+} from './security-options.ts';
+export {
   type GrpcStatus,
   grpcStatusOf,
   httpStatusOf,
@@ -73,6 +87,20 @@ export {
   type OpenAiErrorBody,
   openAiErrorOf,
   PARAM_METADATA,
+  RETRY_AFTER_METADATA,
   sendOpenAiError,
   toServerError,
 } from './status.ts';
+export {
+  CertificateFiles,
+  type CertificateFilesOptions,
+  type CertificateMaterial,
+  type CertificatePaths,
+} from './tls/certificate-files.ts';
+export {
+  checkWorkerIdentity,
+  clusterChannelCredentials,
+  clusterChannelOptions,
+  clusterServerCredentials,
+  serverTlsCredentials,
+} from './tls/grpc-credentials.ts';

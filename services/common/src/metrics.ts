@@ -1,6 +1,7 @@
 // Prometheus registry and the two operational HTTP endpoints every service
-// has: GET /metrics (exposition format) and GET /healthz (readiness). They can
-// run on their own port or be mounted in front of another HTTP handler.
+// has: GET /metrics (exposition format) and GET /healthz (readiness), on a
+// port of their own, apart from any API a service serves (they are never
+// authenticated), with a service's own ops endpoints beside them.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
@@ -28,7 +29,7 @@ export type OpsHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
  * the request alone for the next handler. Errors (wrong method, not ready, a
  * failed collection) are in the JSON error shape of the OpenAI endpoints.
  */
-export function opsHandler(registry: Registry, ready: () => boolean = () => true): OpsHandler {
+function opsHandler(registry: Registry, ready: () => boolean = () => true): OpsHandler {
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics' && path !== '/healthz') return false;
@@ -57,16 +58,19 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
-/** Serves opsHandler on its own port (0 picks a free one); anything else is 404. */
+/** Serves opsHandler (and `more`, a service's own ops endpoints) on its own port (0 picks a free one); anything else is 404. */
 export async function serveOps(options: {
   registry: Registry;
   port: number;
   host?: string;
   ready?: () => boolean;
+  more?: OpsHandler;
 }): Promise<OpsServer> {
   const handle = opsHandler(options.registry, options.ready);
+  const more = options.more ?? (() => false);
   const server: Server = createServer((req, res) => {
-    if (!handle(req, res)) sendOpenAiError(res, new NotFound(`no route for ${req.method} ${req.url}`));
+    if (!handle(req, res) && !more(req, res))
+      sendOpenAiError(res, new NotFound(`no route for ${req.method} ${req.url}`));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -5,6 +5,8 @@
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import type { Logger } from './log.ts';
+import { redisRefusal } from './redis-refusal.ts';
+import type { CertificateFiles } from './tls/certificate-files.ts';
 
 export interface RedisConnectOptions {
   url: string;
@@ -13,6 +15,8 @@ export interface RedisConnectOptions {
   log?: Logger;
   /** Longest wait between reconnection attempts; default 2000 ms. */
   maxBackoffMs?: number;
+  /** rediss:// CA and client certificate; each reconnection uses the files' current content. */
+  tls?: CertificateFiles;
 }
 
 export function connectRedis(options: RedisConnectOptions): Redis {
@@ -31,20 +35,34 @@ export function connectRedis(options: RedisConnectOptions): Redis {
     maxRetriesPerRequest: 0,
     // After a failover the old primary answers READONLY: reconnect (DNS/sentinel) and retry.
     reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
+    ...(options.tls ? { tls: options.tls.secureContextOptions() } : {}),
+  });
+  // ioredis reads options.tls at each connection attempt.
+  options.tls?.onChange(() => {
+    redis.options.tls = options.tls?.secureContextOptions();
   });
   let up = false;
+  // Refusals already reported during this outage: one error line each, not one per retry.
+  const reported = new Set<string>();
   redis.on('ready', () => {
     up = true;
+    reported.clear();
     options.log?.info('redis up', { name: options.name });
   });
   redis.on('close', () => {
     if (up) options.log?.warn('redis down', { name: options.name });
     up = false;
   });
-  // Without a listener ioredis prints every failed reconnection attempt.
-  redis.on('error', (err: Error) =>
-    options.log?.debug('redis error', { name: options.name, err: err.message }),
-  );
+  // Without a listener ioredis prints every failed reconnection attempt. Unreachable is routine
+  // (retried quietly); refused credentials or certificates are not, and retrying will not fix them.
+  const tls = options.url.startsWith('rediss://');
+  redis.on('error', (err: Error) => {
+    const refusal = redisRefusal(err, { tls, ready: redis.status === 'ready' });
+    if (refusal && !reported.has(err.message)) {
+      reported.add(err.message);
+      options.log?.error(refusal, { name: options.name, err: err.message });
+    } else options.log?.debug('redis error', { name: options.name, err: err.message });
+  });
   return redis;
 }
 

@@ -7,17 +7,21 @@ import type { ServerResponse } from 'node:http';
 // common (config, wire contract, Redis layout) must load no native code.
 import { CapacityExhaustedError, InvalidArgumentError, UnknownSequenceError } from '@chunkmesh/native/errors';
 import * as grpc from '@grpc/grpc-js';
-import { HttpOnlyError, InvalidArgument, StatusError } from './errors.ts';
+import { HttpOnlyError, InvalidArgument, ResourceExhausted, StatusError } from './errors.ts';
 
 export interface GrpcStatus {
   code: grpc.status;
   details: string;
   /** The request field at fault (an InvalidArgument's), carried across gRPC in PARAM_METADATA. */
   param?: string;
+  /** When a RESOURCE_EXHAUSTED caller may retry (a ResourceExhausted's), carried in RETRY_AFTER_METADATA. */
+  retryAfterMs?: number;
 }
 
 /** Trailing metadata naming the request field an INVALID_ARGUMENT is about (`max_tokens`...). */
 export const PARAM_METADATA = 'chunkmesh-error-param';
+/** Trailing metadata of a RESOURCE_EXHAUSTED: milliseconds after which a retry can succeed. */
+export const RETRY_AFTER_METADATA = 'retry-after-ms';
 
 export interface OpenAiErrorBody {
   error: { message: string; type: string; param: string | null; code: string };
@@ -36,6 +40,8 @@ function isGrpcCallError(err: unknown): err is grpc.ServiceError {
 export function grpcStatusOf(err: unknown): GrpcStatus {
   if (err instanceof InvalidArgument && err.param !== null)
     return { code: err.code, details: err.message, param: err.param };
+  if (err instanceof ResourceExhausted && err.retryAfterMs !== undefined)
+    return { code: err.code, details: err.message, retryAfterMs: err.retryAfterMs };
   if (err instanceof StatusError) return { code: err.code, details: err.message };
   if (err instanceof InvalidArgumentError)
     return { code: grpc.status.INVALID_ARGUMENT, details: err.message };
@@ -54,10 +60,12 @@ export function grpcStatusOf(err: unknown): GrpcStatus {
 
 /** The error to hand grpc-js: a unary callback's first argument, or a server stream's emit('error', ...). */
 export function toServerError(err: unknown): grpc.ServerErrorResponse {
-  const { code, details, param } = grpcStatusOf(err);
-  if (param === undefined) return Object.assign(new Error(details), { code, details });
+  const { code, details, param, retryAfterMs } = grpcStatusOf(err);
+  if (param === undefined && retryAfterMs === undefined)
+    return Object.assign(new Error(details), { code, details });
   const metadata = new grpc.Metadata();
-  metadata.set(PARAM_METADATA, param);
+  if (param !== undefined) metadata.set(PARAM_METADATA, param);
+  if (retryAfterMs !== undefined) metadata.set(RETRY_AFTER_METADATA, String(Math.ceil(retryAfterMs)));
   return Object.assign(new Error(details), { code, details, metadata });
 }
 
@@ -95,23 +103,30 @@ function openAiType(http: number): string {
   return 'server_error';
 }
 
-/** OpenAI's name for a timeout; every other code is the gRPC status name in lower case. */
+/** OpenAI's names for a timeout and a bad key; every other code is the gRPC status name in lower case. */
 function openAiCode(code: grpc.status): string {
   if (code === grpc.status.DEADLINE_EXCEEDED) return 'timeout';
+  if (code === grpc.status.UNAUTHENTICATED) return 'invalid_api_key';
   return (grpc.status[code] ?? 'UNKNOWN').toLowerCase();
 }
 
-/** Seconds a client should wait before retrying a 429 or 503 (the SDKs honour retry-after). */
+/** Seconds a client should wait before retrying a 429 or 503 when nothing better is known. */
 const RETRY_AFTER_SECONDS = 1;
 
 /**
- * Reply headers that steer clients' retries: retry-after on 429 and 503; on 504, the OpenAI
- * SDKs' x-should-retry: false, since the same request would run out of time again (they retry
- * every 5xx otherwise).
+ * Reply headers that steer clients' retries: retry-after on 429 and 503 (with retry-after-ms,
+ * which the OpenAI SDKs read first, when the wait is known); on 504, the OpenAI SDKs'
+ * x-should-retry: false, since the same request would run out of time again (they retry every
+ * 5xx otherwise); on 401, the scheme to authenticate with.
  */
-function retryHeaders(http: number): Record<string, string> {
+function replyHeaders(http: number, retryAfterMs: number | undefined): Record<string, string> {
+  if ((http === 429 || http === 503) && retryAfterMs !== undefined) {
+    const ms = Math.max(1, Math.ceil(retryAfterMs));
+    return { 'retry-after': String(Math.ceil(ms / 1000)), 'retry-after-ms': String(ms) };
+  }
   if (http === 429 || http === 503) return { 'retry-after': String(RETRY_AFTER_SECONDS) };
   if (http === 504) return { 'x-should-retry': 'false' };
+  if (http === 401) return { 'www-authenticate': 'Bearer' };
   return {};
 }
 
@@ -131,11 +146,11 @@ export function openAiErrorOf(err: unknown): OpenAiError {
       },
     };
   }
-  const { code, details, param } = grpcStatusOf(err);
+  const { code, details, param, retryAfterMs } = grpcStatusOf(err);
   const http = httpStatusOf(code);
   return {
     status: http,
-    headers: retryHeaders(http),
+    headers: replyHeaders(http, retryAfterMs),
     body: {
       error: { message: details, type: openAiType(http), param: param ?? null, code: openAiCode(code) },
     },

@@ -1,7 +1,10 @@
 // The router as a library, for `chunkmesh replay`, the benches and the tests
 // that build its parts in process: the cluster index, placement policies and
 // the decision that uses them, trace replay, and the metrics whose names the
-// dashboards are checked against. The router process itself is ./main.
+// dashboards are checked against; API keys as the key file stores them
+// (for `chunkmesh api-key`). The router process itself is ./main.
+export { API_KEY_PREFIX, hashApiKey, newApiKey } from './auth/api-key.ts';
+export { keyFileLine } from './auth/key-file.ts';
 export { CircuitBreaker } from './forwarding/circuit-breaker.ts';
 export { ClusterIndex } from './index/cluster-index.ts';
 export { RouterMetrics, TENANT_LABEL_LIMIT } from './metrics/router-metrics.ts';

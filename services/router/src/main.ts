@@ -1,53 +1,70 @@
 // chunkmesh router: tokenises, hashes prompt chunks, places each request on
 // the worker with the best cached-prefix-versus-load cost (from the cluster
 // index fed by Redis), and forwards it. gRPC Generation and an OpenAI-
-// compatible HTTP API; /metrics, /healthz, /readyz. Stateless: any number of
-// replicas against one Redis place alike.
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+// compatible HTTP API (API keys bound to tenants, per-tenant limits, TLS);
+// /metrics, /healthz, /readyz on a separate ops port. Stateless: any number
+// of replicas against one Redis place alike.
 import {
+  configOrExit,
   connectRedis,
   createLogger,
   createRegistry,
   loadConfig,
-  opsHandler,
   serveGeneration,
+  serveOps,
+  serverTlsCredentials,
   watchParent,
 } from '@chunkmesh/common';
 import { loadModel } from '@chunkmesh/model';
+import { Authenticator } from './auth/authenticator.ts';
+import { loadRouterSecurity } from './auth/router-security.ts';
 import { CircuitBreaker } from './forwarding/circuit-breaker.ts';
 import { RouterCore } from './forwarding/router-core.ts';
 import { SessionTable } from './forwarding/session-table.ts';
 import { WorkerChannels } from './forwarding/worker-channels.ts';
 import { describeDeployment } from './front/deployment.ts';
 import { routerGenerationHandlers } from './front/grpc-service.ts';
+import { listenHttp } from './front/http-listener.ts';
 import { openAiHandler } from './front/openai-http.ts';
+import { readyzHandler } from './front/readyz.ts';
 import { ClusterIndex } from './index/cluster-index.ts';
 import { readiness } from './index/readiness.ts';
+import { TenantGate } from './limits/tenant-gate.ts';
+import { TenantLimiter } from './limits/tenant-limiter.ts';
+import { AccessMetrics } from './metrics/access-metrics.ts';
 import { RouterMetrics } from './metrics/router-metrics.ts';
 import { createPolicy } from './placement/policies.ts';
 import { routerOptions } from './router-options.ts';
 
+const PROGRAM = 'chunkmesh-router';
 const cfg = loadConfig(routerOptions, {
-  program: 'chunkmesh-router',
+  program: PROGRAM,
   summary: 'Prefix-aware router: places requests on the worker holding their prompt prefix, balancing load.',
 });
 if (!cfg.model) {
-  process.stderr.write('chunkmesh-router: --model DIR is required (see --help)\n');
+  process.stderr.write(`${PROGRAM}: --model DIR is required (see --help)\n`);
   process.exit(2);
 }
 
 const log = createLogger({ service: 'router' });
+const security = configOrExit(PROGRAM, () => loadRouterSecurity(cfg, log));
+const { keys, frontTls, clusterTls, redisTls } = security;
 const bundle = await loadModel(cfg.model, { weights: false });
 const modelId = bundle.model.config.modelId;
 // Workers must register the same values, or the router does not place on them.
 const constants = { modelId, chunkTokens: cfg.chunkTokens };
-const redis = connectRedis({ url: cfg.redisUrl, name: 'router/index', log });
+const redis = connectRedis({
+  url: cfg.redisUrl,
+  name: 'router/index',
+  log,
+  ...(redisTls ? { tls: redisTls } : {}),
+});
 const index = new ClusterIndex({ redis, cluster: cfg.cluster, constants, log });
 await index.start();
 const registry = createRegistry({ defaultLabels: { service: 'router' } });
 const metrics = new RouterMetrics(registry, index);
-const channels = new WorkerChannels();
+const access = new AccessMetrics(registry);
+const channels = new WorkerChannels(clusterTls);
 const breaker = new CircuitBreaker();
 const core = new RouterCore({
   index,
@@ -66,6 +83,21 @@ const core = new RouterCore({
   maxInflight: cfg.maxInflight,
   log,
 });
+const defaultLimits = {
+  requestsPerSecond: cfg.tenantRequestsPerSecond,
+  tokensPerSecond: cfg.tenantTokensPerSecond,
+  maxStreams: cfg.tenantMaxStreams,
+};
+const gate = new TenantGate(
+  core,
+  new TenantLimiter({
+    limitsOf: (tenant) => ({ ...defaultLimits, ...keys?.limitsOf(tenant) }),
+    maxTenants: cfg.tenantLimitStates,
+    onReject: (limit, tenant) => access.tenantLimited(limit, tenant),
+  }),
+  cfg.defaultMaxTokens,
+);
+const auth = new Authenticator(keys, (reason) => access.authFailure(reason));
 // what the router keeps per worker (a channel, breaker state) lives as long as the worker does
 const channelSweep = setInterval(() => {
   const live = new Set(index.workers().map((w) => w.workerId));
@@ -84,27 +116,30 @@ const {
 } = await serveGeneration({
   host: cfg.host,
   port: cfg.grpcPort,
+  ...(frontTls ? { credentials: serverTlsCredentials(frontTls) } : {}),
   handlers: () =>
-    routerGenerationHandlers({ core, bundle, index, modelId, chunkTokens: cfg.chunkTokens, log }),
+    routerGenerationHandlers({ core: gate, auth, bundle, index, modelId, chunkTokens: cfg.chunkTokens, log }),
 });
-const http = createServer(
+const { server: http, port: httpPort } = await listenHttp(
   openAiHandler({
-    core,
+    core: gate,
+    auth,
     bundle,
     deployment: describeDeployment(bundle, modelId, cfg.chunkTokens),
-    ops: opsHandler(registry, () => true),
-    ready: () => readiness(index),
     defaultMaxTokens: cfg.defaultMaxTokens,
     requestTimeoutMs: cfg.requestTimeoutMs,
     maxBodyBytes: cfg.maxBodyBytes,
     log,
   }),
+  { host: cfg.host, port: cfg.httpPort, tls: frontTls },
 );
-await new Promise<void>((resolve, reject) => {
-  http.once('error', reject);
-  http.listen(cfg.httpPort, cfg.host, () => resolve());
+// Never authenticated (probes and Prometheus scrape it): keep it off the public network.
+const ops = await serveOps({
+  registry,
+  port: cfg.opsPort,
+  host: cfg.host,
+  more: readyzHandler(() => readiness(index)),
 });
-const httpPort = (http.address() as AddressInfo).port;
 // gRPC health says what /readyz says: serving while some worker is live (Kubernetes probes
 // either and gets one answer).
 let serving: boolean | undefined;
@@ -115,8 +150,16 @@ const syncHealth = () => {
 };
 syncHealth();
 const healthSync = setInterval(syncHealth, HEALTH_SYNC_MS);
-log.info('router serving', { grpcPort, httpPort, policy: cfg.policy, model: modelId });
-process.stdout.write(`${JSON.stringify({ event: 'ready', grpcPort, httpPort })}\n`);
+const tls = frontTls !== undefined;
+log.info('router serving', {
+  grpcPort,
+  httpPort,
+  opsPort: ops.port,
+  tls,
+  policy: cfg.policy,
+  model: modelId,
+});
+process.stdout.write(`${JSON.stringify({ event: 'ready', grpcPort, httpPort, opsPort: ops.port, tls })}\n`);
 
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
@@ -130,7 +173,9 @@ async function shutdown(signal: string): Promise<void> {
     http.close(() => resolve());
     http.closeIdleConnections();
   });
+  await ops.close();
   channels.closeAll();
+  security.close();
   await index.stop();
   await redis.quit().catch(() => undefined);
   process.exit(0);

@@ -1,5 +1,7 @@
 // Every router setting, as flag and environment variable (CHUNKMESH_*), in one table.
-import { defineOptions } from '@chunkmesh/common';
+import { defineOptions, securityOptions } from '@chunkmesh/common';
+import { frontDoorSecurityOptions } from './auth/auth-options.ts';
+import { tenantLimitOptions } from './limits/limit-options.ts';
 import { POLICY_NAMES } from './placement/policies.ts';
 import { DEFAULT_PREFIX_AWARE } from './placement/prefix-aware.ts';
 
@@ -16,7 +18,13 @@ export const routerOptions = defineOptions({
     type: 'integer',
     default: 8080,
     min: 0,
-    help: 'OpenAI-compatible HTTP port, also /metrics /healthz /readyz (0 picks a free one)',
+    help: 'OpenAI-compatible HTTP port (0 picks a free one)',
+  },
+  opsPort: {
+    type: 'integer',
+    default: 9462,
+    min: 0,
+    help: 'operations HTTP port: /metrics, /healthz, /readyz, never authenticated: keep it off the public network (0 picks a free one)',
   },
   chunkTokens: {
     type: 'integer',
@@ -74,4 +82,7 @@ export const routerOptions = defineOptions({
     help: 'HTTP requests: max_tokens when a request sets none',
   },
   maxBodyBytes: { type: 'integer', default: 8 * 1024 * 1024, min: 1024, help: 'largest HTTP request body' },
+  ...tenantLimitOptions,
+  ...frontDoorSecurityOptions,
+  ...securityOptions,
 });

@@ -1,19 +1,27 @@
 // chunkmesh worker: loads a model, serves Generation over gRPC (with health
 // and reflection), exports Prometheus metrics, and reports its prefix tree to
 // Redis. Health (gRPC and /healthz) turns SERVING once the model is loaded on
-// the addon and, when it reports to Redis, Redis has been reached (routers find
-// a worker only through Redis); a later Redis outage leaves it SERVING, since
-// routers keep placing on it from their index. SIGTERM drains: NOT_SERVING,
-// finish or cancel in-flight streams within the grace period, flush events,
-// deregister, exit 0.
+// the addon and, when it reports to Redis, its registry entry is written
+// (routers find a worker only through Redis: a Redis that refuses its
+// password or ACL user keeps it NOT_SERVING, with an error in the log); a
+// later Redis outage leaves it SERVING, since routers keep placing on it from
+// their index. With the cluster certificates it serves mutual TLS only
+// (callers need a cluster-CA certificate; its own names its worker id).
+// SIGTERM drains: NOT_SERVING, finish or cancel in-flight streams within the
+// grace period, flush events, deregister, exit 0.
 
 import {
+  clusterServerCredentials,
+  clusterTlsOf,
+  clusterTlsProtection,
+  configOrExit,
   connectRedis,
   createLogger,
   createRegistry,
-  isRedisUp,
+  enforceMode,
   loadConfig,
   newEpoch,
+  redisTlsOf,
   serveGeneration,
   serveOps,
   watchParent,
@@ -22,19 +30,28 @@ import type { EngineObserver } from './engine/engine-types.ts';
 import { WorkerMetrics } from './metrics/worker-metrics.ts';
 import { KvReporter } from './reporting/kv-reporter.ts';
 import { generationHandlers } from './server/generation-service.ts';
+import { checkOwnIdentity } from './worker-identity.ts';
 import { workerOptions } from './worker-options.ts';
 import { createWorkerRuntime } from './worker-runtime.ts';
 
+const PROGRAM = 'chunkmesh-worker';
 const cfg = loadConfig(workerOptions, {
-  program: 'chunkmesh-worker',
+  program: PROGRAM,
   summary: 'Serves a Llama-family model with a prefix-tree KV cache over gRPC and reports the tree to Redis.',
 });
 if (!cfg.model) {
-  process.stderr.write('chunkmesh-worker: --model DIR is required (see --help)\n');
+  process.stderr.write(`${PROGRAM}: --model DIR is required (see --help)\n`);
   process.exit(2);
 }
 
 const log = createLogger({ service: 'worker' });
+// Before the model loads: a refused configuration fails in a second, not after minutes of loading.
+const { clusterTls, redisTls } = configOrExit(PROGRAM, () => {
+  const clusterTls = clusterTlsOf(cfg, log);
+  const risk = 'anyone who reaches the gRPC port can run requests on this worker and read their prompts';
+  enforceMode(cfg.mode, [clusterTlsProtection(clusterTls, risk)], log);
+  return { clusterTls, redisTls: cfg.redisUrl ? redisTlsOf(cfg, cfg.redisUrl, log) : undefined };
+});
 const epoch = newEpoch();
 const registry = createRegistry({ defaultLabels: { service: 'worker' } });
 let reporter: KvReporter | undefined;
@@ -111,6 +128,7 @@ let workerId = cfg.workerId ?? '';
 const { server, port, health } = await serveGeneration({
   host: cfg.host,
   port: cfg.port,
+  ...(clusterTls ? { credentials: clusterServerCredentials(clusterTls) } : {}),
   handlers: (bound) => {
     workerId ||= `worker-${bound}`;
     return generationHandlers({
@@ -123,19 +141,22 @@ const { server, port, health } = await serveGeneration({
   },
 });
 
+if (clusterTls) configOrExit(PROGRAM, () => checkOwnIdentity(clusterTls, workerId, log));
+
 const redis = cfg.redisUrl
-  ? connectRedis({ url: cfg.redisUrl, name: `${workerId}/reporter`, log })
+  ? connectRedis({
+      url: cfg.redisUrl,
+      name: `${workerId}/reporter`,
+      log,
+      ...(redisTls ? { tls: redisTls } : {}),
+    })
   : undefined;
 let ready = false;
-let reachedRedis = !redis || isRedisUp(redis);
-const serving = () => ready && reachedRedis;
+let registered = !redis;
+const serving = () => ready && registered;
 const ops = await serveOps({ registry, port: cfg.metricsPort, ready: serving });
 
 if (redis) {
-  redis.once('ready', () => {
-    reachedRedis = true;
-    health.setServing(serving());
-  });
   reporter = new KvReporter({
     redis,
     cluster: cfg.cluster,
@@ -149,6 +170,10 @@ if (redis) {
     heartbeatTtlMs: cfg.heartbeatTtlMs,
     heartbeatIntervalMs: Math.max(50, Math.floor(cfg.heartbeatTtlMs / 3)),
     log,
+    onRegistered: () => {
+      registered = true;
+      health.setServing(serving());
+    },
   });
   await reporter.start();
 }
@@ -175,6 +200,8 @@ async function shutdown(signal: string): Promise<void> {
   await redis?.quit().catch(() => undefined);
   await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
   await ops.close();
+  clusterTls?.close();
+  redisTls?.close();
   log.info('stopped');
   process.exit(0);
 }

@@ -1,5 +1,5 @@
 // Every worker setting, as flag and environment variable (CHUNKMESH_*), in one table.
-import { defineOptions } from '@chunkmesh/common';
+import { defineOptions, securityOptions } from '@chunkmesh/common';
 
 export const workerOptions = defineOptions({
   model: {
@@ -98,4 +98,5 @@ export const workerOptions = defineOptions({
     min: 100,
     help: 'registry entry lifetime without a heartbeat',
   },
+  ...securityOptions,
 });

@@ -14,6 +14,8 @@ export interface LocalClusterOptions {
   policy: string;
   routerGrpcPort: number;
   routerHttpPort: number;
+  /** The router's /metrics, /healthz, /readyz. */
+  routerOpsPort: number;
   /** Threads per worker (the machine's cores are shared by all of them). */
   workerThreads: number;
   log: (line: string) => void;
@@ -29,6 +31,7 @@ export class LocalCluster {
   private router: ServiceProcess | undefined;
   routerGrpcPort = 0;
   routerHttpPort = 0;
+  routerOpsPort = 0;
 
   private constructor(
     private readonly o: LocalClusterOptions,
@@ -83,7 +86,7 @@ export class LocalCluster {
           metricsPort: Number(ready.metricsPort),
         });
       }
-      await cluster.startRouter(o.policy, o.routerGrpcPort, o.routerHttpPort);
+      await cluster.startRouter(o.policy, o.routerGrpcPort, o.routerHttpPort, o.routerOpsPort);
       return cluster;
     } catch (err) {
       await cluster.stop();
@@ -95,11 +98,16 @@ export class LocalCluster {
     return `http://127.0.0.1:${this.routerHttpPort}`;
   }
 
+  get opsUrl(): string {
+    return `http://127.0.0.1:${this.routerOpsPort}`;
+  }
+
   /** (Re)starts the router with a placement policy, on the same ports when it had some. */
   async startRouter(
     policy: string,
     grpcPort = this.routerGrpcPort,
     httpPort = this.routerHttpPort,
+    opsPort = this.routerOpsPort,
   ): Promise<void> {
     await this.router?.stop();
     this.o.log(`starting the router (policy ${policy})`);
@@ -113,6 +121,8 @@ export class LocalCluster {
         String(grpcPort),
         '--http-port',
         String(httpPort),
+        '--ops-port',
+        String(opsPort),
         '--redis-url',
         this.redis.url,
         '--cluster',
@@ -130,6 +140,7 @@ export class LocalCluster {
     this.router = proc;
     this.routerGrpcPort = Number(ready.grpcPort);
     this.routerHttpPort = Number(ready.httpPort);
+    this.routerOpsPort = Number(ready.opsPort);
     await this.waitForWorkers(30_000);
   }
 
@@ -138,7 +149,7 @@ export class LocalCluster {
     const deadline = Date.now() + timeoutMs;
     let live = 0;
     while (Date.now() < deadline) {
-      const text = await fetch(`${this.httpUrl}/metrics`).then(
+      const text = await fetch(`${this.opsUrl}/metrics`).then(
         (r) => r.text(),
         () => '',
       );

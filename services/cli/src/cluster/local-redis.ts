@@ -1,8 +1,10 @@
 // A private redis-server, for `chunkmesh up` and for tests: on a free port,
 // without persistence (so a restart comes back empty, like a lost Redis),
-// killed and restarted on the same port for outage tests. With REDIS_URL set,
-// that server is used instead and kill/restart are unavailable (tests that
-// need them skip). Use unique cluster names per test: a shared server is shared.
+// killed and restarted on the same port for outage tests; optionally with a
+// password, ACL users and TLS (security tests). With REDIS_URL set, that
+// server is used instead and kill/restart and the security options are
+// unavailable (tests that need them skip). Use unique cluster names per test:
+// a shared server is shared.
 //
 //   const redis = await RedisServer.start();
 //   after(() => redis.stop());
@@ -42,9 +44,26 @@ async function pings(port: number): Promise<boolean> {
       reply += d.toString();
       if (reply.includes('\r\n')) socket.end();
     });
-    socket.on('close', () => resolve(reply.startsWith('+PONG')));
+    // A server with a password answers NOAUTH: up all the same.
+    socket.on('close', () => resolve(reply.startsWith('+PONG') || reply.startsWith('-NOAUTH')));
     socket.on('error', () => undefined);
   });
+}
+
+export interface RedisServerOptions {
+  /** requirepass: the default user's password. */
+  password?: string;
+  /** ACL rules, one user each, as after `user` in redis.conf: `alice on >secret ~cm:* +@all`. */
+  users?: readonly string[];
+  /** Serve TLS only to clients (url is rediss://); the plain port stays for this class's own probe. */
+  tls?: {
+    certFile: string;
+    keyFile: string;
+    /** CA client certificates are checked against. */
+    caFile: string;
+    /** Require a client certificate (tls-auth-clients yes). */
+    requireClientCert: boolean;
+  };
 }
 
 export class RedisServer {
@@ -53,6 +72,8 @@ export class RedisServer {
   private constructor(
     readonly url: string,
     private readonly port: number | null,
+    private readonly options: RedisServerOptions = {},
+    private readonly tlsPort: number | null = null,
   ) {}
 
   /** Whether kill() and restart() work (not with REDIS_URL). */
@@ -60,14 +81,28 @@ export class RedisServer {
     return this.port !== null;
   }
 
-  static async start(): Promise<RedisServer> {
+  /** The server's URL with a user and password in it (`redis://user:password@host:port`; user '' is the default user). */
+  urlWith(user: string, password: string): string {
+    const u = new URL(this.url);
+    u.username = encodeURIComponent(user);
+    u.password = encodeURIComponent(password);
+    return u.toString();
+  }
+
+  static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     const external = process.env.REDIS_URL;
-    if (external) return new RedisServer(external, null);
+    if (external) {
+      if (options.password || options.users || options.tls)
+        throw new Error('REDIS_URL is set: a password, ACL users or TLS need a private redis-server');
+      return new RedisServer(external, null);
+    }
     let lastError: unknown;
     // Another process can take the port between probing and binding it: try a few.
     for (let attempt = 0; attempt < 5; attempt++) {
       const port = await freePort();
-      const server = new RedisServer(`redis://127.0.0.1:${port}`, port);
+      const tlsPort = options.tls ? await freePort() : null;
+      const url = tlsPort ? `rediss://127.0.0.1:${tlsPort}` : `redis://127.0.0.1:${port}`;
+      const server = new RedisServer(url, port, options, tlsPort);
       try {
         await server.spawn();
         return server;
@@ -106,6 +141,20 @@ export class RedisServer {
   private async spawn(): Promise<void> {
     const port = this.port as number;
     const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    const { password, users, tls } = this.options;
+    if (password) args.push('--requirepass', password);
+    for (const user of users ?? []) args.push('--user', ...user.split(' '));
+    if (tls) {
+      args.push(
+        '--tls-port',
+        String(this.tlsPort),
+        '--tls-cert-file',
+        tls.certFile,
+        '--tls-key-file',
+        tls.keyFile,
+      );
+      args.push('--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', tls.requireClientCert ? 'yes' : 'no');
+    }
     const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     child.on('error', (err) => {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {

@@ -1,15 +1,31 @@
 // One gRPC client (one HTTP/2 connection, multiplexed) per worker endpoint,
-// reused across requests and closed when the worker leaves the cluster.
-import { createGenerationClient, type GenerationClient } from '@chunkmesh/common';
+// reused across requests and closed when the worker leaves the cluster. With
+// cluster TLS each channel is mutual TLS and accepts only a certificate that
+// names its worker id (@chunkmesh/common grpc-credentials.ts); each new
+// connection uses the certificates' current files.
+import {
+  type CertificateFiles,
+  clusterChannelCredentials,
+  clusterChannelOptions,
+  createGenerationClient,
+  type GenerationClient,
+} from '@chunkmesh/common';
+import type { ChannelCredentials } from '@grpc/grpc-js';
 
 export class WorkerChannels {
   private readonly clients = new Map<string, { endpoint: string; client: GenerationClient }>();
+  private readonly credentials: ChannelCredentials | undefined;
+
+  constructor(clusterTls?: CertificateFiles) {
+    this.credentials = clusterTls ? clusterChannelCredentials(clusterTls) : undefined;
+  }
 
   get(workerId: string, endpoint: string): GenerationClient {
     const entry = this.clients.get(workerId);
     if (entry && entry.endpoint === endpoint) return entry.client;
     entry?.client.close();
-    const client = createGenerationClient(endpoint, undefined, {
+    const client = createGenerationClient(endpoint, this.credentials, {
+      ...(this.credentials ? clusterChannelOptions(workerId) : {}),
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 5_000,
       // fail fast on a dead worker so the router can retry elsewhere

@@ -3,7 +3,9 @@
 // ids), sampling parameters checked by the rules the HTTP door applies too,
 // then forwarded as ids; a failure after tokens were streamed ends the call
 // with UNAVAILABLE (DEADLINE_EXCEEDED when time ran out), the streamed tokens
-// being what was produced.
+// being what was produced. Both methods need an API key (metadata
+// `authorization: Bearer <key>`) when the router has them, and Generate runs
+// as the key's tenant (auth/authenticator.ts).
 
 import { randomUUID } from 'node:crypto';
 import {
@@ -24,17 +26,26 @@ import {
   toolCallFormat,
   toolConstraint,
 } from '@chunkmesh/model';
+import type * as grpc from '@grpc/grpc-js';
+import type { Authenticator } from '../auth/authenticator.ts';
 import type { RouterCore } from '../forwarding/router-core.ts';
 import type { ClusterIndex } from '../index/cluster-index.ts';
 import { readiness } from '../index/readiness.ts';
 
 export interface RouterGrpcOptions {
-  core: RouterCore;
+  /** The request path (the router core behind per-tenant limits). */
+  core: Pick<RouterCore, 'route'>;
+  auth: Authenticator;
   bundle: ModelBundle;
   index: Pick<ClusterIndex, 'workers' | 'incompatibleWorkers'>;
   modelId: string;
   chunkTokens: number;
   log: Logger;
+}
+
+function authorizationOf(metadata: grpc.Metadata): string | undefined {
+  const value = metadata.get('authorization')[0];
+  return typeof value === 'string' ? value : undefined;
 }
 
 export function routerGenerationHandlers(o: RouterGrpcOptions): GenerationHandlers {
@@ -43,6 +54,8 @@ export function routerGenerationHandlers(o: RouterGrpcOptions): GenerationHandle
       const abort = new AbortController();
       call.on('cancelled', () => abort.abort());
       (async () => {
+        const principal = o.auth.authenticate(authorizationOf(call.metadata));
+        const tenant = o.auth.tenantFor(principal, call.request.tenant);
         const prompt = promptInputOf(call.request);
         const tokens = promptTokens(prompt, o.bundle);
         if (tokens.length === 0) throw new InvalidArgument('prompt is empty', { param: 'prompt' });
@@ -63,7 +76,7 @@ export function routerGenerationHandlers(o: RouterGrpcOptions): GenerationHandle
         for await (const e of o.core.route({
           promptTokens: tokens,
           sampling,
-          tenant: call.request.tenant,
+          tenant,
           sessionId: call.request.sessionId,
           requestId: call.request.requestId || randomUUID(),
           ...(deadline !== undefined ? { deadline } : {}),
@@ -96,7 +109,13 @@ export function routerGenerationHandlers(o: RouterGrpcOptions): GenerationHandle
         call.emit('error', toServerError(err));
       });
     },
-    info(_call, callback) {
+    info(call, callback) {
+      try {
+        o.auth.authenticate(authorizationOf(call.metadata));
+      } catch (err) {
+        callback(toServerError(err));
+        return;
+      }
       const live = o.index.workers();
       const c = o.bundle.model.config;
       callback(null, {

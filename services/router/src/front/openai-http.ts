@@ -1,10 +1,12 @@
 // The OpenAI-compatible HTTP front door: /v1/completions and
 // /v1/chat/completions (JSON, or server-sent events ending with
-// `data: [DONE]`), /v1/models and /v1/models/{id}, /readyz, and the ops
-// endpoints (/metrics, /healthz). usage.prompt_tokens_details.cached_tokens is
-// the prefix hit the worker realised. Every reply carries x-request-id (the
-// client's, or one made up); every error is OpenAI's {"error": {...}} shape,
-// with retry-after on 429 and 503 (status.ts).
+// `data: [DONE]`), /v1/models and /v1/models/{id}; every route needs an API
+// key when the router has them (auth/authenticator.ts), and a request runs as
+// the key's tenant. usage.prompt_tokens_details.cached_tokens is the prefix
+// hit the worker realised. Every reply carries x-request-id (the client's, or
+// one made up); every error is OpenAI's {"error": {...}} shape, with
+// retry-after on 429 and 503 (status.ts). The ops endpoints (/metrics,
+// /healthz, /readyz) are on the router's ops port, not here.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -13,25 +15,27 @@ import {
   InvalidArgument,
   type Logger,
   NotFound,
-  type OpsHandler,
   openAiErrorOf,
   sendOpenAiError,
-  Unavailable,
 } from '@chunkmesh/common';
 import { type ModelBundle, promptTokens, toolCallFormat } from '@chunkmesh/model';
+import type { Authenticator } from '../auth/authenticator.ts';
+import type { Principal } from '../auth/principal.ts';
 import type { RouterCore } from '../forwarding/router-core.ts';
-import type { Readiness } from '../index/readiness.ts';
 import type { Deployment } from './deployment.ts';
 import { type ChoicePart, OpenAiChoice } from './openai-choice.ts';
 import { LogprobRenderer } from './openai-logprobs.ts';
 import { type OpenAiRequest, parseOpenAiBody } from './openai-request.ts';
 
+/** The header an admin key names the tenant it acts for in (the body's `tenant` also does). */
+export const TENANT_HEADER = 'x-chunkmesh-tenant';
+
 export interface OpenAiFrontOptions {
-  core: RouterCore;
+  /** The request path (the router core behind per-tenant limits). */
+  core: Pick<RouterCore, 'route'>;
+  auth: Authenticator;
   bundle: ModelBundle;
   deployment: Deployment;
-  ops: OpsHandler;
-  ready: () => Readiness;
   defaultMaxTokens: number;
   requestTimeoutMs: number;
   maxBodyBytes: number;
@@ -98,7 +102,6 @@ export function openAiHandler(o: OpenAiFrontOptions) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
-    if (o.ops(req, res)) return;
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const fail = (err: unknown) => {
       const { status, body } = openAiErrorOf(err);
@@ -109,17 +112,16 @@ export function openAiHandler(o: OpenAiFrontOptions) {
         res.end('data: [DONE]\n\n');
       }
     };
-    const get = path === '/readyz' || path === '/v1/models' || path.startsWith(models);
-    if (get && req.method !== 'GET' && req.method !== 'HEAD') {
-      fail(methodNotAllowed(path, 'GET, HEAD'));
+    let principal: Principal;
+    try {
+      principal = o.auth.authenticate(req.headers.authorization);
+    } catch (err) {
+      fail(err);
       return;
     }
-    if (path === '/readyz') {
-      // ready: the readiness itself; not ready: the error shape every error has, the readiness beside it
-      // (not logged: probes ask every few seconds)
-      const r = o.ready();
-      if (r.ready) sendJson(res, 200, r);
-      else sendOpenAiError(res, new Unavailable(r.reason ?? 'not ready'), { readiness: r });
+    const get = path === '/v1/models' || path.startsWith(models);
+    if (get && req.method !== 'GET' && req.method !== 'HEAD') {
+      fail(methodNotAllowed(path, 'GET, HEAD'));
       return;
     }
     const card = o.deployment.modelCard;
@@ -143,20 +145,22 @@ export function openAiHandler(o: OpenAiFrontOptions) {
       fail(methodNotAllowed(path, 'POST'));
       return;
     }
+    const tenantHeader = req.headers[TENANT_HEADER];
     readBody(req, o.maxBodyBytes)
-      .then(({ json, text }) =>
-        serve(
-          parseOpenAiBody(json, text, kind, card.id, toolCallFormat(o.bundle.chatTemplate)),
-          kind,
-          requestId,
-          res,
-          o,
-        ),
-      )
+      .then(({ json, text }) => {
+        const r = parseOpenAiBody(json, text, kind, card.id, toolCallFormat(o.bundle.chatTemplate));
+        const tenant = o.auth.tenantFor(
+          principal,
+          r.tenant,
+          typeof tenantHeader === 'string' ? tenantHeader : '',
+        );
+        return serve({ ...r, tenant }, kind, requestId, res, o);
+      })
       .catch(fail);
   };
 }
 
+/** `r.tenant` is the tenant the request runs as (the authenticator's verdict). */
 async function serve(
   r: OpenAiRequest,
   kind: 'completion' | 'chat',

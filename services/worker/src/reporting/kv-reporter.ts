@@ -20,6 +20,7 @@ import {
   KV_TIERS,
   type Logger,
   newEpoch,
+  redisRefusal,
   type StreamEvent,
   type WorkerLoad,
 } from '@chunkmesh/common';
@@ -55,6 +56,8 @@ export interface KvReporterOptions {
   /** Large events are split into stream entries of at most this many keys. */
   maxKeysPerEntry?: number;
   log?: Logger;
+  /** Called once, when the first heartbeat has written the registry entry (routers can now find the worker). */
+  onRegistered?: () => void;
 }
 
 export interface KvReporterStats {
@@ -73,8 +76,11 @@ export class KvReporter {
   private readonly writer: ReportWriter;
   private readonly mirror = new ResidentMirror();
   private readonly backlog: EventBacklog;
-  private readonly o: Required<Omit<KvReporterOptions, 'redis' | 'epoch' | 'log'>>;
+  private readonly o: Required<Omit<KvReporterOptions, 'redis' | 'epoch' | 'log' | 'onRegistered'>>;
   private readonly log: Logger | undefined;
+  private onRegistered: (() => void) | undefined;
+  /** The last heartbeat refusal logged as an error (repeats go to debug until a heartbeat succeeds). */
+  private refusal: string | undefined;
   private load: WorkerLoad = IDLE_LOAD;
   private needsResync = true;
   private seq = 0;
@@ -92,6 +98,7 @@ export class KvReporter {
     this.redis = options.redis;
     this.epoch = options.epoch ?? newEpoch();
     this.log = options.log;
+    this.onRegistered = options.onRegistered;
     this.o = {
       cluster: options.cluster,
       workerId: checkName('worker', options.workerId),
@@ -200,8 +207,15 @@ export class KvReporter {
       );
       // Expired (a stall longer than the TTL, or Redis lost it): routers may have forgotten us and our snapshot.
       if (!existed) this.needsResync = true;
+      this.refusal = undefined;
+      this.onRegistered?.();
+      this.onRegistered = undefined;
     } catch (err) {
-      this.log?.debug('heartbeat failed', { err });
+      // An ACL that lets us connect but not write leaves us unregistered: no router will find us.
+      const refusal = redisRefusal(err as Error);
+      if (refusal && refusal !== this.refusal) this.log?.error(`heartbeat failed: ${refusal}`, { err });
+      else this.log?.debug('heartbeat failed', { err });
+      this.refusal = refusal;
     }
   }
 
