@@ -9,6 +9,7 @@ import {
   RedisServer,
   type RouterProcess,
   type ServiceProcess,
+  SseReader,
   scrapeMetrics,
   startRouter,
   startWorker,
@@ -38,6 +39,8 @@ export class TestCluster {
   static async start(o: {
     workers: number;
     workerArgs?: readonly string[];
+    /** Worker i gets --worker-id workerIds[i] (default: named after its port). */
+    workerIds?: readonly string[];
     name?: string;
   }): Promise<TestCluster> {
     const redis = await RedisServer.start();
@@ -45,14 +48,7 @@ export class TestCluster {
     const c = new TestCluster(redis, cluster, []);
     try {
       const started = await Promise.allSettled(
-        Array.from({ length: o.workers }, () =>
-          startWorker({
-            redisUrl: redis.url,
-            cluster,
-            env: ORPHAN_GUARD,
-            ...(o.workerArgs ? { args: o.workerArgs } : {}),
-          }),
-        ),
+        Array.from({ length: o.workers }, (_, i) => c.startWorker(o.workerArgs ?? [], o.workerIds?.[i])),
       );
       for (const s of started) if (s.status === 'fulfilled') c.workers.push(s.value);
       const failed = started.find((s) => s.status === 'rejected');
@@ -62,6 +58,16 @@ export class TestCluster {
       await c.stop();
       throw err;
     }
+  }
+
+  /** A worker on this cluster (not yet in `workers`). */
+  startWorker(args: readonly string[], workerId?: string): Promise<WorkerProcess> {
+    return startWorker({
+      redisUrl: this.redis.url,
+      cluster: this.cluster,
+      env: ORPHAN_GUARD,
+      args: [...args, ...(workerId ? ['--worker-id', workerId] : [])],
+    });
   }
 
   /** A router on this cluster; waits until it sees `expectWorkers` live workers (default: every running one). */
@@ -213,50 +219,14 @@ export async function complete(
   };
 }
 
-/** A server-sent-events reply read frame by frame. */
-export class SseStream {
-  private buffer = '';
-  private ended = false;
-  private readonly decoder = new TextDecoder();
-
+/** A server-sent-events reply: its status and headers, and its frames. */
+export class SseStream extends SseReader {
   constructor(
     readonly status: number,
     readonly headers: Headers,
-    private readonly reader: ReadableStreamDefaultReader<Uint8Array> | undefined,
-  ) {}
-
-  /** The next `data:` payload ('[DONE]' as is, else parsed JSON), or undefined at the end of the body. */
-  // biome-ignore lint/suspicious/noExplicitAny: parsed JSON chunks
-  async next(): Promise<any> {
-    for (;;) {
-      const cut = this.buffer.indexOf('\n\n');
-      if (cut >= 0) {
-        const frame = this.buffer.slice(0, cut);
-        this.buffer = this.buffer.slice(cut + 2);
-        const data = frame
-          .split('\n')
-          .filter((l) => l.startsWith('data: '))
-          .map((l) => l.slice(6))
-          .join('\n');
-        if (data === '') continue;
-        return data === '[DONE]' ? data : JSON.parse(data);
-      }
-      if (this.ended || !this.reader) {
-        assert.equal(this.buffer.trim(), '', 'no partial frame at the end of the stream');
-        return undefined;
-      }
-      const { done, value } = await this.reader.read();
-      if (done) this.ended = true;
-      else this.buffer += this.decoder.decode(value, { stream: true });
-    }
-  }
-
-  /** Every remaining payload. */
-  // biome-ignore lint/suspicious/noExplicitAny: parsed JSON chunks
-  async rest(): Promise<any[]> {
-    const out = [];
-    for (let e = await this.next(); e !== undefined; e = await this.next()) out.push(e);
-    return out;
+    body: AsyncIterable<Uint8Array> | null,
+  ) {
+    super(body);
   }
 }
 
@@ -266,7 +236,7 @@ export async function openStream(url: string, body: unknown): Promise<SseStream>
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  return new SseStream(res.status, res.headers, res.body?.getReader());
+  return new SseStream(res.status, res.headers, res.body);
 }
 
 /** Reads one router's counter, summed over series whose labels include `labels`. */

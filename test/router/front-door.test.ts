@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { InfoResponse } from '@chunkmesh/common';
+import { type InfoResponse, MAX_STOP_BYTES, MAX_TENANT_BYTES, PARAM_METADATA } from '@chunkmesh/common';
 import {
   expectStatus,
   generate,
@@ -361,7 +361,7 @@ describe('router front doors', { timeout: 60_000 }, () => {
         'stream',
         'stream "yes"',
       );
-      // Checked by the worker (the router does not know the context length): INVALID_ARGUMENT -> 400.
+      // Checked by the router before it places the request (and again by the worker): 400.
       const long = await post(url, { ...ok, max_tokens: 600 });
       assertOpenAiError(long, 400, 'invalid_argument', 'max_tokens', 'max_tokens past the context');
       assert.match(long.body.error.message, /exceeds the model's context of 512/);
@@ -371,7 +371,7 @@ describe('router front doors', { timeout: 60_000 }, () => {
         max_tokens: 600,
       });
       assertOpenAiError(longChat, 400, 'invalid_argument', 'max_tokens', 'chat max_tokens past the context');
-      // Token ids outside the vocabulary: also the worker's check.
+      // Token ids outside the vocabulary: the router's check too.
       const vocab = await post(url, { ...ok, prompt: [1, 5, 9999] });
       assertOpenAiError(vocab, 400, 'invalid_argument', 'token_ids', 'token id outside the vocabulary');
       assert.match(vocab.body.error.message, /outside the vocabulary/);
@@ -517,6 +517,124 @@ describe('router front doors', { timeout: 60_000 }, () => {
     );
     assert.ok(after.every((a) => workers.some((w) => w.workerId === a.workerId)));
     await Promise.all([r.kill(), ...workers.map((w) => w.kill())]);
+  });
+
+  describe('limits: what a request may make the router and workers hold', () => {
+    const decisions = async (r: RouterProcess) =>
+      (await scrapeMetrics(r.metricsUrl)).value('chunkmesh_router_decisions_total');
+
+    test('tenant, session id (or user) and stop strings are capped, on HTTP and gRPC alike', async () => {
+      const url = `${router.baseUrl}/v1/completions`;
+      const ok = { model: MODEL, prompt: STORY, max_tokens: 2 };
+      const over = 'x'.repeat(MAX_TENANT_BYTES + 1);
+      for (const [field, param, value] of [
+        ['tenant', 'tenant', over],
+        ['session_id', 'session_id', over],
+        ['user', 'user', 'u'.repeat(1 << 20)],
+        ['stop', 'stop', ['.', 's'.repeat(MAX_STOP_BYTES + 1)]],
+      ] as const) {
+        const r = await post(url, { ...ok, [field]: value });
+        assertOpenAiError(r, 400, 'invalid_argument', param, `${field} over its cap`);
+      }
+      const at = await post(url, { ...ok, tenant: over.slice(1), user: over.slice(1) });
+      assert.equal(at.status, 200, `at the caps: ${at.text}`);
+      const front = c.client(router.address);
+      for (const [req, param] of [
+        [{ tenant: over }, 'tenant'],
+        [{ sessionId: over }, 'session_id'],
+        [{ sampling: { stop: ['s'.repeat(MAX_STOP_BYTES + 1)] } }, 'stop'],
+      ] as const) {
+        const err = await expectStatus(front, { text: STORY, ...req }, grpc.status.INVALID_ARGUMENT, /bytes/);
+        assert.deepEqual(err.metadata.get(PARAM_METADATA), [param]);
+      }
+    });
+
+    test('a prompt past the context is refused before placement, whatever its form; never a 429', async () => {
+      const before = await decisions(router);
+      // A million token ids (2 MB of JSON, inside the body limit).
+      const huge = `{"model":"${MODEL}","prompt":[${'1,'.repeat(999_999)}1],"max_tokens":1}`;
+      const r = await post(`${router.baseUrl}/v1/completions`, huge);
+      assertOpenAiError(r, 400, 'invalid_argument', 'max_tokens', 'a million token ids');
+      assert.match(r.body.error.message, /prompt \(1000000 tokens\)/);
+      const front = c.client(router.address);
+      await expectStatus(
+        front,
+        { tokenIds: { ids: Array(100_000).fill(1) } },
+        grpc.status.INVALID_ARGUMENT,
+        /leaves no room in the model's context/,
+      );
+      await expectStatus(
+        front,
+        { tokenIds: { ids: Array(512).fill(1) } },
+        grpc.status.INVALID_ARGUMENT,
+        /leaves no room/,
+      );
+      // Text past what any tokenizer could fit in the context is refused before it is tokenised.
+      const text = await post(`${router.baseUrl}/v1/completions`, {
+        model: MODEL,
+        prompt: 'a'.repeat(1 << 20),
+      });
+      assertOpenAiError(text, 400, 'invalid_argument', 'prompt', 'a megabyte of prompt text');
+      assert.equal(await decisions(router), before, 'none of them was placed');
+    });
+
+    test('one size limit for both doors: 413 on HTTP, RESOURCE_EXHAUSTED on gRPC', async () => {
+      const small = await c.startRouter(['--max-body-bytes', '65536']);
+      const body = { model: MODEL, prompt: STORY, max_tokens: 2, tenant: 'x', pad: 'p'.repeat(70_000) };
+      const r = await post(`${small.baseUrl}/v1/completions`, body);
+      assertOpenAiError(r, 413, 'payload_too_large', null, 'a body past --max-body-bytes');
+      // Without a content-length (chunked), the limit holds as the body streams in.
+      const chunked = await fetch(`${small.baseUrl}/v1/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: new Blob([JSON.stringify(body)]).stream(),
+        duplex: 'half',
+      } as RequestInit);
+      assert.equal(chunked.status, 413);
+      assert.equal(((await chunked.json()) as { error: { code: string } }).error.code, 'payload_too_large');
+      await expectStatus(
+        c.client(small.address),
+        { text: 'x'.repeat(70_000) },
+        grpc.status.RESOURCE_EXHAUSTED,
+        /larger than max/,
+      );
+      // Under the limit, both doors serve.
+      assert.equal((await post(`${small.baseUrl}/v1/completions`, { ...body, pad: 'p' })).status, 200);
+      await small.kill();
+    });
+
+    test('top_p 0, NaN and infinities are refused on gRPC as on HTTP', async () => {
+      const url = `${router.baseUrl}/v1/completions`;
+      assertOpenAiError(
+        await post(url, { model: MODEL, prompt: STORY, top_p: 0 }),
+        400,
+        'invalid_argument',
+        'top_p',
+        'top_p 0',
+      );
+      const front = c.client(router.address);
+      for (const [sampling, param] of [
+        [{ topP: 0 }, 'top_p'],
+        [{ topP: Number.NaN }, 'top_p'],
+        [{ topP: Number.POSITIVE_INFINITY }, 'top_p'],
+        [{ temperature: Number.NaN }, 'temperature'],
+        [{ temperature: Number.POSITIVE_INFINITY }, 'temperature'],
+      ] as const) {
+        const err = await expectStatus(
+          front,
+          { text: STORY, sampling },
+          grpc.status.INVALID_ARGUMENT,
+          /must be/,
+        );
+        assert.deepEqual(err.metadata.get(PARAM_METADATA), [param], JSON.stringify(sampling));
+      }
+      // Left unset, top_p is 1: sampling at temperature 1 works.
+      const ok = await generate(front, {
+        text: STORY,
+        sampling: { temperature: 1, maxTokens: 4, seed: '7' },
+      });
+      assert.equal(ok.final.finishReason, 'FINISH_REASON_LENGTH');
+    });
   });
 
   describe('gRPC', () => {

@@ -3,7 +3,8 @@
 // at once. A Redis restart (the private server comes back EMPTY) loses every
 // registry entry, snapshot and event: the workers notice, register and resync
 // their full trees, the router's index comes back, and placement is prefix-
-// aware again. Families are seeded straight on workers a tie-break would not
+// aware again; workers that cannot re-register (frozen) are forgotten once
+// their heartbeats lapse. Families are seeded straight on workers a tie-break would not
 // choose, so only the index can send a family to its worker.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -108,17 +109,18 @@ describe('router and Redis restarts', { timeout: 60_000 }, () => {
     assert.deepEqual([b.workerId, b.cached], [a.workerId, PREFIX], 'a new family after the restart');
   });
 
-  test('a Redis restart the router sees empty: it forgets every worker, then rebuilds from their resyncs', async () => {
+  test('a Redis restart with every worker frozen: the router forgets them once their heartbeats lapse, then rebuilds from their resyncs', async () => {
     const entries0 = await routerMetric(router, 'chunkmesh_router_index_entries');
-    // Frozen workers cannot re-register before the router reads the empty registry (they stay
-    // frozen well inside what gRPC and the engine tolerate).
+    // Frozen workers cannot re-register: the router keeps them for one heartbeat TTL (1 s) from
+    // its reconnection to the empty Redis, then drops them (they stay frozen well inside what gRPC
+    // and the engine tolerate).
     for (const w of c.workers) w.signal('SIGSTOP');
     try {
       await c.redis.restart();
       await waitFor(
         'the router to forget every worker',
         async () => (await routerMetric(router, 'chunkmesh_router_live_workers')) === 0,
-        3_000,
+        8_000,
       );
       assert.equal(await routerMetric(router, 'chunkmesh_router_index_entries'), 0, 'and their chunks');
       assert.equal((await fetch(`${router.opsUrl}/readyz`)).status, 503, 'not ready without workers');

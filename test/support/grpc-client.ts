@@ -109,6 +109,31 @@ export function healthCheck(address: string, service = ''): Promise<ServingStatu
   );
 }
 
+export interface HealthWatch {
+  /** Every status the stream has sent, in order. */
+  readonly statuses: ServingStatus[];
+  /** Settles when the stream ends: null when the server ended it with OK, else its status code. */
+  readonly ended: Promise<grpc.status | null>;
+  cancel(): void;
+}
+
+/** Health.Watch for `service`: a stream that stays open while the server keeps it. */
+export function healthWatch(address: string, service = ''): HealthWatch {
+  const client = new HealthClient(address, grpc.credentials.createInsecure());
+  const call = (
+    client as unknown as {
+      Watch(req: { service: string }): grpc.ClientReadableStream<{ status: ServingStatus }>;
+    }
+  ).Watch({ service });
+  const statuses: ServingStatus[] = [];
+  call.on('data', (res: { status: ServingStatus }) => statuses.push(res.status));
+  const ended = new Promise<grpc.status | null>((resolve) => {
+    call.on('error', (err: grpc.ServiceError) => resolve(err.code));
+    call.on('end', () => resolve(null));
+  }).finally(() => client.close());
+  return { statuses, ended, cancel: () => call.cancel() };
+}
+
 type HealthCheck = (
   request: { service: string },
   callback: (err: grpc.ServiceError | null, res?: { status: ServingStatus }) => void,

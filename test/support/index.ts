@@ -16,18 +16,30 @@ export {
 } from '@chunkmesh/cli';
 // The worker's reporter: the reference writer of the Redis layout, for tests of its readers.
 export { KvReporter, type KvReporterOptions } from '@chunkmesh/worker';
+export { inPool, tcpConnects } from './concurrency.ts';
 export { generateGreedy, storiesCache } from './greedy-generation.ts';
 export {
   type Completion,
   collect,
   expectStatus,
   generate,
+  type HealthWatch,
   healthCheck,
+  healthWatch,
   info,
   reflectedFiles,
   reflectedServices,
 } from './grpc-client.ts';
 export { randomKeys, TreeEventSource } from './kv-events.ts';
+export {
+  LoadGenerator,
+  type LoadOptions,
+  type LoadSummary,
+  type Outcome,
+  type RequestRecord,
+  seeded,
+  summarize,
+} from './load-generator.ts';
 export {
   type GoldenResults,
   TOKENIZER_GOLDEN,
@@ -37,6 +49,7 @@ export {
 } from './real-tokenizers.ts';
 export { readWorkerView, setDiff, waitForAgreement } from './redis-view.ts';
 export { type RouterProcess, scrapeMetrics, startRouter, waitFor } from './router-process.ts';
+export { SseReader } from './sse.ts';
 export { CHECKPOINT, REFERENCE_TEXT, STORIES_DIR, TOKENIZER } from './stories260k.ts';
 export { type IssuedCertificate, TestPki } from './test-pki.ts';
 export { startWorker, uniqueCluster, type WorkerProcess } from './worker-process.ts';

@@ -1,7 +1,9 @@
 // A gRPC server serving chunkmesh.v1.Generation the way every chunkmesh
 // service does: with grpc.health.v1 (NOT_SERVING until the caller says so)
 // and reflection. Handlers may depend on the bound port (a worker names
-// itself after it), so they are built once it is known.
+// itself after it), so they are built once it is known. stop() is the one
+// way these servers end: no new calls, health watchers let go, calls in
+// progress get until a deadline and are cancelled past it.
 import * as grpc from '@grpc/grpc-js';
 import { addHealthService, type HealthSwitch, healthPackageDefinition } from './grpc-health.ts';
 import { addReflectionService, reflectionDefinition } from './grpc-reflection.ts';
@@ -20,6 +22,11 @@ export interface GenerationServer {
   server: grpc.Server;
   port: number;
   health: HealthSwitch;
+  /**
+   * NOT_SERVING, Watch streams ended, no new calls; resolves once the calls in progress have
+   * ended, cancelling those still open after graceMs.
+   */
+  stop(graceMs: number): Promise<void>;
 }
 
 export async function serveGeneration(options: {
@@ -28,8 +35,14 @@ export async function serveGeneration(options: {
   handlers: (port: number) => GenerationHandlers;
   /** TLS (tls/grpc-credentials.ts); default plaintext. */
   credentials?: grpc.ServerCredentials;
+  /** Largest request message accepted (grpc-js's default is 4 MiB); larger is RESOURCE_EXHAUSTED. */
+  maxMessageBytes?: number;
 }): Promise<GenerationServer> {
-  const server = new grpc.Server();
+  const server = new grpc.Server(
+    options.maxMessageBytes !== undefined
+      ? { 'grpc.max_receive_message_length': options.maxMessageBytes }
+      : {},
+  );
   const credentials = options.credentials ?? grpc.ServerCredentials.createInsecure();
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${options.host}:${options.port}`, credentials, (err, p) =>
@@ -39,7 +52,13 @@ export async function serveGeneration(options: {
   addGenerationService(server, options.handlers(port));
   const health = addHealthService(server, [GENERATION_SERVICE]);
   addReflectionService(server, [reflected, healthPackageDefinition]);
-  return { server, port, health };
+  const stop = async (graceMs: number) => {
+    health.close();
+    const force = setTimeout(() => server.forceShutdown(), graceMs);
+    await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+    clearTimeout(force);
+  };
+  return { server, port, health, stop };
 }
 
 /** The caller's deadline as ms since the epoch, or undefined when it set none. */

@@ -55,19 +55,30 @@ export {
 } from './metrics.ts';
 export { watchParent } from './parent-watch.ts';
 export * from './proto.ts';
-export { connectRedis, isRedisUp, type RedisConnectOptions, waitForRedis } from './redis-connect.ts';
+export {
+  connectRedis,
+  DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+  isRedisUp,
+  type RedisConnectOptions,
+  waitForRedis,
+} from './redis-connect.ts';
 export * from './redis-keys.ts';
 export { redisRefusal } from './redis-refusal.ts';
-export { pruneWorker } from './redis-scripts.ts';
+export { deregister, type HeartbeatResult, heartbeat, pruneWorker } from './redis-scripts.ts';
 export {
   checkAgainstModel,
   checkSampling,
+  checkTenancy,
+  MAX_SESSION_ID_BYTES,
+  MAX_STOP_BYTES,
   MAX_STOP_STRINGS,
+  MAX_TENANT_BYTES,
   type ModelLimits,
   type Sampling,
   type SamplingInput,
   samplingInputOf,
   TEMPERATURE_MAX,
+  type Tenancy,
 } from './request-rules.ts';
 export {
   clusterTlsOf,

@@ -17,13 +17,21 @@ export interface RedisConnectOptions {
   maxBackoffMs?: number;
   /** rediss:// CA and client certificate; each reconnection uses the files' current content. */
   tls?: CertificateFiles;
+  /**
+   * A command without a reply after this long fails (default 5000 ms). Blocking reads on the
+   * connection (XREAD BLOCK) must block for less.
+   */
+  commandTimeoutMs?: number;
 }
+
+export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 5000;
 
 export function connectRedis(options: RedisConnectOptions): Redis {
   const maxBackoff = options.maxBackoffMs ?? 2000;
   const redis = new Redis(options.url, {
     connectionName: options.name,
     connectTimeout: 2000,
+    commandTimeout: options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
     // Jitter keeps a fleet of workers from reconnecting in lockstep after an outage.
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxBackoff) + Math.random() * 50,
     // 0 rejects the commands in flight as soon as the connection drops (one may or may not

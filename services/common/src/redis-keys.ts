@@ -10,7 +10,17 @@
 //                         redis-scripts.ts).
 //   cm:{c}:worker:{w}     HASH, the registry entry of worker w, rewritten in
 //                         full on every heartbeat with a short PEXPIRE, so a
-//                         dead worker ages out (workerRecordFields):
+//                         dead worker ages out (workerRecordFields). It is
+//                         also the lease on the id w: a heartbeat writes it
+//                         only while it is absent or carries the writer's
+//                         epoch, and a worker deregisters only its own epoch's
+//                         (heartbeat, deregister in redis-scripts.ts), so of
+//                         two live processes started with one id the second
+//                         writes nothing, under any key, until the first's
+//                         entry lapses. Its remaining TTL is the worker's
+//                         lease as readers see it: a router that reconnects to
+//                         a Redis that lost the entry keeps the worker that
+//                         long (ARCHITECTURE.md, "Reliability"):
 //                           endpoint     host:port routers dial, non-empty;
 //                           modelId      non-empty;
 //                           chunkTokens  uint >= 1. With modelId, the cluster

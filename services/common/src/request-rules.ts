@@ -6,7 +6,13 @@
 //
 // What a request gives arrives as SamplingInput, where undefined is "not
 // given": HTTP bodies leave fields out; proto3 has no presence for scalars,
-// so gRPC's zero values are "not given" (samplingInputOf), as the proto says.
+// so gRPC's zero values are "not given" (samplingInputOf), as the proto says,
+// except seed and top_p, which are oneofs and so have presence.
+//
+// Every string a request may send that the servers keep (a tenant names a
+// cache root and a metric label, a session id a router table entry, stop
+// strings are matched against every token's text) has a length cap, so no
+// request can make them hold megabytes.
 import { checkDecoding, type Decoding, type DecodingInput, decodingInputOf } from './decoding-rules.ts';
 import { InvalidArgument } from './errors.ts';
 import type { Init, SamplingParams } from './proto.ts';
@@ -38,12 +44,22 @@ export interface Sampling extends Decoding {
 
 export const TEMPERATURE_MAX = 2;
 export const MAX_STOP_STRINGS = 16;
+/** UTF-8 bytes of one stop string at most. */
+export const MAX_STOP_BYTES = 256;
+/** UTF-8 bytes of a tenant and of a session id (OpenAI's `user`) at most. */
+export const MAX_TENANT_BYTES = 256;
+export const MAX_SESSION_ID_BYTES = 256;
 const UINT32_MAX = 2 ** 32 - 1;
 const INT64_MIN = -(2n ** 63n);
 const UINT64_END = 2n ** 64n;
 
 function bad(param: string, message: string): InvalidArgument {
   return new InvalidArgument(message, { param });
+}
+
+function capped(param: string, what: string, v: string, maxBytes: number): void {
+  const bytes = Buffer.byteLength(v);
+  if (bytes > maxBytes) throw bad(param, `${what} must be at most ${maxBytes} bytes (UTF-8), got ${bytes}`);
 }
 
 function integer(param: string, v: number | undefined, lo: number, hi: number): number | undefined {
@@ -66,6 +82,7 @@ export function checkSampling(s: SamplingInput): Sampling {
     throw bad('seed', `seed must be a 64-bit integer (int64 or uint64), got ${s.seed}`);
   const stop = (s.stop ?? []).filter((x) => x.length > 0);
   if (stop.length > MAX_STOP_STRINGS) throw bad('stop', `at most ${MAX_STOP_STRINGS} stop strings`);
+  for (const x of stop) capped('stop', 'each stop string', x, MAX_STOP_BYTES);
   const stopTokenIds = [...(s.stopTokenIds ?? [])];
   for (const id of stopTokenIds) integer('stop_token_ids', id, 0, UINT32_MAX);
   return {
@@ -86,7 +103,7 @@ export function samplingInputOf(s: Init<SamplingParams> | null | undefined): Sam
   return {
     temperature: s?.temperature ?? undefined,
     topK: s?.topK ?? undefined,
-    topP: s?.topP || undefined,
+    topP: s?.topP ?? undefined,
     seed: s?.seed === undefined || s.seed === null ? undefined : BigInt(s.seed),
     maxTokens: s?.maxTokens || undefined,
     stop: s?.stop ?? undefined,
@@ -96,21 +113,64 @@ export function samplingInputOf(s: Init<SamplingParams> | null | undefined): Sam
   };
 }
 
+export interface Tenancy {
+  tenant: string;
+  sessionId: string;
+}
+
+/**
+ * A request's tenant and session id, within their caps. sessionParam names the field the
+ * session id came in (HTTP takes OpenAI's `user` for it).
+ */
+export function checkTenancy(t: Tenancy, sessionParam = 'session_id'): Tenancy {
+  capped('tenant', 'tenant', t.tenant, MAX_TENANT_BYTES);
+  capped(sessionParam, sessionParam, t.sessionId, MAX_SESSION_ID_BYTES);
+  return t;
+}
+
 export interface ModelLimits {
   vocabSize: number;
   maxSeqLen: number;
 }
 
 /**
- * The checks that need the model (the worker's): ids within its vocabulary, prompt and
- * completion within its context. Returns the completion limit.
+ * The checks that need the model, made by the router before it hashes or forwards a prompt and
+ * by the worker: prompt and completion within its context (first, so a prompt of a million ids
+ * is refused before it is scanned), ids within its vocabulary. Returns the completion limit.
+ * Without a defaultMaxTokens (the router's gRPC door leaves an unset max_tokens to the worker)
+ * the prompt must leave room for one token, and the limit is unknown.
  */
 export function checkAgainstModel(
   sampling: Sampling,
   promptTokens: readonly number[],
   model: ModelLimits,
   defaultMaxTokens: number,
-): number {
+): number;
+export function checkAgainstModel(
+  sampling: Sampling,
+  promptTokens: readonly number[],
+  model: ModelLimits,
+  defaultMaxTokens: number | undefined,
+): number | undefined;
+export function checkAgainstModel(
+  sampling: Sampling,
+  promptTokens: readonly number[],
+  model: ModelLimits,
+  defaultMaxTokens: number | undefined,
+): number | undefined {
+  const maxTokens = sampling.maxTokens || defaultMaxTokens;
+  if (maxTokens === undefined && promptTokens.length >= model.maxSeqLen) {
+    throw bad(
+      'prompt',
+      `prompt (${promptTokens.length} tokens) leaves no room in the model's context of ${model.maxSeqLen}`,
+    );
+  }
+  if (maxTokens !== undefined && promptTokens.length + maxTokens > model.maxSeqLen) {
+    throw bad(
+      'max_tokens',
+      `prompt (${promptTokens.length} tokens) plus max_tokens (${maxTokens}) exceeds the model's context of ${model.maxSeqLen}`,
+    );
+  }
   const badId = promptTokens.findIndex((t) => !Number.isInteger(t) || t < 0 || t >= model.vocabSize);
   if (badId >= 0) {
     throw bad(
@@ -129,12 +189,5 @@ export function checkAgainstModel(
   const badStop = sampling.stopTokenIds.find((t) => t >= model.vocabSize);
   if (badStop !== undefined)
     throw bad('stop_token_ids', `stop token id ${badStop} is outside the vocabulary`);
-  const maxTokens = sampling.maxTokens || defaultMaxTokens;
-  if (promptTokens.length + maxTokens > model.maxSeqLen) {
-    throw bad(
-      'max_tokens',
-      `prompt (${promptTokens.length} tokens) plus max_tokens (${maxTokens}) exceeds the model's context of ${model.maxSeqLen}`,
-    );
-  }
   return maxTokens;
 }

@@ -17,8 +17,10 @@ import {
   type HealthSwitch,
   healthPackageDefinition,
   type InfoResponse,
+  type Init,
   InvalidArgument,
   packageDefinition,
+  type SamplingParams,
   toServerError,
 } from '../src/index.ts';
 
@@ -126,6 +128,19 @@ describe('gRPC wire contract', () => {
       // drain
     }
     assert.equal(seen.at(-1)?.sampling?.seed, undefined);
+  });
+
+  it('tells a top_p of 0 that was sent from one that was not (presence), and carries NaN', async () => {
+    const sent = async (sampling: Init<SamplingParams>) => {
+      for await (const _ of client.generate({ tokenIds: { ids: [1] }, sampling })) {
+        // drain
+      }
+      return seen.at(-1)?.sampling?.topP;
+    };
+    assert.equal(await sent({ maxTokens: 4 }), undefined);
+    assert.equal(await sent({ topP: 0 }), 0);
+    assert.ok(Number.isNaN(await sent({ topP: Number.NaN })));
+    assert.equal(await sent({ topP: 0.25 }), 0.25);
   });
 
   it('carries mapped statuses across the wire', async () => {

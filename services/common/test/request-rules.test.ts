@@ -1,6 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkSampling, InvalidArgument, samplingInputOf } from '../src/index.ts';
+import {
+  checkAgainstModel,
+  checkSampling,
+  checkTenancy,
+  InvalidArgument,
+  MAX_SESSION_ID_BYTES,
+  MAX_STOP_BYTES,
+  MAX_TENANT_BYTES,
+  samplingInputOf,
+} from '../src/index.ts';
 
 function paramOf(f: () => unknown): string | null {
   try {
@@ -45,7 +54,7 @@ describe('request rules (both front doors and the worker)', () => {
   });
 
   it("proto3 zero values are 'not given'; the HTTP door gives 0 explicitly", () => {
-    const zero = checkSampling(samplingInputOf({ temperature: 0, topP: 0, maxTokens: 0 }));
+    const zero = checkSampling(samplingInputOf({ temperature: 0, maxTokens: 0 }));
     assert.deepEqual([zero.temperature, zero.topP, zero.maxTokens], [0, 1, 0]);
     assert.equal(
       paramOf(() => checkSampling({ topP: 0 })),
@@ -54,6 +63,86 @@ describe('request rules (both front doors and the worker)', () => {
     assert.equal(
       paramOf(() => checkSampling({ maxTokens: 0 })),
       'max_tokens',
+    );
+  });
+
+  it('top_p has presence on gRPC (a oneof): 0 and NaN are refused there as on HTTP, unset is 1', () => {
+    for (const topP of [0, Number.NaN, Number.POSITIVE_INFINITY, -0.5]) {
+      assert.equal(
+        paramOf(() => checkSampling(samplingInputOf({ topP }))),
+        'top_p',
+        String(topP),
+      );
+      assert.equal(
+        paramOf(() => checkSampling({ topP })),
+        'top_p',
+        String(topP),
+      );
+    }
+    assert.equal(checkSampling(samplingInputOf({})).topP, 1);
+    assert.equal(checkSampling(samplingInputOf({ topP: 0.5 })).topP, 0.5);
+    for (const temperature of [Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      assert.equal(
+        paramOf(() => checkSampling(samplingInputOf({ temperature }))),
+        'temperature',
+      );
+    }
+  });
+
+  it('caps what a request may make the servers keep: stop strings, tenant, session id', () => {
+    const long = 'x'.repeat(MAX_STOP_BYTES + 1);
+    assert.equal(
+      paramOf(() => checkSampling({ stop: ['ok', long] })),
+      'stop',
+    );
+    assert.deepEqual(checkSampling({ stop: ['x'.repeat(MAX_STOP_BYTES)] }).stop, [
+      'x'.repeat(MAX_STOP_BYTES),
+    ]);
+    // Bytes, not characters: 86 three-byte characters are 258 bytes.
+    assert.equal(
+      paramOf(() => checkSampling({ stop: ['\u20ac'.repeat(86)] })),
+      'stop',
+    );
+    const ok = { tenant: 't'.repeat(MAX_TENANT_BYTES), sessionId: 's'.repeat(MAX_SESSION_ID_BYTES) };
+    assert.deepEqual(checkTenancy(ok), ok);
+    assert.equal(
+      paramOf(() => checkTenancy({ ...ok, tenant: `${ok.tenant}t` })),
+      'tenant',
+    );
+    assert.equal(
+      paramOf(() => checkTenancy({ ...ok, sessionId: `${ok.sessionId}s` })),
+      'session_id',
+    );
+    assert.equal(
+      paramOf(() => checkTenancy({ ...ok, sessionId: `${ok.sessionId}s` }, 'user')),
+      'user',
+    );
+  });
+
+  it('against the model: the context first (a huge prompt is not scanned), then the vocabulary', () => {
+    const model = { vocabSize: 100, maxSeqLen: 64 };
+    const s = checkSampling({ maxTokens: 10 });
+    assert.equal(checkAgainstModel(s, Array(54).fill(1), model, 256), 10);
+    assert.equal(
+      paramOf(() => checkAgainstModel(s, Array(55).fill(1), model, 256)),
+      'max_tokens',
+    );
+    const unset = checkSampling({});
+    assert.equal(checkAgainstModel(unset, Array(40).fill(1), model, 24), 24, 'the default limit');
+    // No default (the router's gRPC door leaves it to the worker): the prompt must leave one token.
+    assert.equal(checkAgainstModel(unset, Array(63).fill(1), model, undefined), undefined);
+    assert.equal(
+      paramOf(() => checkAgainstModel(unset, Array(64).fill(1), model, undefined)),
+      'prompt',
+    );
+    const huge = Array(1_000_000).fill(1e9);
+    assert.equal(
+      paramOf(() => checkAgainstModel(s, huge, model, 256)),
+      'max_tokens',
+    );
+    assert.equal(
+      paramOf(() => checkAgainstModel(s, [1, 100], model, 256)),
+      'token_ids',
     );
   });
 

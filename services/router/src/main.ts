@@ -3,7 +3,9 @@
 // index fed by Redis), and forwards it. gRPC Generation and an OpenAI-
 // compatible HTTP API (API keys bound to tenants, per-tenant limits, TLS);
 // /metrics, /healthz, /readyz on a separate ops port. Stateless: any number
-// of replicas against one Redis place alike.
+// of replicas against one Redis place alike. SIGTERM drains: not ready, new
+// connections refused, in-flight requests finish within the grace period
+// (front/http-drain.ts), then exit 0.
 import {
   configOrExit,
   connectRedis,
@@ -19,16 +21,19 @@ import { loadModel } from '@chunkmesh/model';
 import { Authenticator } from './auth/authenticator.ts';
 import { loadRouterSecurity } from './auth/router-security.ts';
 import { CircuitBreaker } from './forwarding/circuit-breaker.ts';
+import { ForwardedLoad } from './forwarding/forwarded-load.ts';
 import { RouterCore } from './forwarding/router-core.ts';
 import { SessionTable } from './forwarding/session-table.ts';
 import { WorkerChannels } from './forwarding/worker-channels.ts';
 import { describeDeployment } from './front/deployment.ts';
 import { routerGenerationHandlers } from './front/grpc-service.ts';
+import { guarded } from './front/guarded.ts';
+import { HttpDrain } from './front/http-drain.ts';
 import { listenHttp } from './front/http-listener.ts';
 import { openAiHandler } from './front/openai-http.ts';
 import { readyzHandler } from './front/readyz.ts';
 import { ClusterIndex } from './index/cluster-index.ts';
-import { readiness } from './index/readiness.ts';
+import { type Readiness, readiness } from './index/readiness.ts';
 import { TenantGate } from './limits/tenant-gate.ts';
 import { TenantLimiter } from './limits/tenant-limiter.ts';
 import { AccessMetrics } from './metrics/access-metrics.ts';
@@ -56,10 +61,13 @@ const constants = { modelId, chunkTokens: cfg.chunkTokens };
 const redis = connectRedis({
   url: cfg.redisUrl,
   name: 'router/index',
+  commandTimeoutMs: cfg.redisTimeoutMs,
   log,
   ...(redisTls ? { tls: redisTls } : {}),
 });
-const index = new ClusterIndex({ redis, cluster: cfg.cluster, constants, log });
+// The stream tail's blocking read must come back well inside the command timeout.
+const blockMs = Math.min(1000, Math.floor(cfg.redisTimeoutMs / 2));
+const index = new ClusterIndex({ redis, cluster: cfg.cluster, constants, blockMs, log });
 await index.start();
 const registry = createRegistry({ defaultLabels: { service: 'router' } });
 const metrics = new RouterMetrics(registry, index);
@@ -75,10 +83,12 @@ const core = new RouterCore({
   }),
   channels,
   breaker,
-  sessions: new SessionTable(),
+  sessions: new SessionTable(cfg.maxSessionBytes),
+  forwarded: new ForwardedLoad(),
   metrics,
   constants,
   maxRetries: cfg.maxRetries,
+  firstTokenTimeoutMs: cfg.firstTokenTimeoutMs,
   speculationTtlMs: cfg.speculationTtlMs,
   maxInflight: cfg.maxInflight,
   log,
@@ -106,31 +116,38 @@ const channelSweep = setInterval(() => {
 }, 5_000);
 
 let stopping = false;
-const ready = () => readiness(index).ready;
+const ready = (): Readiness => {
+  const r = readiness(index);
+  return stopping ? { ...r, ready: false, reason: 'the router is shutting down' } : r;
+};
 /** How often gRPC health catches up with the live workers. */
 const HEALTH_SYNC_MS = 250;
-const {
-  server,
-  port: grpcPort,
-  health,
-} = await serveGeneration({
+const grpcServer = await serveGeneration({
   host: cfg.host,
   port: cfg.grpcPort,
+  maxMessageBytes: cfg.maxBodyBytes,
   ...(frontTls ? { credentials: serverTlsCredentials(frontTls) } : {}),
   handlers: () =>
     routerGenerationHandlers({ core: gate, auth, bundle, index, modelId, chunkTokens: cfg.chunkTokens, log }),
 });
+const { port: grpcPort, health } = grpcServer;
+const drain = new HttpDrain();
 const { server: http, port: httpPort } = await listenHttp(
-  openAiHandler({
-    core: gate,
-    auth,
-    bundle,
-    deployment: describeDeployment(bundle, modelId, cfg.chunkTokens),
-    defaultMaxTokens: cfg.defaultMaxTokens,
-    requestTimeoutMs: cfg.requestTimeoutMs,
-    maxBodyBytes: cfg.maxBodyBytes,
-    log,
-  }),
+  drain.wrap(
+    guarded(
+      openAiHandler({
+        core: gate,
+        auth,
+        bundle,
+        deployment: describeDeployment(bundle, modelId, cfg.chunkTokens),
+        defaultMaxTokens: cfg.defaultMaxTokens,
+        requestTimeoutMs: cfg.requestTimeoutMs,
+        maxBodyBytes: cfg.maxBodyBytes,
+        log,
+      }),
+      log,
+    ),
+  ),
   { host: cfg.host, port: cfg.httpPort, tls: frontTls },
 );
 // Never authenticated (probes and Prometheus scrape it): keep it off the public network.
@@ -138,13 +155,13 @@ const ops = await serveOps({
   registry,
   port: cfg.opsPort,
   host: cfg.host,
-  more: readyzHandler(() => readiness(index)),
+  more: readyzHandler(ready),
 });
 // gRPC health says what /readyz says: serving while some worker is live (Kubernetes probes
 // either and gets one answer).
 let serving: boolean | undefined;
 const syncHealth = () => {
-  const now = !stopping && ready();
+  const now = ready().ready;
   if (now !== serving) health.setServing(now);
   serving = now;
 };
@@ -164,20 +181,16 @@ process.stdout.write(`${JSON.stringify({ event: 'ready', grpcPort, httpPort, ops
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
-  log.info('stopping', { signal });
-  health.setServing(false);
+  log.info('draining', { signal, graceMs: cfg.shutdownGraceMs });
   clearInterval(channelSweep);
   clearInterval(healthSync);
-  await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
-  await new Promise<void>((resolve) => {
-    http.close(() => resolve());
-    http.closeIdleConnections();
-  });
+  await Promise.all([drain.drain(http, cfg.shutdownGraceMs), grpcServer.stop(cfg.shutdownGraceMs)]);
   await ops.close();
   channels.closeAll();
   security.close();
   await index.stop();
   await redis.quit().catch(() => undefined);
+  log.info('stopped');
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));

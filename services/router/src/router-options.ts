@@ -1,5 +1,5 @@
 // Every router setting, as flag and environment variable (CHUNKMESH_*), in one table.
-import { defineOptions, securityOptions } from '@chunkmesh/common';
+import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS, defineOptions, securityOptions } from '@chunkmesh/common';
 import { frontDoorSecurityOptions } from './auth/auth-options.ts';
 import { tenantLimitOptions } from './limits/limit-options.ts';
 import { POLICY_NAMES } from './placement/policies.ts';
@@ -11,6 +11,12 @@ export const routerOptions = defineOptions({
     help: 'model directory the workers serve (its tokenizer and chat template are used here; required)',
   },
   redisUrl: { type: 'string', default: 'redis://127.0.0.1:6379', help: 'Redis the workers report to' },
+  redisTimeoutMs: {
+    type: 'integer',
+    default: DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+    min: 100,
+    help: 'a Redis command without a reply after this long fails (the index retries)',
+  },
   cluster: { type: 'string', default: 'default', help: 'Redis namespace cm:{cluster}:' },
   host: { type: 'string', default: '0.0.0.0', help: 'address both servers listen on' },
   grpcPort: { type: 'integer', default: 50051, min: 0, help: 'gRPC Generation port (0 picks a free one)' },
@@ -57,6 +63,12 @@ export const routerOptions = defineOptions({
     min: 0,
     help: 'other workers tried when one fails before its first token',
   },
+  firstTokenTimeoutMs: {
+    type: 'integer',
+    default: 10_000,
+    min: 0,
+    help: 'a worker that gives no first token within this is cancelled and the request retried elsewhere (0: no limit)',
+  },
   maxInflight: {
     type: 'integer',
     default: 1024,
@@ -81,7 +93,24 @@ export const routerOptions = defineOptions({
     min: 1,
     help: 'HTTP requests: max_tokens when a request sets none',
   },
-  maxBodyBytes: { type: 'integer', default: 8 * 1024 * 1024, min: 1024, help: 'largest HTTP request body' },
+  maxBodyBytes: {
+    type: 'integer',
+    default: 8 * 1024 * 1024,
+    min: 1024,
+    help: 'largest HTTP request body and gRPC request message (past it: HTTP 413, gRPC RESOURCE_EXHAUSTED)',
+  },
+  maxSessionBytes: {
+    type: 'integer',
+    default: 16 * 1024 * 1024,
+    min: 0,
+    help: 'memory for session affinity (session id -> worker), least recently used sessions dropped past it',
+  },
+  shutdownGraceMs: {
+    type: 'integer',
+    default: 10_000,
+    min: 0,
+    help: 'on SIGTERM, how long in-flight requests may finish (new connections are refused at once)',
+  },
   ...tenantLimitOptions,
   ...frontDoorSecurityOptions,
   ...securityOptions,

@@ -1,14 +1,16 @@
 // chunkmesh worker: loads a model, serves Generation over gRPC (with health
 // and reflection), exports Prometheus metrics, and reports its prefix tree to
 // Redis. Health (gRPC and /healthz) turns SERVING once the model is loaded on
-// the addon and, when it reports to Redis, its registry entry is written
-// (routers find a worker only through Redis: a Redis that refuses its
-// password or ACL user keeps it NOT_SERVING, with an error in the log); a
-// later Redis outage leaves it SERVING, since routers keep placing on it from
-// their index. With the cluster certificates it serves mutual TLS only
-// (callers need a cluster-CA certificate; its own names its worker id).
-// SIGTERM drains: NOT_SERVING, finish or cancel in-flight streams within the
-// grace period, flush events, deregister, exit 0.
+// the addon and, when it reports to Redis, it has registered there (routers
+// find a worker only through Redis: a Redis that refuses its password or ACL
+// user keeps it NOT_SERVING, with an error in the log); a later Redis outage
+// leaves it SERVING, since routers keep placing on it from their index. A
+// worker whose id another live process holds in Redis does not register and
+// is not ready until that entry lapses (kv-reporter.ts). With the cluster
+// certificates it serves mutual TLS only (callers need a cluster-CA
+// certificate; its own names its worker id). SIGTERM drains: NOT_SERVING,
+// finish or cancel in-flight streams within the grace period, flush events,
+// deregister, end health watches, exit 0.
 
 import {
   clusterServerCredentials,
@@ -125,7 +127,7 @@ const diskWatch = setInterval(() => {
 diskWatch.unref();
 
 let workerId = cfg.workerId ?? '';
-const { server, port, health } = await serveGeneration({
+const grpcServer = await serveGeneration({
   host: cfg.host,
   port: cfg.port,
   ...(clusterTls ? { credentials: clusterServerCredentials(clusterTls) } : {}),
@@ -142,19 +144,19 @@ const { server, port, health } = await serveGeneration({
 });
 
 if (clusterTls) configOrExit(PROGRAM, () => checkOwnIdentity(clusterTls, workerId, log));
-
+const { port, health } = grpcServer;
 const redis = cfg.redisUrl
   ? connectRedis({
       url: cfg.redisUrl,
       name: `${workerId}/reporter`,
+      commandTimeoutMs: cfg.redisTimeoutMs,
       log,
       ...(redisTls ? { tls: redisTls } : {}),
     })
   : undefined;
 let ready = false;
-let registered = !redis;
-const serving = () => ready && registered;
-const ops = await serveOps({ registry, port: cfg.metricsPort, ready: serving });
+const serving = () => ready && (!reporter || reporter.registered);
+const ops = await serveOps({ registry, port: cfg.metricsPort, host: cfg.host, ready: serving });
 
 if (redis) {
   reporter = new KvReporter({
@@ -169,11 +171,8 @@ if (redis) {
     epoch,
     heartbeatTtlMs: cfg.heartbeatTtlMs,
     heartbeatIntervalMs: Math.max(50, Math.floor(cfg.heartbeatTtlMs / 3)),
+    onRegistered: () => health.setServing(serving()),
     log,
-    onRegistered: () => {
-      registered = true;
-      health.setServing(serving());
-    },
   });
   await reporter.start();
 }
@@ -188,6 +187,8 @@ process.stdout.write(
 );
 
 let stopping = false;
+/** After the engine has drained, how long the other gRPC calls get before they are cancelled. */
+const CALLS_GRACE_MS = 1000;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
@@ -198,7 +199,9 @@ async function shutdown(signal: string): Promise<void> {
   clearInterval(loadTimer);
   await reporter?.stop();
   await redis?.quit().catch(() => undefined);
-  await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  // Generate calls have all ended with the engine; what may still be open is a health Watch (ended
+  // by stop) or a unary call, each done in moments.
+  await grpcServer.stop(CALLS_GRACE_MS);
   await ops.close();
   clusterTls?.close();
   redisTls?.close();

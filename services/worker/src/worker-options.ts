@@ -1,12 +1,12 @@
 // Every worker setting, as flag and environment variable (CHUNKMESH_*), in one table.
-import { defineOptions, securityOptions } from '@chunkmesh/common';
+import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS, defineOptions, securityOptions } from '@chunkmesh/common';
 
 export const workerOptions = defineOptions({
   model: {
     type: 'string',
     help: 'model directory: Hugging Face (config.json, safetensors, tokenizer.json) or llama2.c (required)',
   },
-  host: { type: 'string', default: '0.0.0.0', help: 'address the gRPC server listens on' },
+  host: { type: 'string', default: '0.0.0.0', help: 'address the gRPC and metrics servers listen on' },
   port: { type: 'integer', default: 50061, min: 0, help: 'gRPC port (0 picks a free one)' },
   advertise: { type: 'string', help: 'host:port routers dial for this worker (default 127.0.0.1:<port>)' },
   metricsPort: {
@@ -17,6 +17,12 @@ export const workerOptions = defineOptions({
   },
   workerId: { type: 'string', help: 'name in Redis and in responses (default worker-<port>)' },
   redisUrl: { type: 'string', help: 'Redis to report the tree to; unset: serve without reporting' },
+  redisTimeoutMs: {
+    type: 'integer',
+    default: DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+    min: 100,
+    help: 'a Redis command without a reply after this long fails (the reporter resyncs)',
+  },
   cluster: { type: 'string', default: 'default', help: 'Redis namespace cm:{cluster}:' },
   kvCapacityTokens: { type: 'integer', default: 65_536, min: 1, help: 'KV pool size in tokens' },
   chunkTokens: { type: 'integer', default: 64, min: 1, help: 'tokens per KV chunk (c)' },

@@ -127,6 +127,15 @@ export class RedisServer {
     children.delete(child);
   }
 
+  /**
+   * Freezes (SIGSTOP) or thaws (SIGCONT) the server: connections stay open and commands get no
+   * reply while it is frozen, like a hung Redis or a partition without a reset.
+   */
+  freeze(frozen: boolean): void {
+    if (!this.restartable) throw new RestartUnsupported('REDIS_URL is set: cannot freeze an external server');
+    this.child?.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
+  }
+
   /** A fresh, empty server on the same port. */
   async restart(): Promise<void> {
     await this.kill();

@@ -6,6 +6,12 @@
 // RESOURCE_EXHAUSTED. Running out of the caller's time is DEADLINE_EXCEEDED
 // however it shows (the worker's status, our own call's timer, or a final the
 // worker cut short), never a retryable UNAVAILABLE or a cut-short success.
+// A worker that gives no first token within firstTokenTimeoutMs (hung,
+// stopped, partitioned without a reset) is a failure like any other before
+// the first token: cancelled there and retried elsewhere. Messages to the
+// client name workers by id, never by address (worker-failure.ts). Placement
+// weighs each worker's reported load plus what this router has forwarded
+// since (forwarded-load.ts).
 
 import {
   DeadlineExceeded,
@@ -24,8 +30,10 @@ import { readiness } from '../index/readiness.ts';
 import type { RouterMetrics } from '../metrics/router-metrics.ts';
 import { type DecideOptions, decide } from '../placement/decide.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
+import type { ForwardedLoad } from './forwarded-load.ts';
 import type { SessionTable } from './session-table.ts';
 import type { WorkerChannels } from './worker-channels.ts';
+import { clientFacing, describeFailure, noFirstToken } from './worker-failure.ts';
 
 export interface RouteRequest {
   promptTokens: number[];
@@ -48,7 +56,10 @@ export interface RouterCoreOptions extends DecideOptions {
   channels: WorkerChannels;
   breaker: CircuitBreaker;
   sessions: SessionTable;
+  forwarded: ForwardedLoad;
   metrics: RouterMetrics;
+  /** An attempt without a first token after this long is cancelled and retried elsewhere (0: no limit). */
+  firstTokenTimeoutMs: number;
   /** Further workers tried after the first fails before producing a token. */
   maxRetries: number;
   /** Requests in flight at most; more get RESOURCE_EXHAUSTED. */
@@ -98,9 +109,9 @@ export class RouterCore {
     const tried = new Set<string>();
     let lastError: grpc.ServiceError | undefined;
     for (let attempt = 0; attempt <= this.o.maxRetries; attempt++) {
-      const live = this.o.index
-        .workers()
-        .filter((w) => !tried.has(w.workerId) && this.o.breaker.allows(w.workerId));
+      const live = this.o.forwarded.adjust(
+        this.o.index.workers().filter((w) => !tried.has(w.workerId) && this.o.breaker.allows(w.workerId)),
+      );
       if (live.length === 0) break;
       const sessionWorker = req.sessionId ? this.o.sessions.get(req.sessionId) : undefined;
       const placement = decide(
@@ -126,9 +137,20 @@ export class RouterCore {
       );
       const cancel = () => call.cancel();
       req.signal.addEventListener('abort', cancel, { once: true });
+      const finished = this.o.forwarded.forward(worker, req.promptTokens.length);
+      let hung = false;
+      const limit = this.o.firstTokenTimeoutMs;
+      const firstToken =
+        limit > 0
+          ? setTimeout(() => {
+              hung = true;
+              call.cancel();
+            }, limit)
+          : undefined;
       let produced = 0;
       try {
         for await (const msg of call as AsyncIterable<GenerateResponse>) {
+          clearTimeout(firstToken);
           if (msg.kind === 'delta') {
             produced += msg.delta.tokenIds.length;
             yield {
@@ -156,20 +178,25 @@ export class RouterCore {
         }
         throw new Unavailable(`worker ${worker.workerId} closed the stream without a final message`);
       } catch (err) {
-        const e = err as grpc.ServiceError;
         if (req.signal.aborted) return;
+        const e = hung ? noFirstToken(this.o.firstTokenTimeoutMs) : (err as grpc.ServiceError);
         if (e.code === grpc.status.DEADLINE_EXCEEDED || pastDeadline(req)) {
           throw new DeadlineExceeded(deadlineMessage(produced));
         }
         if (produced > 0 || typeof e.code !== 'number' || !RETRIABLE.has(e.code)) {
           if (produced > 0) {
             if (UNHEALTHY.has(e.code)) this.o.breaker.failure(worker.workerId);
+            this.o.log.warn('worker failed mid-stream', {
+              worker: worker.workerId,
+              code: grpc.status[e.code],
+              details: e.details,
+            });
             throw new Unavailable(
-              `worker ${worker.workerId} failed after ${produced} tokens (${e.details ?? e.message}); ` +
+              `worker ${worker.workerId} failed after ${produced} tokens (${describeFailure(e)}); ` +
                 'the tokens already streamed are what was produced',
             );
           }
-          throw err;
+          throw typeof e.code === 'number' ? clientFacing(worker.workerId, e) : err;
         }
         if (UNHEALTHY.has(e.code)) this.o.breaker.failure(worker.workerId);
         this.o.log.warn('worker failed before its first token; retrying elsewhere', {
@@ -177,8 +204,10 @@ export class RouterCore {
           code: grpc.status[e.code],
           details: e.details,
         });
-        lastError = e;
+        lastError = clientFacing(worker.workerId, e);
       } finally {
+        clearTimeout(firstToken);
+        finished();
         req.signal.removeEventListener('abort', cancel);
       }
     }
@@ -187,10 +216,7 @@ export class RouterCore {
       throw new ResourceExhausted(`every worker tried is at capacity (${lastError.details})`);
     }
     this.o.metrics.rejected('no_worker');
-    if (lastError)
-      throw new Unavailable(
-        `no worker could take the request (last: ${lastError.details ?? lastError.message})`,
-      );
+    if (lastError) throw new Unavailable(`no worker could take the request (last: ${lastError.details})`);
     // No worker to try at all: none the router may place on, or every one circuit-broken.
     throw new Unavailable(
       readiness(this.o.index).reason ?? 'every live worker is circuit-broken after failing',

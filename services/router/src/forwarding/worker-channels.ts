@@ -3,6 +3,11 @@
 // cluster TLS each channel is mutual TLS and accepts only a certificate that
 // names its worker id (@chunkmesh/common grpc-credentials.ts); each new
 // connection uses the certificates' current files.
+// Keepalive is patient: a worker that pauses for seconds (a long GC, a VM
+// migration, SIGSTOP) keeps its running streams, since cutting the connection
+// would fail every one of them mid-stream. A hung worker's requests that have
+// no token yet are retried elsewhere by the first-token limit (router-core.ts)
+// long before keepalive would notice.
 import {
   type CertificateFiles,
   clusterChannelCredentials,
@@ -27,7 +32,7 @@ export class WorkerChannels {
     const client = createGenerationClient(endpoint, this.credentials, {
       ...(this.credentials ? clusterChannelOptions(workerId) : {}),
       'grpc.keepalive_time_ms': 30_000,
-      'grpc.keepalive_timeout_ms': 5_000,
+      'grpc.keepalive_timeout_ms': 20_000,
       // fail fast on a dead worker so the router can retry elsewhere
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 2_000,

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import {
   callDeadline,
   checkSampling,
+  checkTenancy,
   type GenerationHandlers,
   InvalidArgument,
   type Logger,
@@ -22,7 +23,6 @@ import {
   ChoiceToolCalls,
   type ModelBundle,
   promptInputOf,
-  promptTokens,
   toolCallFormat,
   toolConstraint,
 } from '@chunkmesh/model';
@@ -31,6 +31,7 @@ import type { Authenticator } from '../auth/authenticator.ts';
 import type { RouterCore } from '../forwarding/router-core.ts';
 import type { ClusterIndex } from '../index/cluster-index.ts';
 import { readiness } from '../index/readiness.ts';
+import { checkedPrompt } from './prompt-check.ts';
 
 export interface RouterGrpcOptions {
   /** The request path (the router core behind per-tenant limits). */
@@ -55,10 +56,9 @@ export function routerGenerationHandlers(o: RouterGrpcOptions): GenerationHandle
       call.on('cancelled', () => abort.abort());
       (async () => {
         const principal = o.auth.authenticate(authorizationOf(call.metadata));
-        const tenant = o.auth.tenantFor(principal, call.request.tenant);
+        const tenancy = checkTenancy(call.request);
+        const tenant = o.auth.tenantFor(principal, tenancy.tenant);
         const prompt = promptInputOf(call.request);
-        const tokens = promptTokens(prompt, o.bundle);
-        if (tokens.length === 0) throw new InvalidArgument('prompt is empty', { param: 'prompt' });
         const format = toolCallFormat(o.bundle.chatTemplate);
         const tools = prompt.kind === 'chat' && prompt.tools?.length ? prompt : undefined;
         const toolCall = tools && toolConstraint(format, tools.tools ?? [], tools.toolChoice ?? 'auto');
@@ -70,6 +70,7 @@ export function routerGenerationHandlers(o: RouterGrpcOptions): GenerationHandle
           ...samplingInputOf(call.request.sampling),
           ...(toolCall ? { constraint: toolCall } : {}),
         });
+        const tokens = checkedPrompt(prompt, sampling, o.bundle, undefined);
         // the worker gets token ids: the calls are parsed here, from the text it streams
         const calls = tools && tools.toolChoice !== 'none' ? new ChoiceToolCalls(format) : undefined;
         const deadline = callDeadline(call);
@@ -77,7 +78,7 @@ export function routerGenerationHandlers(o: RouterGrpcOptions): GenerationHandle
           promptTokens: tokens,
           sampling,
           tenant,
-          sessionId: call.request.sessionId,
+          sessionId: tenancy.sessionId,
           requestId: call.request.requestId || randomUUID(),
           ...(deadline !== undefined ? { deadline } : {}),
           signal: abort.signal,

@@ -18,7 +18,7 @@ import {
   openAiErrorOf,
   sendOpenAiError,
 } from '@chunkmesh/common';
-import { type ModelBundle, promptTokens, toolCallFormat } from '@chunkmesh/model';
+import { type ModelBundle, toolCallFormat } from '@chunkmesh/model';
 import type { Authenticator } from '../auth/authenticator.ts';
 import type { Principal } from '../auth/principal.ts';
 import type { RouterCore } from '../forwarding/router-core.ts';
@@ -26,6 +26,7 @@ import type { Deployment } from './deployment.ts';
 import { type ChoicePart, OpenAiChoice } from './openai-choice.ts';
 import { LogprobRenderer } from './openai-logprobs.ts';
 import { type OpenAiRequest, parseOpenAiBody } from './openai-request.ts';
+import { checkedPrompt } from './prompt-check.ts';
 
 /** The header an admin key names the tenant it acts for in (the body's `tenant` also does). */
 export const TENANT_HEADER = 'x-chunkmesh-tenant';
@@ -80,6 +81,15 @@ function methodNotAllowed(path: string, allow: string): HttpOnlyError {
   return new HttpOnlyError(405, 'method_not_allowed', `use ${allow.split(', ')[0]} for ${path}`, { allow });
 }
 
+/** The model id in /v1/models/{id}; a malformed percent-encoding is taken as it is (and is no model). */
+function modelIdOf(encoded: string): string {
+  try {
+    return decodeURIComponent(encoded);
+  } catch {
+    return encoded;
+  }
+}
+
 function usageOf(final: Final | undefined) {
   const u = final?.usage;
   const prompt = u?.promptTokens ?? 0;
@@ -130,7 +140,7 @@ export function openAiHandler(o: OpenAiFrontOptions) {
       return;
     }
     if (path.startsWith(models)) {
-      const id = decodeURIComponent(path.slice(models.length));
+      const id = modelIdOf(path.slice(models.length));
       if (id === card.id) sendJson(res, 200, card);
       else fail(new NotFound(`model '${id}' is not served here (serving '${card.id}')`));
       return;
@@ -168,9 +178,7 @@ async function serve(
   res: ServerResponse,
   o: OpenAiFrontOptions,
 ): Promise<void> {
-  const tokens = promptTokens(r.prompt, o.bundle);
-  if (tokens.length === 0)
-    throw new InvalidArgument('prompt is empty', { param: kind === 'chat' ? 'messages' : 'prompt' });
+  const tokens = checkedPrompt(r.prompt, r.sampling, o.bundle, o.defaultMaxTokens);
   const abort = new AbortController();
   res.on('close', () => {
     if (!res.writableEnded) abort.abort();
@@ -260,11 +268,8 @@ async function serve(
   let first = true;
   for await (const e of events) {
     if (first) {
-      res.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-      });
+      // (no connection header: Node's says keep-alive, or close while the router drains)
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       if (prefix !== '') {
         choices.forEach((_, i) => {
           send({

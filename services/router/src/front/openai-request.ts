@@ -3,7 +3,14 @@
 // front doors share (checkSampling, @chunkmesh/common). Anything wrong is an
 // InvalidArgument naming the field, answered as HTTP 400 in OpenAI's error
 // shape; an unknown model is NotFound (404).
-import { checkSampling, InvalidArgument, NotFound, type Sampling } from '@chunkmesh/common';
+import {
+  checkSampling,
+  checkTenancy,
+  InvalidArgument,
+  NotFound,
+  type Sampling,
+  type Tenancy,
+} from '@chunkmesh/common';
 import { type PromptInput, type ToolCallFormat, toolConstraint } from '@chunkmesh/model';
 import { constraintOf, messagesOf, toolsOf } from './openai-structured.ts';
 import { refuseUnsupported } from './openai-unsupported.ts';
@@ -69,6 +76,14 @@ function seedOf(body: Body, text: string): bigint | undefined {
     if (Number(m[1]) === parsed) return BigInt(m[1] as string);
   }
   return BigInt(parsed);
+}
+
+/** The tenant, and the session: `session_id`, or OpenAI's `user` in its place. */
+function tenancyOf(body: Body): Tenancy {
+  const tenant = str(body, 'tenant');
+  const sessionId = str(body, 'session_id');
+  if (sessionId !== '') return checkTenancy({ tenant, sessionId });
+  return checkTenancy({ tenant, sessionId: str(body, 'user') }, 'user');
 }
 
 function promptOf(body: Body): PromptInput {
@@ -168,7 +183,6 @@ export function parseOpenAiBody(
     singleToolCall: bool(body, 'parallel_tool_calls') === false,
     stream,
     includeUsage: stream && streamOptions?.include_usage === true,
-    tenant: str(body, 'tenant'),
-    sessionId: str(body, 'session_id') || str(body, 'user'),
+    ...tenancyOf(body),
   };
 }

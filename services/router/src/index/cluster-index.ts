@@ -18,6 +18,16 @@
 // A new epoch (from the stream or the registry) replaces the worker's entries;
 // an expired registry entry drops them.
 //
+// Redis losing the registry is not workers dying: a Redis restarted empty (or
+// failed over to a replica that missed writes) reads as a registry without
+// them until each heartbeats again. The index's connection to Redis breaks
+// and reconnects whenever that happens, so a worker missing from a read
+// after a reconnection that the worker was last read before is kept, with
+// its chunks, until its own heartbeat would lapse counted from the
+// reconnection (its lease: the TTL its entry carried); it is dropped then if
+// it has not reappeared. A worker missing from a read on the connection that
+// read it last expired or deregistered, and is dropped at once.
+//
 // Compatibility: a live worker whose cluster constants (chunk size, model id)
 // differ from the router's is incompatible (compatibility.ts). It is listed by
 // incompatibleWorkers(), never by workers(), longestPrefix() or speculation,
@@ -126,6 +136,13 @@ export class ClusterIndex {
   private resyncTimer: NodeJS.Timeout | null = null;
   private lagMs = 0;
   private readonly counters = { resyncs: 0, malformedEvents: 0 };
+  /** The index's Redis connection, numbered by reconnection, and when the current one came up. */
+  private connection = 0;
+  private connectedAt = Date.now();
+  private readonly onReconnect = () => {
+    this.connection++;
+    this.connectedAt = Date.now();
+  };
 
   constructor(options: ClusterIndexOptions) {
     this.redis = options.redis;
@@ -161,6 +178,7 @@ export class ClusterIndex {
   async start(): Promise<void> {
     if (this.running) return;
     this.running = true;
+    this.redis.on('ready', this.onReconnect);
     if (this.tail.position === '0-0') await this.bootstrap();
     if (!this.running) return;
     this.tailing = this.tail.run((batch) => this.onBatch(batch));
@@ -170,6 +188,7 @@ export class ClusterIndex {
 
   async stop(): Promise<void> {
     this.running = false;
+    this.redis.off('ready', this.onReconnect);
     if (this.pollTimer) clearInterval(this.pollTimer);
     if (this.resyncTimer) clearTimeout(this.resyncTimer);
     this.pollTimer = this.resyncTimer = null;
@@ -315,6 +334,9 @@ export class ClusterIndex {
       if (!w || w.epoch !== record.epoch) w = this.replace(record.workerId, record.epoch);
       if (!w.record) this.judge(w, record);
       w.record = record;
+      w.seenOn = this.connection;
+      w.keptSince = 0;
+      w.leaseMs = Math.max(w.leaseMs, view.ttlMs.get(record.workerId) ?? 0);
       if (record.seq > w.seq) {
         this.checks.set(w.id, {
           epoch: w.epoch,
@@ -324,8 +346,27 @@ export class ClusterIndex {
         });
       }
     }
-    for (const w of this.tracked.values()) if (!live.has(w.id) && w.since < startedAt) this.drop(w);
+    for (const w of this.tracked.values()) {
+      if (!live.has(w.id) && w.since < startedAt && !this.lostWithRedis(w, startedAt)) this.drop(w);
+    }
     this.speculation.sweep();
+  }
+
+  /**
+   * Whether a worker missing from a registry read may be missing only because Redis lost its
+   * entry: it was last read on an earlier connection, and its lease, counted from the
+   * reconnection, has not run out.
+   */
+  private lostWithRedis(w: TrackedWorker, now: number): boolean {
+    if (!w.record || w.seenOn === this.connection || now >= this.connectedAt + w.leaseMs) return false;
+    if (!w.keptSince) {
+      w.keptSince = now;
+      this.log?.info('keeping a worker missing from the registry after a Redis reconnection', {
+        workerId: w.id,
+        untilMs: this.connectedAt + w.leaseMs - now,
+      });
+    }
+    return true;
   }
 
   private onBatch(batch: TailBatch): void {

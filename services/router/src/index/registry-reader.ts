@@ -13,6 +13,8 @@ import type { Redis } from 'ioredis';
 
 export interface RegistryView {
   records: WorkerRecord[];
+  /** Remaining TTL of each record's entry, in ms (absent: the entry has none). */
+  ttlMs: Map<string, number>;
   /** Members of the workers set whose entry has expired. */
   expired: string[];
   /** Present when asked for: live workers' snapshots. */
@@ -41,19 +43,28 @@ export class RegistryReader {
     const ids = await this.redis.smembers(this.keys.workers);
     const multi = this.redis.multi();
     for (const id of ids) multi.hgetall(this.keys.worker(id));
+    for (const id of ids) multi.pttl(this.keys.worker(id));
     if (withSnapshots) for (const id of ids) multi.hgetallBuffer(this.keys.snapshot(id));
     multi.xrevrange(this.keys.events, '+', '-', 'COUNT', 1);
     const replies: Reply[] = (await multi.exec()) ?? [];
     const reply = (i: number): Reply => replies[i] ?? [new Error('transaction aborted'), null];
-    const view: RegistryView = { records: [], expired: [], snapshots: new Map(), lastId: '0-0' };
+    const view: RegistryView = {
+      records: [],
+      ttlMs: new Map(),
+      expired: [],
+      snapshots: new Map(),
+      lastId: '0-0',
+    };
     ids.forEach((id, i) => {
       const key = this.keys.worker(id);
       const record = this.decode(key, () => parseWorkerRecord(id, asHash(key, reply(i))));
       if (record === null) view.expired.push(id);
       else if (record) view.records.push(record);
+      const [, ttl] = reply(ids.length + i);
+      if (record && typeof ttl === 'number' && ttl >= 0) view.ttlMs.set(id, ttl);
       if (!withSnapshots) return;
       const snapKey = this.keys.snapshot(id);
-      const snap = this.decode(snapKey, () => parseSnapshot(id, asHash(snapKey, reply(ids.length + i))));
+      const snap = this.decode(snapKey, () => parseSnapshot(id, asHash(snapKey, reply(2 * ids.length + i))));
       if (snap) view.snapshots.set(id, snap);
     });
     this.forgetUnlisted(ids);

@@ -24,6 +24,12 @@ export class TrackedWorker implements Holder {
   resync: Resync | null = null;
   dropped = false;
   readonly since = Date.now();
+  /** Which of the index's Redis connections (numbered by reconnection) last read the record. */
+  seenOn = -1;
+  /** The longest remaining TTL a read found on the record: about the worker's heartbeat TTL. */
+  leaseMs = 0;
+  /** Since when a registry read has not shown it, while kept as lost with Redis (0: shown). */
+  keptSince = 0;
   /** What ClusterIndex.workers() last returned for this worker, and from which record. */
   live: { record: WorkerRecord; view: LiveWorker } | null = null;
 

@@ -304,6 +304,44 @@ describe('cluster index fed by kv reporters', () => {
     await converges(late, r, 'w0');
   });
 
+  it('keeps workers through a Redis restarted empty until their heartbeat lapses; a deregistered one goes at once', async (t) => {
+    if (!server.restartable) return t.skip('REDIS_URL is set: cannot restart an external server');
+    const c = cluster();
+    const slow = { heartbeatIntervalMs: 100, heartbeatTtlMs: 2000 };
+    const leaves = await reporter(t, c, 'leaves', slow);
+    const ix = await index(t, c);
+    await until('the index sees it', () => ix.workers().some((w) => w.workerId === 'leaves'));
+    // Deregistered on the same Redis: gone at the next registry read, long before its 2 s TTL.
+    const t0 = Date.now();
+    await leaves.stop();
+    await until('the deregistered worker is dropped', () => ix.workers().length === 0);
+    assert.ok(Date.now() - t0 < 1500, `dropped after ${Date.now() - t0} ms`);
+
+    const tree = new TreeEventSource();
+    const rejoins = await reporter(t, c, 'rejoins', slow);
+    const redis = await connect(t);
+    await reporter(t, c, 'lost', { ...slow, redis });
+    rejoins.publish(tree.store(12));
+    await converges(ix, rejoins, 'rejoins');
+    await until('the index sees both', () => ix.workers().length === 2);
+    // 'lost' cannot come back (its connection is gone for good); Redis returns empty.
+    redis.disconnect();
+    await server.restart();
+    await sleep(800);
+    assert.deepEqual(
+      ix
+        .workers()
+        .map((w) => w.workerId)
+        .sort(),
+      ['lost', 'rejoins'],
+      'both kept while their leases run',
+    );
+    assert.equal(ix.entriesOf('rejoins').size, 12, 'with their chunks');
+    await until('the lost worker is dropped once its lease lapses', () => ix.workers().length === 1, 5000);
+    assert.equal(ix.workers()[0]?.workerId, 'rejoins');
+    await converges(ix, rejoins, 'rejoins');
+  });
+
   it('drops a worker whose heartbeat expires, and takes it back after it resyncs', async (t) => {
     const c = cluster();
     const tree = new TreeEventSource();
@@ -336,7 +374,8 @@ describe('cluster index fed by kv reporters', () => {
     const ix = await index(t, c);
     await converges(ix, old, 'w0');
 
-    // The process dies without deregistering; its replacement starts before the old entry expires.
+    // The process dies without deregistering; its replacement starts before the old entry expires
+    // (and registers once it has: the entry is the old process's lease on the id).
     redis.disconnect();
     const next = await reporter(t, c, 'w0');
     assert.notEqual(next.epoch, old.epoch);

@@ -1,6 +1,6 @@
 // The worker's Prometheus metrics (ARCHITECTURE.md, Observability): prefix
 // cache queries and hits in tokens, KV bytes logical vs physical and saved, chunks by
-// state, evictions, latency histograms, batch size, queue depth, step time.
+// state, tenant roots, evictions, latency histograms, batch size, queue depth, step time.
 // Engine hooks feed the counters; cache gauges are read at scrape time.
 import type { FetchResult, KvCache, TierCounts } from '@chunkmesh/native';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
@@ -83,6 +83,14 @@ export class WorkerMetrics implements EngineObserver {
         this.set({ state: 'cached' }, s.cachedNodes);
         this.set({ state: 'tail' }, s.tailChunks);
         this.set({ state: 'free' }, s.freeChunks);
+      },
+    });
+    new Gauge({
+      name: 'chunkmesh_kv_tenant_roots',
+      help: 'Tenant roots in the prefix tree (one per tenant with cached chunks or running sequences)',
+      registers,
+      collect() {
+        this.set(cache.stats().roots);
       },
     });
     new Counter({

@@ -11,6 +11,13 @@
 // the mirror again, whatever they missed, without counting anything twice.
 // A new reporter (a new process) is a new epoch and starts with a resync of
 // an empty mirror.
+//
+// One worker id, one live process: the registry entry is a lease on the id
+// (redis-scripts.ts heartbeat). A reporter that finds the entry held by
+// another epoch writes nothing at all (no entry, no events, no snapshot: its
+// events under that id would make routers drop the holder's), says so, and
+// keeps asking each heartbeat; it takes the id once the holder's entry lapses
+// (the holder died) and resyncs then. `registered` says whether it holds it.
 import {
   type ClusterKeys,
   checkName,
@@ -55,9 +62,9 @@ export interface KvReporterOptions {
   maxBacklogKeys?: number;
   /** Large events are split into stream entries of at most this many keys. */
   maxKeysPerEntry?: number;
+  /** Called when `registered` changes (routers can find the worker while it holds its entry). */
+  onRegistered?: (registered: boolean) => void;
   log?: Logger;
-  /** Called once, when the first heartbeat has written the registry entry (routers can now find the worker). */
-  onRegistered?: () => void;
 }
 
 export interface KvReporterStats {
@@ -77,8 +84,11 @@ export class KvReporter {
   private readonly mirror = new ResidentMirror();
   private readonly backlog: EventBacklog;
   private readonly o: Required<Omit<KvReporterOptions, 'redis' | 'epoch' | 'log' | 'onRegistered'>>;
+  private readonly onRegistered: ((registered: boolean) => void) | undefined;
+  private holds = false;
+  /** The epoch of another process found holding this worker id, while it does. */
+  private holder: string | null = null;
   private readonly log: Logger | undefined;
-  private onRegistered: (() => void) | undefined;
   /** The last heartbeat refusal logged as an error (repeats go to debug until a heartbeat succeeds). */
   private refusal: string | undefined;
   private load: WorkerLoad = IDLE_LOAD;
@@ -156,6 +166,11 @@ export class KvReporter {
     return this.mirror.keys(tier);
   }
 
+  /** Whether this process holds its worker id in the registry (its last heartbeat that reached Redis wrote the entry). */
+  get registered(): boolean {
+    return this.holds;
+  }
+
   stats(): KvReporterStats {
     return { seq: this.seq, backlogKeys: this.backlog.keys, ...this.counters };
   }
@@ -169,9 +184,9 @@ export class KvReporter {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.flushTimer = this.heartbeatTimer = null;
     await this.pump();
-    if (!isRedisUp(this.redis)) return;
+    if (!isRedisUp(this.redis) || !this.holds) return;
     try {
-      await this.writer.deregister();
+      await this.writer.deregister(this.epoch);
     } catch (err) {
       this.log?.warn('deregistration failed; the registry entry will expire', { err });
     }
@@ -192,7 +207,7 @@ export class KvReporter {
     if (!isRedisUp(this.redis)) return;
     const { endpoint, modelId, chunkTokens, kvDtype, capacityChunks, heartbeatTtlMs } = this.o;
     try {
-      const existed = await this.writer.heartbeat(
+      const result = await this.writer.heartbeat(
         {
           endpoint,
           modelId,
@@ -205,11 +220,30 @@ export class KvReporter {
         },
         heartbeatTtlMs,
       );
+      if (!result.held) {
+        if (this.holder !== result.holder) {
+          this.log?.error(
+            'another live process holds this worker id; not registering until its entry lapses',
+            {
+              workerId: this.o.workerId,
+              epoch: this.epoch,
+              holder: result.holder,
+            },
+          );
+        }
+        this.holder = result.holder;
+        // Whatever was reported under this id is the holder's now: start over once it is ours.
+        this.needsResync = true;
+        this.setHolds(false);
+        return;
+      }
+      if (this.holder !== null)
+        this.log?.info('worker id free again; registering', { workerId: this.o.workerId });
+      this.holder = null;
       // Expired (a stall longer than the TTL, or Redis lost it): routers may have forgotten us and our snapshot.
-      if (!existed) this.needsResync = true;
+      if (!result.existed) this.needsResync = true;
       this.refusal = undefined;
-      this.onRegistered?.();
-      this.onRegistered = undefined;
+      this.setHolds(true);
     } catch (err) {
       // An ACL that lets us connect but not write leaves us unregistered: no router will find us.
       const refusal = redisRefusal(err as Error);
@@ -217,6 +251,12 @@ export class KvReporter {
       else this.log?.debug('heartbeat failed', { err });
       this.refusal = refusal;
     }
+  }
+
+  private setHolds(holds: boolean): void {
+    if (holds === this.holds) return;
+    this.holds = holds;
+    this.onRegistered?.(holds);
   }
 
   /** One writer at a time, so stream order is publication order. */
@@ -228,7 +268,7 @@ export class KvReporter {
   }
 
   private async drain(): Promise<void> {
-    while (isRedisUp(this.redis)) {
+    while (isRedisUp(this.redis) && this.holds) {
       try {
         if (this.needsResync) await this.resync();
         else if (this.backlog.length > 0) await this.flush();

@@ -2,7 +2,10 @@
 // Multi-command writes are MULTI transactions so a reader never sees half.
 import {
   type ClusterKeys,
+  deregister,
   eventFields,
+  type HeartbeatResult,
+  heartbeat,
   type Snapshot,
   type StreamEvent,
   snapshotFields,
@@ -33,18 +36,12 @@ export class ReportWriter {
     private readonly streamMaxLen: number,
   ) {}
 
-  /** Rewrites the registry entry and its TTL; returns whether the entry still existed. */
-  async heartbeat(record: Omit<WorkerRecord, 'workerId'>, ttlMs: number): Promise<boolean> {
-    const hash = this.keys.worker(this.workerId);
-    const [existed] = await run(
-      this.redis
-        .multi()
-        .exists(hash)
-        .hset(hash, workerRecordFields(record))
-        .pexpire(hash, ttlMs)
-        .sadd(this.keys.workers, this.workerId),
-    );
-    return existed === 1;
+  /**
+   * Rewrites the registry entry and its TTL, unless another epoch holds this worker id; says
+   * whether the entry still existed.
+   */
+  heartbeat(record: Omit<WorkerRecord, 'workerId'>, ttlMs: number): Promise<HeartbeatResult> {
+    return heartbeat(this.redis, this.keys, this.workerId, record.epoch, ttlMs, workerRecordFields(record));
   }
 
   /** Appends the events in order, trimming the stream; returns their ids. */
@@ -59,13 +56,8 @@ export class ReportWriter {
     await this.redis.hset(this.keys.snapshot(this.workerId), snapshotFields(snapshot));
   }
 
-  /** Removes every trace of this worker but its stream entries (which age out with the trim). */
-  async deregister(): Promise<void> {
-    await run(
-      this.redis
-        .multi()
-        .del(this.keys.worker(this.workerId), this.keys.snapshot(this.workerId))
-        .srem(this.keys.workers, this.workerId),
-    );
+  /** Removes every trace of this epoch of the worker but its stream entries (which age out with the trim). */
+  async deregister(epoch: string): Promise<void> {
+    await deregister(this.redis, this.keys, this.workerId, epoch);
   }
 }

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import {
   checkAgainstModel,
   checkSampling,
+  checkTenancy,
   type GenerateRequest,
   InvalidArgument,
   samplingInputOf,
@@ -54,6 +55,7 @@ export async function toGenerateInput(
     ...samplingInputOf(req.sampling),
     ...(toolCall ? { constraint: toolCall } : {}),
   });
+  checkTenancy(req);
   const maxTokens = checkAgainstModel(s, promptTokens, config, limits.defaultMaxTokens);
   const eosTokenIds = s.ignoreEos ? [] : config.eosTokenIds;
   const choosers = await buildChoosers(s, {

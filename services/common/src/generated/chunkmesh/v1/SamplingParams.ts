@@ -16,7 +16,8 @@ export interface SamplingParams {
    */
   'topK'?: (number);
   /**
-   * 0 (or 1) disables nucleus sampling.
+   * Nucleus sampling, in (0, 1]; unset is 1 (disabled). 0, NaN and values
+   * past 1 are INVALID_ARGUMENT, as on the HTTP API.
    */
   'topP'?: (number | string);
   'seed'?: (number | string | Long);
@@ -75,6 +76,11 @@ export interface SamplingParams {
    */
   'constraint'?: (_chunkmesh_v1_Constraint | null);
   /**
+   * A oneof (like seed) so that a 0 that was sent is told from one that was
+   * not; the wire format is that of the plain field this was before.
+   */
+  'topPOption'?: "topP";
+  /**
    * Fixes the sampler's random stream; unset draws a fresh seed per request.
    * A oneof rather than proto3 `optional` (the same wire format and presence),
    * so that protoc releases before 3.15 (Debian's grpc_tools 1.14) compile it.
@@ -95,9 +101,10 @@ export interface SamplingParams__Output {
    */
   'topK': (number);
   /**
-   * 0 (or 1) disables nucleus sampling.
+   * Nucleus sampling, in (0, 1]; unset is 1 (disabled). 0, NaN and values
+   * past 1 are INVALID_ARGUMENT, as on the HTTP API.
    */
-  'topP': (number);
+  'topP'?: (number);
   'seed'?: (string);
   /**
    * Completion length limit; 0 is the server's default limit.
@@ -153,6 +160,11 @@ export interface SamplingParams__Output {
    * Constrained decoding: only text the constraint accepts can be sampled.
    */
   'constraint': (_chunkmesh_v1_Constraint__Output | null);
+  /**
+   * A oneof (like seed) so that a 0 that was sent is told from one that was
+   * not; the wire format is that of the plain field this was before.
+   */
+  'topPOption'?: "topP";
   /**
    * Fixes the sampler's random stream; unset draws a fresh seed per request.
    * A oneof rather than proto3 `optional` (the same wire format and presence),
