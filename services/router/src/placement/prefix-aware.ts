@@ -14,6 +14,7 @@ import {
   type Placement,
   type PlacementPolicy,
   type PlacementRequest,
+  type PrefixMatch,
   pendingTokens,
   type WorkerView,
 } from './placement-policy.ts';
@@ -48,7 +49,7 @@ export class PrefixAwarePolicy implements PlacementPolicy {
   choose(
     request: PlacementRequest,
     workers: readonly WorkerView[],
-    matched: ReadonlyMap<string, number>,
+    matched: ReadonlyMap<string, PrefixMatch>,
   ): Placement {
     // One pass for what every later step reads: each worker's pending and cached tokens.
     const n = workers.length;
@@ -65,7 +66,7 @@ export class PrefixAwarePolicy implements PlacementPolicy {
       const p = pendingTokens(w);
       pending[i] = p;
       sum += p;
-      const chunks = anyMatched ? (matched.get(w.workerId) ?? 0) : 0;
+      const chunks = anyMatched ? (matched.get(w.workerId)?.chunks ?? 0) : 0;
       const c = Math.min(request.promptTokens, chunks * request.chunkTokens);
       cached[i] = c;
       if (c > bestOverall) bestOverall = c;

@@ -5,6 +5,7 @@
 // would add nothing.
 import { ChunkTable } from '../index/chunk-table.ts';
 import type { PlacementIndex } from '../placement/decide.ts';
+import type { PrefixMatch } from '../placement/placement-policy.ts';
 import type { SimulatedWorker } from './simulated-worker.ts';
 
 export class ReplayIndex implements PlacementIndex {
@@ -13,10 +14,10 @@ export class ReplayIndex implements PlacementIndex {
 
   /** Applies what the worker's tree stored and evicted since the last call. */
   update(worker: SimulatedWorker): void {
-    for (const e of worker.cache.drainEvents()) this.table.apply(worker, e.op, e.tier, e.keys);
+    for (const e of worker.cache.drainEvents()) this.table.apply(worker, e);
   }
 
-  longestPrefix(keys: BigUint64Array): Map<string, number> {
+  longestPrefix(keys: BigUint64Array): Map<string, PrefixMatch> {
     return this.table.longestPrefix(keys);
   }
 

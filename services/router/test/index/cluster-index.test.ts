@@ -14,6 +14,7 @@ import {
   levelFromEnv,
   waitForRedis,
 } from '@chunkmesh/common';
+import type { KvTier } from '@chunkmesh/native';
 import {
   KvReporter,
   type KvReporterOptions,
@@ -24,7 +25,10 @@ import {
 import type { Redis } from 'ioredis';
 import { ClusterIndex, type ClusterIndexOptions } from '../../src/index/cluster-index.ts';
 
-const TIER_BIT = { device: 1, host: 2, disk: 4 } as const;
+/** A longestPrefix match: its chunks on the device, host and disk. */
+function tiers(device: number, host = 0, disk = 0) {
+  return { chunks: device + host + disk, device, host, disk };
+}
 /** The index's and, unless a test says otherwise, every reporter's. */
 const CONSTANTS = { modelId: 'test-model', chunkTokens: 64 };
 // Quiet unless CHUNKMESH_LOG_LEVEL asks otherwise.
@@ -107,14 +111,13 @@ async function index(
 }
 
 /** The reporter's mirror in the index's form: key -> tier bitmask. */
-function mirrorOf(r: KvReporter): Map<bigint, number> {
-  const out = new Map<bigint, number>();
-  for (const tier of KV_TIERS)
-    for (const k of r.resident(tier)) out.set(k, (out.get(k) ?? 0) | TIER_BIT[tier]);
+function mirrorOf(r: KvReporter): Map<bigint, KvTier> {
+  const out = new Map<bigint, KvTier>();
+  for (const tier of KV_TIERS) for (const k of r.resident(tier)) out.set(k, tier);
   return out;
 }
 
-function sameEntries(a: ReadonlyMap<bigint, number>, b: ReadonlyMap<bigint, number>): boolean {
+function sameEntries(a: ReadonlyMap<bigint, KvTier>, b: ReadonlyMap<bigint, KvTier>): boolean {
   if (a.size !== b.size) return false;
   for (const [k, v] of a) if (b.get(k) !== v) return false;
   return true;
@@ -200,22 +203,22 @@ describe('cluster index fed by kv reporters', () => {
     assert.deepEqual(
       ix.longestPrefix(chain),
       new Map([
-        ['a', 4],
-        ['b', 2],
+        ['a', tiers(4)],
+        ['b', tiers(0, 2)],
       ]),
     );
     assert.deepEqual(
       ix.longestPrefix(chain.subarray(0, 1)),
       new Map([
-        ['a', 1],
-        ['b', 1],
+        ['a', tiers(1)],
+        ['b', tiers(0, 1)],
       ]),
     );
     assert.deepEqual(
       ix.longestPrefix(chain.subarray(1)),
       new Map([
-        ['a', 3],
-        ['b', 1],
+        ['a', tiers(3)],
+        ['b', tiers(0, 1)],
       ]),
     );
     assert.deepEqual(ix.longestPrefix(randomKeys(3)), new Map());
@@ -227,26 +230,26 @@ describe('cluster index fed by kv reporters', () => {
     assert.deepEqual(
       ix.longestPrefix(chain),
       new Map([
-        ['a', 4],
-        ['b', 2],
-        ['other', 6],
+        ['a', tiers(4)],
+        ['b', tiers(0, 2)],
+        ['other', tiers(6)],
       ]),
     );
     ix.speculate('b', chain.subarray(2, 5), 150);
     assert.deepEqual(
       ix.longestPrefix(chain),
       new Map([
-        ['a', 4],
-        ['b', 5],
-        ['other', 6],
+        ['a', tiers(4)],
+        ['b', tiers(3, 2)],
+        ['other', tiers(6)],
       ]),
     );
     await sleep(200);
     assert.deepEqual(
       ix.longestPrefix(chain),
       new Map([
-        ['a', 4],
-        ['b', 2],
+        ['a', tiers(4)],
+        ['b', tiers(0, 2)],
       ]),
     );
 
@@ -255,8 +258,8 @@ describe('cluster index fed by kv reporters', () => {
     assert.deepEqual(
       ix.longestPrefix(chain),
       new Map([
-        ['a', 4],
-        ['b', 1],
+        ['a', tiers(4)],
+        ['b', tiers(0, 1)],
       ]),
     );
     assert.deepEqual(
@@ -464,9 +467,13 @@ describe('cluster index: cluster constants and malformed registry entries', () =
         ],
       ],
     );
-    assert.deepEqual(ix.longestPrefix(chain), new Map([['ok', 2]]));
+    assert.deepEqual(ix.longestPrefix(chain), new Map([['ok', tiers(2)]]));
     ix.speculate('wrong-chunk', chain, 60_000);
-    assert.deepEqual(ix.longestPrefix(chain), new Map([['ok', 2]]), 'a speculation onto one is ignored');
+    assert.deepEqual(
+      ix.longestPrefix(chain),
+      new Map([['ok', tiers(2)]]),
+      'a speculation onto one is ignored',
+    );
     assert.equal(ix.entriesOf('wrong-model').size, 0, 'its chunks are not held');
     assert.equal(ix.stats().entries, 2);
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { IDLE_LOAD } from '@chunkmesh/common';
-import type { PlacementRequest, WorkerView } from '../../src/placement/placement-policy.ts';
+import type { PlacementRequest, PrefixMatch, WorkerView } from '../../src/placement/placement-policy.ts';
 import { createPolicy, POLICY_NAMES } from '../../src/placement/policies.ts';
 import { PrefixAwarePolicy } from '../../src/placement/prefix-aware.ts';
 
@@ -9,6 +9,8 @@ const worker = (workerId: string, pending = 0): WorkerView => ({
   workerId,
   load: { ...IDLE_LOAD, queuedTokens: pending },
 });
+/** A match of n chunks, all on the device. */
+const onDevice = (n: number): PrefixMatch => ({ chunks: n, device: n, host: 0, disk: 0 });
 const request = (promptTokens: number, chunks: number, sessionWorker?: string): PlacementRequest => ({
   promptTokens,
   chunkKeys: BigUint64Array.from({ length: chunks }, (_, i) => BigInt(i + 1)),
@@ -24,8 +26,8 @@ describe('prefix-aware placement', () => {
       request(1024, 16),
       [worker('a'), worker('b'), worker('c')],
       new Map([
-        ['b', 10],
-        ['c', 4],
+        ['b', onDevice(10)],
+        ['c', onDevice(4)],
       ]),
     );
     assert.deepEqual(p, { workerId: 'b', reason: 'prefix', predictedCachedTokens: 640 });
@@ -33,7 +35,11 @@ describe('prefix-aware placement', () => {
 
   it('weighs cached tokens against pending tokens', () => {
     // b saves 640 prefill tokens but has 2000 pending; a has 0 cached and 100 pending
-    const p = policy.choose(request(1024, 16), [worker('a', 100), worker('b', 2000)], new Map([['b', 10]]));
+    const p = policy.choose(
+      request(1024, 16),
+      [worker('a', 100), worker('b', 2000)],
+      new Map([['b', onDevice(10)]]),
+    );
     assert.equal(p.workerId, 'a');
   });
 
@@ -43,7 +49,7 @@ describe('prefix-aware placement', () => {
     const p = new PrefixAwarePolicy({ loadWeight: 0, guardFactor: 1.25, guardSlackTokens: 1000 }).choose(
       request(4096, 64),
       workers,
-      new Map([['b', 64]]),
+      new Map([['b', onDevice(64)]]),
     );
     assert.equal(p.reason, 'guard');
     assert.notEqual(p.workerId, 'b');
@@ -51,7 +57,7 @@ describe('prefix-aware placement', () => {
 
   it('keeps a session on its worker unless that worker is over the guard line', () => {
     const even = [worker('a'), worker('b')];
-    assert.equal(policy.choose(request(100, 1, 'b'), even, new Map([['a', 1]])).reason, 'session');
+    assert.equal(policy.choose(request(100, 1, 'b'), even, new Map([['a', onDevice(1)]])).reason, 'session');
     const busy = [worker('a', 0), worker('b', 50_000)];
     assert.equal(policy.choose(request(100, 1, 'b'), busy, new Map()).workerId, 'a');
   });

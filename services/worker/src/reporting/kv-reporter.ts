@@ -332,9 +332,10 @@ export class KvReporter {
         out.push({ ...base, seq: ++this.seq, op: e.op, tier: e.tier, keys: e.keys });
         continue;
       }
+      const from = e.from !== undefined ? { from: e.from } : {};
       for (let i = 0; i < e.keys.length; i += this.o.maxKeysPerEntry) {
         const keys = e.keys.subarray(i, i + this.o.maxKeysPerEntry);
-        out.push({ ...base, seq: ++this.seq, op: e.op, tier: e.tier, keys });
+        out.push({ ...base, seq: ++this.seq, op: e.op, tier: e.tier, ...from, keys });
       }
     }
     return out;
