@@ -39,6 +39,7 @@ import { TenantLimiter } from './limits/tenant-limiter.ts';
 import { AccessMetrics } from './metrics/access-metrics.ts';
 import { RouterMetrics } from './metrics/router-metrics.ts';
 import { createPolicy } from './placement/policies.ts';
+import { tierWeightsOf } from './placement/tier-weight-options.ts';
 import { routerOptions } from './router-options.ts';
 
 const PROGRAM = 'chunkmesh-router';
@@ -74,13 +75,17 @@ const metrics = new RouterMetrics(registry, index);
 const access = new AccessMetrics(registry);
 const channels = new WorkerChannels(clusterTls);
 const breaker = new CircuitBreaker();
-const core = new RouterCore({
-  index,
-  policy: createPolicy(cfg.policy, {
+const policy = configOrExit(PROGRAM, () =>
+  createPolicy(cfg.policy, {
     loadWeight: cfg.loadWeight,
     guardFactor: cfg.guardFactor,
     guardSlackTokens: cfg.guardSlackTokens,
+    tierWeights: tierWeightsOf(cfg),
   }),
+);
+const core = new RouterCore({
+  index,
+  policy,
   channels,
   breaker,
   sessions: new SessionTable(cfg.maxSessionBytes),

@@ -4,6 +4,7 @@ import { frontDoorSecurityOptions } from './auth/auth-options.ts';
 import { tenantLimitOptions } from './limits/limit-options.ts';
 import { POLICY_NAMES } from './placement/policies.ts';
 import { DEFAULT_PREFIX_AWARE } from './placement/prefix-aware.ts';
+import { tierWeightOptions } from './placement/tier-weight-options.ts';
 
 export const routerOptions = defineOptions({
   model: {
@@ -57,6 +58,7 @@ export const routerOptions = defineOptions({
     min: 0,
     help: 'prefix-aware: balance guard slack in tokens',
   },
+  ...tierWeightOptions,
   maxRetries: {
     type: 'integer',
     default: 2,
