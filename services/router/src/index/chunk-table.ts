@@ -29,6 +29,8 @@ export class ChunkTable {
   private readonly holders = new KeyMap<Holding>();
   private readonly byHolder = new Map<Holder, Map<bigint, KvTier>>();
   private size = 0;
+  /** Entries by tier depth. */
+  private readonly inTier = [0, 0, 0];
   private droppedCount = 0;
   // Scratch of one longestPrefix call, per still-matching holder: its chunks on the host and disk.
   private host: number[] = [];
@@ -54,7 +56,10 @@ export class ChunkTable {
   clear(holder: Holder): void {
     const own = this.byHolder.get(holder);
     if (!own) return;
-    for (const k of own.keys()) this.unlink(holder, k);
+    for (const [k, tier] of own) {
+      this.unlink(holder, k);
+      (this.inTier[DEPTH[tier]] as number)--;
+    }
     this.size -= own.size;
     this.byHolder.delete(holder);
   }
@@ -148,6 +153,12 @@ export class ChunkTable {
     return this.size;
   }
 
+  /** Entries whose chunk is in each tier. */
+  entriesByTier(): Record<KvTier, number> {
+    const [device = 0, host = 0, disk = 0] = this.inTier;
+    return { device, host, disk };
+  }
+
   get dropped(): number {
     return this.droppedCount;
   }
@@ -155,7 +166,10 @@ export class ChunkTable {
   /** The key is in `tier` of the holder, and in no other of its tiers. */
   private place(holder: Holder, key: bigint, tier: KvTier): void {
     let own = this.byHolder.get(holder);
-    if (own?.has(key)) {
+    const was = own?.get(key);
+    if (own && was !== undefined) {
+      (this.inTier[DEPTH[was]] as number)--;
+      (this.inTier[DEPTH[tier]] as number)++;
       own.set(key, tier);
       const list = this.holders.get(key) as Holding;
       list[list.indexOf(holder) + 1] = DEPTH[tier];
@@ -171,6 +185,7 @@ export class ChunkTable {
     }
     own.set(key, tier);
     this.size++;
+    (this.inTier[DEPTH[tier]] as number)++;
     const list = this.holders.get(key);
     if (list) list.push(holder, DEPTH[tier]);
     else this.holders.set(key, [holder, DEPTH[tier]]);
@@ -181,6 +196,7 @@ export class ChunkTable {
     if (own?.get(key) !== tier) return;
     own.delete(key);
     this.size--;
+    (this.inTier[DEPTH[tier]] as number)--;
     this.unlink(holder, key);
   }
 

@@ -99,6 +99,8 @@ export interface IncompatibleWorker extends Omit<WorkerRecord, 'seq'> {
 
 export interface ClusterIndexStats {
   entries: number;
+  /** Entries by the tier their chunk is in on that worker. */
+  entriesByTier: Record<KvTier, number>;
   droppedEntries: number;
   speculativeKeys: number;
   resyncs: number;
@@ -275,6 +277,7 @@ export class ClusterIndex {
   stats(): ClusterIndexStats {
     return {
       entries: this.table.entries,
+      entriesByTier: this.table.entriesByTier(),
       droppedEntries: this.table.dropped,
       speculativeKeys: this.speculation.size,
       ...this.counters,

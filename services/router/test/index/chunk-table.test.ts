@@ -115,6 +115,9 @@ describe('chunk table', () => {
         t.entries,
         [...refs.values()].reduce((n, r) => n + r.tiers.size, 0),
       );
+      const byTier = { device: 0, host: 0, disk: 0 };
+      for (const r of refs.values()) for (const tier of r.tiers.values()) byTier[tier]++;
+      assert.deepEqual(t.entriesByTier(), byTier);
     });
   }
 
