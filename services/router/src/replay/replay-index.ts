@@ -12,9 +12,9 @@ export class ReplayIndex implements PlacementIndex {
   // Unbounded: the workers' pools bound what they hold.
   private readonly table = new ChunkTable(Number.POSITIVE_INFINITY);
 
-  /** Applies what the worker's tree stored and evicted since the last call. */
+  /** Applies what the worker's tree stored, moved between tiers and dropped since the last call. */
   update(worker: SimulatedWorker): void {
-    for (const e of worker.cache.drainEvents()) this.table.apply(worker, e);
+    for (const e of worker.drainEvents()) this.table.apply(worker, e);
   }
 
   longestPrefix(keys: BigUint64Array): Map<string, PrefixMatch> {
