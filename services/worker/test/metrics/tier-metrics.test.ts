@@ -1,0 +1,141 @@
+// Every tier metric of the worker (issue 10, item 6) read from a real registry
+// while the engine runs stories260K over a cache with host and disk tiers: a
+// conversation pushed down to disk, restored while it waits behind a long
+// request (look-ahead), then its disk records damaged and recomputed. The IO
+// error side (a disk that fails mid-run) is test/worker/kv-tiers.test.ts.
+import assert from 'node:assert/strict';
+import { closeSync, fstatSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { STORIES_DIR } from '@chunkmesh/test-support';
+import { Registry } from 'prom-client';
+import type { GenerateEvent, GenerateInput } from '../../src/engine/engine-types.ts';
+import { WorkerMetrics } from '../../src/metrics/worker-metrics.ts';
+import { createWorkerRuntime } from '../../src/worker-runtime.ts';
+
+const BOS = 1;
+const EOS = 2;
+const CHUNK = 16;
+const CHUNK_BYTES = 5 * 2 * 4 * CHUNK * 8 * 4; // stories260K: 5 layers, K and V, 4 KV heads of 8, f32
+
+function input(promptTokens: number[], maxTokens: number, eos = true): GenerateInput {
+  return {
+    requestId: Math.random().toString(36).slice(2),
+    promptTokens,
+    sampling: { temperature: 0, topK: 0, topP: 1 },
+    maxTokens,
+    eosTokenIds: eos ? [EOS] : [],
+    stopTokenIds: [],
+    stopStrings: [],
+    salt: '',
+  };
+}
+
+async function tokens(stream: AsyncIterable<GenerateEvent>): Promise<number[]> {
+  const ids: number[] = [];
+  for await (const e of stream) {
+    if (e.type === 'tokens') ids.push(...e.ids);
+    else if (e.finishReason === 'error') throw e.error ?? new Error('request failed');
+  }
+  return ids;
+}
+
+/** Prompts sharing nothing with the conversation or each other. */
+function other(i: number): number[] {
+  return Array.from({ length: 7 * CHUNK + 3 }, (_, t) => 3 + ((i * 37 + t * 11) % 500));
+}
+
+describe('worker tier metrics', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'chunkmesh-tier-metrics-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('shows bytes, chunks and capacity per tier, moves, hits by tier, restores and checksum failures', async () => {
+    const registry = new Registry();
+    const rt = await createWorkerRuntime({
+      modelDir: STORIES_DIR,
+      kvCapacityTokens: 12 * CHUNK,
+      chunkTokens: CHUNK,
+      dtype: 'f32',
+      threads: 2,
+      tiers: {
+        hostBytes: 4 * CHUNK_BYTES,
+        diskDir: dir,
+        diskBytes: 256 * 24576,
+        lookAhead: 16,
+        restore: 'always',
+      },
+      engine: { prefixSharing: true, stepTokens: 256, maxBatch: 1, maxQueue: 64 },
+      observer: (cache) => new WorkerMetrics(registry, cache),
+    });
+    const value = async (name: string, labels: Record<string, string> = {}) => {
+      const metric = registry.getSingleMetric(name);
+      assert.ok(metric, `${name} is registered`);
+      const values = (await metric.get()).values.filter(
+        (v) =>
+          Object.entries(labels).every(([k, x]) => v.labels[k] === x) &&
+          // a histogram's count series stands for it
+          (!('metricName' in v) || String(v.metricName).endsWith('_count')),
+      );
+      assert.ok(values.length > 0, `${name} ${JSON.stringify(labels)} has a value`);
+      return values.reduce((n, v) => n + v.value, 0);
+    };
+    const pushDown = async (from: number) => {
+      for (let i = from; i < from + 4; i++) {
+        await tokens(rt.engine.generate(input(other(i), 1)));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    try {
+      assert.equal(await value('chunkmesh_kv_tier_capacity_bytes', { tier: 'device' }), 12 * CHUNK_BYTES);
+      assert.equal(await value('chunkmesh_kv_tier_capacity_bytes', { tier: 'host' }), 4 * CHUNK_BYTES);
+      assert.ok((await value('chunkmesh_kv_tier_capacity_bytes', { tier: 'disk' })) > 0);
+      assert.ok((await value('chunkmesh_kv_disk_bandwidth_bytes_per_second', { op: 'read' })) >= 0);
+
+      const conversation = [BOS, ...(await tokens(rt.engine.generate(input([BOS], 6 * CHUNK, false))))];
+      await pushDown(0);
+      for (const tier of ['device', 'host', 'disk']) {
+        const chunks = await value('chunkmesh_kv_tier_chunks', { tier });
+        assert.ok(chunks > 0, `chunks on ${tier}`);
+        if (tier !== 'device')
+          assert.equal(
+            await value('chunkmesh_kv_tier_bytes', { tier }),
+            chunks * CHUNK_BYTES,
+            `bytes on ${tier}`,
+          );
+      }
+      assert.ok((await value('chunkmesh_kv_demotions_total', { to: 'host' })) > 0);
+      assert.ok((await value('chunkmesh_kv_demotions_total', { to: 'disk' })) > 0);
+
+      // The returning turn waits behind a long request; the look-ahead restores its prefix meanwhile.
+      const long = tokens(rt.engine.generate(input(other(99), 40)));
+      await Promise.all([long, tokens(rt.engine.generate(input([...conversation, 13, 29, 7], 4)))]);
+      assert.ok((await value('chunkmesh_prefix_cache_hit_tokens_by_tier_total', { tier: 'disk' })) > 0);
+      assert.ok((await value('chunkmesh_kv_promotions_total', { to: 'host' })) > 0, 'read back from disk');
+      assert.ok((await value('chunkmesh_kv_promotions_total', { to: 'device' })) > 0);
+      assert.ok((await value('chunkmesh_kv_prefetched_tokens_total')) > 0);
+      assert.ok((await value('chunkmesh_kv_restore_seconds')) >= 1, 'a restore timed');
+      assert.ok((await value('chunkmesh_kv_restore_bytes_total')) >= CHUNK_BYTES);
+      assert.ok((await value('chunkmesh_kv_restore_tokens_total', { outcome: 'restored' })) >= CHUNK);
+      assert.equal(await value('chunkmesh_kv_disk_errors_total', { kind: 'checksum' }), 0);
+
+      // Damage every disk record: the next return reads them, rejects them and recomputes.
+      await pushDown(10);
+      const fd = openSync(join(dir, 'chunks.kv'), 'r+');
+      const junk = Buffer.alloc(4096, 0xab);
+      for (let at = 0; at < fstatSync(fd).size; at += junk.length) writeSync(fd, junk, 0, junk.length, at);
+      closeSync(fd);
+      await tokens(rt.engine.generate(input([...conversation, 5, 8], 4)));
+      assert.ok((await value('chunkmesh_kv_disk_errors_total', { kind: 'checksum' })) > 0);
+      assert.ok((await value('chunkmesh_kv_restore_tokens_total', { outcome: 'failed' })) > 0);
+      assert.equal(await value('chunkmesh_kv_disk_errors_total', { kind: 'io' }), 0);
+      assert.equal(
+        await value('chunkmesh_kv_disk_failed'),
+        0,
+        'a damaged record is a miss, not a failed disk',
+      );
+    } finally {
+      await rt.dispose();
+    }
+  });
+});
