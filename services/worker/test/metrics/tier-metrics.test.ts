@@ -4,47 +4,24 @@
 // request (look-ahead), then its disk records damaged and recomputed. The IO
 // error side (a disk that fails mid-run) is test/worker/kv-tiers.test.ts.
 import assert from 'node:assert/strict';
-import { closeSync, fstatSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { STORIES_DIR } from '@chunkmesh/test-support';
 import { Registry } from 'prom-client';
-import type { GenerateEvent, GenerateInput } from '../../src/engine/engine-types.ts';
 import { WorkerMetrics } from '../../src/metrics/worker-metrics.ts';
 import { createWorkerRuntime } from '../../src/worker-runtime.ts';
-
-const BOS = 1;
-const EOS = 2;
-const CHUNK = 16;
-const CHUNK_BYTES = 5 * 2 * 4 * CHUNK * 8 * 4; // stories260K: 5 layers, K and V, 4 KV heads of 8, f32
-
-function input(promptTokens: number[], maxTokens: number, eos = true): GenerateInput {
-  return {
-    requestId: Math.random().toString(36).slice(2),
-    promptTokens,
-    sampling: { temperature: 0, topK: 0, topP: 1 },
-    maxTokens,
-    eosTokenIds: eos ? [EOS] : [],
-    stopTokenIds: [],
-    stopStrings: [],
-    salt: '',
-  };
-}
-
-async function tokens(stream: AsyncIterable<GenerateEvent>): Promise<number[]> {
-  const ids: number[] = [];
-  for await (const e of stream) {
-    if (e.type === 'tokens') ids.push(...e.ids);
-    else if (e.finishReason === 'error') throw e.error ?? new Error('request failed');
-  }
-  return ids;
-}
-
-/** Prompts sharing nothing with the conversation or each other. */
-function other(i: number): number[] {
-  return Array.from({ length: 7 * CHUNK + 3 }, (_, t) => 3 + ((i * 37 + t * 11) % 500));
-}
+import {
+  CHUNK,
+  CHUNK_BYTES,
+  corrupt,
+  input,
+  other,
+  pushDown,
+  story,
+  tokens,
+} from '../engine/tiered-requests.ts';
 
 describe('worker tier metrics', () => {
   const dir = mkdtempSync(join(tmpdir(), 'chunkmesh-tier-metrics-'));
@@ -80,20 +57,14 @@ describe('worker tier metrics', () => {
       assert.ok(values.length > 0, `${name} ${JSON.stringify(labels)} has a value`);
       return values.reduce((n, v) => n + v.value, 0);
     };
-    const pushDown = async (from: number) => {
-      for (let i = from; i < from + 4; i++) {
-        await tokens(rt.engine.generate(input(other(i), 1)));
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    };
     try {
       assert.equal(await value('chunkmesh_kv_tier_capacity_bytes', { tier: 'device' }), 12 * CHUNK_BYTES);
       assert.equal(await value('chunkmesh_kv_tier_capacity_bytes', { tier: 'host' }), 4 * CHUNK_BYTES);
       assert.ok((await value('chunkmesh_kv_tier_capacity_bytes', { tier: 'disk' })) > 0);
       assert.ok((await value('chunkmesh_kv_disk_bandwidth_bytes_per_second', { op: 'read' })) >= 0);
 
-      const conversation = [BOS, ...(await tokens(rt.engine.generate(input([BOS], 6 * CHUNK, false))))];
-      await pushDown(0);
+      const conversation = await story(rt, 6 * CHUNK);
+      await pushDown(rt, 4);
       for (const tier of ['device', 'host', 'disk']) {
         const chunks = await value('chunkmesh_kv_tier_chunks', { tier });
         assert.ok(chunks > 0, `chunks on ${tier}`);
@@ -120,11 +91,8 @@ describe('worker tier metrics', () => {
       assert.equal(await value('chunkmesh_kv_disk_errors_total', { kind: 'checksum' }), 0);
 
       // Damage every disk record: the next return reads them, rejects them and recomputes.
-      await pushDown(10);
-      const fd = openSync(join(dir, 'chunks.kv'), 'r+');
-      const junk = Buffer.alloc(4096, 0xab);
-      for (let at = 0; at < fstatSync(fd).size; at += junk.length) writeSync(fd, junk, 0, junk.length, at);
-      closeSync(fd);
+      await pushDown(rt, 4, 10);
+      corrupt(join(dir, 'chunks.kv'));
       await tokens(rt.engine.generate(input([...conversation, 5, 8], 4)));
       assert.ok((await value('chunkmesh_kv_disk_errors_total', { kind: 'checksum' })) > 0);
       assert.ok((await value('chunkmesh_kv_restore_tokens_total', { outcome: 'failed' })) > 0);
