@@ -1,15 +1,43 @@
-// What the tests of the engine over tiered KV share: requests on stories260K,
-// prompts that share nothing, pushing cached prefixes down the tiers, and
-// damaging the disk tier's file.
+// What the tests of the engine over tiered KV share: the runtime, requests on
+// stories260K, prompts that share nothing, pushing cached prefixes down the
+// tiers, and damaging the disk tier's file.
 import { closeSync, fstatSync, openSync, writeSync } from 'node:fs';
+import { STORIES_DIR } from '@chunkmesh/test-support';
 import type { GenerateEvent, GenerateInput } from '../../src/engine/engine-types.ts';
-import type { WorkerRuntime } from '../../src/worker-runtime.ts';
+import type { WorkerRuntime, WorkerRuntimeOptions } from '../../src/worker-runtime.ts';
 
 export const BOS = 1;
 export const EOS = 2;
 export const CHUNK = 16;
 /** stories260K: 5 layers, K and V, 4 KV heads of 8 dims, f32, a chunk of CHUNK tokens. */
 export const CHUNK_BYTES = 5 * 2 * 4 * CHUNK * 8 * 4;
+
+/** A runtime whose device pool holds 12 chunks, over a 4-chunk host tier and a disk tier in diskDir (null: no tiers). */
+export function tieredRuntimeOptions(
+  diskDir: string | null,
+  o: { lookAhead?: number; maxBatch?: number } = {},
+): WorkerRuntimeOptions {
+  return {
+    modelDir: STORIES_DIR,
+    kvCapacityTokens: 12 * CHUNK,
+    chunkTokens: CHUNK,
+    dtype: 'f32',
+    threads: 2,
+    ...(diskDir !== null
+      ? {
+          tiers: {
+            hostBytes: 4 * CHUNK_BYTES,
+            diskDir,
+            diskBytes: 256 * 24576,
+            lookAhead: o.lookAhead ?? 16,
+            // the rates of this shared machine vary; the policy has its own test (restore-policy.test.ts)
+            restore: 'always',
+          },
+        }
+      : {}),
+    engine: { prefixSharing: true, stepTokens: 256, maxBatch: o.maxBatch ?? 8, maxQueue: 64 },
+  };
+}
 
 export function input(
   promptTokens: number[],

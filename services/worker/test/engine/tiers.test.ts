@@ -10,10 +10,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { TierCounts } from '@chunkmesh/native';
-import { STORIES_DIR } from '@chunkmesh/test-support';
 import type { EngineObserver } from '../../src/engine/engine-types.ts';
 import { createWorkerRuntime } from '../../src/worker-runtime.ts';
-import { CHUNK, CHUNK_BYTES, corrupt, input, other, pushDown, story, tokens } from './tiered-requests.ts';
+import {
+  CHUNK,
+  corrupt,
+  input,
+  other,
+  pushDown,
+  story,
+  tieredRuntimeOptions,
+  tokens,
+} from './tiered-requests.ts';
 
 const dirs: string[] = [];
 
@@ -35,24 +43,7 @@ async function runtime(opts: { tiers: boolean; lookAhead?: number; maxBatch?: nu
   const dir = mkdtempSync(join(tmpdir(), 'chunkmesh-engine-tiers-'));
   dirs.push(dir);
   const rt = await createWorkerRuntime({
-    modelDir: STORIES_DIR,
-    kvCapacityTokens: 12 * CHUNK,
-    chunkTokens: CHUNK,
-    dtype: 'f32',
-    threads: 2,
-    ...(opts.tiers
-      ? {
-          tiers: {
-            hostBytes: 4 * CHUNK_BYTES,
-            diskDir: dir,
-            diskBytes: 256 * 24576,
-            lookAhead: opts.lookAhead ?? 16,
-            // the rates of this shared machine vary; the policy has its own test (restore-policy.test.ts)
-            restore: 'always',
-          },
-        }
-      : {}),
-    engine: { prefixSharing: true, stepTokens: 256, maxBatch: opts.maxBatch ?? 8, maxQueue: 64 },
+    ...tieredRuntimeOptions(opts.tiers ? dir : null, opts),
     observer: () => observer,
   });
   return { rt, admissions, diskFile: join(dir, 'chunks.kv') };

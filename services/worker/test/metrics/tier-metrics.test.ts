@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { STORIES_DIR } from '@chunkmesh/test-support';
 import { Registry } from 'prom-client';
 import { WorkerMetrics } from '../../src/metrics/worker-metrics.ts';
 import { createWorkerRuntime } from '../../src/worker-runtime.ts';
@@ -20,6 +19,7 @@ import {
   other,
   pushDown,
   story,
+  tieredRuntimeOptions,
   tokens,
 } from '../engine/tiered-requests.ts';
 
@@ -30,19 +30,7 @@ describe('worker tier metrics', () => {
   it('shows bytes, chunks and capacity per tier, moves, hits by tier, restores and checksum failures', async () => {
     const registry = new Registry();
     const rt = await createWorkerRuntime({
-      modelDir: STORIES_DIR,
-      kvCapacityTokens: 12 * CHUNK,
-      chunkTokens: CHUNK,
-      dtype: 'f32',
-      threads: 2,
-      tiers: {
-        hostBytes: 4 * CHUNK_BYTES,
-        diskDir: dir,
-        diskBytes: 256 * 24576,
-        lookAhead: 16,
-        restore: 'always',
-      },
-      engine: { prefixSharing: true, stepTokens: 256, maxBatch: 1, maxQueue: 64 },
+      ...tieredRuntimeOptions(dir, { maxBatch: 1 }),
       observer: (cache) => new WorkerMetrics(registry, cache),
     });
     const value = async (name: string, labels: Record<string, string> = {}) => {
