@@ -17,7 +17,8 @@ export function toInt32Tokens(tokens: ArrayLike<number>, reuse = false): Int32Ar
   }
   for (let i = 0; i < length; i++) {
     const t = tokens[i] as number;
-    if (!Number.isInteger(t) || t < 0 || t > 0x7fffffff) {
+    // One test for a non-negative int32: >>> 0 changes anything else (fractions, NaN, negatives, 2^32+).
+    if (t >>> 0 !== t || t > 0x7fffffff) {
       throw new InvalidArgumentError(`token at index ${i} must be a non-negative integer, got ${t}`);
     }
     out[i] = t;
