@@ -66,7 +66,7 @@ const options = defineOptions({
   json: { type: 'string', help: 'also write the results to this JSON file' },
   cpuProfDir: {
     type: 'string',
-    help: 'write V8 CPU profiles of both router processes (node --cpu-prof) into this directory',
+    help: 'write V8 CPU profiles of both router processes (router-ON/OFF.cpuprofile) into this directory',
   },
 });
 
@@ -249,7 +249,8 @@ async function main(): Promise<void> {
           CHUNKMESH_LOG_LEVEL: 'warn',
           ...(cfg.cpuProfDir
             ? {
-                NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${cfg.cpuProfDir} --cpu-prof-name=router-${name}.cpuprofile`,
+                NODE_OPTIONS: `--import ${new URL('./support/cpu-profile-preload.mjs', import.meta.url).pathname}`,
+                CHUNKMESH_BENCH_CPU_PROFILE: join(cfg.cpuProfDir, `router-${name}.cpuprofile`),
               }
             : {}),
         },
