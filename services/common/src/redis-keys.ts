@@ -30,6 +30,11 @@
 //                                        equal its own (ARCHITECTURE.md,
 //                                        "Cluster constants"). Fixed for an
 //                                        epoch;
+//                           keyFormat    uint >= 1, the chunk-key function's
+//                                        version (CHUNK_KEY_FORMAT,
+//                                        native/src/kv/chunk_key.h); absent
+//                                        reads as 1, the format before the
+//                                        field. Compared like the constants;
 //                           kvDtype      f32 | f16 | bf16, the KV storage
 //                                        type (reported, not compared);
 //                           capacityChunks  uint, KV pool size in chunks;
@@ -318,6 +323,8 @@ export const IDLE_LOAD: WorkerLoad = {
 export interface WorkerRecord extends ClusterConstants {
   workerId: string;
   endpoint: string;
+  /** The version of the chunk-key function the worker keys its chunks with. */
+  keyFormat: number;
   kvDtype: KvDType;
   capacityChunks: number;
   epoch: string;
@@ -330,6 +337,7 @@ export function workerRecordFields(r: Omit<WorkerRecord, 'workerId'>): Record<st
     endpoint: r.endpoint,
     modelId: r.modelId,
     chunkTokens: String(r.chunkTokens),
+    keyFormat: String(r.keyFormat),
     kvDtype: r.kvDtype,
     capacityChunks: String(r.capacityChunks),
     epoch: r.epoch,
@@ -370,6 +378,9 @@ export function parseWorkerRecord(workerId: string, hash: Record<string, string>
   const what = `worker ${workerId}`;
   const chunkTokens = uint(field(hash, 'chunkTokens', what), what);
   if (chunkTokens === 0) throw new RedisFormatError(`${what}: chunkTokens is 0`);
+  // Workers from before the field keyed with format 1.
+  const keyFormat = hash.keyFormat === undefined ? 1 : uint(hash.keyFormat, what);
+  if (keyFormat === 0) throw new RedisFormatError(`${what}: keyFormat is 0`);
   const epoch = field(hash, 'epoch', what);
   if (!/^\d{1,20}$/.test(epoch))
     throw new RedisFormatError(`${what}: epoch ${epoch} is not a decimal uint64`);
@@ -378,6 +389,7 @@ export function parseWorkerRecord(workerId: string, hash: Record<string, string>
     endpoint: nonEmpty(field(hash, 'endpoint', what), 'endpoint', what),
     modelId: nonEmpty(field(hash, 'modelId', what), 'modelId', what),
     chunkTokens,
+    keyFormat,
     kvDtype: member(field(hash, 'kvDtype', what), KV_DTYPES, 'kvDtype', what),
     capacityChunks: uint(field(hash, 'capacityChunks', what), what),
     epoch,

@@ -167,6 +167,7 @@ describe('record codecs', () => {
     endpoint: '10.0.0.7:50051',
     modelId: 'llama',
     chunkTokens: 64,
+    keyFormat: 2,
     kvDtype: 'bf16' as const,
     capacityChunks: 4096,
     epoch: newEpoch(),
@@ -184,11 +185,15 @@ describe('record codecs', () => {
   it('rejects a registry entry with a field missing or out of its range, naming the field', () => {
     const fields = workerRecordFields(record);
     const without = (name: string) => Object.fromEntries(Object.entries(fields).filter(([k]) => k !== name));
-    for (const name of Object.keys(fields))
+    for (const name of Object.keys(fields).filter((k) => k !== 'keyFormat'))
       assert.throws(() => parseWorkerRecord('w2', without(name)), new RegExp(`${name} is missing`));
+    // Workers from before the field keyed with format 1: read as such (and so found incompatible).
+    assert.equal(parseWorkerRecord('w2', without('keyFormat'))?.keyFormat, 1);
     const garbled: [string, string, RegExp][] = [
       ['kvDtype', 'fp8', /kvDtype fp8 is not one of f32, f16, bf16/],
       ['chunkTokens', '0', /chunkTokens is 0/],
+      ['keyFormat', '0', /keyFormat is 0/],
+      ['keyFormat', 'v2', /v2 is not an unsigned integer/],
       ['chunkTokens', '64.5', /64\.5 is not an unsigned integer/],
       ['modelId', '', /modelId is empty/],
       ['endpoint', '', /endpoint is empty/],

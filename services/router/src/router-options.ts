@@ -107,6 +107,12 @@ export const routerOptions = defineOptions({
     min: 0,
     help: 'memory for session affinity (session id -> worker), least recently used sessions dropped past it',
   },
+  tokenizeCacheTokens: {
+    type: 'integer',
+    default: 1_000_000,
+    min: 0,
+    help: 'tokens of chat pieces (the text between special tokens: earlier turns) kept tokenised, least recently used dropped past it; 0 tokenises every prompt whole',
+  },
   shutdownGraceMs: {
     type: 'integer',
     default: 10_000,

@@ -82,7 +82,7 @@ export class RouterMetrics {
     });
     new Gauge({
       name: 'chunkmesh_router_incompatible_workers',
-      help: "Live workers not placed on because their chunk size or model id differs from the router's, by what differs",
+      help: "Live workers not placed on because their chunk size, model id or chunk-key format differs from the router's, by what differs",
       labelNames: ['reason'],
       registers,
       collect() {

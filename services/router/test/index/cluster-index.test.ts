@@ -14,7 +14,7 @@ import {
   levelFromEnv,
   waitForRedis,
 } from '@chunkmesh/common';
-import type { KvTier } from '@chunkmesh/native';
+import { CHUNK_KEY_FORMAT, type KvTier } from '@chunkmesh/native';
 import {
   KvReporter,
   type KvReporterOptions,
@@ -489,6 +489,30 @@ describe('cluster index: cluster constants and malformed registry entries', () =
       ],
       'one line per worker epoch, with both values',
     );
+  });
+
+  it('never places on a worker of another chunk-key format: an entry from before the field reads as format 1', async (t) => {
+    const c = cluster();
+    const admin = await connect(t);
+    const chain = randomKeys(3);
+    const ok = await reporter(t, c, 'ok');
+    ok.publish([{ op: 'stored', tier: 'device', keys: chain }]);
+    // Registered once, then left alone: its entry loses the field, as a format-1 worker writes it.
+    const old = await reporter(t, c, 'old', { heartbeatIntervalMs: 60_000, heartbeatTtlMs: 60_000 });
+    old.publish([{ op: 'stored', tier: 'device', keys: chain }]);
+    assert.equal(await admin.hget(clusterKeys(c).worker('old'), 'keyFormat'), String(CHUNK_KEY_FORMAT));
+    await admin.hdel(clusterKeys(c).worker('old'), 'keyFormat');
+    const ix = await index(t, c);
+    await converges(ix, ok, 'ok');
+    await until('the old worker is listed', () => ix.incompatibleWorkers().length === 1);
+    const [w] = ix.incompatibleWorkers();
+    assert.deepEqual(w?.mismatches, [{ reason: 'key_format', worker: 1, router: CHUNK_KEY_FORMAT }]);
+    assert.equal(w?.reason, `chunk-key format 1 differs from the router's ${CHUNK_KEY_FORMAT}`);
+    assert.deepEqual(
+      ix.workers().map((x) => x.workerId),
+      ['ok'],
+    );
+    assert.deepEqual(ix.longestPrefix(chain), new Map([['ok', 3]]), 'its keys never match');
   });
 
   it('skips a malformed registry entry (garbled field, key of another type), counting and logging it once', async (t) => {

@@ -31,7 +31,7 @@ import {
   type StreamEvent,
   type WorkerLoad,
 } from '@chunkmesh/common';
-import type { KvDType, KvEvent, KvTier } from '@chunkmesh/native';
+import { CHUNK_KEY_FORMAT, type KvDType, type KvEvent, type KvTier } from '@chunkmesh/native';
 import type { Redis } from 'ioredis';
 import { EventBacklog } from './event-backlog.ts';
 import { ReportWriter } from './report-writer.ts';
@@ -212,6 +212,7 @@ export class KvReporter {
           endpoint,
           modelId,
           chunkTokens,
+          keyFormat: CHUNK_KEY_FORMAT,
           kvDtype,
           capacityChunks,
           epoch: this.epoch,
