@@ -512,7 +512,7 @@ describe('cluster index: cluster constants and malformed registry entries', () =
       ix.workers().map((x) => x.workerId),
       ['ok'],
     );
-    assert.deepEqual(ix.longestPrefix(chain), new Map([['ok', 3]]), 'its keys never match');
+    assert.deepEqual(ix.longestPrefix(chain), new Map([['ok', tiers(3)]]), 'its keys never match');
   });
 
   it('skips a malformed registry entry (garbled field, key of another type), counting and logging it once', async (t) => {
