@@ -53,8 +53,8 @@ const options = defineOptions({
   rounds: {
     type: 'integer',
     default: 3,
-    min: 1,
-    help: 'times the whole set of conversations is sent (new texts each time)',
+    min: 2,
+    help: 'times the whole set of conversations is sent (new texts each time); the first warms up, untimed',
   },
   cacheTokens: {
     type: 'integer',
