@@ -1,0 +1,215 @@
+// Truncation reuse on the real stories260K model: a conversation that drops
+// its oldest turns after the common head (BOS and a system prompt) reuses the
+// saved KV of the turns it kept (keys re-rotated to their new positions),
+// counted in the metric's hook; that KV equals a full recompute's in layer 0
+// and only approximates it deeper, and the greedy output follows a full
+// recompute of the same truncated prompt for the run pinned below (not to its
+// end: see checkOutput); also when the saved chunks were pushed down to the
+// host and disk tiers first.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { STORIES_DIR } from '@chunkmesh/test-support';
+import type { EngineObserver, GenerateEvent, GenerateInput } from '../../src/engine/engine-types.ts';
+import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker-runtime.ts';
+
+const BOS = 1;
+const CHUNK = 16;
+const dirs: string[] = [];
+
+after(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+async function runtime(opts: { tiers?: boolean; reuseTokens?: number } = {}) {
+  const reused: number[] = [];
+  const observer: EngineObserver = { onTruncationReuse: (n) => reused.push(n) };
+  const dir = mkdtempSync(join(tmpdir(), 'chunkmesh-truncation-'));
+  dirs.push(dir);
+  const chunkBytes = 5 * 2 * 4 * CHUNK * 8 * 4; // stories260K: 5 layers, 4 KV heads of 8, f32
+  const rt = await createWorkerRuntime({
+    modelDir: STORIES_DIR,
+    kvCapacityTokens: (opts.tiers ? 14 : 256) * CHUNK,
+    chunkTokens: CHUNK,
+    dtype: 'f32',
+    threads: 2,
+    ...(opts.tiers
+      ? {
+          tiers: {
+            hostBytes: 4 * chunkBytes,
+            diskDir: dir,
+            diskBytes: 256 * chunkBytes,
+            lookAhead: 16,
+            restore: 'always' as const,
+          },
+        }
+      : {}),
+    engine: {
+      prefixSharing: true,
+      stepTokens: 256,
+      maxBatch: 8,
+      maxQueue: 64,
+      truncationReuseTokens: opts.reuseTokens ?? 4096,
+    },
+    observer: () => observer,
+  });
+  return { rt, reused };
+}
+
+function input(promptTokens: number[], maxTokens: number, salt = ''): GenerateInput {
+  return {
+    requestId: Math.random().toString(36).slice(2),
+    promptTokens,
+    sampling: { temperature: 0, topK: 0, topP: 1 },
+    maxTokens,
+    eosTokenIds: [],
+    stopTokenIds: [],
+    stopStrings: [],
+    salt,
+  };
+}
+
+async function tokens(stream: AsyncIterable<GenerateEvent>): Promise<number[]> {
+  const ids: number[] = [];
+  for await (const e of stream) {
+    if (e.type === 'tokens') ids.push(...e.ids);
+    else if (e.finishReason === 'error') throw e.error ?? new Error('request failed');
+  }
+  return ids;
+}
+
+/** A user turn: text-like tokens that share nothing with the other turns. */
+function userTurn(seed: number, n: number): number[] {
+  return Array.from({ length: n }, (_, t) => 3 + ((seed * 131 + t * 17) % 480));
+}
+
+const SYSTEM = userTurn(1, 11);
+
+/** Two turns of a conversation, the second's prompt carrying the first; returns the kept part and the drop. */
+async function twoTurns(rt: WorkerRuntime) {
+  const u1 = userTurn(2, 37);
+  const p1 = [BOS, ...SYSTEM, ...u1];
+  const a1 = await tokens(rt.engine.generate(input(p1, 30)));
+  const u2 = userTurn(3, 29);
+  const p2 = [...p1, ...a1, ...u2];
+  const a2 = await tokens(rt.engine.generate(input(p2, 40)));
+  return { dropped: [...u1, ...a1], kept: [...u2, ...a2] };
+}
+
+/**
+ * K and V of the prompt's first n cached positions in every layer, from the tree (under `salt`): the
+ * graft's copy under the default salt, a plain prefill's under another.
+ */
+function cachedKv(rt: WorkerRuntime, prompt: number[], n: number, salt: string) {
+  const { seqId, cachedTokens } = rt.cache.addSequence(prompt, { salt, maxMatchTokens: n });
+  try {
+    assert.equal(cachedTokens, n, `${n} tokens cached under '${salt}'`);
+    return Array.from({ length: rt.cache.layers }, (_, layer) => rt.cache.readKV(seqId, layer, 0, n));
+  } finally {
+    rt.cache.release(seqId);
+  }
+}
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs((a[i] as number) - (b[i] as number)));
+  return d;
+}
+
+/**
+ * What the grafted KV is, against a full recompute of the same prompt: layer 0 equals it (V bit for
+ * bit: a token's V does not depend on its position; K within float rounding of a rotation), while the
+ * deeper layers were computed attending to the dropped turns and differ (the approximation).
+ */
+function checkGraftedKv(rt: WorkerRuntime, prompt: number[], grafted: number) {
+  const end = Math.floor((SYSTEM.length + 1) / CHUNK) * CHUNK + grafted;
+  const mine = cachedKv(rt, prompt, end, '');
+  const full = cachedKv(rt, prompt, end, 'recompute');
+  const [l0, f0] = [mine[0], full[0]] as const;
+  assert.ok(l0 && f0);
+  assert.deepEqual(l0.v, f0.v, 'layer 0 V equals the recompute, bit for bit');
+  assert.ok(maxDiff(l0.k, f0.k) < 1e-5, `layer 0 K within rounding of the recompute: ${maxDiff(l0.k, f0.k)}`);
+  const deeper = mine.slice(1).map((m, i) => maxDiff(m.k, (full[i + 1] as typeof m).k));
+  assert.ok(
+    deeper.every((d) => d > 1e-3),
+    `deeper layers' K differs from the recompute: ${deeper.map((d) => d.toFixed(4))}`,
+  );
+}
+
+/**
+ * The issue asked for greedy output equal to a full recompute. That cannot hold in general: the
+ * deeper layers' KV of the kept turns was computed attending to the dropped ones (checkGraftedKv), so
+ * the logits differ slightly and a near tie flips. On this conversation the first 14 of 24 tokens
+ * agree; the test pins that run (greedy decoding on the CPU device is deterministic), so a change
+ * that makes the reuse worse (or a broken rotation) fails it. docs/ARCHITECTURE.md, Tiers.
+ */
+const AGREEING_TOKENS = 14;
+
+function checkOutput(out: number[], recomputed: number[]) {
+  let n = 0;
+  while (n < out.length && out[n] === recomputed[n]) n++;
+  assert.ok(n >= AGREEING_TOKENS, `greedy output agrees with a full recompute for ${n} tokens`);
+}
+
+/** The third turn after the client dropped the first: head, the second turn and its answer, a new question. */
+async function truncatedTurn(rt: WorkerRuntime, kept: number[], salt = '') {
+  const prompt = [BOS, ...SYSTEM, ...kept, ...userTurn(4, 9)];
+  return { prompt, out: await tokens(rt.engine.generate(input(prompt, 24, salt))) };
+}
+
+describe('truncation reuse (stories260K)', () => {
+  it('reuses the kept turns after the oldest are dropped: layer 0 exact, the output close to a full recompute', async () => {
+    const { rt, reused } = await runtime();
+    try {
+      const { kept } = await twoTurns(rt);
+      const { prompt, out } = await truncatedTurn(rt, kept);
+      const made = reused.reduce((a, b) => a + b, 0);
+      // the head's chunk is matched as ever; the kept turns' whole chunks are grafted, the tail recomputes
+      assert.ok(made >= 4 * CHUNK, `reused ${made} tokens of a ${prompt.length}-token prompt`);
+      // another salt shares nothing: the same prompt computed from scratch
+      const { out: recomputed } = await truncatedTurn(rt, kept, 'recompute');
+      checkGraftedKv(rt, prompt, made);
+      checkOutput(out, recomputed);
+    } finally {
+      await rt.dispose();
+    }
+  });
+
+  it('reuses nothing with --kv-truncation-reuse-tokens 0', async () => {
+    const { rt, reused } = await runtime({ reuseTokens: 0 });
+    try {
+      const { kept } = await twoTurns(rt);
+      await truncatedTurn(rt, kept);
+      assert.deepEqual(reused, []);
+    } finally {
+      await rt.dispose();
+    }
+  });
+
+  it('reuses saved chunks that were demoted to the host and disk tiers', async () => {
+    const { rt, reused } = await runtime({ tiers: true });
+    try {
+      const { kept } = await twoTurns(rt);
+      // unrelated prompts push the conversation down the tiers
+      for (let i = 0; i < 4; i++) {
+        await tokens(rt.engine.generate(input(userTurn(10 + i, 7 * CHUNK + 3), 1)));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const s = rt.cache.stats();
+      assert.ok(s.diskNodes > 0, 'the conversation went down to disk');
+      const reads = s.diskReads;
+      const { out } = await truncatedTurn(rt, kept);
+      assert.ok(reused.reduce((a, b) => a + b, 0) >= 4 * CHUNK, `reused ${reused.join('+')} tokens`);
+      assert.ok(
+        rt.cache.stats().diskReads > reads,
+        'the saved chunks were read back from disk for the graft',
+      );
+      const { out: recomputed } = await truncatedTurn(rt, kept, 'recompute');
+      checkOutput(out, recomputed);
+    } finally {
+      await rt.dispose();
+    }
+  });
+});
