@@ -51,9 +51,9 @@ export const workerOptions = defineOptions({
   },
   kvTruncationReuseTokens: {
     type: 'integer',
-    default: 65_536,
+    default: 0,
     min: 0,
-    help: "tokens of recent conversations remembered so a prompt that drops a conversation's oldest turns reuses the saved KV of the rest, keys re-rotated to their new positions (0: off)",
+    help: "tokens of recent conversations remembered so a prompt that drops a conversation's oldest turns reuses the saved KV of the rest, keys re-rotated to their new positions; approximate past layer 0, so off by default (0: off)",
   },
   kvIoThreads: {
     type: 'integer',

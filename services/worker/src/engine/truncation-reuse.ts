@@ -61,6 +61,8 @@ export function findGraft(
     if (end > Math.floor(head / chunkTokens) * chunkTokens && (!best || end > best.end)) {
       best = { head, drop: at - head, end };
     }
+    // none can go further than the prompt's end (this also keeps repetitive prompts from scanning on)
+    if (head + n >= limit) break;
   }
   return best;
 }

@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { STORIES_DIR } from '@chunkmesh/test-support';
+import { Registry } from 'prom-client';
 import type { EngineObserver, GenerateEvent, GenerateInput } from '../../src/engine/engine-types.ts';
+import { WorkerMetrics } from '../../src/index.ts';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker-runtime.ts';
 
 const BOS = 1;
@@ -25,7 +27,14 @@ after(() => {
 
 async function runtime(opts: { tiers?: boolean; reuseTokens?: number } = {}) {
   const reused: number[] = [];
-  const observer: EngineObserver = { onTruncationReuse: (n) => reused.push(n) };
+  const registry = new Registry();
+  let metrics: WorkerMetrics | undefined;
+  const observer: EngineObserver = {
+    onTruncationReuse: (n) => {
+      reused.push(n);
+      metrics?.onTruncationReuse(n);
+    },
+  };
   const dir = mkdtempSync(join(tmpdir(), 'chunkmesh-truncation-'));
   dirs.push(dir);
   const chunkBytes = 5 * 2 * 4 * CHUNK * 8 * 4; // stories260K: 5 layers, 4 KV heads of 8, f32
@@ -53,9 +62,18 @@ async function runtime(opts: { tiers?: boolean; reuseTokens?: number } = {}) {
       maxQueue: 64,
       truncationReuseTokens: opts.reuseTokens ?? 4096,
     },
-    observer: () => observer,
+    observer: (cache) => {
+      metrics = new WorkerMetrics(registry, cache);
+      return observer;
+    },
   });
-  return { rt, reused };
+  /** chunkmesh_kv_truncation_reused_tokens_total as a scrape would read it. */
+  const metric = async () => {
+    const m = registry.getSingleMetric('chunkmesh_kv_truncation_reused_tokens_total');
+    assert.ok(m, 'the metric is registered');
+    return (await m.get()).values[0]?.value ?? 0;
+  };
+  return { rt, reused, metric };
 }
 
 function input(promptTokens: number[], maxTokens: number, salt = ''): GenerateInput {
@@ -161,11 +179,12 @@ async function truncatedTurn(rt: WorkerRuntime, kept: number[], salt = '') {
 
 describe('truncation reuse (stories260K)', () => {
   it('reuses the kept turns after the oldest are dropped: layer 0 exact, the output close to a full recompute', async () => {
-    const { rt, reused } = await runtime();
+    const { rt, reused, metric } = await runtime();
     try {
       const { kept } = await twoTurns(rt);
       const { prompt, out } = await truncatedTurn(rt, kept);
       const made = reused.reduce((a, b) => a + b, 0);
+      assert.equal(await metric(), made);
       // the head's chunk is matched as ever; the kept turns' whole chunks are grafted, the tail recomputes
       assert.ok(made >= 4 * CHUNK, `reused ${made} tokens of a ${prompt.length}-token prompt`);
       // another salt shares nothing: the same prompt computed from scratch
