@@ -1,0 +1,324 @@
+// Conversations that outgrow the context window: every turn returns with the
+// whole history (a shared system prompt, then the earlier inputs and answers)
+// plus a new input, and once that passes the window the client drops the
+// oldest turns, keeping the system prompt. Truncation reuse ON grafts the
+// kept turns' saved KV to their new positions (keys re-rotated); OFF, the
+// kept turns have new chunk keys and are recomputed. Both run in one process
+// on the same conversations: OFF first, and ON replays OFF's answers into
+// its histories, so both see the same prompts; ON's own answers are compared
+// with OFF's (greedy), since the reused KV is approximate past layer 0.
+//   npm run bench:truncation -- [--sessions 6] [--turns 10] [--json FILE]
+import { writeFile } from 'node:fs/promises';
+import { mean, percentile, printTable } from '@chunkmesh/cli';
+import { defineOptions, loadConfig } from '@chunkmesh/common';
+import { buildInfo, probeDevice } from '@chunkmesh/native';
+import {
+  createWorkerRuntime,
+  type GenerateEvent,
+  type GenerateInput,
+  type WorkerRuntime,
+} from '@chunkmesh/worker';
+import { randomBenchModel, tokenStream } from './support/bench-model.ts';
+
+const cfg = loadConfig(
+  defineOptions({
+    sessions: { type: 'integer', default: 6, min: 1, help: 'conversations' },
+    turns: { type: 'integer', default: 10, min: 2, help: 'turns per conversation' },
+    system: { type: 'integer', default: 96, min: 0, help: 'system prompt tokens, kept by every truncation' },
+    input: { type: 'integer', default: 96, min: 1, help: 'new user tokens per turn' },
+    output: { type: 'integer', default: 64, min: 1, help: 'answer tokens per turn (EOS ignored)' },
+    window: {
+      type: 'integer',
+      default: 1024,
+      min: 2,
+      help: 'context window: a prompt plus its answer past this drops the oldest turns',
+    },
+    layers: { type: 'integer', default: 6, min: 1, help: 'model layers' },
+    dim: { type: 'integer', default: 384, min: 2, help: 'model hidden size' },
+    heads: { type: 'integer', default: 6, min: 1, help: 'query heads' },
+    headDim: { type: 'integer', default: 64, min: 2, help: 'head dimension' },
+    hidden: { type: 'integer', default: 1024, min: 1, help: 'FFN intermediate size' },
+    vocab: { type: 'integer', default: 4096, min: 16, help: 'vocabulary size' },
+    chunk: { type: 'integer', default: 32, min: 1, help: 'chunk tokens (c)' },
+    stepTokens: { type: 'integer', default: 2048, min: 1, help: 'engine token budget per step' },
+    threads: { type: 'integer', default: 0, min: 0, help: 'native threads (0: all cores)' },
+    device: {
+      type: 'string',
+      default: 'cpu',
+      choices: ['cpu', 'cuda', 'auto'],
+      help: 'where the worker computes',
+    },
+    model: {
+      type: 'string',
+      help: 'a model directory to run instead of a random one (pass its --vocab); e.g. test/fixtures/stories260K, whose answers mean something to compare',
+    },
+    seed: { type: 'integer', default: 1, min: 0, help: 'seed of the model weights and the prompts' },
+    modelCache: { type: 'string', default: '.bench/models', help: 'where generated models are kept' },
+    json: { type: 'string', help: 'also write the results to this JSON file' },
+  }),
+  {
+    program: 'npm run bench:truncation --',
+    summary:
+      'Conversations truncated to a context window through the worker engine (in process): truncation reuse ' +
+      'ON versus OFF, side by side. Tables on stdout, progress on stderr.',
+  },
+);
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+const threads = cfg.threads || buildInfo().defaultThreads;
+const device = (() => {
+  try {
+    return probeDevice(cfg.device as 'cpu' | 'cuda' | 'auto');
+  } catch (err) {
+    process.stderr.write(`bench:truncation: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+})();
+if (cfg.system + cfg.input + cfg.output > cfg.window) {
+  process.stderr.write('bench:truncation: the system prompt and one turn must fit in --window\n');
+  process.exit(2);
+}
+
+const { dir: modelDir, shape } = cfg.model
+  ? { dir: cfg.model, shape: { model: cfg.model } }
+  : await randomBenchModel(
+      {
+        dim: cfg.dim,
+        hiddenDim: cfg.hidden,
+        layers: cfg.layers,
+        heads: cfg.heads,
+        kvHeads: cfg.heads,
+        headDim: cfg.headDim,
+        vocabSize: cfg.vocab,
+        maxSeqLen: Math.max(4096, 2 ** Math.ceil(Math.log2(cfg.window + 1))),
+        seed: cfg.seed,
+      },
+      cfg.modelCache,
+      log,
+    );
+
+// ---- the conversations --------------------------------------------------------------
+
+interface Session {
+  system: number[];
+  inputs: number[][];
+}
+
+function sessions(): Session[] {
+  const system = tokenStream(cfg.seed * 104_729, cfg.vocab)(cfg.system);
+  return Array.from({ length: cfg.sessions }, (_, s) => {
+    const next = tokenStream(cfg.seed * 7919 + s + 1, cfg.vocab);
+    return { system, inputs: Array.from({ length: cfg.turns }, () => next(cfg.input)) };
+  });
+}
+
+/** The prompt of turn t: the system prompt, the latest earlier turns that fit, the new input. */
+function promptOf(s: Session, answers: number[][], t: number): { prompt: number[]; dropped: number } {
+  const turn = (i: number) => [...(s.inputs[i] as number[]), ...(answers[i] as number[])];
+  let first = 0;
+  const length = (from: number) =>
+    cfg.system + (t - from) * (cfg.input + cfg.output) + cfg.input + cfg.output;
+  while (length(first) > cfg.window) first++;
+  const kept = Array.from({ length: t - first }, (_, i) => turn(first + i)).flat();
+  return { prompt: [...s.system, ...kept, ...(s.inputs[t] as number[])], dropped: first };
+}
+
+// ---- one mode ------------------------------------------------------------------------
+
+type Mode = 'on' | 'off';
+
+interface Turn {
+  session: number;
+  turn: number;
+  truncated: boolean;
+  promptTokens: number;
+  cachedTokens: number;
+  ttftMs: number;
+  answer: number[];
+}
+
+function request(id: string, promptTokens: number[]): GenerateInput {
+  return {
+    requestId: id,
+    promptTokens,
+    sampling: { temperature: 0, topK: 0, topP: 1 },
+    maxTokens: cfg.output,
+    eosTokenIds: [],
+    stopTokenIds: [],
+    stopStrings: [],
+    salt: '',
+  };
+}
+
+async function turnOf(rt: WorkerRuntime, id: string, prompt: number[]) {
+  const t0 = performance.now();
+  let first = 0;
+  const answer: number[] = [];
+  let cached = 0;
+  for await (const e of rt.engine.generate(request(id, prompt)) as AsyncIterable<GenerateEvent>) {
+    if (e.type === 'tokens') {
+      if (first === 0 && e.ids.length > 0) first = performance.now();
+      answer.push(...e.ids);
+    } else {
+      if (e.error) throw e.error;
+      cached = e.usage.cachedPromptTokens;
+    }
+  }
+  return { answer, cached, ttftMs: first - t0 };
+}
+
+/** replay: the answers that build the histories (OFF's), so both modes see the same prompts. */
+async function runMode(mode: Mode, replay?: Turn[]) {
+  let reused = 0;
+  const pool = cfg.sessions * cfg.turns * (cfg.input + cfg.output) + cfg.sessions * cfg.window;
+  const rt = await createWorkerRuntime({
+    modelDir,
+    kvCapacityTokens: Math.ceil(pool / cfg.chunk) * cfg.chunk,
+    chunkTokens: cfg.chunk,
+    dtype: 'auto',
+    device: device.kind,
+    threads,
+    engine: {
+      prefixSharing: true,
+      stepTokens: cfg.stepTokens,
+      maxBatch: 64,
+      maxQueue: 4,
+      truncationReuseTokens: mode === 'on' ? cfg.sessions * cfg.window * 2 : 0,
+    },
+    observer: () => ({ onTruncationReuse: (n) => (reused += n) }),
+  });
+  const turns: Turn[] = [];
+  const t0 = performance.now();
+  try {
+    const convs = sessions();
+    const answers: number[][][] = convs.map(() => []);
+    for (let t = 0; t < cfg.turns; t++) {
+      log(`${mode.toUpperCase()}: turn ${t + 1} of ${cfg.turns} for ${cfg.sessions} sessions ...`);
+      for (let s = 0; s < convs.length; s++) {
+        const { prompt, dropped } = promptOf(convs[s] as Session, answers[s] as number[][], t);
+        const r = await turnOf(rt, `s${s}t${t}`, prompt);
+        turns.push({
+          session: s,
+          turn: t,
+          truncated: dropped > 0,
+          promptTokens: prompt.length,
+          cachedTokens: r.cached,
+          ttftMs: r.ttftMs,
+          answer: r.answer,
+        });
+        const given = replay?.find((x) => x.session === s && x.turn === t)?.answer ?? r.answer;
+        (answers[s] as number[][]).push(given);
+      }
+    }
+  } finally {
+    await rt.engine.idle();
+  }
+  const totalMs = performance.now() - t0;
+  await rt.dispose();
+  return { mode, turns, totalMs, reused };
+}
+
+// ---- run and report --------------------------------------------------------------------
+
+log(
+  `device ${device.kind} (${threads} threads); ${cfg.sessions} sessions x ${cfg.turns} turns in a window of ` +
+    `${cfg.window} tokens`,
+);
+const off = await runMode('off');
+const on = await runMode('on', off.turns);
+
+type Result = typeof off;
+const truncated = (r: Result) => r.turns.filter((t) => t.truncated);
+/** Leading tokens of each truncated turn's ON answer that equal OFF's. */
+const agreement = on.turns
+  .filter((t) => t.truncated)
+  .map((t) => {
+    const ref = off.turns.find((x) => x.session === t.session && x.turn === t.turn)?.answer ?? [];
+    let n = 0;
+    while (n < t.answer.length && t.answer[n] === ref[n]) n++;
+    return n;
+  });
+const summary = (r: Result) => {
+  const tr = truncated(r);
+  const ttfts = tr.map((t) => t.ttftMs);
+  const prompt = tr.reduce((n, t) => n + t.promptTokens, 0);
+  const computed = tr.reduce((n, t) => n + t.promptTokens - t.cachedTokens, 0);
+  return {
+    truncatedTurns: tr.length,
+    ttftMean: mean(ttfts),
+    ttftP90: percentile(ttfts, 0.9),
+    promptTokens: prompt,
+    prefillComputed: computed,
+    reusedTokens: r.reused,
+  };
+};
+const sOff = summary(off);
+const sOn = summary(on);
+
+console.log(
+  `Truncated conversations: ${cfg.sessions} sessions x ${cfg.turns} turns (system ${cfg.system}, +${cfg.input} in / ` +
+    `${cfg.output} out per turn) in a ${cfg.window}-token window; chunk ${cfg.chunk}; model ` +
+    `${cfg.model ?? `random, ${cfg.layers} layers, dim ${cfg.dim}`}; device ${device.kind} (${threads} threads)\n`,
+);
+printTable(
+  [
+    'mode',
+    'truncated turns',
+    'TTFT mean ms',
+    'TTFT p90 ms',
+    'prefill computed',
+    'of prompt',
+    'reused tokens',
+    'total s',
+  ],
+  [
+    [off, sOff],
+    [on, sOn],
+  ].map(([r, s]) => {
+    const res = r as Result;
+    const sum = s as typeof sOff;
+    return [
+      res.mode.toUpperCase(),
+      sum.truncatedTurns,
+      sum.ttftMean.toFixed(1),
+      sum.ttftP90.toFixed(1),
+      sum.prefillComputed,
+      `${((100 * sum.prefillComputed) / Math.max(1, sum.promptTokens)).toFixed(1)}%`,
+      sum.reusedTokens,
+      (res.totalMs / 1e3).toFixed(1),
+    ];
+  }),
+);
+const firstSame = agreement.filter((n) => n > 0).length;
+const allSame = agreement.filter((n) => n === cfg.output).length;
+console.log('\nON versus OFF (truncated turns)');
+printTable(
+  ['measure', 'value'],
+  [
+    ['TTFT mean ON/OFF', (sOn.ttftMean / sOff.ttftMean).toFixed(3)],
+    ['prefill computed ON/OFF', (sOn.prefillComputed / Math.max(1, sOff.prefillComputed)).toFixed(3)],
+    ['answers whose first token equals OFF', `${firstSame} of ${agreement.length}`],
+    [`answers equal to OFF (all ${cfg.output} tokens)`, `${allSame} of ${agreement.length}`],
+    ['leading tokens equal to OFF, mean', agreement.length ? mean(agreement).toFixed(1) : '-'],
+  ],
+);
+if (cfg.json) {
+  const strip = (r: Result) => ({ ...r, turns: r.turns.map(({ answer, ...t }) => t) });
+  await writeFile(
+    cfg.json,
+    `${JSON.stringify(
+      {
+        config: cfg,
+        model: shape,
+        machine: { device, threads, build: buildInfo() },
+        results: { off: { ...strip(off), summary: sOff }, on: { ...strip(on), summary: sOn } },
+        agreement: { leadingTokens: agreement, firstTokenSame: firstSame, answersSame: allSame },
+        ratios: {
+          ttftMean: sOn.ttftMean / sOff.ttftMean,
+          prefillComputed: sOn.prefillComputed / Math.max(1, sOff.prefillComputed),
+        },
+      },
+      null,
+      2,
+    )}\n`,
+  );
+}
