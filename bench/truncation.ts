@@ -11,14 +11,10 @@
 import { writeFile } from 'node:fs/promises';
 import { mean, percentile, printTable } from '@chunkmesh/cli';
 import { defineOptions, loadConfig } from '@chunkmesh/common';
-import { buildInfo, probeDevice } from '@chunkmesh/native';
-import {
-  createWorkerRuntime,
-  type GenerateEvent,
-  type GenerateInput,
-  type WorkerRuntime,
-} from '@chunkmesh/worker';
+import { buildInfo } from '@chunkmesh/native';
+import { createWorkerRuntime } from '@chunkmesh/worker';
 import { randomBenchModel, tokenStream } from './support/bench-model.ts';
+import { deviceOrExit, engineBenchOptions, timedTurn } from './support/engine-bench.ts';
 
 const cfg = loadConfig(
   defineOptions({
@@ -33,28 +29,19 @@ const cfg = loadConfig(
       min: 2,
       help: 'context window: a prompt plus its answer past this drops the oldest turns',
     },
-    layers: { type: 'integer', default: 6, min: 1, help: 'model layers' },
-    dim: { type: 'integer', default: 384, min: 2, help: 'model hidden size' },
-    heads: { type: 'integer', default: 6, min: 1, help: 'query heads' },
-    headDim: { type: 'integer', default: 64, min: 2, help: 'head dimension' },
-    hidden: { type: 'integer', default: 1024, min: 1, help: 'FFN intermediate size' },
-    vocab: { type: 'integer', default: 4096, min: 16, help: 'vocabulary size' },
-    chunk: { type: 'integer', default: 32, min: 1, help: 'chunk tokens (c)' },
-    stepTokens: { type: 'integer', default: 2048, min: 1, help: 'engine token budget per step' },
-    threads: { type: 'integer', default: 0, min: 0, help: 'native threads (0: all cores)' },
-    device: {
-      type: 'string',
-      default: 'cpu',
-      choices: ['cpu', 'cuda', 'auto'],
-      help: 'where the worker computes',
-    },
+    ...engineBenchOptions({
+      layers: 6,
+      dim: 384,
+      heads: 6,
+      headDim: 64,
+      hidden: 1024,
+      vocab: 4096,
+      chunk: 32,
+    }),
     model: {
       type: 'string',
       help: 'a model directory to run instead of a random one (pass its --vocab); e.g. test/fixtures/stories260K, whose answers mean something to compare',
     },
-    seed: { type: 'integer', default: 1, min: 0, help: 'seed of the model weights and the prompts' },
-    modelCache: { type: 'string', default: '.bench/models', help: 'where generated models are kept' },
-    json: { type: 'string', help: 'also write the results to this JSON file' },
   }),
   {
     program: 'npm run bench:truncation --',
@@ -65,14 +52,7 @@ const cfg = loadConfig(
 );
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 const threads = cfg.threads || buildInfo().defaultThreads;
-const device = (() => {
-  try {
-    return probeDevice(cfg.device as 'cpu' | 'cuda' | 'auto');
-  } catch (err) {
-    process.stderr.write(`bench:truncation: ${(err as Error).message}\n`);
-    process.exit(2);
-  }
-})();
+const device = deviceOrExit('bench:truncation', cfg.device);
 if (cfg.system + cfg.input + cfg.output > cfg.window) {
   process.stderr.write('bench:truncation: the system prompt and one turn must fit in --window\n');
   process.exit(2);
@@ -136,36 +116,6 @@ interface Turn {
   answer: number[];
 }
 
-function request(id: string, promptTokens: number[]): GenerateInput {
-  return {
-    requestId: id,
-    promptTokens,
-    sampling: { temperature: 0, topK: 0, topP: 1 },
-    maxTokens: cfg.output,
-    eosTokenIds: [],
-    stopTokenIds: [],
-    stopStrings: [],
-    salt: '',
-  };
-}
-
-async function turnOf(rt: WorkerRuntime, id: string, prompt: number[]) {
-  const t0 = performance.now();
-  let first = 0;
-  const answer: number[] = [];
-  let cached = 0;
-  for await (const e of rt.engine.generate(request(id, prompt)) as AsyncIterable<GenerateEvent>) {
-    if (e.type === 'tokens') {
-      if (first === 0 && e.ids.length > 0) first = performance.now();
-      answer.push(...e.ids);
-    } else {
-      if (e.error) throw e.error;
-      cached = e.usage.cachedPromptTokens;
-    }
-  }
-  return { answer, cached, ttftMs: first - t0 };
-}
-
 /** replay: the answers that build the histories (OFF's), so both modes see the same prompts. */
 async function runMode(mode: Mode, replay?: Turn[]) {
   let reused = 0;
@@ -195,7 +145,7 @@ async function runMode(mode: Mode, replay?: Turn[]) {
       log(`${mode.toUpperCase()}: turn ${t + 1} of ${cfg.turns} for ${cfg.sessions} sessions ...`);
       for (let s = 0; s < convs.length; s++) {
         const { prompt, dropped } = promptOf(convs[s] as Session, answers[s] as number[][], t);
-        const r = await turnOf(rt, `s${s}t${t}`, prompt);
+        const r = await timedTurn(rt, `s${s}t${t}`, prompt, cfg.output);
         turns.push({
           session: s,
           turn: t,
