@@ -3,16 +3,17 @@
 // plus a new input, and once that passes the window the client drops the
 // oldest turns, keeping the system prompt. Truncation reuse ON grafts the
 // kept turns' saved KV to their new positions (keys re-rotated); OFF, the
-// kept turns have new chunk keys and are recomputed. Both run in one process
-// on the same conversations: OFF first, and ON replays OFF's answers into
-// its histories, so both see the same prompts; ON's own answers are compared
-// with OFF's (greedy), since the reused KV is approximate past layer 0.
+// kept turns have new chunk keys and are recomputed. Two workers run in one
+// process, turn by turn (OFF, then ON on the same prompt: a shared machine's
+// changing load weighs on both alike); the histories carry OFF's answers, and
+// ON's own answers are compared with OFF's (greedy), since the reused KV is
+// approximate past layer 0.
 //   npm run bench:truncation -- [--sessions 6] [--turns 10] [--json FILE]
 import { writeFile } from 'node:fs/promises';
 import { mean, percentile, printTable } from '@chunkmesh/cli';
 import { defineOptions, loadConfig } from '@chunkmesh/common';
 import { buildInfo } from '@chunkmesh/native';
-import { createWorkerRuntime } from '@chunkmesh/worker';
+import { createWorkerRuntime, type WorkerRuntime } from '@chunkmesh/worker';
 import { randomBenchModel, tokenStream } from './support/bench-model.ts';
 import { deviceOrExit, engineBenchOptions, timedTurn } from './support/engine-bench.ts';
 
@@ -102,7 +103,7 @@ function promptOf(s: Session, answers: number[][], t: number): { prompt: number[
   return { prompt: [...s.system, ...kept, ...(s.inputs[t] as number[])], dropped: first };
 }
 
-// ---- one mode ------------------------------------------------------------------------
+// ---- both modes, turn by turn ------------------------------------------------------
 
 type Mode = 'on' | 'off';
 
@@ -113,14 +114,14 @@ interface Turn {
   promptTokens: number;
   cachedTokens: number;
   ttftMs: number;
+  /** Time to the last answer token. */
+  turnMs: number;
   answer: number[];
 }
 
-/** replay: the answers that build the histories (OFF's), so both modes see the same prompts. */
-async function runMode(mode: Mode, replay?: Turn[]) {
-  let reused = 0;
+async function runtimeFor(mode: Mode, onReuse: (n: number) => void): Promise<WorkerRuntime> {
   const pool = cfg.sessions * cfg.turns * (cfg.input + cfg.output) + cfg.sessions * cfg.window;
-  const rt = await createWorkerRuntime({
+  return createWorkerRuntime({
     modelDir,
     kvCapacityTokens: Math.ceil(pool / cfg.chunk) * cfg.chunk,
     chunkTokens: cfg.chunk,
@@ -134,47 +135,54 @@ async function runMode(mode: Mode, replay?: Turn[]) {
       maxQueue: 4,
       truncationReuseTokens: mode === 'on' ? cfg.sessions * cfg.window * 2 : 0,
     },
-    observer: () => ({ onTruncationReuse: (n) => (reused += n) }),
+    observer: () => ({ onTruncationReuse: onReuse }),
   });
-  const turns: Turn[] = [];
-  const t0 = performance.now();
-  try {
-    const convs = sessions();
-    const answers: number[][][] = convs.map(() => []);
-    for (let t = 0; t < cfg.turns; t++) {
-      log(`${mode.toUpperCase()}: turn ${t + 1} of ${cfg.turns} for ${cfg.sessions} sessions ...`);
-      for (let s = 0; s < convs.length; s++) {
-        const { prompt, dropped } = promptOf(convs[s] as Session, answers[s] as number[][], t);
-        const r = await timedTurn(rt, `s${s}t${t}`, prompt, cfg.output);
-        turns.push({
-          session: s,
-          turn: t,
-          truncated: dropped > 0,
-          promptTokens: prompt.length,
-          cachedTokens: r.cached,
-          ttftMs: r.ttftMs,
-          answer: r.answer,
-        });
-        const given = replay?.find((x) => x.session === s && x.turn === t)?.answer ?? r.answer;
-        (answers[s] as number[][]).push(given);
-      }
-    }
-  } finally {
-    await rt.engine.idle();
-  }
-  const totalMs = performance.now() - t0;
-  await rt.dispose();
-  return { mode, turns, totalMs, reused };
 }
-
-// ---- run and report --------------------------------------------------------------------
 
 log(
   `device ${device.kind} (${threads} threads); ${cfg.sessions} sessions x ${cfg.turns} turns in a window of ` +
     `${cfg.window} tokens`,
 );
-const off = await runMode('off');
-const on = await runMode('on', off.turns);
+// Two workers in one process, each turn run on OFF then at once on ON (the same prompt), so a
+// machine whose load changes over the run weighs on both alike. The histories carry OFF's answers.
+const reused = { off: 0, on: 0 };
+const workers = {
+  off: await runtimeFor('off', (n) => (reused.off += n)),
+  on: await runtimeFor('on', (n) => (reused.on += n)),
+};
+const turns: Record<Mode, Turn[]> = { off: [], on: [] };
+const totalMs = { off: 0, on: 0 };
+const convs = sessions();
+const answers: number[][][] = convs.map(() => []);
+for (let t = 0; t < cfg.turns; t++) {
+  log(`turn ${t + 1} of ${cfg.turns} for ${cfg.sessions} sessions ...`);
+  for (let s = 0; s < convs.length; s++) {
+    const { prompt, dropped } = promptOf(convs[s] as Session, answers[s] as number[][], t);
+    for (const mode of ['off', 'on'] as const) {
+      const t0 = performance.now();
+      const r = await timedTurn(workers[mode], `s${s}t${t}`, prompt, cfg.output);
+      const turnMs = performance.now() - t0;
+      totalMs[mode] += turnMs;
+      turns[mode].push({
+        session: s,
+        turn: t,
+        truncated: dropped > 0,
+        promptTokens: prompt.length,
+        cachedTokens: r.cached,
+        ttftMs: r.ttftMs,
+        turnMs,
+        answer: r.answer,
+      });
+      if (mode === 'off') (answers[s] as number[][]).push(r.answer);
+    }
+  }
+}
+for (const rt of Object.values(workers)) {
+  await rt.engine.idle();
+  await rt.dispose();
+}
+const off = { mode: 'off' as Mode, turns: turns.off, totalMs: totalMs.off, reused: reused.off };
+const on = { mode: 'on' as Mode, turns: turns.on, totalMs: totalMs.on, reused: reused.on };
 
 type Result = typeof off;
 const truncated = (r: Result) => r.turns.filter((t) => t.truncated);
@@ -218,7 +226,7 @@ printTable(
     'prefill computed',
     'of prompt',
     'reused tokens',
-    'total s',
+    'turns s',
   ],
   [
     [off, sOff],
