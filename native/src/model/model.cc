@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "runtime/error.h"
 
@@ -57,6 +58,15 @@ StepResult Model::step(const StepRequest& request) {
 }
 
 size_t Model::graft(const GraftRequest& g) {
+  // the cache may not range-check ids (its vocabulary is optional): the model's is the bound
+  for (const std::vector<int32_t>* t : {&g.source, &g.target}) {
+    for (int32_t id : *t) {
+      if (id >= config_.vocab_size) {
+        throw_invalid("graft: token " + std::to_string(id) + " is outside the vocabulary [0, " +
+                      std::to_string(config_.vocab_size) + ")");
+      }
+    }
+  }
   std::vector<float> cos(rope_.half()), sin(rope_.half());
   rope_.shift(-static_cast<int64_t>(g.drop), cos.data(), sin.data());
   return cache_.graft(g, cos.data(), sin.data(), config_.rope_layout);
