@@ -251,7 +251,12 @@ describe('Model.step grafts (truncation reuse)', () => {
     const model = Model.create(loaded, newCache(BASE, 0));
     const wrong = { source: conversation, target: [...target.slice(0, 5), 99], head: 4, drop: 6 };
     await assert.rejects(model.step({ grafts: [wrong], entries: [] }), InvalidArgumentError);
-    const outside = { source: [...conversation, BASE.vocabSize], target: target.slice(0, 8), head: 4, drop: 6 };
+    const outside = {
+      source: [...conversation, BASE.vocabSize],
+      target: target.slice(0, 8),
+      head: 4,
+      drop: 6,
+    };
     await assert.rejects(model.step({ grafts: [outside], entries: [] }), /outside the vocabulary/);
     await assert.rejects(
       model.step({ grafts: [{ ...wrong, target: target.slice(0, 8), drop: 0 }], entries: [] }),
