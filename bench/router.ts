@@ -44,9 +44,10 @@ import {
 } from '@chunkmesh/router';
 import { KvReporter } from '@chunkmesh/worker';
 import type { Redis } from 'ioredis';
+import { wordText } from './support/word-text.ts';
 
-const TARGET_DECISIONS_PER_S = 20_000; // at 2K-token prompts
-const TARGET_P99_US = 1000;
+const TARGET_DECISIONS_PER_S = 50_000; // at 2K-token prompts (issue 10)
+const TARGET_P99_US = 500;
 
 const options = defineOptions({
   prompts: { type: 'string', default: '2048,8192', help: 'prompt lengths in tokens, one table row each' },
@@ -335,24 +336,6 @@ const mean = (xs: Float64Array) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const stat = (xs: Float64Array) => ({ mean: mean(xs), p50: quantile(xs, 0.5), p99: quantile(xs, 0.99) });
 
 // ---- tokenization --------------------------------------------------------------
-
-const WORDS = (
-  'once upon a time there was a little girl named lily she loved to play outside in the park ' +
-  'one day she saw a big red ball and wanted to play with it but it was too high her mom said ' +
-  'you are a helpful assistant answer the question using the context below be concise and cite ' +
-  'the sources when the user asks for code write it in typescript explain each step carefully'
-).split(' ');
-
-function wordText(seed: number, words: number): string {
-  const r = splitmix32(seed);
-  const out: string[] = [];
-  for (let i = 0; i < words; i++) {
-    let w = WORDS[Math.floor(r() * WORDS.length)] as string;
-    if (i % 12 === 0) w = w[0]?.toUpperCase() + w.slice(1);
-    out.push(i % 12 === 11 ? `${w}.` : w);
-  }
-  return out.join(' ');
-}
 
 interface TokenizeResult {
   tokenizer: string;

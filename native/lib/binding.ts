@@ -338,6 +338,8 @@ export interface NativeAddon {
   probeDevice(choice: DeviceChoice): Pick<NativeDeviceInfo, 'kind' | 'name' | 'detail' | 'fallbackReason'>;
   chunkKeyRoot(modelId: string, chunkTokens: number, salt: string): bigint;
   chunkKeys(root: bigint, tokens: Int32Array, chunkTokens: number): BigUint64Array;
+  /** kChunkKeyFormat (kv/chunk_key.h). */
+  chunkKeyFormat: number;
   measureReadBandwidth(threads: number, bytes: number): number;
   measureAttendPeak(threads: number, rows: number, headDim: number, chunkTokens: number): number;
 }

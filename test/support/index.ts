@@ -30,7 +30,7 @@ export {
   reflectedFiles,
   reflectedServices,
 } from './grpc-client.ts';
-export { randomKeys, TreeEventSource } from './kv-events.ts';
+export { ResidentReference, randomKeys, randomTierEvents, TreeEventSource } from './kv-events.ts';
 export {
   LoadGenerator,
   type LoadOptions,

@@ -240,6 +240,18 @@ function tierGauges(registers: Registry[], cache: KvCache): void {
     },
   });
   new Gauge({
+    name: 'chunkmesh_kv_tier_chunks',
+    help: 'Prefix-tree chunks resident per tier (device: pinned and cached nodes; host, disk: chunks kept below it)',
+    labelNames: ['tier'],
+    registers,
+    collect() {
+      const s = cache.stats();
+      this.set({ tier: 'device' }, s.pinnedNodes + s.cachedNodes);
+      this.set({ tier: 'host' }, s.hostNodes);
+      this.set({ tier: 'disk' }, s.diskNodes);
+    },
+  });
+  new Gauge({
     name: 'chunkmesh_kv_tier_capacity_bytes',
     help: 'KV capacity per tier (0: the tier is not configured)',
     labelNames: ['tier'],

@@ -11,14 +11,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { STORIES_DIR } from '@chunkmesh/test-support';
 import { Registry } from 'prom-client';
-import type { EngineObserver, GenerateEvent, GenerateInput } from '../../src/engine/engine-types.ts';
+import type { EngineObserver } from '../../src/engine/engine-types.ts';
 import { WorkerMetrics } from '../../src/index.ts';
 import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker-runtime.ts';
+import { BOS, CHUNK, input, pushDown, tieredRuntimeOptions, tokens } from './tiered-requests.ts';
 
-const BOS = 1;
-const CHUNK = 16;
 const dirs: string[] = [];
 
 after(() => {
@@ -37,31 +35,12 @@ async function runtime(opts: { tiers?: boolean; reuseTokens?: number } = {}) {
   };
   const dir = mkdtempSync(join(tmpdir(), 'chunkmesh-truncation-'));
   dirs.push(dir);
-  const chunkBytes = 5 * 2 * 4 * CHUNK * 8 * 4; // stories260K: 5 layers, 4 KV heads of 8, f32
+  const base = tieredRuntimeOptions(opts.tiers ? dir : null);
   const rt = await createWorkerRuntime({
-    modelDir: STORIES_DIR,
+    ...base,
+    // with tiers: room for the conversation's chunks pinned as the source and the graft's new ones
     kvCapacityTokens: (opts.tiers ? 14 : 256) * CHUNK,
-    chunkTokens: CHUNK,
-    dtype: 'f32',
-    threads: 2,
-    ...(opts.tiers
-      ? {
-          tiers: {
-            hostBytes: 4 * chunkBytes,
-            diskDir: dir,
-            diskBytes: 256 * chunkBytes,
-            lookAhead: 16,
-            restore: 'always' as const,
-          },
-        }
-      : {}),
-    engine: {
-      prefixSharing: true,
-      stepTokens: 256,
-      maxBatch: 8,
-      maxQueue: 64,
-      truncationReuseTokens: opts.reuseTokens ?? 4096,
-    },
+    engine: { ...base.engine, truncationReuseTokens: opts.reuseTokens ?? 4096 },
     observer: (cache) => {
       metrics = new WorkerMetrics(registry, cache);
       return observer;
@@ -76,27 +55,9 @@ async function runtime(opts: { tiers?: boolean; reuseTokens?: number } = {}) {
   return { rt, reused, metric };
 }
 
-function input(promptTokens: number[], maxTokens: number, salt = ''): GenerateInput {
-  return {
-    requestId: Math.random().toString(36).slice(2),
-    promptTokens,
-    sampling: { temperature: 0, topK: 0, topP: 1 },
-    maxTokens,
-    eosTokenIds: [],
-    stopTokenIds: [],
-    stopStrings: [],
-    salt,
-  };
-}
-
-async function tokens(stream: AsyncIterable<GenerateEvent>): Promise<number[]> {
-  const ids: number[] = [];
-  for await (const e of stream) {
-    if (e.type === 'tokens') ids.push(...e.ids);
-    else if (e.finishReason === 'error') throw e.error ?? new Error('request failed');
-  }
-  return ids;
-}
+/** A greedy request that ignores EOS, so every turn is as long as asked. */
+const ask = (prompt: number[], maxTokens: number, salt = '') =>
+  input(prompt, maxTokens, { eosTokenIds: [], salt });
 
 /** A user turn: text-like tokens that share nothing with the other turns. */
 function userTurn(seed: number, n: number): number[] {
@@ -109,10 +70,10 @@ const SYSTEM = userTurn(1, 11);
 async function twoTurns(rt: WorkerRuntime) {
   const u1 = userTurn(2, 37);
   const p1 = [BOS, ...SYSTEM, ...u1];
-  const a1 = await tokens(rt.engine.generate(input(p1, 30)));
+  const a1 = await tokens(rt.engine.generate(ask(p1, 30)));
   const u2 = userTurn(3, 29);
   const p2 = [...p1, ...a1, ...u2];
-  const a2 = await tokens(rt.engine.generate(input(p2, 40)));
+  const a2 = await tokens(rt.engine.generate(ask(p2, 40)));
   return { dropped: [...u1, ...a1], kept: [...u2, ...a2] };
 }
 
@@ -174,7 +135,7 @@ function checkOutput(out: number[], recomputed: number[]) {
 /** The third turn after the client dropped the first: head, the second turn and its answer, a new question. */
 async function truncatedTurn(rt: WorkerRuntime, kept: number[], salt = '') {
   const prompt = [BOS, ...SYSTEM, ...kept, ...userTurn(4, 9)];
-  return { prompt, out: await tokens(rt.engine.generate(input(prompt, 24, salt))) };
+  return { prompt, out: await tokens(rt.engine.generate(ask(prompt, 24, salt))) };
 }
 
 describe('truncation reuse (stories260K)', () => {
@@ -211,11 +172,7 @@ describe('truncation reuse (stories260K)', () => {
     const { rt, reused } = await runtime({ tiers: true });
     try {
       const { kept } = await twoTurns(rt);
-      // unrelated prompts push the conversation down the tiers
-      for (let i = 0; i < 4; i++) {
-        await tokens(rt.engine.generate(input(userTurn(10 + i, 7 * CHUNK + 3), 1)));
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await pushDown(rt, 4); // unrelated prompts push the conversation down the tiers
       const s = rt.cache.stats();
       assert.ok(s.diskNodes > 0, 'the conversation went down to disk');
       const reads = s.diskReads;
