@@ -199,6 +199,12 @@ export const cacheDashboard: DashboardSpec = {
           q(`sum by (pod) (${rate('chunkmesh_kv_restore_bytes_total')})`, '{{pod}}'),
         ]),
         timeseries(
+          'Truncation reuse',
+          'Tokens per second of truncated conversations\u2019 saved KV made usable at their new positions (keys re-rotated) instead of recomputed (--kv-truncation-reuse-tokens).',
+          'short',
+          [q(`sum(${rate('chunkmesh_kv_truncation_reused_tokens_total')})`, 'reused')],
+        ),
+        timeseries(
           'Disk errors',
           'Per second: io (the OS failed a read or write), checksum (a record read back damaged: a miss, recomputed); workers whose disk tier failed.',
           'short',

@@ -35,6 +35,7 @@ export {
   probeDevice,
 } from './machine.ts';
 export {
+  type Graft,
   type LoadedModel,
   Model,
   type ModelConfig,
