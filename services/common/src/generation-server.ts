@@ -7,6 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { addHealthService, type HealthSwitch, healthPackageDefinition } from './grpc-health.ts';
 import { addReflectionService, reflectionDefinition } from './grpc-reflection.ts';
+import { addWorkerControlService, WORKER_CONTROL_SERVICE, type WorkerControlHandlers } from './worker-control.ts';
 import {
   addGenerationService,
   GENERATION_PROTO,
@@ -33,6 +34,8 @@ export async function serveGeneration(options: {
   host: string;
   port: number;
   handlers: (port: number) => GenerationHandlers;
+  /** Workers: chunkmesh.v1.WorkerControl on the same server, under the same credentials. */
+  control?: (port: number) => WorkerControlHandlers;
   /** TLS (tls/grpc-credentials.ts); default plaintext. */
   credentials?: grpc.ServerCredentials;
   /** Largest request message accepted (grpc-js's default is 4 MiB); larger is RESOURCE_EXHAUSTED. */
@@ -50,7 +53,11 @@ export async function serveGeneration(options: {
     ),
   );
   addGenerationService(server, options.handlers(port));
-  const health = addHealthService(server, [GENERATION_SERVICE]);
+  if (options.control) addWorkerControlService(server, options.control(port));
+  const health = addHealthService(server, [
+    GENERATION_SERVICE,
+    ...(options.control ? [WORKER_CONTROL_SERVICE] : []),
+  ]);
   addReflectionService(server, [reflected, healthPackageDefinition]);
   const stop = async (graceMs: number) => {
     health.close();

@@ -109,6 +109,17 @@ export {
   type CertificatePaths,
 } from './tls/certificate-files.ts';
 export {
+  addWorkerControlService,
+  createWorkerControlClient,
+  type DrainRequest,
+  type DrainResponse,
+  type PrefillRequest,
+  type PrefillResponse,
+  WORKER_CONTROL_SERVICE,
+  type WorkerControlClient,
+  type WorkerControlHandlers,
+} from './worker-control.ts';
+export {
   checkWorkerIdentity,
   clusterChannelCredentials,
   clusterChannelOptions,
