@@ -7,7 +7,6 @@
 import * as grpc from '@grpc/grpc-js';
 import { addHealthService, type HealthSwitch, healthPackageDefinition } from './grpc-health.ts';
 import { addReflectionService, reflectionDefinition } from './grpc-reflection.ts';
-import { addWorkerControlService, WORKER_CONTROL_SERVICE, type WorkerControlHandlers } from './worker-control.ts';
 import {
   addGenerationService,
   GENERATION_PROTO,
@@ -16,6 +15,11 @@ import {
   type GenerationHandlers,
   PROTO_ROOT,
 } from './proto.ts';
+import {
+  addWorkerControlService,
+  WORKER_CONTROL_SERVICE,
+  type WorkerControlHandlers,
+} from './worker-control.ts';
 
 const reflected = reflectionDefinition(GENERATION_PROTO, [PROTO_ROOT]);
 

@@ -109,6 +109,13 @@ export {
   type CertificatePaths,
 } from './tls/certificate-files.ts';
 export {
+  checkWorkerIdentity,
+  clusterChannelCredentials,
+  clusterChannelOptions,
+  clusterServerCredentials,
+  serverTlsCredentials,
+} from './tls/grpc-credentials.ts';
+export {
   addWorkerControlService,
   createWorkerControlClient,
   type DrainRequest,
@@ -119,10 +126,3 @@ export {
   type WorkerControlClient,
   type WorkerControlHandlers,
 } from './worker-control.ts';
-export {
-  checkWorkerIdentity,
-  clusterChannelCredentials,
-  clusterChannelOptions,
-  clusterServerCredentials,
-  serverTlsCredentials,
-} from './tls/grpc-credentials.ts';

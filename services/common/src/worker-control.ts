@@ -41,7 +41,10 @@ export interface WorkerControlClient extends grpc.Client {
   ): grpc.ClientUnaryCall;
 }
 
-const WorkerControlClientConstructor = grpc.makeClientConstructor(workerControlService, WORKER_CONTROL_SERVICE);
+const WorkerControlClientConstructor = grpc.makeClientConstructor(
+  workerControlService,
+  WORKER_CONTROL_SERVICE,
+);
 
 export function addWorkerControlService(server: grpc.Server, handlers: WorkerControlHandlers): void {
   server.addService(workerControlService, handlers);

@@ -64,7 +64,11 @@ export function controlHandlers(o: ControlServiceOptions): WorkerControlHandlers
           cachedTokens = e.usage.cachedPromptTokens;
         }
         const keys = chunkKeys(
-          { modelId: runtime.bundle.model.config.modelId, chunkTokens: runtime.cache.chunkTokens, salt: tenant },
+          {
+            modelId: runtime.bundle.model.config.modelId,
+            chunkTokens: runtime.cache.chunkTokens,
+            salt: tenant,
+          },
           input.promptTokens,
         );
         return {
