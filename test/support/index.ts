@@ -30,6 +30,7 @@ export {
   reflectedFiles,
   reflectedServices,
 } from './grpc-client.ts';
+export { type JobRunnerProcess, startJobRunner } from './job-runner-process.ts';
 export { randomKeys, TreeEventSource } from './kv-events.ts';
 export {
   LoadGenerator,

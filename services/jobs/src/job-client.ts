@@ -79,6 +79,16 @@ export class JobClient {
       prefix: this.prefix,
     });
     this.flows = new FlowProducer({ connection: bullConnection(o.redis, 'jobs/flows'), prefix: this.prefix });
+    this.quiet(this.control);
+    this.flows.on('error', this.connectionError);
+  }
+
+  /** Connection errors are retried by the connection; callers see them as failed calls, the log at debug. */
+  private readonly connectionError = (err: Error): void =>
+    this.o.log?.debug('jobs connection error', { error: err.message });
+
+  private quiet(q: Queue): void {
+    q.on('error', this.connectionError);
   }
 
   /**
@@ -117,8 +127,8 @@ export class JobClient {
       ...(count !== undefined ? { count } : { workers: checked.workers }),
     };
     const id = jobIdOf('prefix.prewarm', asked);
-    const existing = await this.control.getJob(id);
-    if (existing) return { job: await this.view(existing), added: false };
+    const existing = await this.get(id);
+    if (existing) return { job: existing, added: false };
 
     const live = await liveWorkers(this.o.registry, this.o.cluster);
     let targets: WorkerRecord[];
@@ -169,8 +179,8 @@ export class JobClient {
     // one drain per incarnation: the same request for the same epoch is a repeat
     const payload = validatePayload('worker.drain', { ...r, epoch: record.epoch });
     const id = jobIdOf('worker.drain', payload);
-    const existing = await this.control.getJob(id);
-    if (existing) return { job: await this.view(existing), added: false };
+    const existing = await this.get(id);
+    if (existing) return { job: existing, added: false };
     await this.control.add('worker.drain', payload, jobOptions(id));
     return { job: await this.mustView(id), added: true };
   }
@@ -178,8 +188,18 @@ export class JobClient {
   /** The job with this id (on the control queue), with a prewarm's children; null when there is none. */
   async get(id: string): Promise<JobView | null> {
     if (id.includes(':')) return null;
-    const job = await this.control.getJob(id);
-    return job ? this.view(job) : null;
+    return this.read(this.control, id, true);
+  }
+
+  /**
+   * The state is read before the job, so the job (its result, its failure) is at least as new as
+   * the state shown with it.
+   */
+  private async read(queue: Queue, id: string, withChildren: boolean): Promise<JobView | null> {
+    const state = await queue.getJobState(id);
+    if (state === 'unknown') return null;
+    const job = await queue.getJob(id);
+    return job ? this.view(job, state, withChildren) : null;
   }
 
   /** The most recent control-queue jobs, newest first. */
@@ -191,7 +211,7 @@ export class JobClient {
       false,
     );
     const views = await Promise.all(
-      jobs.filter((j): j is Job => j !== undefined).map((j) => this.view(j, false)),
+      jobs.filter((j): j is Job => j !== undefined).map(async (j) => this.view(j, await j.getState(), false)),
     );
     return views.sort((a, b) => b.createdAt - a.createdAt).slice(0, limit);
   }
@@ -208,9 +228,9 @@ export class JobClient {
   }
 
   private async mustView(id: string): Promise<JobView> {
-    const job = await this.control.getJob(id);
-    if (!job) throw new Error(`job ${id} was added but is not there (removed at once?)`);
-    return this.view(job);
+    const v = await this.get(id);
+    if (!v) throw new Error(`job ${id} was added but is not there (removed at once?)`);
+    return v;
   }
 
   private workerQueueOf(workerId: string): Queue {
@@ -218,13 +238,13 @@ export class JobClient {
     let q = this.workerQueues.get(name);
     if (!q) {
       q = new Queue(name, { connection: bullConnection(this.o.redis, 'jobs/client'), prefix: this.prefix });
+      this.quiet(q);
       this.workerQueues.set(name, q);
     }
     return q;
   }
 
-  private async view(job: Job, withChildren = true): Promise<JobView> {
-    const state = await job.getState();
+  private async view(job: Job, state: string, withChildren: boolean): Promise<JobView> {
     const v: JobView = {
       id: job.id ?? '',
       name: job.name,
@@ -240,11 +260,9 @@ export class JobClient {
     if (withChildren && job.name === 'prefix.prewarm') {
       const workers = (job.data as PrewarmPayload).workers ?? [];
       const children = await Promise.all(
-        workers.map((w) => this.workerQueueOf(w).getJob(childJobId(v.id, w))),
+        workers.map((w) => this.read(this.workerQueueOf(w), childJobId(v.id, w), false)),
       );
-      v.children = await Promise.all(
-        children.filter((c): c is Job => c !== undefined).map((c) => this.view(c, false)),
-      );
+      v.children = children.filter((c): c is JobView => c !== null);
     }
     return v;
   }
