@@ -1,4 +1,5 @@
-// A gRPC server serving chunkmesh.v1.Generation the way every chunkmesh
+// A gRPC server serving chunkmesh.v1.Generation (and, on workers,
+// chunkmesh.v1.WorkerControl) the way every chunkmesh
 // service does: with grpc.health.v1 (NOT_SERVING until the caller says so)
 // and reflection. Handlers may depend on the bound port (a worker names
 // itself after it), so they are built once it is known. stop() is the one
@@ -17,11 +18,15 @@ import {
 } from './proto.ts';
 import {
   addWorkerControlService,
+  WORKER_CONTROL_PROTO,
   WORKER_CONTROL_SERVICE,
   type WorkerControlHandlers,
 } from './worker-control.ts';
 
 const reflected = reflectionDefinition(GENERATION_PROTO, [PROTO_ROOT]);
+// Workers serve WorkerControl too. Its file imports the contract, so its definition describes both;
+// the contract's own comes after it, so Generation's symbols are still served as generation.proto.
+const reflectedControl = reflectionDefinition(WORKER_CONTROL_PROTO, [PROTO_ROOT]);
 
 export interface GenerationServer {
   server: grpc.Server;
@@ -62,7 +67,7 @@ export async function serveGeneration(options: {
     GENERATION_SERVICE,
     ...(options.control ? [WORKER_CONTROL_SERVICE] : []),
   ]);
-  addReflectionService(server, [reflected, healthPackageDefinition]);
+  addReflectionService(server, [options.control ? reflectedWithControl : reflected, healthPackageDefinition]);
   const stop = async (graceMs: number) => {
     health.close();
     const force = setTimeout(() => server.forceShutdown(), graceMs);

@@ -1,18 +1,23 @@
-// chunkmesh.v1.WorkerControl: the control plane's calls on one worker's cache
+// chunkmesh.v1.WorkerControl (proto/chunkmesh/v1/worker_control.proto): the control plane's calls on one worker's cache
 // (prefill without answering, drain), served by workers next to Generation
 // under the same credentials, called by the job runner (services/jobs). Types
 // are the generated ones (generated/, `npm run proto:gen`), loaded with the
 // options of proto.ts.
 import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
 import type { DrainRequest__Output } from './generated/chunkmesh/v1/DrainRequest.ts';
 import type { DrainResponse__Output } from './generated/chunkmesh/v1/DrainResponse.ts';
 import type { PrefillRequest__Output } from './generated/chunkmesh/v1/PrefillRequest.ts';
 import type { PrefillResponse__Output } from './generated/chunkmesh/v1/PrefillResponse.ts';
-import { type Init, packageDefinition, type TokenIds } from './proto.ts';
+import { type Init, LOADER_OPTIONS, type TokenIds } from './proto.ts';
 
 export const WORKER_CONTROL_SERVICE = 'chunkmesh.v1.WorkerControl';
+/** Its file under PROTO_ROOT (it imports generation.proto's messages). */
+export const WORKER_CONTROL_PROTO = 'chunkmesh/v1/worker_control.proto';
 
-const workerControlService = packageDefinition[WORKER_CONTROL_SERVICE] as grpc.ServiceDefinition;
+const workerControlService = loadSync(WORKER_CONTROL_PROTO, LOADER_OPTIONS)[
+  WORKER_CONTROL_SERVICE
+] as grpc.ServiceDefinition;
 
 type PrefillRequestFields = Omit<PrefillRequest__Output, 'prompt' | 'text' | 'tokenIds'>;
 export type PrefillRequest = PrefillRequestFields &

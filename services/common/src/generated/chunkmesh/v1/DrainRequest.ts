@@ -1,4 +1,4 @@
-// Original file: proto/chunkmesh/v1/generation.proto
+// Original file: proto/chunkmesh/v1/worker_control.proto
 
 
 export interface DrainRequest {

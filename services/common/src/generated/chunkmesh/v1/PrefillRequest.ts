@@ -1,4 +1,4 @@
-// Original file: proto/chunkmesh/v1/generation.proto
+// Original file: proto/chunkmesh/v1/worker_control.proto
 
 import type { TokenIds as _chunkmesh_v1_TokenIds, TokenIds__Output as _chunkmesh_v1_TokenIds__Output } from '../../chunkmesh/v1/TokenIds.ts';
 import type { ChatMessage as _chunkmesh_v1_ChatMessage, ChatMessage__Output as _chunkmesh_v1_ChatMessage__Output } from '../../chunkmesh/v1/ChatMessage.ts';

@@ -1,4 +1,4 @@
-// Original file: proto/chunkmesh/v1/generation.proto
+// Original file: proto/chunkmesh/v1/worker_control.proto
 
 import type * as grpc from '@grpc/grpc-js'
 import type { MethodDefinition } from '@grpc/proto-loader'
@@ -7,16 +7,12 @@ import type { DrainResponse as _chunkmesh_v1_DrainResponse, DrainResponse__Outpu
 import type { PrefillRequest as _chunkmesh_v1_PrefillRequest, PrefillRequest__Output as _chunkmesh_v1_PrefillRequest__Output } from '../../chunkmesh/v1/PrefillRequest.ts';
 import type { PrefillResponse as _chunkmesh_v1_PrefillResponse, PrefillResponse__Output as _chunkmesh_v1_PrefillResponse__Output } from '../../chunkmesh/v1/PrefillResponse.ts';
 
-/**
- * The control plane's calls on one worker's cache (services/jobs). Jobs carry
- * ids, keys and addresses; what they do to KV happens here, on the worker.
- */
 export interface WorkerControlClient extends grpc.Client {
   /**
    * Takes the worker out of placement: its registry entry says draining at
-   * once (routers stop placing there), requests already queued or running
-   * finish, then the worker deregisters and exits as on SIGTERM. Returns once
-   * the entry says draining; the rest follows.
+   * once (routers stop placing there from their next registry read), requests
+   * already queued or running finish, then the worker deregisters and exits
+   * as on SIGTERM. Answers once the entry says draining; the rest follows.
    */
   Drain(argument: _chunkmesh_v1_DrainRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
   Drain(argument: _chunkmesh_v1_DrainRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_chunkmesh_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
@@ -24,9 +20,9 @@ export interface WorkerControlClient extends grpc.Client {
   Drain(argument: _chunkmesh_v1_DrainRequest, callback: grpc.requestCallback<_chunkmesh_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
   /**
    * Takes the worker out of placement: its registry entry says draining at
-   * once (routers stop placing there), requests already queued or running
-   * finish, then the worker deregisters and exits as on SIGTERM. Returns once
-   * the entry says draining; the rest follows.
+   * once (routers stop placing there from their next registry read), requests
+   * already queued or running finish, then the worker deregisters and exits
+   * as on SIGTERM. Answers once the entry says draining; the rest follows.
    */
   drain(argument: _chunkmesh_v1_DrainRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
   drain(argument: _chunkmesh_v1_DrainRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_chunkmesh_v1_DrainResponse__Output>): grpc.ClientUnaryCall;
@@ -36,7 +32,8 @@ export interface WorkerControlClient extends grpc.Client {
   /**
    * Computes a prompt's KV into the prefix tree without answering it: the
    * prompt is admitted and prefilled like a request's, its full chunks stay
-   * cached when it is released. Unavailable while the worker drains.
+   * cached when it is released. Refused like a request (queue full:
+   * RESOURCE_EXHAUSTED; draining: UNAVAILABLE).
    */
   Prefill(argument: _chunkmesh_v1_PrefillRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_PrefillResponse__Output>): grpc.ClientUnaryCall;
   Prefill(argument: _chunkmesh_v1_PrefillRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_chunkmesh_v1_PrefillResponse__Output>): grpc.ClientUnaryCall;
@@ -45,7 +42,8 @@ export interface WorkerControlClient extends grpc.Client {
   /**
    * Computes a prompt's KV into the prefix tree without answering it: the
    * prompt is admitted and prefilled like a request's, its full chunks stay
-   * cached when it is released. Unavailable while the worker drains.
+   * cached when it is released. Refused like a request (queue full:
+   * RESOURCE_EXHAUSTED; draining: UNAVAILABLE).
    */
   prefill(argument: _chunkmesh_v1_PrefillRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_PrefillResponse__Output>): grpc.ClientUnaryCall;
   prefill(argument: _chunkmesh_v1_PrefillRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_chunkmesh_v1_PrefillResponse__Output>): grpc.ClientUnaryCall;
@@ -54,23 +52,20 @@ export interface WorkerControlClient extends grpc.Client {
   
 }
 
-/**
- * The control plane's calls on one worker's cache (services/jobs). Jobs carry
- * ids, keys and addresses; what they do to KV happens here, on the worker.
- */
 export interface WorkerControlHandlers extends grpc.UntypedServiceImplementation {
   /**
    * Takes the worker out of placement: its registry entry says draining at
-   * once (routers stop placing there), requests already queued or running
-   * finish, then the worker deregisters and exits as on SIGTERM. Returns once
-   * the entry says draining; the rest follows.
+   * once (routers stop placing there from their next registry read), requests
+   * already queued or running finish, then the worker deregisters and exits
+   * as on SIGTERM. Answers once the entry says draining; the rest follows.
    */
   Drain: grpc.handleUnaryCall<_chunkmesh_v1_DrainRequest__Output, _chunkmesh_v1_DrainResponse>;
   
   /**
    * Computes a prompt's KV into the prefix tree without answering it: the
    * prompt is admitted and prefilled like a request's, its full chunks stay
-   * cached when it is released. Unavailable while the worker drains.
+   * cached when it is released. Refused like a request (queue full:
+   * RESOURCE_EXHAUSTED; draining: UNAVAILABLE).
    */
   Prefill: grpc.handleUnaryCall<_chunkmesh_v1_PrefillRequest__Output, _chunkmesh_v1_PrefillResponse>;
   
