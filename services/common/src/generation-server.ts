@@ -67,7 +67,11 @@ export async function serveGeneration(options: {
     GENERATION_SERVICE,
     ...(options.control ? [WORKER_CONTROL_SERVICE] : []),
   ]);
-  addReflectionService(server, [options.control ? reflectedWithControl : reflected, healthPackageDefinition]);
+  addReflectionService(server, [
+    ...(options.control ? [reflectedControl] : []),
+    reflected,
+    healthPackageDefinition,
+  ]);
   const stop = async (graceMs: number) => {
     health.close();
     const force = setTimeout(() => server.forceShutdown(), graceMs);
