@@ -122,10 +122,11 @@ export class JobClient {
       workers: r.workers ?? ['-'],
     });
     // the order a request lists its workers in is not part of what it asks for
+    const named = [...checked.workers].sort();
     const asked = {
       tenant: checked.tenant,
       prompt: checked.prompt,
-      ...(count !== undefined ? { count } : { workers: [...checked.workers].sort() }),
+      ...(count !== undefined ? { count } : { workers: named }),
     };
     const id = jobIdOf('prefix.prewarm', asked);
     const existing = await this.get(id);
@@ -137,7 +138,7 @@ export class JobClient {
       targets = leastLoaded(live, count as number);
       if (targets.length === 0) throw new JobPayloadError('prefix.prewarm: no live worker takes placements');
     } else {
-      targets = asked.workers.map((w) => {
+      targets = named.map((w) => {
         const rec = live.find((l) => l.workerId === w);
         if (!rec) throw new JobPayloadError(`prefix.prewarm: worker ${w} is not live`);
         if (rec.draining) throw new JobPayloadError(`prefix.prewarm: worker ${w} is draining`);
