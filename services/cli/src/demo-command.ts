@@ -116,7 +116,9 @@ export async function demoCommand(argv: string[]): Promise<number> {
         }),
       );
     }
-    if (cfg.jobs)
+    if (cfg.jobs) {
+      // the request after a prewarm is placed by prefix, where the prewarm put it
+      await cluster.startRouter('prefix-aware');
       await jobsPhase({
         baseUrl: cluster.httpUrl,
         model: c.modelId,
@@ -128,6 +130,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
         concurrency: cfg.concurrency,
         log,
       });
+    }
   } finally {
     log('stopping the cluster ...');
     await cluster.stop();
