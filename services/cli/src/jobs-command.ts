@@ -7,7 +7,14 @@
 //   chunkmesh jobs status --id ID
 //   chunkmesh jobs list [--limit N]
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connectRedis, createLogger, defineOptions, redisTlsOf, securityOptions } from '@chunkmesh/common';
+import {
+  connectRedis,
+  createLogger,
+  defineOptions,
+  levelFromEnv,
+  redisTlsOf,
+  securityOptions,
+} from '@chunkmesh/common';
 import { JobClient, type JobView, type OperatorJob, runJobRunner } from '@chunkmesh/jobs';
 import { parseCommand } from './command-options.ts';
 import { printTable } from './table.ts';
@@ -91,7 +98,11 @@ interface ClientConfig {
 }
 
 function client(cfg: ClientConfig) {
-  const log = createLogger({ service: 'cli' });
+  // a command's output is its answer: only errors (a refused password, say) unless asked for more
+  const log = createLogger(
+    { service: 'cli' },
+    { level: process.env.CHUNKMESH_LOG_LEVEL ? levelFromEnv() : 'error' },
+  );
   const tls = redisTlsOf(cfg, cfg.redisUrl, log);
   const registry = connectRedis({ url: cfg.redisUrl, name: 'cli/jobs', log, ...(tls ? { tls } : {}) });
   const jobs = new JobClient({
