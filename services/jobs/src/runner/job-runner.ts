@@ -105,7 +105,7 @@ export class JobRunner {
   }
 
   private consume(name: string, concurrency: number): void {
-    const process = async (job: Job) => {
+    const processor = async (job: Job) => {
       if (!isKnownJob(job.name))
         throw asProcessorError(new Error(`invalid payload: unknown job ${job.name}`));
       try {
@@ -114,7 +114,7 @@ export class JobRunner {
         throw asProcessorError(err);
       }
     };
-    const worker = new Worker(name, process, {
+    const worker = new Worker(name, processor, {
       connection: bullConnection(this.o.redis, `jobs/${name}`),
       prefix: this.prefix,
       concurrency,

@@ -25,6 +25,15 @@ export interface AdminJobsOptions {
   log: Logger;
 }
 
+/** A path segment as given; a malformed percent-encoding is taken as it is (and names nothing). */
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 function isOperatorJob(name: string): name is OperatorJob {
   return (OPERATOR_JOBS as readonly string[]).includes(name);
 }
@@ -43,7 +52,7 @@ export function adminJobsHandler(o: AdminJobsOptions) {
     };
     (async () => {
       const principal = o.auth.authenticateAdmin(req.headers.authorization);
-      const rest = decodeURIComponent(path.slice(ADMIN_JOBS_PATH.length + 1));
+      const rest = decoded(path.slice(ADMIN_JOBS_PATH.length + 1));
       if (req.method === 'POST') {
         if (!isOperatorJob(rest))
           throw new NotFound(`no job named '${rest}' (jobs: ${OPERATOR_JOBS.join(', ')})`);
