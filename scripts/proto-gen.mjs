@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Generates the TypeScript types of proto/chunkmesh/v1/generation.proto into
+// Generates the TypeScript types of proto/chunkmesh/v1/generation.proto (and
+// worker_control.proto, the workers' control service) into
 // services/common/src/generated (or the folder given), with proto-loader's own
 // generator: exactly the object shapes @grpc/proto-loader hands the services at
 // run time with the options services/common/src/proto.ts loads it with.
@@ -37,6 +38,7 @@ const r = spawnSync(
     '-O',
     out,
     'chunkmesh/v1/generation.proto',
+    'chunkmesh/v1/worker_control.proto',
   ],
   { cwd: root, stdio: 'inherit' },
 );

@@ -13,6 +13,7 @@ const roots = [
   'services/model/test',
   'services/worker/test',
   'services/router/test',
+  'services/jobs/test',
   'services/cli/test',
   'test',
   'helm/test',

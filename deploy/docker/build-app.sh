@@ -47,7 +47,7 @@ cp -a node_modules proto "$out/app/"
 cp native/package.json "$out/app/native/"
 cp -a native/dist "$out/app/native/"
 cp native/build/Release/chunkmesh_native.node "$out/app/native/build/Release/"
-for pkg in common model worker router cli; do
+for pkg in common model worker router jobs cli; do
   mkdir -p "$out/app/services/$pkg"
   cp services/$pkg/package.json "$out/app/services/$pkg/"
   cp -a services/$pkg/dist "$out/app/services/$pkg/"

@@ -360,7 +360,11 @@ describe('optional components', () => {
       set: { 'jobs.enabled': true, 'monitoring.prometheusRule.enabled': true },
     });
     const jobs = find(objects, 'Deployment', 'jobs');
-    assert.deepEqual(container(jobs).args, ['jobs']);
+    assert.deepEqual(container(jobs).command, ['node', 'services/jobs/dist/main.js']);
+    assert.match(container(jobs).image, /^chunkmesh\/router:/, 'the router image carries the runner');
+    assert.equal(env(jobs, 'CHUNKMESH_SHUTDOWN_GRACE_MS').value, '20000');
+    assert.equal(env(jobs, 'CHUNKMESH_OPS_PORT').value, '9463');
+    assert.ok(env(jobs, 'CHUNKMESH_REDIS_URL'));
     assert.equal(jobs.spec.template.spec.tolerations, undefined);
     const alerts = (o: K8sObject[]) => JSON.stringify(find(o, 'PrometheusRule', 'monitoring').spec);
     assert.match(alerts(objects), /ChunkmeshJobBacklog/);

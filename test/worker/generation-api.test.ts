@@ -164,9 +164,10 @@ describe('worker process: Generation over gRPC', () => {
     });
   });
 
-  it('reflection lists Generation and Health', async () => {
+  it('reflection lists Generation, WorkerControl and Health', async () => {
     const services = await reflectedServices(w().address);
     assert.ok(services.includes(GENERATION_SERVICE), services.join(', '));
+    assert.ok(services.includes('chunkmesh.v1.WorkerControl'), services.join(', '));
     assert.ok(services.includes('grpc.health.v1.Health'), services.join(', '));
   });
 

@@ -2,6 +2,7 @@
 // The chunkmesh command: one entry point, one subcommand per job.
 import { apiKeyCommand } from './api-key-command.ts';
 import { demoCommand } from './demo-command.ts';
+import { jobsCommand } from './jobs-command.ts';
 import { replayCommand } from './replay-command.ts';
 import { upCommand } from './up-command.ts';
 
@@ -14,6 +15,10 @@ const commands: Record<string, { summary: string; run: (argv: string[]) => Promi
   replay: {
     summary: 'capacity planning: replay a Mooncake trace against simulated workers',
     run: replayCommand,
+  },
+  jobs: {
+    summary: 'the control plane: run the job runner, prewarm prefixes, drain workers, job status',
+    run: jobsCommand,
   },
   'api-key': {
     summary: 'a new API key for a tenant, and its line for the router’s key file',

@@ -8,6 +8,7 @@ import { loadModel } from '@chunkmesh/model';
 import { defaultModelDir } from './cluster/default-model.ts';
 import { LocalCluster } from './cluster/local-cluster.ts';
 import { parseCommand } from './command-options.ts';
+import { jobsPhase } from './demo/jobs-phase.ts';
 import { type PhaseResult, runPhase } from './demo/run-phase.ts';
 import { buildWorkload } from './demo/workload.ts';
 import { Progress } from './progress.ts';
@@ -26,6 +27,11 @@ const options = defineOptions({
   chunkTokens: { type: 'integer', default: 16, min: 1, help: 'tokens per KV chunk' },
   kvCapacityTokens: { type: 'integer', default: 32_768, min: 1, help: 'KV pool per worker, in tokens' },
   json: { type: 'string', help: 'also write the summary to this JSON file' },
+  jobs: {
+    type: 'boolean',
+    default: false,
+    help: 'then show the control plane: prewarm a prompt onto a worker, then drain a worker under load',
+  },
 });
 
 function pct(x: number): string {
@@ -67,10 +73,11 @@ export async function demoCommand(argv: string[]): Promise<number> {
   const work = conversations.flatMap((conv, i) => (oneOffs[i] ? [conv, oneOffs[i]] : [conv]));
   work.push(...oneOffs.slice(conversations.length));
 
+  const clusterName = `demo-${process.pid}`;
   const cluster = await LocalCluster.start({
     workers: cfg.workers,
     modelDir,
-    cluster: `demo-${process.pid}`,
+    cluster: clusterName,
     chunkTokens: cfg.chunkTokens,
     kvCapacityTokens: cfg.kvCapacityTokens,
     policy: 'prefix-aware',
@@ -108,6 +115,21 @@ export async function demoCommand(argv: string[]): Promise<number> {
           onProgress: (d, t) => progress.update(d, t),
         }),
       );
+    }
+    if (cfg.jobs) {
+      // the request after a prewarm is placed by prefix, where the prewarm put it
+      await cluster.startRouter('prefix-aware');
+      await jobsPhase({
+        baseUrl: cluster.httpUrl,
+        model: c.modelId,
+        redisUrl: cluster.redis.url,
+        cluster: clusterName,
+        workerIds: cluster.workers.map((w) => w.workerId),
+        conversations: conversations.slice(0, cfg.concurrency * 2),
+        maxTokens: cfg.maxTokens,
+        concurrency: cfg.concurrency,
+        log,
+      });
     }
   } finally {
     log('stopping the cluster ...');

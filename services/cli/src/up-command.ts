@@ -64,6 +64,7 @@ export async function upCommand(argv: string[]): Promise<number> {
         `  ${w.workerId.padEnd(12)}  gRPC 127.0.0.1:${w.grpcPort}  metrics http://127.0.0.1:${w.metricsPort}/metrics`,
     ),
     `  Redis         ${cluster.redis.url}`,
+    `  job runner    metrics http://127.0.0.1:${cluster.runnerOpsPort}/metrics  (chunkmesh jobs --help)`,
     '',
     `try: curl -s ${cluster.httpUrl}/v1/completions -H 'content-type: application/json' -d '{"model": "<id from /v1/models>", "prompt": "Hello", "max_tokens": 16}'`,
     'Ctrl-C stops the cluster.',

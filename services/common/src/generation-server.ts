@@ -1,4 +1,5 @@
-// A gRPC server serving chunkmesh.v1.Generation the way every chunkmesh
+// A gRPC server serving chunkmesh.v1.Generation (and, on workers,
+// chunkmesh.v1.WorkerControl) the way every chunkmesh
 // service does: with grpc.health.v1 (NOT_SERVING until the caller says so)
 // and reflection. Handlers may depend on the bound port (a worker names
 // itself after it), so they are built once it is known. stop() is the one
@@ -15,8 +16,17 @@ import {
   type GenerationHandlers,
   PROTO_ROOT,
 } from './proto.ts';
+import {
+  addWorkerControlService,
+  WORKER_CONTROL_PROTO,
+  WORKER_CONTROL_SERVICE,
+  type WorkerControlHandlers,
+} from './worker-control.ts';
 
 const reflected = reflectionDefinition(GENERATION_PROTO, [PROTO_ROOT]);
+// Workers serve WorkerControl too. Its file imports the contract, so its definition describes both;
+// the contract's own comes after it, so Generation's symbols are still served as generation.proto.
+const reflectedControl = reflectionDefinition(WORKER_CONTROL_PROTO, [PROTO_ROOT]);
 
 export interface GenerationServer {
   server: grpc.Server;
@@ -33,6 +43,8 @@ export async function serveGeneration(options: {
   host: string;
   port: number;
   handlers: (port: number) => GenerationHandlers;
+  /** Workers: chunkmesh.v1.WorkerControl on the same server, under the same credentials. */
+  control?: (port: number) => WorkerControlHandlers;
   /** TLS (tls/grpc-credentials.ts); default plaintext. */
   credentials?: grpc.ServerCredentials;
   /** Largest request message accepted (grpc-js's default is 4 MiB); larger is RESOURCE_EXHAUSTED. */
@@ -50,8 +62,16 @@ export async function serveGeneration(options: {
     ),
   );
   addGenerationService(server, options.handlers(port));
-  const health = addHealthService(server, [GENERATION_SERVICE]);
-  addReflectionService(server, [reflected, healthPackageDefinition]);
+  if (options.control) addWorkerControlService(server, options.control(port));
+  const health = addHealthService(server, [
+    GENERATION_SERVICE,
+    ...(options.control ? [WORKER_CONTROL_SERVICE] : []),
+  ]);
+  addReflectionService(server, [
+    ...(options.control ? [reflectedControl] : []),
+    reflected,
+    healthPackageDefinition,
+  ]);
   const stop = async (graceMs: number) => {
     health.close();
     const force = setTimeout(() => server.forceShutdown(), graceMs);

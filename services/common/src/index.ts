@@ -115,3 +115,14 @@ export {
   clusterServerCredentials,
   serverTlsCredentials,
 } from './tls/grpc-credentials.ts';
+export {
+  addWorkerControlService,
+  createWorkerControlClient,
+  type DrainRequest,
+  type DrainResponse,
+  type PrefillRequest,
+  type PrefillResponse,
+  WORKER_CONTROL_SERVICE,
+  type WorkerControlClient,
+  type WorkerControlHandlers,
+} from './worker-control.ts';

@@ -33,14 +33,17 @@ export const GENERATION_SERVICE = 'chunkmesh.v1.Generation';
 /** The contract's path under PROTO_ROOT (and its name in reflection). */
 export const GENERATION_PROTO = 'chunkmesh/v1/generation.proto';
 
-export const packageDefinition = loadSync(GENERATION_PROTO, {
+/** The loader options above: every file of the contract is loaded with them. */
+export const LOADER_OPTIONS = {
   includeDirs: [PROTO_ROOT],
   keepCase: false,
   longs: String,
   enums: String,
   defaults: true,
   oneofs: true,
-});
+};
+
+export const packageDefinition = loadSync(GENERATION_PROTO, LOADER_OPTIONS);
 
 const generationService = packageDefinition[GENERATION_SERVICE] as grpc.ServiceDefinition;
 

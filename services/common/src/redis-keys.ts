@@ -44,7 +44,14 @@
 //                                   this entry's time but not this seq has
 //                                   lost entries, even from a quiet worker;
 //                           load    JSON WorkerLoad: every field a finite
-//                                   number >= 0.
+//                                   number >= 0;
+//                           draining  optional, "1" while the worker drains
+//                                   (worker.drain, SIGTERM): routers place
+//                                   nothing new there from their next read
+//                                   of the entry on; absent (or "0") when
+//                                   not. Never undone within an epoch.
+//                                   Only the worker writes it, with its
+//                                   heartbeat (one owner for the entry).
 //                         An entry with a field missing or out of its range
 //                         (or a key of another type) is malformed: readers
 //                         skip it, as if the worker were not live, and say so.
@@ -330,10 +337,14 @@ export interface WorkerRecord extends ClusterConstants {
   epoch: string;
   seq: number;
   load: WorkerLoad;
+  /** Set while the worker drains: no new placements (absent from writers before it). */
+  draining?: boolean;
 }
 
 export function workerRecordFields(r: Omit<WorkerRecord, 'workerId'>): Record<string, string> {
   return {
+    // draining is never undone within an epoch, so it is written only once set
+    ...(r.draining ? { draining: '1' } : {}),
     endpoint: r.endpoint,
     modelId: r.modelId,
     chunkTokens: String(r.chunkTokens),
@@ -395,6 +406,7 @@ export function parseWorkerRecord(workerId: string, hash: Record<string, string>
     epoch,
     seq: uint(field(hash, 'seq', what), what),
     load: parseLoad(field(hash, 'load', what), what),
+    ...(member(hash.draining ?? '0', ['0', '1'], 'draining', what) === '1' ? { draining: true } : {}),
   };
 }
 

@@ -1,7 +1,8 @@
 // chunkmesh router: tokenises, hashes prompt chunks, places each request on
 // the worker with the best cached-prefix-versus-load cost (from the cluster
 // index fed by Redis), and forwards it. gRPC Generation and an OpenAI-
-// compatible HTTP API (API keys bound to tenants, per-tenant limits, TLS);
+// compatible HTTP API (API keys bound to tenants, per-tenant limits, TLS),
+// with the control plane's admin endpoints (/admin/v1/jobs, admin keys);
 // /metrics, /healthz, /readyz on a separate ops port. Stateless: any number
 // of replicas against one Redis place alike. SIGTERM drains: not ready, new
 // connections refused, in-flight requests finish within the grace period
@@ -17,6 +18,7 @@ import {
   serverTlsCredentials,
   watchParent,
 } from '@chunkmesh/common';
+import { JobClient } from '@chunkmesh/jobs';
 import { loadModel, SegmentCachingTokenizer } from '@chunkmesh/model';
 import { Authenticator } from './auth/authenticator.ts';
 import { loadRouterSecurity } from './auth/router-security.ts';
@@ -25,6 +27,7 @@ import { ForwardedLoad } from './forwarding/forwarded-load.ts';
 import { RouterCore } from './forwarding/router-core.ts';
 import { SessionTable } from './forwarding/session-table.ts';
 import { WorkerChannels } from './forwarding/worker-channels.ts';
+import { adminJobsHandler } from './front/admin-jobs.ts';
 import { describeDeployment } from './front/deployment.ts';
 import { routerGenerationHandlers } from './front/grpc-service.ts';
 import { guarded } from './front/guarded.ts';
@@ -145,22 +148,45 @@ const grpcServer = await serveGeneration({
     routerGenerationHandlers({ core: gate, auth, bundle, index, modelId, chunkTokens: cfg.chunkTokens, log }),
 });
 const { port: grpcPort, health } = grpcServer;
+// The control plane's admin endpoints add jobs to the cluster's queues; their connections are
+// made on the first admin call (one for registry reads, fail-fast; BullMQ's own for the queues).
+let jobs: { client: JobClient; registry: ReturnType<typeof connectRedis> } | undefined;
+const jobClient = (): JobClient => {
+  if (!jobs) {
+    const registry = connectRedis({
+      url: cfg.redisUrl,
+      name: 'router/admin',
+      commandTimeoutMs: cfg.redisTimeoutMs,
+      log,
+      ...(redisTls ? { tls: redisTls } : {}),
+    });
+    const client = new JobClient({
+      redis: { url: cfg.redisUrl, ...(redisTls ? { tls: redisTls } : {}) },
+      registry,
+      cluster: cfg.cluster,
+      log,
+    });
+    jobs = { client, registry };
+  }
+  return jobs.client;
+};
+const admin = adminJobsHandler({ auth, jobs: jobClient, maxBodyBytes: cfg.maxBodyBytes, log });
+const openAi = openAiHandler({
+  core: gate,
+  auth,
+  bundle,
+  deployment: describeDeployment(bundle, modelId, cfg.chunkTokens),
+  defaultMaxTokens: cfg.defaultMaxTokens,
+  requestTimeoutMs: cfg.requestTimeoutMs,
+  maxBodyBytes: cfg.maxBodyBytes,
+  log,
+});
 const drain = new HttpDrain();
 const { server: http, port: httpPort } = await listenHttp(
   drain.wrap(
-    guarded(
-      openAiHandler({
-        core: gate,
-        auth,
-        bundle,
-        deployment: describeDeployment(bundle, modelId, cfg.chunkTokens),
-        defaultMaxTokens: cfg.defaultMaxTokens,
-        requestTimeoutMs: cfg.requestTimeoutMs,
-        maxBodyBytes: cfg.maxBodyBytes,
-        log,
-      }),
-      log,
-    ),
+    guarded((req, res) => {
+      if (!admin(req, res)) openAi(req, res);
+    }, log),
   ),
   { host: cfg.host, port: cfg.httpPort, tls: frontTls },
 );
@@ -203,6 +229,8 @@ async function shutdown(signal: string): Promise<void> {
   channels.closeAll();
   security.close();
   await index.stop();
+  await jobs?.client.close();
+  await jobs?.registry.quit().catch(() => undefined);
   await redis.quit().catch(() => undefined);
   log.info('stopped');
   process.exit(0);

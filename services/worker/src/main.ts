@@ -8,9 +8,11 @@
 // worker whose id another live process holds in Redis does not register and
 // is not ready until that entry lapses (kv-reporter.ts). With the cluster
 // certificates it serves mutual TLS only (callers need a cluster-CA
-// certificate; its own names its worker id). SIGTERM drains: NOT_SERVING,
-// finish or cancel in-flight streams within the grace period, flush events,
-// deregister, end health watches, exit 0.
+// certificate; its own names its worker id). SIGTERM (or WorkerControl.Drain,
+// the worker.drain job) drains: NOT_SERVING and the registry entry marked
+// draining (routers stop placing here), finish or cancel in-flight streams
+// within the grace period, flush events, deregister, end health watches,
+// exit 0. WorkerControl (server/control-service.ts) serves the control plane.
 
 import {
   clusterServerCredentials,
@@ -31,6 +33,7 @@ import {
 import type { EngineObserver } from './engine/engine-types.ts';
 import { WorkerMetrics } from './metrics/worker-metrics.ts';
 import { KvReporter } from './reporting/kv-reporter.ts';
+import { controlHandlers } from './server/control-service.ts';
 import { generationHandlers } from './server/generation-service.ts';
 import { checkOwnIdentity } from './worker-identity.ts';
 import { workerOptions } from './worker-options.ts';
@@ -143,6 +146,18 @@ const grpcServer = await serveGeneration({
       log,
     });
   },
+  control: () =>
+    controlHandlers({
+      runtime,
+      workerId,
+      epoch,
+      drain: async (graceMs) => {
+        const load = runtime.engine.load();
+        await shutdown('WorkerControl.Drain', graceMs);
+        return { inFlight: load.queuedRequests + load.runningSequences };
+      },
+      log,
+    }),
 });
 
 if (clusterTls) configOrExit(PROGRAM, () => checkOwnIdentity(clusterTls, workerId, log));
@@ -188,27 +203,36 @@ process.stdout.write(
   `${JSON.stringify({ event: 'ready', workerId, grpcPort: port, metricsPort: ops.port })}\n`,
 );
 
-let stopping = false;
+/** Resolves once the registry entry says draining; set by the first drain (signal or WorkerControl.Drain). */
+let marked: Promise<void> | undefined;
 /** After the engine has drained, how long the other gRPC calls get before they are cancelled. */
 const CALLS_GRACE_MS = 1000;
-async function shutdown(signal: string): Promise<void> {
-  if (stopping) return;
-  stopping = true;
-  log.info('draining', { signal, graceMs: cfg.shutdownGraceMs });
+/**
+ * Drains: NOT_SERVING and the registry entry marked draining first (routers stop placing here),
+ * then queued and running requests get graceMs to finish, then events are flushed, the worker
+ * deregisters and exits. Resolves once the entry says draining; the rest follows.
+ */
+function shutdown(signal: string, graceMs = cfg.shutdownGraceMs): Promise<void> {
+  if (marked) return marked;
+  log.info('draining', { signal, graceMs });
   ready = false;
   health.setServing(false);
-  await runtime.engine.shutdown(cfg.shutdownGraceMs);
-  clearInterval(loadTimer);
-  await reporter?.stop();
-  await redis?.quit().catch(() => undefined);
-  // Generate calls have all ended with the engine; what may still be open is a health Watch (ended
-  // by stop) or a unary call, each done in moments.
-  await grpcServer.stop(CALLS_GRACE_MS);
-  await ops.close();
-  clusterTls?.close();
-  redisTls?.close();
-  log.info('stopped');
-  process.exit(0);
+  marked = reporter?.markDraining() ?? Promise.resolve();
+  void marked.then(async () => {
+    await runtime.engine.shutdown(graceMs);
+    clearInterval(loadTimer);
+    await reporter?.stop();
+    await redis?.quit().catch(() => undefined);
+    // Generate calls have all ended with the engine; what may still be open is a health Watch (ended
+    // by stop) or a unary call, each done in moments.
+    await grpcServer.stop(CALLS_GRACE_MS);
+    await ops.close();
+    clusterTls?.close();
+    redisTls?.close();
+    log.info('stopped');
+    process.exit(0);
+  });
+  return marked;
 }
 process.on('SIGTERM', () => void shutdown('SIGTERM'));
 process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,9 +1,10 @@
 // A whole cluster on this machine: Redis (REDIS_URL, or a private
-// redis-server), N workers and one router as separate processes, started in
-// order and ready when the router sees every worker. stop() takes them down
+// redis-server), N workers, one router and the control plane's job runner as
+// separate processes, started in order and ready when the router sees every
+// worker. stop() takes them down
 // in reverse, leaving no process behind.
 import { RedisServer } from './local-redis.ts';
-import { ROUTER_MAIN, ServiceProcess, WORKER_MAIN } from './service-process.ts';
+import { JOBS_MAIN, ROUTER_MAIN, ServiceProcess, WORKER_MAIN } from './service-process.ts';
 
 export interface LocalClusterOptions {
   workers: number;
@@ -29,6 +30,9 @@ export interface WorkerEndpoint {
 
 export class LocalCluster {
   private router: ServiceProcess | undefined;
+  private runner: ServiceProcess | undefined;
+  /** The job runner's /metrics and /healthz. */
+  runnerOpsPort = 0;
   routerGrpcPort = 0;
   routerHttpPort = 0;
   routerOpsPort = 0;
@@ -87,6 +91,7 @@ export class LocalCluster {
         });
       }
       await cluster.startRouter(o.policy, o.routerGrpcPort, o.routerHttpPort, o.routerOpsPort);
+      await cluster.startRunner();
       return cluster;
     } catch (err) {
       await cluster.stop();
@@ -144,6 +149,31 @@ export class LocalCluster {
     await this.waitForWorkers(30_000);
   }
 
+  /** The control plane's job runner (chunkmesh jobs run) on this cluster's queues. */
+  private async startRunner(): Promise<void> {
+    this.o.log('starting the job runner');
+    const { proc, ready } = await ServiceProcess.start({
+      entry: JOBS_MAIN,
+      name: 'jobs',
+      args: [
+        '--redis-url',
+        this.redis.url,
+        '--cluster',
+        this.o.cluster,
+        '--ops-port',
+        '0',
+        '--host',
+        '127.0.0.1',
+      ],
+      env: {
+        CHUNKMESH_PARENT_PID: String(process.pid),
+        CHUNKMESH_LOG_LEVEL: process.env.CHUNKMESH_LOG_LEVEL ?? 'warn',
+      },
+    });
+    this.runner = proc;
+    this.runnerOpsPort = Number(ready.opsPort);
+  }
+
   /** Resolves once the router's index lists every worker. */
   private async waitForWorkers(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
@@ -161,7 +191,9 @@ export class LocalCluster {
   }
 
   async stop(): Promise<void> {
-    const stops = [this.router, ...this.workerProcs].filter((p): p is ServiceProcess => p !== undefined);
+    const stops = [this.runner, this.router, ...this.workerProcs].filter(
+      (p): p is ServiceProcess => p !== undefined,
+    );
     await Promise.all(stops.map((p) => p.stop(20_000).catch(() => p.kill())));
     await this.redis.stop();
   }

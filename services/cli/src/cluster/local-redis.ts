@@ -1,5 +1,7 @@
 // A private redis-server, for `chunkmesh up` and for tests: on a free port,
-// without persistence (so a restart comes back empty, like a lost Redis),
+// without persistence (so a restart comes back empty, like a lost Redis; or,
+// with `appendOnlyDir`, with an fsync'd append-only file, so a restart comes
+// back with every acknowledged write, like a crashed Redis that persists),
 // killed and restarted on the same port for outage tests; optionally with a
 // password, ACL users and TLS (security tests). With REDIS_URL set, that
 // server is used instead and kill/restart and the security options are
@@ -51,6 +53,8 @@ async function pings(port: number): Promise<boolean> {
 }
 
 export interface RedisServerOptions {
+  /** Persist every write (appendfsync always) to an append-only file in this directory. */
+  appendOnlyDir?: string;
   /** requirepass: the default user's password. */
   password?: string;
   /** ACL rules, one user each, as after `user` in redis.conf: `alice on >secret ~cm:* +@all`. */
@@ -92,8 +96,10 @@ export class RedisServer {
   static async start(options: RedisServerOptions = {}): Promise<RedisServer> {
     const external = process.env.REDIS_URL;
     if (external) {
-      if (options.password || options.users || options.tls)
-        throw new Error('REDIS_URL is set: a password, ACL users or TLS need a private redis-server');
+      if (options.password || options.users || options.tls || options.appendOnlyDir)
+        throw new Error(
+          'REDIS_URL is set: a password, ACL users, TLS or persistence need a private redis-server',
+        );
       return new RedisServer(external, null);
     }
     let lastError: unknown;
@@ -136,7 +142,7 @@ export class RedisServer {
     this.child?.kill(frozen ? 'SIGSTOP' : 'SIGCONT');
   }
 
-  /** A fresh, empty server on the same port. */
+  /** A fresh server on the same port: empty, or with what its append-only file kept. */
   async restart(): Promise<void> {
     await this.kill();
     await this.spawn();
@@ -149,8 +155,11 @@ export class RedisServer {
 
   private async spawn(): Promise<void> {
     const port = this.port as number;
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-    const { password, users, tls } = this.options;
+    const { password, users, tls, appendOnlyDir } = this.options;
+    const persistence = appendOnlyDir
+      ? ['--appendonly', 'yes', '--appendfsync', 'always', '--dir', appendOnlyDir]
+      : ['--appendonly', 'no'];
+    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence];
     if (password) args.push('--requirepass', password);
     for (const user of users ?? []) args.push('--user', ...user.split(' '));
     if (tls) {

@@ -14,6 +14,7 @@ import { REPO_ROOT } from '../paths.ts';
 // sources (src/main.ts) under the chunkmesh-source condition, as in the tests.
 export const WORKER_MAIN = fileURLToPath(import.meta.resolve('@chunkmesh/worker/main'));
 export const ROUTER_MAIN = fileURLToPath(import.meta.resolve('@chunkmesh/router/main'));
+export const JOBS_MAIN = fileURLToPath(import.meta.resolve('@chunkmesh/jobs/main'));
 
 /**
  * How node runs TypeScript sources: through tsx, with the chunkmesh-source

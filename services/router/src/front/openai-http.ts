@@ -57,7 +57,11 @@ function requestIdOf(req: IncomingMessage): string {
   return typeof given === 'string' && /^[\x21-\x7e]{1,128}$/.test(given) ? given : randomUUID();
 }
 
-async function readBody(req: IncomingMessage, limit: number): Promise<{ json: unknown; text: string }> {
+/** The request's JSON body, at most `limit` bytes (413 past it; 400 when it is not JSON). */
+export async function readBody(
+  req: IncomingMessage,
+  limit: number,
+): Promise<{ json: unknown; text: string }> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -73,11 +77,11 @@ async function readBody(req: IncomingMessage, limit: number): Promise<{ json: un
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
-function methodNotAllowed(path: string, allow: string): HttpOnlyError {
+export function methodNotAllowed(path: string, allow: string): HttpOnlyError {
   return new HttpOnlyError(405, 'method_not_allowed', `use ${allow.split(', ')[0]} for ${path}`, { allow });
 }
 

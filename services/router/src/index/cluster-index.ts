@@ -222,15 +222,15 @@ export class ClusterIndex {
   }
 
   /**
-   * Compatible workers whose registry entry is alive, as of the last registry read: the placement
-   * pool. The router asks on every decision, so a worker's entry is reused while its record, chunk
+   * Compatible workers whose registry entry is alive and not draining, as of the last registry
+   * read: the placement pool. The router asks on every decision, so a worker's entry is reused while its record, chunk
    * count and sync state stand (entries are never changed once returned: a change makes a new one).
    */
   workers(): LiveWorker[] {
     const out: LiveWorker[] = [];
     for (const w of this.tracked.values()) {
       const record = w.record;
-      if (!record || w.mismatches.length > 0) continue;
+      if (!this.placeable(w) || !record) continue;
       const indexedChunks = this.table.entriesOf(w).size;
       const synced = !w.resync;
       const last = w.live;
@@ -441,9 +441,12 @@ export class ClusterIndex {
     w.seq = snap.seq;
   }
 
-  /** Only a live, compatible worker is placed on (and may be matched or speculated onto). */
+  /**
+   * Only a live, compatible worker is placed on (and may be matched or speculated onto); one whose
+   * entry says draining is not, from the registry read that shows it on (worker.drain).
+   */
   private placeable(w: TrackedWorker | undefined): w is TrackedWorker {
-    return w?.record != null && w.mismatches.length === 0;
+    return w?.record != null && w.mismatches.length === 0 && !w.record.draining;
   }
 
   /** Checks an incarnation's constants against the router's, on its first record. */

@@ -275,6 +275,31 @@ describe('cluster index fed by kv reporters', () => {
     );
   });
 
+  it('stops placing on a worker at the registry read that shows it draining, keeping its entries', async (t) => {
+    const c = cluster();
+    const chain = randomKeys(3);
+    const a = await reporter(t, c, 'a');
+    const b = await reporter(t, c, 'b');
+    a.publish([{ op: 'stored', tier: 'device', keys: chain }]);
+    b.publish([{ op: 'stored', tier: 'device', keys: chain.subarray(0, 1) }]);
+    const ix = await index(t, c);
+    await converges(ix, a, 'a');
+    await converges(ix, b, 'b');
+    assert.deepEqual([...ix.longestPrefix(chain).keys()].sort(), ['a', 'b']);
+
+    await a.markDraining();
+    await until('the index reads a draining', () => !ix.workers().some((w) => w.workerId === 'a'));
+    assert.deepEqual(
+      ix.workers().map((w) => w.workerId),
+      ['b'],
+    );
+    assert.deepEqual(ix.longestPrefix(chain), new Map([['b', 1]]), 'never matched');
+    ix.speculate('a', chain, 1000);
+    assert.deepEqual(ix.longestPrefix(chain), new Map([['b', 1]]), 'never speculated onto');
+    // still registered and still indexed: it finishes its requests and reports them
+    assert.ok(sameEntries(ix.entriesOf('a'), mirrorOf(a)));
+  });
+
   it('bounds the entries it holds and says how many it dropped', async (t) => {
     const c = cluster();
     const r = await reporter(t, c, 'w0');

@@ -101,6 +101,8 @@ export class KvReporter {
   private pumping: Promise<void> | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  /** Set by markDraining, for the rest of the epoch. */
+  private draining = false;
   private running = false;
   private readonly counters = { resyncs: 0, backlogOverflows: 0, writeFailures: 0 };
 
@@ -154,6 +156,16 @@ export class KvReporter {
         void this.pump();
       }, this.o.flushDelayMs);
     }
+  }
+
+  /**
+   * Marks the registry entry draining (routers stop placing here) with a heartbeat now; resolves
+   * once a heartbeat has written it, or at once when Redis is not up (the heartbeats that follow
+   * carry it).
+   */
+  async markDraining(): Promise<void> {
+    this.draining = true;
+    await this.heartbeat();
   }
 
   /** Sent with the next heartbeat. */
@@ -218,6 +230,7 @@ export class KvReporter {
           epoch: this.epoch,
           seq: this.acked.seq,
           load: this.load,
+          draining: this.draining,
         },
         heartbeatTtlMs,
       );

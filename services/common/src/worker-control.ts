@@ -1,0 +1,64 @@
+// chunkmesh.v1.WorkerControl (proto/chunkmesh/v1/worker_control.proto): the control plane's calls on one worker's cache
+// (prefill without answering, drain), served by workers next to Generation
+// under the same credentials, called by the job runner (services/jobs). Types
+// are the generated ones (generated/, `npm run proto:gen`), loaded with the
+// options of proto.ts.
+import * as grpc from '@grpc/grpc-js';
+import { loadSync } from '@grpc/proto-loader';
+import type { DrainRequest__Output } from './generated/chunkmesh/v1/DrainRequest.ts';
+import type { DrainResponse__Output } from './generated/chunkmesh/v1/DrainResponse.ts';
+import type { PrefillRequest__Output } from './generated/chunkmesh/v1/PrefillRequest.ts';
+import type { PrefillResponse__Output } from './generated/chunkmesh/v1/PrefillResponse.ts';
+import { type Init, LOADER_OPTIONS, type TokenIds } from './proto.ts';
+
+export const WORKER_CONTROL_SERVICE = 'chunkmesh.v1.WorkerControl';
+/** Its file under PROTO_ROOT (it imports generation.proto's messages). */
+export const WORKER_CONTROL_PROTO = 'chunkmesh/v1/worker_control.proto';
+
+const workerControlService = loadSync(WORKER_CONTROL_PROTO, LOADER_OPTIONS)[
+  WORKER_CONTROL_SERVICE
+] as grpc.ServiceDefinition;
+
+type PrefillRequestFields = Omit<PrefillRequest__Output, 'prompt' | 'text' | 'tokenIds'>;
+export type PrefillRequest = PrefillRequestFields &
+  ({ prompt: 'text'; text: string } | { prompt: 'tokenIds'; tokenIds: TokenIds } | { prompt?: undefined });
+export type PrefillResponse = PrefillResponse__Output;
+export type DrainRequest = DrainRequest__Output;
+export type DrainResponse = DrainResponse__Output;
+
+export interface WorkerControlHandlers extends grpc.UntypedServiceImplementation {
+  prefill: grpc.handleUnaryCall<PrefillRequest, Init<PrefillResponse>>;
+  drain: grpc.handleUnaryCall<DrainRequest, Init<DrainResponse>>;
+}
+
+export interface WorkerControlClient extends grpc.Client {
+  prefill(
+    request: Init<PrefillRequest>,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<PrefillResponse>,
+  ): grpc.ClientUnaryCall;
+  drain(
+    request: Init<DrainRequest>,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<DrainResponse>,
+  ): grpc.ClientUnaryCall;
+}
+
+const WorkerControlClientConstructor = grpc.makeClientConstructor(
+  workerControlService,
+  WORKER_CONTROL_SERVICE,
+);
+
+export function addWorkerControlService(server: grpc.Server, handlers: WorkerControlHandlers): void {
+  server.addService(workerControlService, handlers);
+}
+
+export function createWorkerControlClient(
+  address: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+  options?: Partial<grpc.ChannelOptions>,
+): WorkerControlClient {
+  return new WorkerControlClientConstructor(address, credentials, options) as unknown as WorkerControlClient;
+}

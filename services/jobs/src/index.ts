@@ -1,0 +1,31 @@
+// The control plane on BullMQ as a library: job names and payloads, the
+// client that adds and reads jobs (CLI, router admin endpoints, tests), and
+// the runner process. Loads no native code.
+
+export type { JobsRedis } from './connection.ts';
+export {
+  type AddResult,
+  JOB_ATTEMPTS,
+  JobClient,
+  type JobClientOptions,
+  type JobView,
+} from './job-client.ts';
+export { jobIdOf } from './job-id.ts';
+export {
+  CONTROL_QUEUE,
+  JOB_NAMES,
+  type JobName,
+  OPERATOR_JOBS,
+  type OperatorJob,
+  workerQueue,
+} from './job-names.ts';
+export {
+  type DrainPayload,
+  JobPayloadError,
+  type PrefillPayload,
+  type PrewarmPayload,
+  type PromptPayload,
+  validatePayload,
+} from './payloads.ts';
+export type { DrainResult, PrefillResult, PrewarmResult } from './runner/processors.ts';
+export { RUNNER_PROGRAM, runJobRunner } from './runner/run-process.ts';

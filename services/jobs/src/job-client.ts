@@ -1,0 +1,271 @@
+// Adds control-plane jobs and reads them back: what `chunkmesh jobs`, the
+// router's admin endpoints and tests use. A request is checked (its payload
+// schema), given its content-derived id (job-id.ts) and added once: the same
+// request again finds the first job and adds nothing. A prewarm is a flow:
+// the prefix.prewarm parent on the control queue, one prefix.prefill child
+// per target worker on that worker's queue; the parent runs once every child
+// has completed, and fails if one fails for good.
+import { type Logger, RedisFormatError, type WorkerRecord } from '@chunkmesh/common';
+import { FlowProducer, type Job, type JobsOptions, Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { bullConnection, type JobsRedis } from './connection.ts';
+import { childJobId, jobIdOf } from './job-id.ts';
+import { CONTROL_QUEUE, jobsPrefix, type OperatorJob, workerQueue } from './job-names.ts';
+import { JobPayloadError, MAX_TARGET_WORKERS, type PrewarmPayload, validatePayload } from './payloads.ts';
+import { leastLoaded, liveWorkers, workerRecord } from './registry.ts';
+
+/** Retries: a worker that restarts, a Redis that fails over, a report that lags are all transient. */
+export const JOB_ATTEMPTS = 5;
+export const JOB_BACKOFF_MS = 1000;
+/** Finished jobs are kept this long (a repeat within it is a no-op), and at most this many. */
+export const KEEP_FINISHED = { age: 24 * 3600, count: 1000 };
+
+export interface JobView {
+  id: string;
+  name: string;
+  queue: string;
+  state: string;
+  attemptsMade: number;
+  data: unknown;
+  result?: unknown;
+  failedReason?: string;
+  createdAt: number;
+  finishedAt?: number;
+  /** A prewarm's prefills, one per worker. */
+  children?: JobView[];
+}
+
+export interface AddResult {
+  job: JobView;
+  /** false: a job with this id was there already (the same request): nothing was added. */
+  added: boolean;
+}
+
+export interface JobClientOptions {
+  redis: JobsRedis;
+  /** A fail-fast connection for registry reads (connectRedis). */
+  registry: Redis;
+  cluster: string;
+  log?: Logger;
+}
+
+function jobOptions(jobId: string): JobsOptions {
+  return {
+    jobId,
+    attempts: JOB_ATTEMPTS,
+    backoff: { type: 'exponential', delay: JOB_BACKOFF_MS },
+    removeOnComplete: KEEP_FINISHED,
+    removeOnFail: KEEP_FINISHED,
+  };
+}
+
+function object(v: unknown, what: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw new JobPayloadError(`${what} must be an object`);
+  return v as Record<string, unknown>;
+}
+
+export class JobClient {
+  private readonly prefix: string;
+  private readonly control: Queue;
+  private readonly flows: FlowProducer;
+  /** Per-worker queues, for reading a flow's children; bounded by the workers a prewarm names. */
+  private readonly workerQueues = new Map<string, Queue>();
+
+  constructor(private readonly o: JobClientOptions) {
+    this.prefix = jobsPrefix(o.cluster);
+    this.control = new Queue(CONTROL_QUEUE, {
+      connection: bullConnection(o.redis, 'jobs/client'),
+      prefix: this.prefix,
+    });
+    this.flows = new FlowProducer({ connection: bullConnection(o.redis, 'jobs/flows'), prefix: this.prefix });
+    this.quiet(this.control);
+    this.flows.on('error', this.connectionError);
+  }
+
+  /** Connection errors are retried by the connection; callers see them as failed calls, the log at debug. */
+  private readonly connectionError = (err: Error): void =>
+    this.o.log?.debug('jobs connection error', { error: err.message });
+
+  private quiet(q: Queue): void {
+    q.on('error', this.connectionError);
+  }
+
+  /**
+   * Adds an operator's job (JobPayloadError when the request does not fit its schema or names a
+   * worker that is not live).
+   *   prefix.prewarm {tenant?, prompt: {text}|{messages}|{tokenIds}, workers?: [id...] | count?: n}
+   *     (neither: count 1, the least loaded worker)
+   *   worker.drain {workerId, graceMs?}
+   */
+  async add(name: OperatorJob, request: unknown): Promise<AddResult> {
+    return name === 'prefix.prewarm' ? this.addPrewarm(request) : this.addDrain(request);
+  }
+
+  private async addPrewarm(request: unknown): Promise<AddResult> {
+    const r = object(request, 'prefix.prewarm');
+    for (const k of Object.keys(r))
+      if (!['tenant', 'prompt', 'workers', 'count'].includes(k))
+        throw new JobPayloadError(`prefix.prewarm.${k} is not a field of this job`);
+    if (r.workers !== undefined && r.count !== undefined)
+      throw new JobPayloadError('prefix.prewarm takes workers or count, not both');
+    const count = r.count ?? (r.workers === undefined ? 1 : undefined);
+    if (
+      count !== undefined &&
+      (!Number.isInteger(count) || (count as number) < 1 || (count as number) > MAX_TARGET_WORKERS)
+    )
+      throw new JobPayloadError(`prefix.prewarm.count must be an integer from 1 to ${MAX_TARGET_WORKERS}`);
+    // The schema checks tenant, prompt and the worker list (a placeholder when they are to be chosen).
+    const checked = validatePayload('prefix.prewarm', {
+      ...(r.tenant !== undefined ? { tenant: r.tenant } : {}),
+      prompt: r.prompt,
+      workers: r.workers ?? ['-'],
+    });
+    // the order a request lists its workers in is not part of what it asks for
+    const named = [...checked.workers].sort();
+    const asked = {
+      tenant: checked.tenant,
+      prompt: checked.prompt,
+      ...(count !== undefined ? { count } : { workers: named }),
+    };
+    const id = jobIdOf('prefix.prewarm', asked);
+    const existing = await this.get(id);
+    if (existing) return { job: existing, added: false };
+
+    const live = await liveWorkers(this.o.registry, this.o.cluster);
+    let targets: WorkerRecord[];
+    if (count !== undefined) {
+      targets = leastLoaded(live, count as number);
+      if (targets.length === 0) throw new JobPayloadError('prefix.prewarm: no live worker takes placements');
+    } else {
+      targets = named.map((w) => {
+        const rec = live.find((l) => l.workerId === w);
+        if (!rec) throw new JobPayloadError(`prefix.prewarm: worker ${w} is not live`);
+        if (rec.draining) throw new JobPayloadError(`prefix.prewarm: worker ${w} is draining`);
+        return rec;
+      });
+    }
+    const payload: PrewarmPayload = validatePayload('prefix.prewarm', {
+      tenant: checked.tenant,
+      prompt: checked.prompt,
+      workers: targets.map((t) => t.workerId),
+    });
+    await this.flows.add({
+      name: 'prefix.prewarm',
+      queueName: CONTROL_QUEUE,
+      data: payload,
+      opts: jobOptions(id),
+      children: payload.workers.map((workerId) => ({
+        name: 'prefix.prefill',
+        queueName: workerQueue(workerId),
+        data: validatePayload('prefix.prefill', { workerId, tenant: payload.tenant, prompt: payload.prompt }),
+        // a prefill that fails for good fails its prewarm (which is then not retried)
+        opts: { ...jobOptions(childJobId(id, workerId)), failParentOnFailure: true },
+      })),
+    });
+    return { job: await this.mustView(id), added: true };
+  }
+
+  private async addDrain(request: unknown): Promise<AddResult> {
+    const r = object(request, 'worker.drain');
+    if (typeof r.workerId !== 'string')
+      throw new JobPayloadError('worker.drain.workerId must be a worker id');
+    let record: WorkerRecord | null;
+    try {
+      record = await workerRecord(this.o.registry, this.o.cluster, r.workerId);
+    } catch (err) {
+      if (err instanceof RedisFormatError) throw new JobPayloadError(`worker.drain: ${err.message}`);
+      throw err;
+    }
+    if (!record) throw new JobPayloadError(`worker.drain: worker ${r.workerId} is not live`);
+    // one drain per incarnation: the same request for the same epoch is a repeat
+    const payload = validatePayload('worker.drain', { ...r, epoch: record.epoch });
+    const id = jobIdOf('worker.drain', payload);
+    const existing = await this.get(id);
+    if (existing) return { job: existing, added: false };
+    await this.control.add('worker.drain', payload, jobOptions(id));
+    return { job: await this.mustView(id), added: true };
+  }
+
+  /** The job with this id (on the control queue), with a prewarm's children; null when there is none. */
+  async get(id: string): Promise<JobView | null> {
+    if (id.includes(':')) return null;
+    return this.read(this.control, id, true);
+  }
+
+  /**
+   * The state is read before the job, so the job (its result, its failure) is at least as new as
+   * the state shown with it.
+   */
+  private async read(queue: Queue, id: string, withChildren: boolean): Promise<JobView | null> {
+    const state = await queue.getJobState(id);
+    if (state === 'unknown') return null;
+    const job = await queue.getJob(id);
+    return job ? this.view(job, state, withChildren) : null;
+  }
+
+  /** The most recent control-queue jobs, newest first. */
+  async list(limit = 50): Promise<JobView[]> {
+    const jobs = await this.control.getJobs(
+      ['active', 'waiting', 'waiting-children', 'delayed', 'prioritized', 'completed', 'failed'],
+      0,
+      Math.max(0, limit - 1),
+      false,
+    );
+    const views = await Promise.all(
+      jobs.filter((j): j is Job => j !== undefined).map(async (j) => this.view(j, await j.getState(), false)),
+    );
+    return views.sort((a, b) => b.createdAt - a.createdAt).slice(0, limit);
+  }
+
+  /** Closes every connection; bounded: past timeoutMs they are dropped. */
+  async close(timeoutMs = 5000): Promise<void> {
+    const all = [this.control, this.flows, ...this.workerQueues.values()];
+    const closing = Promise.allSettled(all.map((q) => q.close()));
+    const timer = setTimeout(() => {
+      for (const q of all) void q.disconnect().catch(() => undefined);
+    }, timeoutMs);
+    await closing;
+    clearTimeout(timer);
+  }
+
+  private async mustView(id: string): Promise<JobView> {
+    const v = await this.get(id);
+    if (!v) throw new Error(`job ${id} was added but is not there (removed at once?)`);
+    return v;
+  }
+
+  private workerQueueOf(workerId: string): Queue {
+    const name = workerQueue(workerId);
+    let q = this.workerQueues.get(name);
+    if (!q) {
+      q = new Queue(name, { connection: bullConnection(this.o.redis, 'jobs/client'), prefix: this.prefix });
+      this.quiet(q);
+      this.workerQueues.set(name, q);
+    }
+    return q;
+  }
+
+  private async view(job: Job, state: string, withChildren: boolean): Promise<JobView> {
+    const v: JobView = {
+      id: job.id ?? '',
+      name: job.name,
+      queue: job.queueName,
+      state,
+      attemptsMade: job.attemptsMade,
+      data: job.data,
+      createdAt: job.timestamp,
+      ...(job.returnvalue !== undefined && job.returnvalue !== null ? { result: job.returnvalue } : {}),
+      ...(job.failedReason ? { failedReason: job.failedReason } : {}),
+      ...(job.finishedOn ? { finishedAt: job.finishedOn } : {}),
+    };
+    if (withChildren && job.name === 'prefix.prewarm') {
+      const workers = (job.data as PrewarmPayload).workers ?? [];
+      const children = await Promise.all(
+        workers.map((w) => this.read(this.workerQueueOf(w), childJobId(v.id, w), false)),
+      );
+      v.children = children.filter((c): c is JobView => c !== null);
+    }
+    return v;
+  }
+}

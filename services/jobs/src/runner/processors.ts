@@ -1,0 +1,130 @@
+// What each job does. Processors are idempotent (BullMQ delivers at least
+// once: a retry, or a job whose lock lapsed, runs again): a second prefill
+// finds the prompt cached and computes nothing; a second drain finds the entry
+// draining or gone and only waits.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '@chunkmesh/common';
+import type { Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { JobName } from '../job-names.ts';
+import { type PromptPayload, validatePayload } from '../payloads.ts';
+import { workerRecord } from '../registry.ts';
+import { residentKeys } from '../resident-keys.ts';
+import { unary, type WorkerControls } from '../worker-controls.ts';
+import { JobFailure } from './failure.ts';
+
+export interface ProcessorContext {
+  /** Fail-fast connection for registry and report reads (connectRedis). */
+  redis: Redis;
+  cluster: string;
+  controls: WorkerControls;
+  /** Longest a Prefill call may take. */
+  prefillTimeoutMs: number;
+  /** Longest a worker may take to report a prefill's chunks to Redis. */
+  reportTimeoutMs: number;
+  /** Longest a drained worker may take to deregister, beyond its grace period. */
+  drainTimeoutMs: number;
+  log: Logger;
+}
+
+export interface PrefillResult {
+  workerId: string;
+  epoch: string;
+  promptTokens: number;
+  /** Tokens the worker had cached before (a repeat finds them all). */
+  cachedTokens: number;
+  /** Full chunks of the prompt, each verified in the worker's reported keys. */
+  chunks: number;
+}
+
+export interface PrewarmResult {
+  workers: PrefillResult[];
+}
+
+export interface DrainResult {
+  workerId: string;
+  /** Requests queued or running when the drain began; absent when a previous attempt had begun it. */
+  inFlight?: number;
+  /** The entry was gone (deregistered) when the job ended. */
+  deregistered: true;
+}
+
+const POLL_MS = 50;
+
+function promptFields(p: PromptPayload) {
+  if ('text' in p) return { text: p.text };
+  if ('tokenIds' in p) return { tokenIds: { ids: p.tokenIds } };
+  return { messages: p.messages };
+}
+
+async function prefill(job: Job, c: ProcessorContext): Promise<PrefillResult> {
+  const p = validatePayload('prefix.prefill', job.data);
+  const record = await workerRecord(c.redis, c.cluster, p.workerId);
+  if (!record) throw new JobFailure('worker_unavailable', `worker ${p.workerId} is not live`);
+  const client = c.controls.of(record);
+  const res = await unary(
+    client.prefill.bind(client),
+    { ...promptFields(p.prompt), tenant: p.tenant, requestId: job.id ?? '' },
+    c.prefillTimeoutMs,
+  );
+  const want = res.chunkKeys.map((k) => BigInt(k));
+  // Done when the worker's reported tree (what routers read) holds every full chunk.
+  const deadline = Date.now() + c.reportTimeoutMs;
+  for (;;) {
+    const have = await residentKeys(c.redis, c.cluster, p.workerId, res.epoch);
+    const missing = have ? want.filter((k) => !have.has(k)).length : want.length;
+    if (missing === 0) break;
+    if (Date.now() > deadline)
+      throw new JobFailure(
+        'not_reported',
+        `worker ${p.workerId} prefilled the prompt but has not reported ${missing} of its ${want.length} chunks`,
+      );
+    await sleep(POLL_MS);
+  }
+  return {
+    workerId: p.workerId,
+    epoch: res.epoch,
+    promptTokens: res.promptTokens,
+    cachedTokens: res.cachedTokens,
+    chunks: want.length,
+  };
+}
+
+async function prewarm(job: Job): Promise<PrewarmResult> {
+  const p = validatePayload('prefix.prewarm', job.data);
+  // Runs once every child completed (a child failing for good fails this job instead).
+  const values = Object.values(await job.getChildrenValues()) as PrefillResult[];
+  const byWorker = new Map(values.map((v) => [v.workerId, v]));
+  const missing = p.workers.filter((w) => !byWorker.has(w));
+  if (missing.length > 0) throw new JobFailure('error', `no prefill result from ${missing.join(', ')}`);
+  return { workers: p.workers.map((w) => byWorker.get(w) as PrefillResult) };
+}
+
+async function drain(job: Job, c: ProcessorContext): Promise<DrainResult> {
+  const p = validatePayload('worker.drain', job.data);
+  let record = await workerRecord(c.redis, c.cluster, p.workerId);
+  let inFlight: number | undefined;
+  if (record?.epoch === p.epoch && !record.draining) {
+    const client = c.controls.of(record);
+    const res = await unary(client.drain.bind(client), { graceMs: p.graceMs ?? 0 }, 10_000);
+    inFlight = res.inFlight;
+  }
+  // The worker finishes its requests, deregisters and exits; wait for its entry to go.
+  const deadline = Date.now() + (p.graceMs ?? 0) + c.drainTimeoutMs;
+  while (record?.epoch === p.epoch) {
+    if (Date.now() > deadline)
+      throw new JobFailure(
+        'timeout',
+        `worker ${p.workerId} is still registered ${c.drainTimeoutMs} ms past its grace`,
+      );
+    await sleep(POLL_MS * 4);
+    record = await workerRecord(c.redis, c.cluster, p.workerId);
+  }
+  return { workerId: p.workerId, ...(inFlight !== undefined ? { inFlight } : {}), deregistered: true };
+}
+
+export const PROCESSORS: Record<JobName, (job: Job, c: ProcessorContext) => Promise<unknown>> = {
+  'prefix.prefill': prefill,
+  'prefix.prewarm': prewarm,
+  'worker.drain': drain,
+};

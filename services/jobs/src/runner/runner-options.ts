@@ -1,0 +1,65 @@
+// Every job runner setting, as flag and environment variable (CHUNKMESH_*), in one table.
+import { DEFAULT_REDIS_COMMAND_TIMEOUT_MS, defineOptions, securityOptions } from '@chunkmesh/common';
+
+export const runnerOptions = defineOptions({
+  redisUrl: {
+    type: 'string',
+    default: 'redis://127.0.0.1:6379',
+    help: 'Redis the workers report to and the queues live in',
+  },
+  redisTimeoutMs: {
+    type: 'integer',
+    default: DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
+    min: 100,
+    help: 'a registry or report read without a reply after this long fails (the job is retried)',
+  },
+  cluster: {
+    type: 'string',
+    default: 'default',
+    help: 'Redis namespace cm:{cluster}: (queues under cm:{cluster}:jobs:)',
+  },
+  host: { type: 'string', default: '0.0.0.0', help: 'address the ops port listens on' },
+  opsPort: {
+    type: 'integer',
+    default: 9463,
+    min: 0,
+    help: 'operations HTTP port: /metrics, /healthz, never authenticated (0 picks a free one)',
+  },
+  controlConcurrency: {
+    type: 'integer',
+    default: 4,
+    min: 1,
+    help: 'control-queue jobs (prewarm, drain) run at once at most',
+  },
+  syncIntervalMs: {
+    type: 'integer',
+    default: 1000,
+    min: 50,
+    help: 'how often the per-worker queues catch up with the registry',
+  },
+  prefillTimeoutMs: {
+    type: 'integer',
+    default: 120_000,
+    min: 100,
+    help: 'longest one WorkerControl.Prefill call may take',
+  },
+  reportTimeoutMs: {
+    type: 'integer',
+    default: 10_000,
+    min: 100,
+    help: 'longest a worker may take to report a prefill\u2019s chunks to Redis before the attempt fails',
+  },
+  drainTimeoutMs: {
+    type: 'integer',
+    default: 30_000,
+    min: 100,
+    help: 'longest a drained worker may take to deregister, beyond the drain\u2019s grace period',
+  },
+  shutdownGraceMs: {
+    type: 'integer',
+    default: 10_000,
+    min: 0,
+    help: 'on SIGTERM, how long active jobs get before they are dropped (and retried by the next runner)',
+  },
+  ...securityOptions,
+});
