@@ -66,7 +66,13 @@ export function decide<W extends WorkerView>(
   const worker = workers.find((w) => w.workerId === placement.workerId);
   if (!worker) throw new Error(`policy ${o.policy.name} chose unknown worker ${placement.workerId}`);
   onStage?.('policy');
-  o.index.speculate(worker.workerId, keys, o.speculationTtlMs);
+  // Only the keys past what the worker is already matched with (confirmed, or guessed by an earlier
+  // decision whose guess still stands) are new guesses: re-guessing a held prefix would cost a
+  // lookup per key and fill the bounded speculation table with keys the chunk table already has.
+  // A guess is therefore not extended by later requests; it lasts its TTL, by which time the
+  // worker's events have confirmed it.
+  const held = matched.get(worker.workerId)?.chunks ?? 0;
+  if (held < keys.length) o.index.speculate(worker.workerId, keys.subarray(held), o.speculationTtlMs);
   onStage?.('speculate');
   return { ...placement, worker };
 }

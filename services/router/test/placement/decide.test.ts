@@ -27,8 +27,8 @@ class RecordingIndex implements PlacementIndex {
 const workers = ['a', 'b', 'c'].map((workerId) => ({ workerId, load: IDLE_LOAD, endpoint: `${workerId}:1` }));
 
 describe('decide', () => {
-  it("looks up the prompt's chunk keys in the tenant's key space, places by the policy and speculates", () => {
-    const index = new RecordingIndex(new Map([['b', { chunks: 2, device: 2, host: 0, disk: 0 }]]));
+  it("looks up the prompt's chunk keys in the tenant's key space, places by the policy and speculates the rest", () => {
+    const index = new RecordingIndex(new Map([['b', { chunks: 1, device: 1, host: 0, disk: 0 }]]));
     const stages: DecisionStage[] = [];
     const d = decide(
       { constants: CONSTANTS, policy: createPolicy('prefix-aware'), index, speculationTtlMs: 250 },
@@ -41,11 +41,22 @@ describe('decide', () => {
     assert.deepEqual(index.asked, [keys]);
     assert.deepEqual(
       { workerId: d.workerId, reason: d.reason, predicted: d.predictedCachedTokens },
-      { workerId: 'b', reason: 'prefix', predicted: 8 },
+      { workerId: 'b', reason: 'prefix', predicted: 4 },
     );
     assert.equal(d.worker, workers[1], 'the caller gets its own worker object back');
-    assert.deepEqual(index.speculated, [['b', keys, 250]]);
+    assert.deepEqual(index.speculated, [['b', keys.subarray(1), 250]], 'only the keys past its match');
     assert.deepEqual(stages, ['keys', 'lookup', 'policy', 'speculate']);
+  });
+
+  it('records no guess for a prompt the chosen worker already holds whole', () => {
+    const index = new RecordingIndex(new Map([['b', { chunks: 2, device: 2, host: 0, disk: 0 }]]));
+    const d = decide(
+      { constants: CONSTANTS, policy: createPolicy('prefix-aware'), index, speculationTtlMs: 250 },
+      { promptTokens: prompt, tenant: 'acme' },
+      workers,
+    );
+    assert.equal(d.workerId, 'b');
+    assert.deepEqual(index.speculated, []);
   });
 
   it('passes the session worker to the policy', () => {
