@@ -12,14 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { mean, percentile, printTable } from '@chunkmesh/cli';
 import { defineOptions, loadConfig } from '@chunkmesh/common';
-import { buildInfo, type FetchResult, probeDevice } from '@chunkmesh/native';
-import {
-  createWorkerRuntime,
-  type GenerateEvent,
-  type GenerateInput,
-  type WorkerRuntime,
-} from '@chunkmesh/worker';
+import { buildInfo, type FetchResult } from '@chunkmesh/native';
+import { createWorkerRuntime } from '@chunkmesh/worker';
 import { randomBenchModel, tokenStream } from './support/bench-model.ts';
+import { deviceOrExit, engineBenchOptions, timedTurn } from './support/engine-bench.ts';
 
 const cfg = loadConfig(
   defineOptions({
@@ -58,28 +54,19 @@ const cfg = loadConfig(
       choices: ['auto', 'always', 'never'],
       help: 'read a prefix on disk back, or recompute it (ON; auto: by the rates measured at start)',
     },
-    layers: { type: 'integer', default: 8, min: 1, help: 'model layers' },
-    dim: { type: 'integer', default: 512, min: 2, help: 'model hidden size' },
-    heads: { type: 'integer', default: 8, min: 1, help: 'query heads' },
-    headDim: { type: 'integer', default: 64, min: 2, help: 'head dimension' },
-    hidden: { type: 'integer', default: 1408, min: 1, help: 'FFN intermediate size' },
-    vocab: { type: 'integer', default: 4096, min: 16, help: 'vocabulary size' },
-    chunk: { type: 'integer', default: 64, min: 1, help: 'chunk tokens (c)' },
-    stepTokens: { type: 'integer', default: 2048, min: 1, help: 'engine token budget per step' },
-    threads: { type: 'integer', default: 0, min: 0, help: 'native threads (0: all cores)' },
-    device: {
-      type: 'string',
-      default: 'cpu',
-      choices: ['cpu', 'cuda', 'auto'],
-      help: 'where the worker computes',
-    },
+    ...engineBenchOptions({
+      layers: 8,
+      dim: 512,
+      heads: 8,
+      headDim: 64,
+      hidden: 1408,
+      vocab: 4096,
+      chunk: 64,
+    }),
     diskDir: {
       type: 'string',
       help: 'directory for the disk tier (default: a fresh one under the temp dir)',
     },
-    seed: { type: 'integer', default: 1, min: 0, help: 'seed of the model weights and the prompts' },
-    modelCache: { type: 'string', default: '.bench/models', help: 'where generated models are kept' },
-    json: { type: 'string', help: 'also write the results to this JSON file' },
   }),
   {
     program: 'npm run bench:multiturn --',
@@ -91,14 +78,7 @@ const cfg = loadConfig(
 );
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 const threads = cfg.threads || buildInfo().defaultThreads;
-const device = (() => {
-  try {
-    return probeDevice(cfg.device as 'cpu' | 'cuda' | 'auto');
-  } catch (err) {
-    process.stderr.write(`bench:multiturn: ${(err as Error).message}\n`);
-    process.exit(2);
-  }
-})();
+const device = deviceOrExit('bench:multiturn', cfg.device);
 
 const TTFT_TARGET = 0.3;
 const PREFILL_TARGET = 0.4;
@@ -179,36 +159,6 @@ interface ModeResult {
   checksumFailures: number;
 }
 
-function request(id: string, promptTokens: number[]): GenerateInput {
-  return {
-    requestId: id,
-    promptTokens,
-    sampling: { temperature: 0, topK: 0, topP: 1 },
-    maxTokens: cfg.output,
-    eosTokenIds: [],
-    stopTokenIds: [],
-    stopStrings: [],
-    salt: '',
-  };
-}
-
-async function turnOf(rt: WorkerRuntime, id: string, prompt: number[]) {
-  const t0 = performance.now();
-  let first = 0;
-  const answer: number[] = [];
-  let cached = 0;
-  for await (const e of rt.engine.generate(request(id, prompt)) as AsyncIterable<GenerateEvent>) {
-    if (e.type === 'tokens') {
-      if (first === 0 && e.ids.length > 0) first = performance.now();
-      answer.push(...e.ids);
-    } else {
-      if (e.error) throw e.error;
-      cached = e.usage.cachedPromptTokens;
-    }
-  }
-  return { answer, cached, ttftMs: first - t0 };
-}
-
 async function runMode(mode: Mode): Promise<ModeResult> {
   const restores: FetchResult[] = [];
   const diskDir = cfg.diskDir ?? mkdtempSync(join(tmpdir(), 'chunkmesh-multiturn-'));
@@ -245,7 +195,7 @@ async function runMode(mode: Mode): Promise<ModeResult> {
         for (let s = nextSession++; s < convs.length; s = nextSession++) {
           const c = convs[s] as Session;
           const prompt = [...c.history, ...(c.inputs[t] as number[])];
-          const r = await turnOf(rt, `s${s}t${t}`, prompt);
+          const r = await timedTurn(rt, `s${s}t${t}`, prompt, cfg.output);
           turns.push({
             session: s,
             turn: t,

@@ -44,9 +44,10 @@ import {
 } from '@chunkmesh/router';
 import { KvReporter } from '@chunkmesh/worker';
 import type { Redis } from 'ioredis';
+import { wordText } from './support/word-text.ts';
 
-const TARGET_DECISIONS_PER_S = 20_000; // at 2K-token prompts
-const TARGET_P99_US = 1000;
+const TARGET_DECISIONS_PER_S = 50_000; // at 2K-token prompts (issue 10)
+const TARGET_P99_US = 500;
 
 const options = defineOptions({
   prompts: { type: 'string', default: '2048,8192', help: 'prompt lengths in tokens, one table row each' },
@@ -336,24 +337,6 @@ const stat = (xs: Float64Array) => ({ mean: mean(xs), p50: quantile(xs, 0.5), p9
 
 // ---- tokenization --------------------------------------------------------------
 
-const WORDS = (
-  'once upon a time there was a little girl named lily she loved to play outside in the park ' +
-  'one day she saw a big red ball and wanted to play with it but it was too high her mom said ' +
-  'you are a helpful assistant answer the question using the context below be concise and cite ' +
-  'the sources when the user asks for code write it in typescript explain each step carefully'
-).split(' ');
-
-function wordText(seed: number, words: number): string {
-  const r = splitmix32(seed);
-  const out: string[] = [];
-  for (let i = 0; i < words; i++) {
-    let w = WORDS[Math.floor(r() * WORDS.length)] as string;
-    if (i % 12 === 0) w = w[0]?.toUpperCase() + w.slice(1);
-    out.push(i % 12 === 11 ? `${w}.` : w);
-  }
-  return out.join(' ');
-}
-
 interface TokenizeResult {
   tokenizer: string;
   targetTokens: number;
@@ -565,6 +548,11 @@ interface Row {
   decisionsPerSecond: number;
   /** Decisions over the process's CPU time in those batches (every thread's: GC helpers included). */
   decisionsPerCpuSecond: number;
+  /**
+   * The fastest batch's decisions/s: on a shared machine, the batches the scheduler left alone
+   * show the path's own speed, which the whole loop's wall time hides under other processes' load.
+   */
+  bestBatchDecisionsPerSecond: number;
   totalUs: ReturnType<typeof stat>;
   chunkKeysUs: ReturnType<typeof stat>;
   lookupUs: ReturnType<typeof stat>;
@@ -598,6 +586,7 @@ async function measure(
   const t = timings(cfg.decisions);
   const progress = new Progress(`${length}-token prompts`);
   let wallNs = 0n;
+  let bestBatch = 0;
   let cpuUs = 0;
   for (let done = 0; done < cfg.decisions; ) {
     // Prompts are made before the clock starts: the router gets its tokens from the tokenizer.
@@ -606,7 +595,9 @@ async function measure(
     const c0 = process.cpuUsage();
     const b0 = process.hrtime.bigint();
     for (let i = 0; i < batch.length; i++) decide((batch[i] as Prompt).tokens, t, done + i, outcome);
-    wallNs += process.hrtime.bigint() - b0;
+    const batchNs = process.hrtime.bigint() - b0;
+    wallNs += batchNs;
+    bestBatch = Math.max(bestBatch, batch.length / (Number(batchNs) / 1e9));
     const cpu = process.cpuUsage(c0);
     cpuUs += cpu.user + cpu.system;
     if (profiler) profiles.push((await profiler.post('Profiler.stop')).profile);
@@ -621,6 +612,7 @@ async function measure(
     decisions: cfg.decisions,
     decisionsPerSecond: cfg.decisions / (Number(wallNs) / 1e9),
     decisionsPerCpuSecond: cfg.decisions / (cpuUs / 1e6),
+    bestBatchDecisionsPerSecond: bestBatch,
     totalUs: stat(t.total),
     chunkKeysUs: stat(t.keys),
     lookupUs: stat(t.lookup),
@@ -688,6 +680,7 @@ function printResults(rows: Row[], header: string): void {
       'workers chosen',
       'speculative keys',
       'decisions/CPU-s',
+      'best batch decisions/s',
     ],
     rows.map((r) => [
       r.promptTokens,
@@ -699,6 +692,7 @@ function printResults(rows: Row[], header: string): void {
       r.workersChosen,
       r.speculativeKeys,
       Math.round(r.decisionsPerCpuSecond),
+      Math.round(r.bestBatchDecisionsPerSecond),
     ]),
   );
 }

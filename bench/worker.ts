@@ -8,13 +8,9 @@ import { mean, median, percentile, printTable } from '@chunkmesh/cli';
 import { defineOptions, loadConfig } from '@chunkmesh/common';
 import type { TinyModelOptions } from '@chunkmesh/model';
 import { buildInfo, type KvCache, probeDevice } from '@chunkmesh/native';
-import {
-  createWorkerRuntime,
-  type GenerateEvent,
-  type GenerateInput,
-  type WorkerRuntime,
-} from '@chunkmesh/worker';
+import { createWorkerRuntime, type GenerateEvent, type WorkerRuntime } from '@chunkmesh/worker';
 import { randomBenchModel, tokenStream } from './support/bench-model.ts';
+import { greedyRequest } from './support/engine-bench.ts';
 
 const cfg = loadConfig(
   defineOptions({
@@ -204,19 +200,6 @@ async function runtimeFor(
   return { rt, steps, forwardMs, peak };
 }
 
-function request(id: string, promptTokens: number[], maxTokens: number, salt: string): GenerateInput {
-  return {
-    requestId: id,
-    promptTokens,
-    sampling: { temperature: 0, topK: 0, topP: 1 },
-    maxTokens,
-    eosTokenIds: [],
-    stopTokenIds: [],
-    stopStrings: [],
-    salt,
-  };
-}
-
 async function consume(stream: AsyncIterable<GenerateEvent>): Promise<RequestTrace> {
   const trace: RequestTrace = { tokenTimes: [], finishReason: '', cachedPromptTokens: 0 };
   for await (const e of stream) {
@@ -267,7 +250,7 @@ async function probeTtft(
   salt: string,
 ): Promise<{ ttft: number; cached: number }> {
   const t0 = performance.now();
-  const trace = await consume(inst.rt.engine.generate(request('probe', prompt, 1, salt)));
+  const trace = await consume(inst.rt.engine.generate(greedyRequest('probe', prompt, 1, salt)));
   return { ttft: (trace.tokenTimes[0] as number) - t0, cached: trace.cachedPromptTokens };
 }
 
@@ -289,7 +272,9 @@ async function run(
   // OFF is a server without prefix caching: no matching, per-sequence attention,
   // and (the engine gives each request a salt of its own) no shared chunks.
   const traces = await Promise.all(
-    questions.map((q, i) => consume(rt.engine.generate(request(`r${i}`, [...system, ...q], cfg.output, '')))),
+    questions.map((q, i) =>
+      consume(rt.engine.generate(greedyRequest(`r${i}`, [...system, ...q], cfg.output))),
+    ),
   );
   const end = performance.now();
   for (const [i, t] of traces.entries()) {

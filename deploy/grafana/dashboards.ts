@@ -1,17 +1,26 @@
 // chunkmesh's two dashboards. "Prefix cache and KV" answers whether sharing pays: hit rate for the
 // cluster, each worker and each tenant, KV memory saved, where prompt tokens come from, how the
 // router decides and whether its predictions come true. "Serving" answers whether requests are
-// served well: latency quantiles, queues, preemptions, engine steps. Panels that need metrics
-// other issues will add (tier traffic: tiered store; jobs: the BullMQ runner) come with them.
+// served well: latency quantiles, queues, preemptions, engine steps. The tiers row of the first shows
+// where KV lives below the device and what moving it costs. Panels that need metrics other issues
+// will add (jobs: the BullMQ runner) come with them.
 import { type DashboardSpec, q, quantile, rate, ratio, S, stat, timeseries } from './panels.ts';
 
 const HIT = 'chunkmesh_prefix_cache_hit_tokens_total';
 const QUERY = 'chunkmesh_prefix_cache_query_tokens_total';
+const HIT_BY_TIER = 'chunkmesh_prefix_cache_hit_tokens_by_tier_total';
 const hitRate = (by = '') => {
   const sum = by ? `sum by (${by})` : 'sum';
   return ratio(`${sum} (${rate(HIT)})`, `${sum} (${rate(QUERY)})`);
 };
 const savedRatio = ratio(`sum(chunkmesh_kv_saved_bytes{${S}})`, `sum(chunkmesh_kv_logical_bytes{${S}})`);
+
+const latency = (metric: string) => [
+  q(quantile(0.5, metric), 'p50'),
+  q(quantile(0.95, metric), 'p95'),
+  q(quantile(0.99, metric), 'p99'),
+  q(ratio(`sum(${rate(`${metric}_sum`)})`, `sum(${rate(`${metric}_count`)})`), 'mean'),
+];
 
 export const cacheDashboard: DashboardSpec = {
   uid: 'chunkmesh-prefix-cache',
@@ -133,13 +142,76 @@ export const cacheDashboard: DashboardSpec = {
         ]),
         timeseries(
           'Prompt tokens by source',
-          'Computed (prefilled) versus cached per tier; only the device tier exists until the tiered store ships.',
+          'Computed (prefilled) versus cached, by the tier the cached chunks were found in.',
           'short',
           [
             q(`sum(${rate(QUERY)}) - sum(${rate(HIT)})`, 'computed'),
-            q(`sum(${rate(HIT)})`, 'cached \u00b7 device'),
+            q(`sum by (tier) (${rate(HIT_BY_TIER)})`, 'cached \u00b7 {{tier}}'),
           ],
           { stacked: true },
+        ),
+      ],
+    },
+    {
+      title: 'Tiers: device, host, disk',
+      panels: [
+        timeseries(
+          'KV bytes per tier',
+          'Resident bytes by tier (device: the pool in use; host, disk: chunks kept below it), and each tier\u2019s capacity.',
+          'bytes',
+          [
+            q(`sum by (tier) (chunkmesh_kv_tier_bytes{${S}})`, '{{tier}}'),
+            q(`sum by (tier) (chunkmesh_kv_tier_capacity_bytes{${S}})`, '{{tier}} capacity'),
+          ],
+        ),
+        timeseries(
+          'KV chunks per tier',
+          'Prefix-tree chunks by tier, all workers; and the routers\u2019 index entries by tier (max over routers).',
+          'short',
+          [
+            q(`sum by (tier) (chunkmesh_kv_tier_chunks{${S}})`, '{{tier}}'),
+            q(`max by (tier) (chunkmesh_router_index_tier_entries{${S}})`, 'index \u00b7 {{tier}}'),
+          ],
+        ),
+        timeseries(
+          'Hit tokens by tier',
+          'Cached prompt tokens per second by the tier they were found in (host and disk: restored first).',
+          'short',
+          [q(`sum by (tier) (${rate(HIT_BY_TIER)})`, '{{tier}}')],
+          { stacked: true },
+        ),
+        timeseries(
+          'Demotions and promotions',
+          'Chunks per second moved down (to host: evicted from the device; to disk: written back) and up (to device; to host: read back).',
+          'ops',
+          [
+            q(`sum by (to) (${rate('chunkmesh_kv_demotions_total')})`, 'demoted to {{to}}'),
+            q(`sum by (to) (${rate('chunkmesh_kv_promotions_total')})`, 'promoted to {{to}}'),
+          ],
+        ),
+        timeseries(
+          'Restore latency',
+          'Reading a waiting request\u2019s prefix back from disk and moving it to the device.',
+          's',
+          latency('chunkmesh_kv_restore_seconds'),
+        ),
+        timeseries('Restore bytes/s', 'Bytes read back from disk for waiting requests, per worker.', 'Bps', [
+          q(`sum by (pod) (${rate('chunkmesh_kv_restore_bytes_total')})`, '{{pod}}'),
+        ]),
+        timeseries(
+          'Truncation reuse',
+          'Tokens per second of truncated conversations\u2019 saved KV made usable at their new positions (keys re-rotated) instead of recomputed (--kv-truncation-reuse-tokens).',
+          'short',
+          [q(`sum(${rate('chunkmesh_kv_truncation_reused_tokens_total')})`, 'reused')],
+        ),
+        timeseries(
+          'Disk errors',
+          'Per second: io (the OS failed a read or write), checksum (a record read back damaged: a miss, recomputed); workers whose disk tier failed.',
+          'short',
+          [
+            q(`sum by (kind) (${rate('chunkmesh_kv_disk_errors_total')})`, '{{kind}}'),
+            q(`sum(chunkmesh_kv_disk_failed{${S}})`, 'disk tiers failed'),
+          ],
         ),
       ],
     },
@@ -187,13 +259,6 @@ export const cacheDashboard: DashboardSpec = {
     },
   ],
 };
-
-const latency = (metric: string) => [
-  q(quantile(0.5, metric), 'p50'),
-  q(quantile(0.95, metric), 'p95'),
-  q(quantile(0.99, metric), 'p99'),
-  q(ratio(`sum(${rate(`${metric}_sum`)})`, `sum(${rate(`${metric}_count`)})`), 'mean'),
-];
 
 export const servingDashboard: DashboardSpec = {
   uid: 'chunkmesh-serving',

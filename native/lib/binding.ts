@@ -253,8 +253,25 @@ export type NativeStepEntry =
   /** A new sequence: its whole context; the cached prefix (up to maxMatch tokens) is matched, the rest prefilled. */
   | { kind: 'admit'; tokens: Int32Array; salt: string; maxMatch: number; ticket?: number };
 
+/**
+ * Truncation reuse (native/src/kv/step_request.h, GraftRequest): makes the cached KV of an earlier
+ * conversation (source) usable by a prompt that dropped `drop` tokens of it after a common `head`:
+ * target[p] is source[p] before head and source[p + drop] after (checked). K is rotated to the new
+ * positions; only whole target chunks the source's cached chunks cover are made.
+ */
+export interface NativeGraft {
+  salt: string;
+  source: Int32Array;
+  target: Int32Array;
+  head: number;
+  /** At least 1. */
+  drop: number;
+}
+
 /** One engine step (native/src/kv/step_request.h). */
 export interface NativeStepRequest {
+  /** Run before anything else, so this step's admissions match what they make. */
+  grafts?: NativeGraft[];
   /** Sequences released first: finished, cancelled, preempted. */
   release: Uint32Array;
   /** Tickets (holds) let go of first. */
@@ -289,6 +306,8 @@ export interface NativeStepResult {
   logits: Float32Array;
   /** Tokens the forward pass ran. */
   rows: number;
+  /** Per graft of the request: tokens it made (0: nothing new, or no room). */
+  grafted: number[];
 }
 
 /**
@@ -319,6 +338,8 @@ export interface NativeAddon {
   probeDevice(choice: DeviceChoice): Pick<NativeDeviceInfo, 'kind' | 'name' | 'detail' | 'fallbackReason'>;
   chunkKeyRoot(modelId: string, chunkTokens: number, salt: string): bigint;
   chunkKeys(root: bigint, tokens: Int32Array, chunkTokens: number): BigUint64Array;
+  /** kChunkKeyFormat (kv/chunk_key.h). */
+  chunkKeyFormat: number;
   measureReadBandwidth(threads: number, bytes: number): number;
   measureAttendPeak(threads: number, rows: number, headDim: number, chunkTokens: number): number;
 }

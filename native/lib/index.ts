@@ -9,7 +9,7 @@ export type {
   TierCounts,
 } from './binding.ts';
 export { native } from './binding.ts';
-export { type ChunkKeySpace, chunkKeyRoot, chunkKeys } from './chunk-keys.ts';
+export { CHUNK_KEY_FORMAT, type ChunkKeySpace, chunkKeyRoot, chunkKeys } from './chunk-keys.ts';
 export {
   CapacityExhaustedError,
   ChunkmeshNativeError,
@@ -35,6 +35,7 @@ export {
   probeDevice,
 } from './machine.ts';
 export {
+  type Graft,
   type LoadedModel,
   Model,
   type ModelConfig,

@@ -3,6 +3,7 @@
 // owner thread), plus the model types every loader produces.
 import {
   type DecodeMode,
+  type NativeGraft,
   type NativeModel,
   type NativeModelConfig,
   type NativeStepEntry,
@@ -54,7 +55,18 @@ export type StepEntry =
   /** A new sequence: its whole context; matched against the tree up to maxMatch tokens (default all). */
   | { kind: 'admit'; tokens: ArrayLike<number>; salt?: string; maxMatch?: number; ticket?: number };
 
+/** Truncation reuse: see NativeGraft (salt defaults to ''). */
+export interface Graft {
+  salt?: string;
+  source: ArrayLike<number>;
+  target: ArrayLike<number>;
+  head: number;
+  drop: number;
+}
+
 export interface StepRequest {
+  /** Run first: they make cached chunks this step's admissions then match. */
+  grafts?: readonly Graft[];
   /** Sequences to release before anything else: finished, cancelled, preempted. */
   release?: ArrayLike<number>;
   /** Holds (KvCache.hold tickets) to let go of first: their requests were cancelled or admitted elsewhere. */
@@ -76,10 +88,23 @@ export interface StepResult {
   entries: StepOutcome[];
   /** Tokens the forward pass ran. */
   rows: number;
+  /** Per graft of the request, in order: tokens it made (0: nothing new, or no room). */
+  grafted: number[];
+}
+
+function nativeGraft(g: Graft): NativeGraft {
+  return {
+    salt: g.salt ?? '',
+    source: toInt32Tokens(g.source),
+    target: toInt32Tokens(g.target),
+    head: g.head,
+    drop: g.drop,
+  };
 }
 
 function nativeRequest(r: StepRequest): NativeStepRequest {
   return {
+    ...(r.grafts && r.grafts.length > 0 ? { grafts: r.grafts.map(nativeGraft) } : {}),
     release: r.release instanceof Uint32Array ? r.release : Uint32Array.from(r.release ?? []),
     ...(r.dropTickets ? { dropTickets: Uint32Array.from(r.dropTickets) } : {}),
     entries: r.entries.map((e, i): NativeStepEntry => {
@@ -164,6 +189,6 @@ export class Model {
       k++;
       return { ...e, logitsRow: row };
     });
-    return { entries, rows: r.rows };
+    return { entries, rows: r.rows, grafted: r.grafted };
   }
 }

@@ -228,6 +228,43 @@ describe('Model.step under memory pressure', () => {
   });
 });
 
+describe('Model.step grafts (truncation reuse)', () => {
+  const loaded = randomModel(BASE, new Rng(12));
+  const conversation = Array.from({ length: 30 }, (_, i) => 3 + i); // chunks of 4: 7 whole
+  // the client dropped tokens [4, 10) after a head of 4
+  const target = [...conversation.slice(0, 4), ...conversation.slice(10)];
+
+  it('run first, so the same step admits what they made; a graft made once makes nothing again', async () => {
+    const model = Model.create(loaded, newCache(BASE));
+    const first = await model.step({ entries: [admit(conversation)] });
+    await model.step({ release: [first.entries[0]?.seqId as number], entries: [] });
+    const graft = { source: conversation, target: target.slice(0, 20), head: 4, drop: 6 };
+    const r = await model.step({ grafts: [graft], entries: [admit(target)] });
+    // the conversation's 28 cached tokens cover target rows up to 22: whole chunks 1..4 past the head's
+    assert.deepEqual(r.grafted, [16]);
+    assert.equal(r.entries[0]?.cachedTokens, 20);
+    const again = await model.step({ grafts: [graft], entries: [] });
+    assert.deepEqual(again.grafted, [0]);
+  });
+
+  it('refuses a graft whose target is not its source moved, or a token past the vocabulary', async () => {
+    const model = Model.create(loaded, newCache(BASE, 0));
+    const wrong = { source: conversation, target: [...target.slice(0, 5), 99], head: 4, drop: 6 };
+    await assert.rejects(model.step({ grafts: [wrong], entries: [] }), InvalidArgumentError);
+    const outside = {
+      source: [...conversation, BASE.vocabSize],
+      target: target.slice(0, 8),
+      head: 4,
+      drop: 6,
+    };
+    await assert.rejects(model.step({ grafts: [outside], entries: [] }), /outside the vocabulary/);
+    await assert.rejects(
+      model.step({ grafts: [{ ...wrong, target: target.slice(0, 8), drop: 0 }], entries: [] }),
+      InvalidArgumentError,
+    );
+  });
+});
+
 describe('Model rejects bad input with typed errors', () => {
   const loaded = randomModel(BASE, new Rng(9));
   // the cache does not range-check tokens, so the model's own check is what fails

@@ -31,7 +31,7 @@ export {
   reflectedServices,
 } from './grpc-client.ts';
 export { type JobRunnerProcess, startJobRunner } from './job-runner-process.ts';
-export { randomKeys, TreeEventSource } from './kv-events.ts';
+export { ResidentReference, randomKeys, randomTierEvents, TreeEventSource } from './kv-events.ts';
 export {
   LoadGenerator,
   type LoadOptions,

@@ -3,7 +3,8 @@
 // its snapshot, and its events on the stream, replayed two ways (the whole
 // stream of its epoch; the snapshot plus the events after it). Replays note
 // every event that does not fit the tree it claims to describe: a key stored
-// twice, a key removed that was not there, a seq out of order.
+// twice, a key removed that was not there, a key moved from a tier it was not
+// in, a seq out of order.
 import {
   clusterKeys,
   KV_TIERS,
@@ -85,7 +86,13 @@ export function replay(
       continue;
     }
     for (const k of e.keys) {
-      if (e.op === 'stored') {
+      if (e.op === 'demoted' || e.op === 'promoted') {
+        const from = tiers[e.from as KvTier];
+        if (!from.has(k)) anomalies.push(`seq ${e.seq}: key ${k} ${e.op} from ${e.from} but absent there`);
+        if (set.has(k)) anomalies.push(`seq ${e.seq}: key ${k} ${e.op} to ${e.tier} but already there`);
+        from.delete(k);
+        set.add(k);
+      } else if (e.op === 'stored') {
         if (set.has(k)) anomalies.push(`seq ${e.seq}: ${e.tier} key ${k} stored twice`);
         set.add(k);
       } else {

@@ -18,7 +18,7 @@ import {
   type Init,
 } from '@chunkmesh/common';
 import { loadModel, type ModelBundle } from '@chunkmesh/model';
-import { chunkKeys } from '@chunkmesh/native';
+import { CHUNK_KEY_FORMAT, chunkKeys } from '@chunkmesh/native';
 import { ClusterIndex } from '@chunkmesh/router';
 import {
   type Completion,
@@ -164,6 +164,7 @@ describe('worker process: Redis holds exactly the prefix tree', () => {
         endpoint: `127.0.0.1:${w.grpcPort}`,
         modelId: 'stories260K',
         chunkTokens: CHUNK,
+        keyFormat: CHUNK_KEY_FORMAT,
         kvDtype: 'f32',
         capacityChunks: 65_536 / CHUNK,
         epoch,

@@ -102,6 +102,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("probeDevice", Napi::Function::New<ProbeDevice>(env, "probeDevice"));
   exports.Set("chunkKeyRoot", Napi::Function::New<ChunkKeyRoot>(env, "chunkKeyRoot"));
   exports.Set("chunkKeys", Napi::Function::New<ChunkKeys>(env, "chunkKeys"));
+  exports.Set("chunkKeyFormat", Napi::Number::New(env, kChunkKeyFormat));
   exports.Set("measureReadBandwidth", Napi::Function::New<MeasureReadBandwidth>(env, "measureReadBandwidth"));
   exports.Set("measureAttendPeak", Napi::Function::New<MeasureAttendPeak>(env, "measureAttendPeak"));
   return exports;

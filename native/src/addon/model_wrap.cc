@@ -132,6 +132,19 @@ StepEntry entry_arg(const Napi::Value& v, size_t i) {
   return e;
 }
 
+GraftRequest graft_arg(const Napi::Value& v, size_t i) {
+  const std::string where = "grafts[" + std::to_string(i) + "]";
+  if (!v.IsObject()) throw_invalid(where + " must be an object");
+  const Napi::Object o = v.As<Napi::Object>();
+  GraftRequest g;
+  g.salt = string(o.Get("salt"), (where + ".salt").c_str());
+  g.source = token_vector(o.Get("source"), (where + ".source").c_str());
+  g.target = token_vector(o.Get("target"), (where + ".target").c_str());
+  g.head = static_cast<size_t>(integer(o.Get("head"), (where + ".head").c_str(), 0, kMaxU32));
+  g.drop = static_cast<size_t>(integer(o.Get("drop"), (where + ".drop").c_str(), 1, kMaxU32));
+  return g;
+}
+
 StepRequest request_arg(const Napi::Value& v) {
   if (!v.IsObject()) throw_invalid("step request must be an object");
   const Napi::Object o = v.As<Napi::Object>();
@@ -141,6 +154,12 @@ StepRequest request_arg(const Napi::Value& v) {
   if (!o.Get("dropTickets").IsUndefined()) {
     const Napi::Uint32Array drop = uint32s(o.Get("dropTickets"), "dropTickets");
     r.drop_tickets.assign(drop.Data(), drop.Data() + drop.ElementLength());
+  }
+  const Napi::Value grafts = o.Get("grafts");
+  if (!grafts.IsUndefined()) {
+    if (!grafts.IsArray()) throw_invalid("grafts must be an array");
+    const Napi::Array list = grafts.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) r.grafts.push_back(graft_arg(list.Get(i), i));
   }
   const Napi::Value entries = o.Get("entries");
   if (!entries.IsArray()) throw_invalid("entries must be an array");
@@ -178,6 +197,9 @@ Napi::Value result_to_js(Napi::Env env, StepResult& r) {
   out.Set("entries", entries);
   out.Set("logits", logits);
   out.Set("rows", static_cast<double>(r.rows));
+  Napi::Array grafted = Napi::Array::New(env, r.grafted.size());
+  for (size_t i = 0; i < r.grafted.size(); ++i) grafted.Set(i, static_cast<double>(r.grafted[i]));
+  out.Set("grafted", grafted);
   return out;
 }
 

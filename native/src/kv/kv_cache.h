@@ -97,6 +97,14 @@ class KvCache {
   void begin_step(const StepRequest& request, const StepLimits& limits, StepBatch& batch);
   // Commits every sequence the step computed (call after the forward pass).
   void end_step(StepBatch& batch);
+  // Truncation reuse: makes the whole chunks of g.target that g.source's
+  // cached chunks cover (on the device or host; disk chunks must be fetched
+  // first) as tree nodes under the target's own keys, each row's K and V
+  // copied from its source position, K rotated by -g.drop positions with
+  // shift_cos / shift_sin (head_dim / 2 floats, Rope::shift) where it moved.
+  // Returns the tokens made (0 when nothing is new or the pool has no room).
+  // Checks g first (kInvalidArgument) and leaves no sequence behind.
+  size_t graft(const GraftRequest& g, const float* shift_cos, const float* shift_sin, RopeLayout layout);
   // After any failure of a step: releases every sequence the request named
   // or created (their new KV may be half written), so a failed step always
   // leaves none of them behind.

@@ -279,13 +279,15 @@ void PrefixTree::drop_subtree(uint32_t top) {
 
 // ---- sequences ----------------------------------------------------------------
 
-MatchResult PrefixTree::add_sequence(const std::string& salt, const int32_t* tokens, size_t n, size_t max_match) {
+MatchResult PrefixTree::add_sequence(const std::string& salt, const int32_t* tokens, size_t n, size_t max_match,
+                                     bool count_hits) {
   check_tokens(tokens, n);
   const uint32_t r = root_for(salt);
   std::vector<uint32_t> path = match_path(r, tokens, std::min(n, max_match));
   path.resize(usable_prefix(path));
   MatchResult m{};
   const auto count_hit = [&](uint32_t id, KvTier found) {
+    if (!count_hits) return;
     TreeNode& node = nodes_[id];
     m.tier_tokens[static_cast<int>(node.restored ? KvTier::kDisk : found)] += c_;
     node.restored = false;

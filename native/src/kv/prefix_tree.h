@@ -135,8 +135,10 @@ class PrefixTree final : public IoListener {
   // Creates a sequence whose path is the longest run of full cached chunks
   // matching tokens[0 : max_match] that are on the device or host; pins it,
   // promoting host nodes (a match stops at a disk node, and at a host node the
-  // device has no room for); the caller appends the rest.
-  MatchResult add_sequence(const std::string& salt, const int32_t* tokens, size_t n, size_t max_match);
+  // device has no room for); the caller appends the rest. count_hits = false
+  // for the cache's own internal reads (a graft's source), which serve no request.
+  MatchResult add_sequence(const std::string& salt, const int32_t* tokens, size_t n, size_t max_match,
+                           bool count_hits = true);
   // Tokens add_sequence would find cached, without pinning anything.
   size_t match_length(const std::string& salt, const int32_t* tokens, size_t n, size_t max_match) const;
 

@@ -30,7 +30,21 @@ struct StepEntry {
   uint32_t ticket = 0;          // admit: the hold on its prefix (PrefixTree::hold), dropped once admitted
 };
 
+// Truncation reuse (kv_cache.h, KvCache::graft): materialise the saved KV of
+// a conversation whose oldest turns were dropped under the new prompt's own
+// chunk keys and positions. target[p] is source[p] for p < head and
+// source[p + drop] after it (checked); only whole chunks of target that the
+// source's cached chunks fully cover are made.
+struct GraftRequest {
+  std::string salt;
+  std::vector<int32_t> source;  // the earlier conversation's tokens, as it was cached
+  std::vector<int32_t> target;  // the new prompt's leading tokens to materialise
+  size_t head = 0;              // tokens both begin with (BOS, system prompt), kept in place
+  size_t drop = 0;              // tokens the client dropped after the head (>= 1)
+};
+
 struct StepRequest {
+  std::vector<GraftRequest> grafts;    // run first, before anything else (see Model::step)
   std::vector<uint32_t> release;       // sequences to release first (finished, cancelled, preempted)
   std::vector<uint32_t> drop_tickets;  // holds to let go of first (cancelled, or given up on)
   std::vector<StepEntry> entries;      // in priority order
@@ -52,6 +66,7 @@ struct StepResult {
   std::vector<EntryOutcome> entries;  // one per request entry
   std::vector<float> logits;          // [entries with logits, in order][vocab]
   size_t rows = 0;                    // tokens the forward pass ran
+  std::vector<size_t> grafted;        // per graft request: tokens it materialised (0: none)
 };
 
 // What the model bounds: checked for every entry before anything changes.

@@ -1,7 +1,9 @@
 #include "model/model.h"
 
 #include <cmath>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "runtime/error.h"
 
@@ -42,6 +44,9 @@ Model::~Model() { cache_.detach_model(); }
 StepResult Model::step(const StepRequest& request) {
   StepBatch batch;
   try {
+    // Grafts first: before the request's holds are let go of, and before its admissions, which match their nodes.
+    // Each is checked before it changes anything, and only adds cached nodes, so a step failing later is still clean.
+    for (const GraftRequest& g : request.grafts) batch.result.grafted.push_back(graft(g));
     cache_.begin_step(request, StepLimits{config_.vocab_size, config_.max_seq_len}, batch);
     if (batch.plan.rows > 0) forward(batch.plan, request.mode, batch.result.logits);
     cache_.end_step(batch);
@@ -50,6 +55,21 @@ StepResult Model::step(const StepRequest& request) {
     throw;
   }
   return std::move(batch.result);
+}
+
+size_t Model::graft(const GraftRequest& g) {
+  // the cache may not range-check ids (its vocabulary is optional): the model's is the bound
+  for (const std::vector<int32_t>* t : {&g.source, &g.target}) {
+    for (int32_t id : *t) {
+      if (id >= config_.vocab_size) {
+        throw_invalid("graft: token " + std::to_string(id) + " is outside the vocabulary [0, " +
+                      std::to_string(config_.vocab_size) + ")");
+      }
+    }
+  }
+  std::vector<float> cos(rope_.half()), sin(rope_.half());
+  rope_.shift(-static_cast<int64_t>(g.drop), cos.data(), sin.data());
+  return cache_.graft(g, cos.data(), sin.data(), config_.rope_layout);
 }
 
 void Model::forward(StepPlan& plan, DecodeMode mode, std::vector<float>& logits) {

@@ -29,13 +29,16 @@ class Model {
 
   const ModelConfig& config() const { return config_; }
 
-  // One engine step (kv/step_request.h): the cache admits and appends, the
-  // forward pass runs every layer over the step plan, the cache commits. The
+  // One engine step (kv/step_request.h): the request's grafts first (truncation
+  // reuse), then the cache admits and appends, the forward pass runs every
+  // layer over the step plan, the cache commits. The
   // whole request is checked first; on any failure every sequence it named or
   // created is released, and the error propagates.
   StepResult step(const StepRequest& request);
 
  private:
+  // KvCache::graft with this model's rotation for the graft's drop.
+  size_t graft(const GraftRequest& g);
   void forward(StepPlan& plan, DecodeMode mode, std::vector<float>& logits);
   void attention_layer(size_t m, int layer, DecodeMode mode);
   void ffn_layer(size_t m, int layer);

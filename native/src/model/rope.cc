@@ -29,9 +29,9 @@ Rope::Rope(const ModelConfig& c) : inv_freq_(c.head_dim / 2) {
   }
 }
 
-void Rope::angles(size_t pos, float* cos, float* sin) const {
+void Rope::at(double pos, float* cos, float* sin) const {
   for (int i = 0; i < half(); ++i) {
-    const double a = static_cast<double>(pos) * inv_freq_[i];
+    const double a = pos * inv_freq_[i];
     cos[i] = static_cast<float>(std::cos(a));
     sin[i] = static_cast<float>(std::sin(a));
   }

@@ -5,6 +5,7 @@
 // the phase. The host computes them once per step (StepPlan::rope_cos/sin);
 // the device rotates.
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "model/model_config.h"
@@ -16,11 +17,17 @@ class Rope {
   explicit Rope(const ModelConfig& config);
 
   // cos and sin of every frequency at pos: head_dim / 2 floats each.
-  void angles(size_t pos, float* cos, float* sin) const;
+  void angles(size_t pos, float* cos, float* sin) const { at(static_cast<double>(pos), cos, sin); }
+  // The same for a signed move of delta positions: rotating a key already
+  // rotated at p by these angles gives its rotation at p + delta (rotations
+  // compose by adding angles), which is how saved keys move to new positions.
+  void shift(int64_t delta, float* cos, float* sin) const { at(static_cast<double>(delta), cos, sin); }
 
   int half() const { return static_cast<int>(inv_freq_.size()); }
 
  private:
+  void at(double pos, float* cos, float* sin) const;
+
   std::vector<double> inv_freq_;
 };
 

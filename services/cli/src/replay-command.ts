@@ -1,16 +1,21 @@
 // chunkmesh replay: capacity planning from a Mooncake-format trace. Runs the
 // router's placement policies against simulated workers and prints hit rate,
-// load imbalance and queueing delay per policy next to the pooled upper bound.
+// load imbalance and queueing delay per policy next to the pooled upper bound;
+// with host or disk tiers, each policy runs twice, on device-only workers and
+// on the same workers with the tiers under them, side by side.
 import { writeFileSync } from 'node:fs';
 import { defineOptions } from '@chunkmesh/common';
 import {
   createPolicy,
+  DEFAULT_PREFIX_AWARE,
   POLICY_NAMES,
   pooledUpperBound,
   type ReplayOptions,
   type ReplayResult,
   readTrace,
   replay,
+  tierWeightOptions,
+  tierWeightsOf,
 } from '@chunkmesh/router';
 import { parseCommand } from './command-options.ts';
 import { MOONCAKE_TRACE } from './paths.ts';
@@ -24,7 +29,37 @@ const options = defineOptions({
     help: 'Mooncake-format trace, .jsonl or .jsonl.gz (default: the vendored conversation trace)',
   },
   workers: { type: 'integer', default: 8, min: 1, help: 'simulated workers' },
-  capacity: { type: 'integer', default: 500_000, min: 1, help: 'KV capacity per worker, in tokens' },
+  capacity: { type: 'integer', default: 500_000, min: 1, help: 'device KV capacity per worker, in tokens' },
+  hostCapacity: {
+    type: 'number',
+    default: 4,
+    min: 0,
+    help: 'host tier per worker, as a multiple of --capacity (0: none); chunks the device evicts are demoted there',
+  },
+  diskCapacity: {
+    type: 'number',
+    default: 0,
+    min: 0,
+    help: 'disk tier per worker, as a multiple of --capacity (0: none); the host tier (or the device, without one) demotes there',
+  },
+  hostRestoreRate: {
+    type: 'number',
+    default: 150_000,
+    min: 1,
+    help: 'tokens/s a worker restores from its host tier (e.g. 20 GB/s over PCIe at 128 KiB of KV a token)',
+  },
+  diskRestoreRate: {
+    type: 'number',
+    default: 25_000,
+    min: 1,
+    help: 'tokens/s a worker restores from its disk tier (e.g. 3 GB/s of NVMe at 128 KiB a token)',
+  },
+  diskLatencyMs: {
+    type: 'number',
+    default: 1,
+    min: 0,
+    help: 'added once to a request that reads its disk tier',
+  },
   policy: {
     type: 'string',
     default: 'all',
@@ -41,7 +76,11 @@ const options = defineOptions({
   },
   speedup: { type: 'number', default: 1, min: 0.001, help: 'divide trace arrival times by this' },
   limit: { type: 'integer', default: 0, min: 0, help: 'replay only the first N requests (0: all)' },
-  json: { type: 'string', help: 'also write the results to this JSON file' },
+  json: {
+    type: 'string',
+    help: 'also write the results to this JSON file (results: device-only; tiered: with the tiers, same order)',
+  },
+  ...tierWeightOptions,
 });
 
 export async function replayCommand(argv: string[]): Promise<number> {
@@ -51,7 +90,8 @@ export async function replayCommand(argv: string[]): Promise<number> {
       program: 'chunkmesh replay',
       summary:
         'Replays a Mooncake-format trace through the router placement code against simulated workers ' +
-        '(real prefix tree and LRU eviction; a worker serves FIFO at the given prefill and decode rates).',
+        '(real prefix tree and LRU eviction; host and disk tiers modelled as LRUs below it; a worker serves FIFO ' +
+        'at the given prefill, decode and restore rates).',
     },
     argv,
   );
@@ -65,46 +105,113 @@ export async function replayCommand(argv: string[]): Promise<number> {
     rates: { prefillTokensPerSecond: cfg.prefillRate, decodeTokensPerSecond: cfg.decodeRate },
     speedup: cfg.speedup,
   };
+  const deviceChunks = Math.floor(cfg.capacity / cfg.chunkTokens);
+  const tiered: ReplayOptions | null =
+    cfg.hostCapacity > 0 || cfg.diskCapacity > 0
+      ? {
+          ...o,
+          tiers: {
+            hostChunks: Math.round(cfg.hostCapacity * deviceChunks),
+            diskChunks: Math.round(cfg.diskCapacity * deviceChunks),
+            restore: {
+              hostTokensPerSecond: cfg.hostRestoreRate,
+              diskTokensPerSecond: cfg.diskRestoreRate,
+              diskLatencySeconds: cfg.diskLatencyMs / 1000,
+            },
+          },
+        }
+      : null;
+  const prefixAware = { ...DEFAULT_PREFIX_AWARE, tierWeights: tierWeightsOf(cfg) };
   const policies = cfg.policy === 'all' ? [...POLICY_NAMES] : [cfg.policy];
+  const tierText = tiered
+    ? `, host tier ${cfg.hostCapacity}x and disk tier ${cfg.diskCapacity}x of that`
+    : ', device only';
   process.stderr.write(
-    `replaying ${trace.length} requests on ${cfg.workers} workers x ${cfg.capacity} tokens\n`,
+    `replaying ${trace.length} requests on ${cfg.workers} workers x ${cfg.capacity} tokens${tierText}\n`,
   );
   const pooled = pooledUpperBound(trace, o);
   const results: ReplayResult[] = [];
+  const tieredResults: ReplayResult[] = [];
   for (const name of policies) {
-    const progress = new Progress(name);
-    results.push(replay(trace, createPolicy(name), { ...o, onProgress: (d, t) => progress.update(d, t) }));
+    for (const [runs, options, label] of [
+      [results, o, name],
+      ...(tiered ? [[tieredResults, tiered, `${name} + tiers`] as const] : []),
+    ] as const) {
+      const progress = new Progress(label);
+      runs.push(
+        replay(trace, createPolicy(name, prefixAware), {
+          ...options,
+          onProgress: (d, t) => progress.update(d, t),
+        }),
+      );
+    }
   }
   const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+  const w = prefixAware.tierWeights;
   console.log(
-    `\n${trace.length} requests, ${cfg.workers} workers x ${cfg.capacity} KV tokens, c = ${cfg.chunkTokens}, ` +
-      `prefill ${cfg.prefillRate} tok/s, decode ${cfg.decodeRate} tok/s, speed-up ${cfg.speedup}\n`,
+    `\n${trace.length} requests, ${cfg.workers} workers x ${cfg.capacity} KV tokens${tierText}, ` +
+      `c = ${cfg.chunkTokens}, prefill ${cfg.prefillRate} tok/s, decode ${cfg.decodeRate} tok/s, ` +
+      (tiered
+        ? `restore host ${cfg.hostRestoreRate} tok/s, disk ${cfg.diskRestoreRate} tok/s + ${cfg.diskLatencyMs} ms, ` +
+          `tier weights ${w.device} / ${w.host} / ${w.disk}, `
+        : '') +
+      `speed-up ${cfg.speedup}\n`,
   );
+  const row = (r: ReplayResult, label: string, base: ReplayResult | undefined) => {
+    const byTier = (tokens: number) => pct(tokens / r.promptTokens);
+    return [
+      label,
+      pct(r.hitRate),
+      byTier(r.hitTokensByTier.device),
+      byTier(r.hitTokensByTier.host),
+      byTier(r.hitTokensByTier.disk),
+      base ? `${(r.hitRate / base.hitRate).toFixed(2)}x` : '-',
+      pct(r.hitRate / pooled.hitRate),
+      r.loadImbalance.toFixed(3),
+      r.meanQueueSeconds.toFixed(3),
+      r.p99QueueSeconds.toFixed(2),
+      Object.entries(r.decisionsByReason)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    ];
+  };
   printTable(
-    ['policy', 'hit rate', 'of pooled', 'max/mean load', 'mean queue s', 'p99 queue s', 'decisions'],
     [
-      ...results.map((r) => [
-        r.policy,
-        pct(r.hitRate),
-        pct(r.hitRate / pooled.hitRate),
-        r.loadImbalance.toFixed(3),
-        r.meanQueueSeconds.toFixed(3),
-        r.p99QueueSeconds.toFixed(2),
-        Object.entries(r.decisionsByReason)
-          .map(([k, v]) => `${k} ${v}`)
-          .join(', '),
-      ]),
+      'policy',
+      'hit rate',
+      'device',
+      'host',
+      'disk',
+      'vs device-only',
+      'of pooled',
+      'max/mean load',
+      'mean queue s',
+      'p99 queue s',
+      'decisions',
+    ],
+    [
+      ...results.flatMap((r, i) => {
+        const t = tieredResults[i];
+        return [row(r, r.policy, undefined), ...(t ? [row(t, `${t.policy} + tiers`, r)] : [])];
+      }),
       [
         'pooled bound',
         pct(pooled.hitRate),
+        pct(pooled.hitRate),
+        '-',
+        '-',
+        '-',
         '100.0%',
         '-',
         '-',
         '-',
-        'one cache of all capacity, no load limit',
+        'one device cache of all capacity, no load limit',
       ],
     ],
   );
-  if (cfg.json) writeFileSync(cfg.json, JSON.stringify({ options: o, pooled, results }, null, 2));
+  if (cfg.json) {
+    const json = { options: o, tiers: tiered?.tiers ?? null, pooled, results, tiered: tieredResults };
+    writeFileSync(cfg.json, JSON.stringify(json, null, 2));
+  }
   return 0;
 }

@@ -16,6 +16,8 @@ export interface OptionSpec {
   choices?: readonly string[];
   /** Lower bound of a numeric option. */
   min?: number;
+  /** Upper bound of a numeric option. */
+  max?: number;
 }
 
 export type OptionTable = Record<string, OptionSpec>;
@@ -77,6 +79,7 @@ function convert(key: string, spec: OptionSpec, raw: string, source: string): st
       const ok = spec.type === 'integer' ? Number.isSafeInteger(n) : Number.isFinite(n);
       if (!ok) throw bad(spec.type === 'integer' ? 'an integer' : 'a number');
       if (spec.min !== undefined && n < spec.min) throw bad(`a value >= ${spec.min}`);
+      if (spec.max !== undefined && n > spec.max) throw bad(`a value <= ${spec.max}`);
       return n;
     }
   }
@@ -91,6 +94,7 @@ export function helpText(table: OptionTable, info: ProgramInfo): string {
     const facts = [`env ${envName(key)}`];
     if (spec.default !== undefined) facts.push(`default ${JSON.stringify(spec.default)}`);
     if (spec.min !== undefined) facts.push(`min ${spec.min}`);
+    if (spec.max !== undefined) facts.push(`max ${spec.max}`);
     lines.push(`      ${spec.help} (${facts.join(', ')})`);
   }
   lines.push('  -h, --help', '      Show this help and exit.');

@@ -30,6 +30,11 @@
 //                                        equal its own (ARCHITECTURE.md,
 //                                        "Cluster constants"). Fixed for an
 //                                        epoch;
+//                           keyFormat    uint >= 1, the chunk-key function's
+//                                        version (CHUNK_KEY_FORMAT,
+//                                        native/src/kv/chunk_key.h); absent
+//                                        reads as 1, the format before the
+//                                        field. Compared like the constants;
 //                           kvDtype      f32 | f16 | bf16, the KV storage
 //                                        type (reported, not compared);
 //                           capacityChunks  uint, KV pool size in chunks;
@@ -55,16 +60,36 @@
 //                           seq   1, 2, 3... per (worker, epoch), no gaps, so
 //                                 a reader that misses entries (trimmed, lost
 //                                 in a Redis restart) knows it;
-//                           op    stored | removed | cleared;
-//                           tier  device | host | disk (a cleared event
-//                                 clears that tier only);
+//                           op    stored | removed | demoted | promoted |
+//                                 cleared;
+//                           tier  device | host | disk: where the keys are
+//                                 now (stored, demoted, promoted), where they
+//                                 were (removed), the tier emptied (cleared);
+//                           from  demoted and promoted only, where the keys
+//                                 were: a tier above `tier` for demoted, below
+//                                 it for promoted. Absent for the other ops
+//                                 (an entry that breaks either rule is
+//                                 malformed);
 //                           keys  chunk keys, packed (packKeys); empty for
 //                                 cleared.
-//                         stored adds keys to a tier, removed takes them out
-//                         of it, cleared empties it. Every epoch begins with
-//                         a resync (cleared for each tier, then the full
-//                         stored set), as does every reconnection of the
-//                         worker to Redis and every write it is unsure of.
+//                         A key is resident in at most one tier of a worker,
+//                         and the ops act on each key (applyEventTo states
+//                         them once for every reader):
+//                           stored    the key is resident in `tier` (a new
+//                                     chunk; it leaves any tier it was in);
+//                           demoted,  the key leaves `from` and is resident
+//                           promoted  in `tier` (one move, not a removal and
+//                                     a store: a reader that somehow missed
+//                                     the key in `from` still ends up with
+//                                     it in `tier`);
+//                           removed   the key is no longer resident in
+//                                     `tier` (dropped; a key in another tier
+//                                     stays there);
+//                           cleared   no key is resident in `tier` any more.
+//                         Every epoch begins with a resync (cleared for each
+//                         tier, then the full stored set per tier), as does
+//                         every reconnection of the worker to Redis and every
+//                         write it is unsure of.
 //   cm:{c}:snap:{w}       HASH, worker w's resident keys as of one event
 //                         (snapshotFields): epoch, seq and id of that event,
 //                         and one packed key list per tier (device, host,
@@ -75,7 +100,7 @@ import { endianness } from 'node:os';
 import type { KvDType, KvOp, KvTier } from '@chunkmesh/native';
 
 export const KV_TIERS: readonly KvTier[] = ['device', 'host', 'disk'];
-const KV_OPS: readonly KvOp[] = ['stored', 'removed', 'cleared'];
+const KV_OPS: readonly KvOp[] = ['stored', 'removed', 'cleared', 'demoted', 'promoted'];
 const KV_DTYPES: readonly KvDType[] = ['f32', 'f16', 'bf16'];
 
 /** A value in Redis that does not decode: a writer of another version, or corruption. */
@@ -174,11 +199,31 @@ export interface StreamEvent {
   seq: number;
   op: KvOp;
   tier: KvTier;
+  /** demoted, promoted: the tier the keys left; absent otherwise. */
+  from?: KvTier;
   keys: BigUint64Array;
+}
+
+/** A tier's depth: device 0, host 1, disk 2. */
+function depth(tier: KvTier): number {
+  return KV_TIERS.indexOf(tier);
+}
+
+/** The rules for `from` (layout above), on both sides of the stream: what is wrong, or null. */
+function moveProblem(op: KvOp, tier: KvTier, from: KvTier | undefined): string | null {
+  const move = op === 'demoted' || op === 'promoted';
+  if (!move) return from === undefined ? null : `${op} has a from tier (${from})`;
+  if (from === undefined) return `${op} has no from tier`;
+  if (op === 'demoted' ? depth(tier) <= depth(from) : depth(tier) >= depth(from))
+    return `${op} from ${from} to ${tier} goes the wrong way`;
+  return null;
 }
 
 /** XADD field/value arguments, in order. */
 export function eventFields(e: StreamEvent): (string | Buffer)[] {
+  const problem = moveProblem(e.op, e.tier, e.from);
+  if (problem) throw new RedisFormatError(`event: ${problem}`);
+  const from = e.from === undefined ? [] : ['from', e.from];
   return [
     'worker',
     e.worker,
@@ -190,6 +235,7 @@ export function eventFields(e: StreamEvent): (string | Buffer)[] {
     e.op,
     'tier',
     e.tier,
+    ...from,
     'keys',
     packKeys(e.keys),
   ];
@@ -200,14 +246,50 @@ export function parseEventFields(flat: readonly Buffer[]): StreamEvent {
   const hash: Record<string, Buffer> = {};
   for (let i = 0; i + 1 < flat.length; i += 2) hash[(flat[i] as Buffer).toString()] = flat[i + 1] as Buffer;
   const what = 'event';
-  return {
+  const op = member(field(hash, 'op', what), KV_OPS, 'op', what);
+  const tier = member(field(hash, 'tier', what), KV_TIERS, 'tier', what);
+  const from = hash.from === undefined ? undefined : member(hash.from.toString(), KV_TIERS, 'from', what);
+  const problem = moveProblem(op, tier, from);
+  if (problem) throw new RedisFormatError(`${what}: ${problem}`);
+  const event: StreamEvent = {
     worker: field(hash, 'worker', what),
     epoch: field(hash, 'epoch', what),
     seq: uint(field(hash, 'seq', what), what),
-    op: member(field(hash, 'op', what), KV_OPS, 'op', what),
-    tier: member(field(hash, 'tier', what), KV_TIERS, 'tier', what),
+    op,
+    tier,
     keys: unpackKeys(hash.keys ?? Buffer.alloc(0)),
   };
+  if (from !== undefined) event.from = from;
+  return event;
+}
+
+/** What every reader of the stream keeps of one worker: the tier each resident key is in. */
+export interface ResidentKeys {
+  /** The key is resident in `tier`, and in no other tier. */
+  place(key: bigint, tier: KvTier): void;
+  /** The key is not resident in `tier` (if it was there; a key in another tier stays). */
+  remove(key: bigint, tier: KvTier): void;
+  /** No key is resident in `tier`. */
+  clear(tier: KvTier): void;
+}
+
+/** The event semantics of the layout above, stated once for the worker's mirror and the router's index. */
+export function applyEventTo(
+  target: ResidentKeys,
+  e: { readonly op: KvOp; readonly tier: KvTier; readonly from?: KvTier; readonly keys: BigUint64Array },
+): void {
+  switch (e.op) {
+    case 'stored':
+    case 'demoted':
+    case 'promoted':
+      for (const k of e.keys) target.place(k, e.tier);
+      return;
+    case 'removed':
+      for (const k of e.keys) target.remove(k, e.tier);
+      return;
+    case 'cleared':
+      target.clear(e.tier);
+  }
 }
 
 // ---- worker registry ----
@@ -248,6 +330,8 @@ export const IDLE_LOAD: WorkerLoad = {
 export interface WorkerRecord extends ClusterConstants {
   workerId: string;
   endpoint: string;
+  /** The version of the chunk-key function the worker keys its chunks with. */
+  keyFormat: number;
   kvDtype: KvDType;
   capacityChunks: number;
   epoch: string;
@@ -264,6 +348,7 @@ export function workerRecordFields(r: Omit<WorkerRecord, 'workerId'>): Record<st
     endpoint: r.endpoint,
     modelId: r.modelId,
     chunkTokens: String(r.chunkTokens),
+    keyFormat: String(r.keyFormat),
     kvDtype: r.kvDtype,
     capacityChunks: String(r.capacityChunks),
     epoch: r.epoch,
@@ -304,6 +389,9 @@ export function parseWorkerRecord(workerId: string, hash: Record<string, string>
   const what = `worker ${workerId}`;
   const chunkTokens = uint(field(hash, 'chunkTokens', what), what);
   if (chunkTokens === 0) throw new RedisFormatError(`${what}: chunkTokens is 0`);
+  // Workers from before the field keyed with format 1.
+  const keyFormat = hash.keyFormat === undefined ? 1 : uint(hash.keyFormat, what);
+  if (keyFormat === 0) throw new RedisFormatError(`${what}: keyFormat is 0`);
   const epoch = field(hash, 'epoch', what);
   if (!/^\d{1,20}$/.test(epoch))
     throw new RedisFormatError(`${what}: epoch ${epoch} is not a decimal uint64`);
@@ -312,6 +400,7 @@ export function parseWorkerRecord(workerId: string, hash: Record<string, string>
     endpoint: nonEmpty(field(hash, 'endpoint', what), 'endpoint', what),
     modelId: nonEmpty(field(hash, 'modelId', what), 'modelId', what),
     chunkTokens,
+    keyFormat,
     kvDtype: member(field(hash, 'kvDtype', what), KV_DTYPES, 'kvDtype', what),
     capacityChunks: uint(field(hash, 'capacityChunks', what), what),
     epoch,

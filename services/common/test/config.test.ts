@@ -6,6 +6,7 @@ const table = defineOptions({
   redisUrl: { type: 'string', default: 'redis://127.0.0.1:6379', help: 'Redis to report to.' },
   port: { type: 'integer', default: 50051, min: 0, help: 'gRPC port.' },
   temperature: { type: 'number', default: 0.7, help: 'Default sampling temperature.' },
+  share: { type: 'number', default: 0.5, min: 0, max: 1, help: 'A fraction.' },
   logLevel: { type: 'string', choices: ['debug', 'info', 'warn'], default: 'info', help: 'Log level.' },
   prewarm: { type: 'boolean', default: true, help: 'Load the model before serving.' },
   modelPath: { type: 'string', help: 'Checkpoint to load.' },
@@ -30,6 +31,7 @@ describe('config', () => {
       redisUrl: 'redis://127.0.0.1:6379',
       port: 50051,
       temperature: 0.7,
+      share: 0.5,
       logLevel: 'info',
       prewarm: true,
       modelPath: undefined,
@@ -64,6 +66,9 @@ describe('config', () => {
     );
     assert.throws(() => parse(['--port=-1']), /a value >= 0/);
     assert.throws(() => parse(['--temperature', 'hot']), /expected a number/);
+    assert.throws(() => parse(['--share', '1.5']), /--share: expected a value <= 1, got "1.5"/);
+    assert.throws(() => parse([], { CHUNKMESH_SHARE: '-0.1' }), /a value >= 0/);
+    assert.equal(parse(['--share', '1']).share, 1);
     assert.throws(() => parse(['--log-level', 'loud']), /one of debug, info, warn/);
     assert.throws(() => parse([], { CHUNKMESH_PREWARM: 'maybe' }), /expected true or false/);
   });
@@ -86,6 +91,10 @@ describe('config', () => {
       assert.match(
         result.help,
         /--port <integer>\n +gRPC port\. \(env CHUNKMESH_PORT, default 50051, min 0\)/,
+      );
+      assert.match(
+        result.help,
+        /--share <number>\n +A fraction\. \(env CHUNKMESH_SHARE, default 0\.5, min 0, max 1\)/,
       );
       assert.match(result.help, /--log-level <debug\|info\|warn>/);
       assert.match(result.help, /--\[no-\]prewarm\n/);

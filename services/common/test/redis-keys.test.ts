@@ -111,10 +111,63 @@ describe('record codecs', () => {
     assert.throws(() => parseEventFields(good.slice(2).map((v) => Buffer.from(v))), /worker is missing/);
   });
 
+  it('round-trips moves with their from tier, and other ops without one', () => {
+    const keys = BigUint64Array.from([3n, MAX]);
+    const base = { worker: 'w1', epoch: '9', seq: 2, keys };
+    for (const event of [
+      { ...base, op: 'demoted' as const, tier: 'host' as const, from: 'device' as const },
+      { ...base, op: 'demoted' as const, tier: 'disk' as const, from: 'device' as const },
+      { ...base, op: 'promoted' as const, tier: 'device' as const, from: 'disk' as const },
+      { ...base, op: 'promoted' as const, tier: 'host' as const, from: 'disk' as const },
+      { ...base, op: 'stored' as const, tier: 'device' as const },
+      { ...base, op: 'cleared' as const, tier: 'disk' as const, keys: new BigUint64Array(0) },
+    ]) {
+      const flat = eventFields(event).map((v) => Buffer.from(v));
+      const parsed = parseEventFields(flat);
+      assert.deepEqual(parsed, event);
+      assert.equal('from' in parsed, 'from' in event, `${event.op}: from only on moves`);
+    }
+  });
+
+  it('rejects a move without from, a from on any other op, a move the wrong way or to its own tier', () => {
+    /** An entry as a writer of another version might have written it: fields as given. */
+    const entry = (fields: Record<string, string>) =>
+      Object.entries({ worker: 'w', epoch: '1', seq: '1', ...fields, keys: '' }).flatMap(([k, v]) => [
+        Buffer.from(k),
+        Buffer.from(v),
+      ]);
+    assert.deepEqual(parseEventFields(entry({ op: 'demoted', tier: 'disk', from: 'host' })).from, 'host');
+    for (const [fields, message] of [
+      [{ op: 'demoted', tier: 'host' }, /demoted has no from tier/],
+      [{ op: 'promoted', tier: 'device' }, /promoted has no from tier/],
+      [{ op: 'stored', tier: 'device', from: 'host' }, /stored has a from tier/],
+      [{ op: 'removed', tier: 'host', from: 'device' }, /removed has a from tier/],
+      [{ op: 'cleared', tier: 'disk', from: 'disk' }, /cleared has a from tier/],
+      [{ op: 'demoted', tier: 'device', from: 'host' }, /wrong way/],
+      [{ op: 'promoted', tier: 'disk', from: 'host' }, /wrong way/],
+      [{ op: 'demoted', tier: 'host', from: 'host' }, /wrong way/],
+      [{ op: 'promoted', tier: 'host', from: 'tape' }, /from tape is not one of/],
+    ] as const) {
+      assert.throws(() => parseEventFields(entry(fields)), message, JSON.stringify(fields));
+    }
+    // The writer refuses to put such an entry on the stream in the first place.
+    const keys = new BigUint64Array(0);
+    assert.throws(
+      () => eventFields({ worker: 'w', epoch: '1', seq: 1, op: 'demoted', tier: 'host', keys }),
+      /demoted has no from tier/,
+    );
+    assert.throws(
+      () =>
+        eventFields({ worker: 'w', epoch: '1', seq: 1, op: 'removed', tier: 'host', from: 'device', keys }),
+      /removed has a from tier/,
+    );
+  });
+
   const record = {
     endpoint: '10.0.0.7:50051',
     modelId: 'llama',
     chunkTokens: 64,
+    keyFormat: 2,
     kvDtype: 'bf16' as const,
     capacityChunks: 4096,
     epoch: newEpoch(),
@@ -132,11 +185,15 @@ describe('record codecs', () => {
   it('rejects a registry entry with a field missing or out of its range, naming the field', () => {
     const fields = workerRecordFields(record);
     const without = (name: string) => Object.fromEntries(Object.entries(fields).filter(([k]) => k !== name));
-    for (const name of Object.keys(fields))
+    for (const name of Object.keys(fields).filter((k) => k !== 'keyFormat'))
       assert.throws(() => parseWorkerRecord('w2', without(name)), new RegExp(`${name} is missing`));
+    // Workers from before the field keyed with format 1: read as such (and so found incompatible).
+    assert.equal(parseWorkerRecord('w2', without('keyFormat'))?.keyFormat, 1);
     const garbled: [string, string, RegExp][] = [
       ['kvDtype', 'fp8', /kvDtype fp8 is not one of f32, f16, bf16/],
       ['chunkTokens', '0', /chunkTokens is 0/],
+      ['keyFormat', '0', /keyFormat is 0/],
+      ['keyFormat', 'v2', /v2 is not an unsigned integer/],
       ['chunkTokens', '64.5', /64\.5 is not an unsigned integer/],
       ['modelId', '', /modelId is empty/],
       ['endpoint', '', /endpoint is empty/],

@@ -7,8 +7,9 @@ import { Tokenizer as HfTokenizerImpl } from '@huggingface/tokenizers';
 import { type ChatTemplate, createChatTemplate } from './chat-template.ts';
 import { cleanUpSpaces } from './clean-up-spaces.ts';
 import { readJsonFile } from './hf-config.ts';
+import { hfSegmenter } from './hf-segmenter.ts';
 import { HfTokenBytes } from './hf-token-bytes.ts';
-import type { Tokenizer } from './tokenizer.ts';
+import type { Segmenter, Tokenizer } from './tokenizer.ts';
 
 type Json = Record<string, unknown>;
 
@@ -38,11 +39,14 @@ function specialTokenRule(config: Json): SpecialTokenRule {
   return { kind: 'flags', bos: config.add_bos_token !== false, eos: config.add_eos_token === true };
 }
 
+const NONE_AROUND = { before: [], after: [] };
+
 class HfTokenizer implements Tokenizer {
   readonly vocabSize: number;
   readonly bosTokenId?: number;
   readonly eosTokenIds: number[];
   readonly cleansUpSpaces: boolean;
+  readonly segmenter?: Segmenter;
   private readonly rule: SpecialTokenRule;
   private readonly bytes: HfTokenBytes;
 
@@ -72,15 +76,28 @@ class HfTokenizer implements Tokenizer {
     // transformers' default; @huggingface/tokenizers would default to true.
     this.cleansUpSpaces = config.clean_up_tokenization_spaces === true;
     this.rule = specialTokenRule(config);
+    const segmenter = hfSegmenter(
+      tokenizerJson,
+      (piece) => this.impl.encode(piece, { add_special_tokens: false }).ids,
+      (add) => this.around(add),
+    );
+    if (segmenter) this.segmenter = segmenter;
   }
 
   encode(text: string, opts: { addSpecialTokens?: boolean } = {}): number[] {
-    const withPostProcessor = opts.addSpecialTokens === true && this.rule.kind === 'post-processor';
-    const ids = this.impl.encode(text, { add_special_tokens: withPostProcessor }).ids;
-    if (!opts.addSpecialTokens || this.rule.kind !== 'flags') return ids;
+    const around = this.around(opts.addSpecialTokens === true);
+    if (around === null) return this.impl.encode(text, { add_special_tokens: true }).ids;
+    const ids = this.impl.encode(text, { add_special_tokens: false }).ids;
+    return around.before.length + around.after.length === 0
+      ? ids
+      : [...around.before, ...ids, ...around.after];
+  }
+
+  /** The ids encode() puts around a text itself; null when the post-processor adds them. */
+  private around(addSpecialTokens: boolean): { before: number[]; after: number[] } | null {
+    if (!addSpecialTokens || this.rule.kind !== 'flags') return addSpecialTokens ? null : NONE_AROUND;
     const bos = this.rule.bos && this.bosTokenId !== undefined ? [this.bosTokenId] : [];
-    const eos = this.rule.eos ? this.eosTokenIds : [];
-    return [...bos, ...ids, ...eos];
+    return { before: bos, after: this.rule.eos ? this.eosTokenIds : [] };
   }
 
   /** Special tokens (BOS, EOS, chat markers) are left out of the text, as serving APIs expect. */

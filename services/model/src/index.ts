@@ -8,6 +8,7 @@ export { loadHfTokenizer } from './hf-tokenizer.ts';
 export { loadLlama2cTokenizer } from './llama2c-tokenizer.ts';
 export { loadModel, type ModelBundle } from './load-model.ts';
 export { type PromptInput, promptInputOf, promptTokens } from './prompt-tokens.ts';
+export { type SegmentCacheStats, SegmentCachingTokenizer } from './segment-cache.ts';
 export { TextStream } from './text-stream.ts';
 export {
   splitmix32,
@@ -15,7 +16,7 @@ export {
   type TinyModelOptions,
   writeTinyModel,
 } from './tiny-model.ts';
-export type { Tokenizer } from './tokenizer.ts';
+export type { Segmenter, Tokenizer } from './tokenizer.ts';
 export { ChoiceToolCalls, type IdentifiedToolCall, toolCallId } from './tools/choice-tool-calls.ts';
 export { checkTools, type RequestTools } from './tools/request-tools.ts';
 export { type ParsedDelta, type ParsedToolCall, ToolCallParser } from './tools/tool-call-parser.ts';

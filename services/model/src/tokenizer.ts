@@ -25,4 +25,25 @@ export interface Tokenizer {
   tokenBytes(id: number): Uint8Array;
   /** Control tokens (BOS, EOS, chat markers): never part of generated text. */
   isSpecial(id: number): boolean;
+  /**
+   * How encode() splits a text at its added tokens (chat markers and the like), where the pieces
+   * between them tokenise independently of each other: what lets a cache tokenise each piece
+   * once (segment-cache.ts). Absent for tokenizers where a piece's tokens depend on its
+   * neighbours or on where it stands.
+   */
+  readonly segmenter?: Segmenter;
+}
+
+export interface Segmenter {
+  /**
+   * The text as its pieces (strings, never empty) and, between them, the ids of the added tokens
+   * that split it, with the ids encode(text, { addSpecialTokens }) puts around them; null where
+   * that encode is not their concatenation (its post-processor adds tokens): encode it whole.
+   */
+  split(
+    text: string,
+    addSpecialTokens: boolean,
+  ): { parts: (string | number)[]; before: number[]; after: number[] } | null;
+  /** The ids of one piece as encode() makes them in place. */
+  encodePiece(piece: string): number[];
 }

@@ -10,6 +10,12 @@ export { ClusterIndex } from './index/cluster-index.ts';
 export { RouterMetrics, TENANT_LABEL_LIMIT } from './metrics/router-metrics.ts';
 export { type DecideOptions, type DecisionStage, decide } from './placement/decide.ts';
 export { createPolicy, POLICY_NAMES } from './placement/policies.ts';
-export { PrefixAwarePolicy } from './placement/prefix-aware.ts';
+export {
+  checkTierWeights,
+  DEFAULT_PREFIX_AWARE,
+  PrefixAwarePolicy,
+  type TierWeights,
+} from './placement/prefix-aware.ts';
+export { tierWeightOptions, tierWeightsOf } from './placement/tier-weight-options.ts';
 export { readTrace } from './replay/mooncake-trace.ts';
 export { pooledUpperBound, type ReplayOptions, type ReplayResult, replay } from './replay/replay.ts';

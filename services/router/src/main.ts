@@ -19,7 +19,7 @@ import {
   watchParent,
 } from '@chunkmesh/common';
 import { JobClient } from '@chunkmesh/jobs';
-import { loadModel } from '@chunkmesh/model';
+import { loadModel, SegmentCachingTokenizer } from '@chunkmesh/model';
 import { Authenticator } from './auth/authenticator.ts';
 import { loadRouterSecurity } from './auth/router-security.ts';
 import { CircuitBreaker } from './forwarding/circuit-breaker.ts';
@@ -41,7 +41,9 @@ import { TenantGate } from './limits/tenant-gate.ts';
 import { TenantLimiter } from './limits/tenant-limiter.ts';
 import { AccessMetrics } from './metrics/access-metrics.ts';
 import { RouterMetrics } from './metrics/router-metrics.ts';
+import { registerTokenizeMetrics } from './metrics/tokenize-metrics.ts';
 import { createPolicy } from './placement/policies.ts';
+import { tierWeightsOf } from './placement/tier-weight-options.ts';
 import { routerOptions } from './router-options.ts';
 
 const PROGRAM = 'chunkmesh-router';
@@ -57,7 +59,14 @@ if (!cfg.model) {
 const log = createLogger({ service: 'router' });
 const security = configOrExit(PROGRAM, () => loadRouterSecurity(cfg, log));
 const { keys, frontTls, clusterTls, redisTls } = security;
-const bundle = await loadModel(cfg.model, { weights: false });
+const loaded = await loadModel(cfg.model, { weights: false });
+// The front doors tokenise through the segment cache: each earlier turn of a chat once.
+const tokenizer = new SegmentCachingTokenizer(loaded.tokenizer, cfg.tokenizeCacheTokens);
+if (cfg.tokenizeCacheTokens > 0 && !tokenizer.caching)
+  log.info('tokenize cache unused: this tokenizer has no independent pieces between special tokens', {
+    tokenizer: loaded.tokenizer.id,
+  });
+const bundle = { ...loaded, tokenizer };
 const modelId = bundle.model.config.modelId;
 // Workers must register the same values, or the router does not place on them.
 const constants = { modelId, chunkTokens: cfg.chunkTokens };
@@ -75,15 +84,20 @@ await index.start();
 const registry = createRegistry({ defaultLabels: { service: 'router' } });
 const metrics = new RouterMetrics(registry, index);
 const access = new AccessMetrics(registry);
+registerTokenizeMetrics(registry, tokenizer);
 const channels = new WorkerChannels(clusterTls);
 const breaker = new CircuitBreaker();
-const core = new RouterCore({
-  index,
-  policy: createPolicy(cfg.policy, {
+const policy = configOrExit(PROGRAM, () =>
+  createPolicy(cfg.policy, {
     loadWeight: cfg.loadWeight,
     guardFactor: cfg.guardFactor,
     guardSlackTokens: cfg.guardSlackTokens,
+    tierWeights: tierWeightsOf(cfg),
   }),
+);
+const core = new RouterCore({
+  index,
+  policy,
   channels,
   breaker,
   sessions: new SessionTable(cfg.maxSessionBytes),

@@ -4,6 +4,7 @@ import { frontDoorSecurityOptions } from './auth/auth-options.ts';
 import { tenantLimitOptions } from './limits/limit-options.ts';
 import { POLICY_NAMES } from './placement/policies.ts';
 import { DEFAULT_PREFIX_AWARE } from './placement/prefix-aware.ts';
+import { tierWeightOptions } from './placement/tier-weight-options.ts';
 
 export const routerOptions = defineOptions({
   model: {
@@ -57,6 +58,7 @@ export const routerOptions = defineOptions({
     min: 0,
     help: 'prefix-aware: balance guard slack in tokens',
   },
+  ...tierWeightOptions,
   maxRetries: {
     type: 'integer',
     default: 2,
@@ -104,6 +106,12 @@ export const routerOptions = defineOptions({
     default: 16 * 1024 * 1024,
     min: 0,
     help: 'memory for session affinity (session id -> worker), least recently used sessions dropped past it',
+  },
+  tokenizeCacheTokens: {
+    type: 'integer',
+    default: 1_000_000,
+    min: 0,
+    help: 'tokens of chat pieces (the text between special tokens: earlier turns) kept tokenised, least recently used dropped past it; 0 tokenises every prompt whole',
   },
   shutdownGraceMs: {
     type: 'integer',

@@ -81,12 +81,14 @@ const runtime = await createWorkerRuntime({
     stepTokens: cfg.stepTokens,
     maxBatch: cfg.maxBatch,
     maxQueue: cfg.maxQueue,
+    truncationReuseTokens: cfg.kvTruncationReuseTokens,
   },
   observer: (cache): EngineObserver => {
     const m = new WorkerMetrics(registry, cache);
     return {
       onAdmit: (p, c, byTier) => m.onAdmit(p, c, byTier),
       onRestore: (r) => m.onRestore(r),
+      onTruncationReuse: (n) => m.onTruncationReuse(n),
       onFirstToken: (ms) => m.onFirstToken(ms),
       onToken: (ms) => m.onToken(ms),
       onFinish: (ms, reason) => m.onFinish(ms, reason),

@@ -49,6 +49,12 @@ export const workerOptions = defineOptions({
     choices: ['auto', 'always', 'never'],
     help: 'a cached prefix on disk is read back (always), recomputed (never), or whichever is faster by the rates measured at start (auto)',
   },
+  kvTruncationReuseTokens: {
+    type: 'integer',
+    default: 0,
+    min: 0,
+    help: "tokens of recent conversations remembered so a prompt that drops a conversation's oldest turns reuses the saved KV of the rest, keys re-rotated to their new positions; approximate past layer 0, so off by default (0: off)",
+  },
   kvIoThreads: {
     type: 'integer',
     default: 2,

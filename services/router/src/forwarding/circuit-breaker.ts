@@ -12,10 +12,11 @@ export class CircuitBreaker {
     private readonly openMs = 5_000,
   ) {}
 
-  allows(workerId: string, now = Date.now()): boolean {
+  /** now: the clock, read only for an open breaker (every placement asks of every live worker). */
+  allows(workerId: string, now?: number): boolean {
     const until = this.openUntil.get(workerId);
     if (until === undefined) return true;
-    if (now < until) return false;
+    if ((now ?? Date.now()) < until) return false;
     // half-open: let one request through; a failure re-opens at once
     this.openUntil.delete(workerId);
     this.failures.set(workerId, this.threshold - 1);

@@ -50,7 +50,9 @@ import {
   streamIdTime,
   type WorkerRecord,
 } from '@chunkmesh/common';
+import type { KvTier } from '@chunkmesh/native';
 import type { Redis } from 'ioredis';
+import type { PrefixMatch } from '../placement/placement-policy.ts';
 import { ChunkTable } from './chunk-table.ts';
 import { describeMismatches, type Mismatch, mismatches } from './compatibility.ts';
 import { RegistryReader, type RegistryView } from './registry-reader.ts';
@@ -97,6 +99,8 @@ export interface IncompatibleWorker extends Omit<WorkerRecord, 'seq'> {
 
 export interface ClusterIndexStats {
   entries: number;
+  /** Entries by the tier their chunk is in on that worker. */
+  entriesByTier: Record<KvTier, number>;
   droppedEntries: number;
   speculativeKeys: number;
   resyncs: number;
@@ -198,10 +202,11 @@ export class ClusterIndex {
   }
 
   /**
-   * For each worker holding keys[0..n) with n >= 1 (confirmed or speculated),
-   * workerId -> n. Workers matching nothing are absent.
+   * For each worker holding keys[0..n) with n >= 1 (confirmed or speculated), workerId -> n and
+   * the tiers of those chunks (speculated ones count as on the device). Workers matching nothing
+   * are absent.
    */
-  longestPrefix(keys: BigUint64Array): Map<string, number> {
+  longestPrefix(keys: BigUint64Array): Map<string, PrefixMatch> {
     const now = Date.now();
     const matched = this.table.longestPrefix(keys, (key) => this.speculation.holdersOf(key, now));
     // Events can name a worker before a registry read has shown it alive (or compatible); placement
@@ -255,8 +260,8 @@ export class ClusterIndex {
     return out;
   }
 
-  /** The worker's indexed chunk keys, each with its tier bitmask (device 1, host 2, disk 4). */
-  entriesOf(workerId: string): ReadonlyMap<bigint, number> {
+  /** The worker's indexed chunk keys, each with the tier it is in. */
+  entriesOf(workerId: string): ReadonlyMap<bigint, KvTier> {
     const w = this.tracked.get(workerId);
     return w ? this.table.entriesOf(w) : new Map();
   }
@@ -272,6 +277,7 @@ export class ClusterIndex {
   stats(): ClusterIndexStats {
     return {
       entries: this.table.entries,
+      entriesByTier: this.table.entriesByTier(),
       droppedEntries: this.table.dropped,
       speculativeKeys: this.speculation.size,
       ...this.counters,
@@ -403,7 +409,7 @@ export class ClusterIndex {
       w.buffer(event, this.o.maxBufferedEvents);
       return;
     }
-    if (w.mismatches.length === 0) this.table.apply(w, event.op, event.tier, event.keys);
+    if (w.mismatches.length === 0) this.table.apply(w, event);
     w.seq = event.seq;
   }
 
@@ -431,7 +437,7 @@ export class ClusterIndex {
   private load(w: TrackedWorker, snap: Snapshot): void {
     this.table.clear(w);
     if (w.mismatches.length === 0)
-      for (const tier of KV_TIERS) this.table.apply(w, 'stored', tier, snap.tiers[tier]);
+      for (const tier of KV_TIERS) this.table.apply(w, { op: 'stored', tier, keys: snap.tiers[tier] });
     w.seq = snap.seq;
   }
 

@@ -51,10 +51,15 @@ export class KeyMap<V> {
 
   /** value must not be undefined (undefined marks a free slot). */
   set(key: bigint, value: V): void {
-    if (value === undefined) throw new TypeError('KeyMap values cannot be undefined');
     this.one[0] = key;
-    const w0 = this.oneWords[0] as number;
-    const w1 = this.oneWords[1] as number;
+    this.setAt(this.oneWords, 0, value);
+  }
+
+  /** Sets keys[i], given words = the keys' buffer as 32-bit words (see wordsOf): no bigint made. */
+  setAt(words: Uint32Array, i: number, value: V): void {
+    if (value === undefined) throw new TypeError('KeyMap values cannot be undefined');
+    const w0 = words[2 * i] as number;
+    const w1 = words[2 * i + 1] as number;
     let s = this.find(w0, w1);
     if (this.values[s] === undefined) {
       if (this.count + 1 > MAX_LOAD * this.values.length) {

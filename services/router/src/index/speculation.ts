@@ -33,7 +33,7 @@ export class Speculation {
       const g = this.guesses.getAt(words, i);
       if (g === undefined) {
         if (this.guesses.size < this.maxKeys)
-          this.guesses.set(keys[i] as bigint, { holders: [holder], expiresAt: [expiresAt] });
+          this.guesses.setAt(words, i, { holders: [holder], expiresAt: [expiresAt] });
         continue;
       }
       const j = g.holders.indexOf(holder);

@@ -2,6 +2,7 @@
 // tokens and predicted versus realised cached tokens by (bounded) tenant,
 // retries and rejections, per-worker load as the router sees it, live and
 // incompatible workers, index size and event lag (read at scrape time).
+import { KV_TIERS } from '@chunkmesh/common';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ClusterIndex } from '../index/cluster-index.ts';
 import { MISMATCH_REASONS } from '../index/compatibility.ts';
@@ -81,7 +82,7 @@ export class RouterMetrics {
     });
     new Gauge({
       name: 'chunkmesh_router_incompatible_workers',
-      help: "Live workers not placed on because their chunk size or model id differs from the router's, by what differs",
+      help: "Live workers not placed on because their chunk size, model id or chunk-key format differs from the router's, by what differs",
       labelNames: ['reason'],
       registers,
       collect() {
@@ -99,6 +100,16 @@ export class RouterMetrics {
       registers,
       collect() {
         this.set(index.stats().entries);
+      },
+    });
+    new Gauge({
+      name: 'chunkmesh_router_index_tier_entries',
+      help: '(chunk, worker) entries in the cluster index by the tier the chunk is in on that worker',
+      labelNames: ['tier'],
+      registers,
+      collect() {
+        const byTier = index.stats().entriesByTier;
+        for (const tier of KV_TIERS) this.set({ tier }, byTier[tier]);
       },
     });
     new Gauge({

@@ -5,12 +5,18 @@
 // function, so what they measure is what the router does.
 import type { ClusterConstants } from '@chunkmesh/common';
 import { chunkKeys } from '@chunkmesh/native';
-import type { Placement, PlacementPolicy, PlacementRequest, WorkerView } from './placement-policy.ts';
+import type {
+  Placement,
+  PlacementPolicy,
+  PlacementRequest,
+  PrefixMatch,
+  WorkerView,
+} from './placement-policy.ts';
 
 /** Where decide() reads cached prefixes and records its choice: the ClusterIndex, or the replayer's. */
 export interface PlacementIndex {
-  /** workerId -> n for each worker holding keys[0..n), n >= 1. */
-  longestPrefix(keys: BigUint64Array): ReadonlyMap<string, number>;
+  /** workerId -> its match for each worker holding keys[0..n), n >= 1 (n and the tiers of those chunks). */
+  longestPrefix(keys: BigUint64Array): ReadonlyMap<string, PrefixMatch>;
   /** Counts keys as held by workerId for ttlMs, before its events confirm them. */
   speculate(workerId: string, keys: BigUint64Array, ttlMs: number): void;
 }

@@ -22,6 +22,17 @@ export interface PlacementRequest {
   sessionWorker?: string;
 }
 
+/**
+ * A worker's cached prefix of the prompt: its length in chunks (>= 1), and how many of those
+ * chunks are in each tier of the worker (device + host + disk = chunks).
+ */
+export interface PrefixMatch {
+  chunks: number;
+  device: number;
+  host: number;
+  disk: number;
+}
+
 export type PlacementReason =
   | 'prefix' // best cost, with a cached prefix
   | 'load' // best cost, no worker held any of the prefix
@@ -41,13 +52,13 @@ export interface Placement {
 export interface PlacementPolicy {
   readonly name: string;
   /**
-   * workers: live workers, never empty; matched: chunks of the prompt each worker holds as a
-   * prefix (absent = 0).
+   * workers: live workers, never empty; matched: the prefix of the prompt's chunks each worker
+   * holds (absent: none).
    */
   choose(
     request: PlacementRequest,
     workers: readonly WorkerView[],
-    matched: ReadonlyMap<string, number>,
+    matched: ReadonlyMap<string, PrefixMatch>,
   ): Placement;
 }
 

@@ -5,12 +5,13 @@ import {
   type Placement,
   type PlacementPolicy,
   type PlacementRequest,
+  type PrefixMatch,
   pendingTokens,
   type WorkerView,
 } from './placement-policy.ts';
 
-function cachedOn(id: string, request: PlacementRequest, matched: ReadonlyMap<string, number>): number {
-  return Math.min(request.promptTokens, (matched.get(id) ?? 0) * request.chunkTokens);
+function cachedOn(id: string, request: PlacementRequest, matched: ReadonlyMap<string, PrefixMatch>): number {
+  return Math.min(request.promptTokens, (matched.get(id)?.chunks ?? 0) * request.chunkTokens);
 }
 
 export class RoundRobinPolicy implements PlacementPolicy {
@@ -20,7 +21,7 @@ export class RoundRobinPolicy implements PlacementPolicy {
   choose(
     request: PlacementRequest,
     workers: readonly WorkerView[],
-    matched: ReadonlyMap<string, number>,
+    matched: ReadonlyMap<string, PrefixMatch>,
   ): Placement {
     const w = workers[this.next++ % workers.length] as WorkerView;
     return {
@@ -37,7 +38,7 @@ export class LeastLoadedPolicy implements PlacementPolicy {
   choose(
     request: PlacementRequest,
     workers: readonly WorkerView[],
-    matched: ReadonlyMap<string, number>,
+    matched: ReadonlyMap<string, PrefixMatch>,
   ): Placement {
     let best = workers[0] as WorkerView;
     for (const w of workers) {
@@ -62,7 +63,7 @@ export class ConsistentHashPolicy implements PlacementPolicy {
   choose(
     request: PlacementRequest,
     workers: readonly WorkerView[],
-    matched: ReadonlyMap<string, number>,
+    matched: ReadonlyMap<string, PrefixMatch>,
   ): Placement {
     const key = request.chunkKeys.length > 0 ? (request.chunkKeys[0] as bigint) : 0n;
     let best = workers[0] as WorkerView;

@@ -5,18 +5,19 @@
 // would add nothing.
 import { ChunkTable } from '../index/chunk-table.ts';
 import type { PlacementIndex } from '../placement/decide.ts';
+import type { PrefixMatch } from '../placement/placement-policy.ts';
 import type { SimulatedWorker } from './simulated-worker.ts';
 
 export class ReplayIndex implements PlacementIndex {
   // Unbounded: the workers' pools bound what they hold.
   private readonly table = new ChunkTable(Number.POSITIVE_INFINITY);
 
-  /** Applies what the worker's tree stored and evicted since the last call. */
+  /** Applies what the worker's tree stored, moved between tiers and dropped since the last call. */
   update(worker: SimulatedWorker): void {
-    for (const e of worker.cache.drainEvents()) this.table.apply(worker, e.op, e.tier, e.keys);
+    for (const e of worker.drainEvents()) this.table.apply(worker, e);
   }
 
-  longestPrefix(keys: BigUint64Array): Map<string, number> {
+  longestPrefix(keys: BigUint64Array): Map<string, PrefixMatch> {
     return this.table.longestPrefix(keys);
   }
 

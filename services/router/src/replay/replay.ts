@@ -1,17 +1,20 @@
 // Replays a trace through the router's placement decision (decide) against
-// simulated workers, and the same trace through one pooled cache of the
-// cluster's whole capacity with no load limit: the upper bound on prefix hits.
+// simulated workers (with host and disk tiers when asked), and the same trace
+// through one pooled cache of the cluster's whole device capacity with no load
+// limit: the upper bound on device-only prefix hits.
 import { type DecideOptions, decide } from '../placement/decide.ts';
 import type { PlacementPolicy } from '../placement/placement-policy.ts';
 import { type TraceRequest, traceTokens } from './mooncake-trace.ts';
 import { ReplayIndex } from './replay-index.ts';
-import { REPLAY_MODEL_ID, type ServiceRates, SimulatedWorker } from './simulated-worker.ts';
+import { REPLAY_MODEL_ID, type ServiceRates, SimulatedWorker, type TierModel } from './simulated-worker.ts';
 
 export interface ReplayOptions {
   workers: number;
   capacityTokensPerWorker: number;
   chunkTokens: number;
   rates: ServiceRates;
+  /** Host and disk tiers under each worker's device pool; absent: device only. */
+  tiers?: TierModel;
   /** Arrival times are divided by this. */
   speedup: number;
   onProgress?: (done: number, total: number) => void;
@@ -23,6 +26,8 @@ export interface ReplayResult {
   promptTokens: number;
   hitTokens: number;
   hitRate: number;
+  /** Hit tokens by the tier they were found in (host and disk hits are restored, then promoted). */
+  hitTokensByTier: { device: number; host: number; disk: number };
   /** max / mean of per-worker busy time */
   loadImbalance: number;
   meanQueueSeconds: number;
@@ -43,6 +48,7 @@ export function replay(
         o.capacityTokensPerWorker,
         o.chunkTokens,
         o.rates,
+        o.tiers,
       ),
   );
   const index = new ReplayIndex();
@@ -56,6 +62,7 @@ export function replay(
   const reasons: Record<string, number> = {};
   let promptTokens = 0;
   let hitTokens = 0;
+  const byTier = { device: 0, host: 0, disk: 0 };
   trace.forEach((req, i) => {
     const t = req.timestampMs / 1000 / o.speedup;
     const tokens = traceTokens(req);
@@ -66,6 +73,9 @@ export function replay(
     index.update(d.worker.simulated);
     promptTokens += tokens.length;
     hitTokens += served.cachedTokens;
+    byTier.host += served.hostTokens;
+    byTier.disk += served.diskTokens;
+    byTier.device += served.cachedTokens - served.hostTokens - served.diskTokens;
     waits.push(served.start - t);
     if (o.onProgress && (i % 200 === 0 || i === trace.length - 1)) o.onProgress(i + 1, trace.length);
   });
@@ -78,6 +88,7 @@ export function replay(
     promptTokens,
     hitTokens,
     hitRate: hitTokens / promptTokens,
+    hitTokensByTier: byTier,
     loadImbalance: meanBusy > 0 ? Math.max(...busy) / meanBusy : 1,
     meanQueueSeconds: waits.reduce((a, b) => a + b, 0) / Math.max(1, waits.length),
     p99QueueSeconds: waits[Math.min(waits.length - 1, Math.floor(0.99 * waits.length))] ?? 0,

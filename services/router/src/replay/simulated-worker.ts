@@ -1,10 +1,14 @@
 // A worker for trace replay: the real prefix tree and eviction policy (the
 // native KvCache, with a one-float-per-token geometry since no attention runs)
-// in front of a fluid FIFO server. Service-rate model: a request occupies the
-// worker for (uncached prompt tokens / prefillRate + output tokens / decodeRate)
+// over modelled host and disk tiers (lower-tiers.ts), in front of a fluid FIFO
+// server. Service-rate model: a request occupies the worker for
+//   uncached prompt tokens / prefillRate + output tokens / decodeRate
+//   + host-hit tokens / hostRestoreRate
+//   + disk-hit tokens / diskRestoreRate + diskLatency (when it reads the disk)
 // seconds, rates being the worker's aggregate throughput over its batch.
 import { IDLE_LOAD, type WorkerLoad } from '@chunkmesh/common';
-import { CapacityExhaustedError, KvCache } from '@chunkmesh/native';
+import { CapacityExhaustedError, chunkKeys, KvCache, type KvEvent } from '@chunkmesh/native';
+import { type LowerTierCapacity, LowerTiers } from './lower-tiers.ts';
 
 /** The model id of every simulated worker's chunk keys. */
 export const REPLAY_MODEL_ID = 'replay';
@@ -12,6 +16,19 @@ export const REPLAY_MODEL_ID = 'replay';
 export interface ServiceRates {
   prefillTokensPerSecond: number;
   decodeTokensPerSecond: number;
+}
+
+/** How fast a hit below the device is restored (the worker copies or reads it instead of prefilling). */
+export interface RestoreRates {
+  hostTokensPerSecond: number;
+  diskTokensPerSecond: number;
+  /** Added once to a request that reads the disk. */
+  diskLatencySeconds: number;
+}
+
+/** Host and disk tiers under each worker's device pool. */
+export interface TierModel extends LowerTierCapacity {
+  restore: RestoreRates;
 }
 
 interface Outstanding {
@@ -22,23 +39,37 @@ interface Outstanding {
 }
 
 export interface Served {
+  /** Prompt tokens not prefilled: device hits plus those restored from the host and disk. */
   cachedTokens: number;
+  hostTokens: number;
+  diskTokens: number;
   start: number;
   end: number;
 }
 
+const NO_TIERS: TierModel = {
+  hostChunks: 0,
+  diskChunks: 0,
+  restore: { hostTokensPerSecond: 1, diskTokensPerSecond: 1, diskLatencySeconds: 0 },
+};
+
 export class SimulatedWorker {
-  readonly cache: KvCache;
+  private readonly cache: KvCache;
   busySeconds = 0;
   private freeAt = 0;
   private outstanding: Outstanding[] = [];
+  private readonly lower: LowerTiers;
+  /** The tree's events since the last drainEvents, evictions turned into the lower tiers' moves. */
+  private events: KvEvent[] = [];
 
   constructor(
     readonly id: string,
     capacityTokens: number,
-    chunkTokens: number,
+    private readonly chunkTokens: number,
     private readonly rates: ServiceRates,
+    private readonly tiers: TierModel = NO_TIERS,
   ) {
+    this.lower = new LowerTiers(tiers);
     this.cache = new KvCache({
       layers: 1,
       kvHeads: 1,
@@ -67,18 +98,45 @@ export class SimulatedWorker {
     return load;
   }
 
-  /** Serves a request arriving at t (seconds): match, prefill the rest into the tree, queue its work. */
+  /** Serves a request arriving at t (seconds): match, restore and prefill the rest into the tree, queue its work. */
   serve(t: number, tokens: Int32Array, outputTokens: number): Served {
-    const cachedTokens = this.insert(tokens);
+    const c = this.chunkTokens;
+    const onDevice = this.cache.matchLength(tokens.subarray(0, tokens.length - 1));
+    // Past the device, the prefix may go on in the host and disk tiers (the last token is always computed).
+    const keys = chunkKeys({ modelId: REPLAY_MODEL_ID, chunkTokens: c, salt: '' }, tokens);
+    const below = this.lower.restore(keys, onDevice / c, Math.floor((tokens.length - 1) / c));
+    const deviceTokens = this.insert(tokens);
+    this.takeEvents();
+    const hostTokens = below.host * c;
+    const diskTokens = below.disk * c;
+    const cachedTokens = deviceTokens + hostTokens + diskTokens;
+    const { restore } = this.tiers;
     const start = Math.max(t, this.freeAt);
     const work =
       (tokens.length - cachedTokens) / this.rates.prefillTokensPerSecond +
-      outputTokens / this.rates.decodeTokensPerSecond;
+      outputTokens / this.rates.decodeTokensPerSecond +
+      hostTokens / restore.hostTokensPerSecond +
+      (diskTokens > 0 ? diskTokens / restore.diskTokensPerSecond + restore.diskLatencySeconds : 0);
     const end = start + work;
     this.freeAt = end;
     this.busySeconds += work;
     this.outstanding.push({ start, end, promptTokens: tokens.length, tokens: tokens.length + outputTokens });
-    return { cachedTokens, start, end };
+    return { cachedTokens, hostTokens, diskTokens, start, end };
+  }
+
+  /** The tree events since the last call, as a real worker reports them (stored, moved, removed). */
+  drainEvents(): KvEvent[] {
+    this.takeEvents();
+    const out = this.events;
+    this.events = [];
+    return out;
+  }
+
+  private takeEvents(): void {
+    for (const e of this.cache.drainEvents()) {
+      if (e.op === 'removed' && e.tier === 'device') this.events.push(...this.lower.evicted(e.keys));
+      else this.events.push(e);
+    }
   }
 
   /**

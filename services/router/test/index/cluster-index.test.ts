@@ -14,6 +14,7 @@ import {
   levelFromEnv,
   waitForRedis,
 } from '@chunkmesh/common';
+import { CHUNK_KEY_FORMAT, type KvTier } from '@chunkmesh/native';
 import {
   KvReporter,
   type KvReporterOptions,
@@ -24,7 +25,10 @@ import {
 import type { Redis } from 'ioredis';
 import { ClusterIndex, type ClusterIndexOptions } from '../../src/index/cluster-index.ts';
 
-const TIER_BIT = { device: 1, host: 2, disk: 4 } as const;
+/** A longestPrefix match: its chunks on the device, host and disk. */
+function tiers(device: number, host = 0, disk = 0) {
+  return { chunks: device + host + disk, device, host, disk };
+}
 /** The index's and, unless a test says otherwise, every reporter's. */
 const CONSTANTS = { modelId: 'test-model', chunkTokens: 64 };
 // Quiet unless CHUNKMESH_LOG_LEVEL asks otherwise.
@@ -107,14 +111,13 @@ async function index(
 }
 
 /** The reporter's mirror in the index's form: key -> tier bitmask. */
-function mirrorOf(r: KvReporter): Map<bigint, number> {
-  const out = new Map<bigint, number>();
-  for (const tier of KV_TIERS)
-    for (const k of r.resident(tier)) out.set(k, (out.get(k) ?? 0) | TIER_BIT[tier]);
+function mirrorOf(r: KvReporter): Map<bigint, KvTier> {
+  const out = new Map<bigint, KvTier>();
+  for (const tier of KV_TIERS) for (const k of r.resident(tier)) out.set(k, tier);
   return out;
 }
 
-function sameEntries(a: ReadonlyMap<bigint, number>, b: ReadonlyMap<bigint, number>): boolean {
+function sameEntries(a: ReadonlyMap<bigint, KvTier>, b: ReadonlyMap<bigint, KvTier>): boolean {
   if (a.size !== b.size) return false;
   for (const [k, v] of a) if (b.get(k) !== v) return false;
   return true;
@@ -200,22 +203,22 @@ describe('cluster index fed by kv reporters', () => {
     assert.deepEqual(
       ix.longestPrefix(chain),
       new Map([
-        ['a', 4],
-        ['b', 2],
+        ['a', tiers(4)],
+        ['b', tiers(0, 2)],
       ]),
     );
     assert.deepEqual(
       ix.longestPrefix(chain.subarray(0, 1)),
       new Map([
-        ['a', 1],
-        ['b', 1],
+        ['a', tiers(1)],
+        ['b', tiers(0, 1)],
       ]),
     );
     assert.deepEqual(
       ix.longestPrefix(chain.subarray(1)),
       new Map([
-        ['a', 3],
-        ['b', 1],
+        ['a', tiers(3)],
+        ['b', tiers(0, 1)],
       ]),
     );
     assert.deepEqual(ix.longestPrefix(randomKeys(3)), new Map());
@@ -227,26 +230,26 @@ describe('cluster index fed by kv reporters', () => {
     assert.deepEqual(
       ix.longestPrefix(chain),
       new Map([
-        ['a', 4],
-        ['b', 2],
-        ['other', 6],
+        ['a', tiers(4)],
+        ['b', tiers(0, 2)],
+        ['other', tiers(6)],
       ]),
     );
     ix.speculate('b', chain.subarray(2, 5), 150);
     assert.deepEqual(
       ix.longestPrefix(chain),
       new Map([
-        ['a', 4],
-        ['b', 5],
-        ['other', 6],
+        ['a', tiers(4)],
+        ['b', tiers(3, 2)],
+        ['other', tiers(6)],
       ]),
     );
     await sleep(200);
     assert.deepEqual(
       ix.longestPrefix(chain),
       new Map([
-        ['a', 4],
-        ['b', 2],
+        ['a', tiers(4)],
+        ['b', tiers(0, 2)],
       ]),
     );
 
@@ -255,8 +258,8 @@ describe('cluster index fed by kv reporters', () => {
     assert.deepEqual(
       ix.longestPrefix(chain),
       new Map([
-        ['a', 4],
-        ['b', 1],
+        ['a', tiers(4)],
+        ['b', tiers(0, 1)],
       ]),
     );
     assert.deepEqual(
@@ -489,9 +492,13 @@ describe('cluster index: cluster constants and malformed registry entries', () =
         ],
       ],
     );
-    assert.deepEqual(ix.longestPrefix(chain), new Map([['ok', 2]]));
+    assert.deepEqual(ix.longestPrefix(chain), new Map([['ok', tiers(2)]]));
     ix.speculate('wrong-chunk', chain, 60_000);
-    assert.deepEqual(ix.longestPrefix(chain), new Map([['ok', 2]]), 'a speculation onto one is ignored');
+    assert.deepEqual(
+      ix.longestPrefix(chain),
+      new Map([['ok', tiers(2)]]),
+      'a speculation onto one is ignored',
+    );
     assert.equal(ix.entriesOf('wrong-model').size, 0, 'its chunks are not held');
     assert.equal(ix.stats().entries, 2);
 
@@ -507,6 +514,30 @@ describe('cluster index: cluster constants and malformed registry entries', () =
       ],
       'one line per worker epoch, with both values',
     );
+  });
+
+  it('never places on a worker of another chunk-key format: an entry from before the field reads as format 1', async (t) => {
+    const c = cluster();
+    const admin = await connect(t);
+    const chain = randomKeys(3);
+    const ok = await reporter(t, c, 'ok');
+    ok.publish([{ op: 'stored', tier: 'device', keys: chain }]);
+    // Registered once, then left alone: its entry loses the field, as a format-1 worker writes it.
+    const old = await reporter(t, c, 'old', { heartbeatIntervalMs: 60_000, heartbeatTtlMs: 60_000 });
+    old.publish([{ op: 'stored', tier: 'device', keys: chain }]);
+    assert.equal(await admin.hget(clusterKeys(c).worker('old'), 'keyFormat'), String(CHUNK_KEY_FORMAT));
+    await admin.hdel(clusterKeys(c).worker('old'), 'keyFormat');
+    const ix = await index(t, c);
+    await converges(ix, ok, 'ok');
+    await until('the old worker is listed', () => ix.incompatibleWorkers().length === 1);
+    const [w] = ix.incompatibleWorkers();
+    assert.deepEqual(w?.mismatches, [{ reason: 'key_format', worker: 1, router: CHUNK_KEY_FORMAT }]);
+    assert.equal(w?.reason, `chunk-key format 1 differs from the router's ${CHUNK_KEY_FORMAT}`);
+    assert.deepEqual(
+      ix.workers().map((x) => x.workerId),
+      ['ok'],
+    );
+    assert.deepEqual(ix.longestPrefix(chain), new Map([['ok', tiers(3)]]), 'its keys never match');
   });
 
   it('skips a malformed registry entry (garbled field, key of another type), counting and logging it once', async (t) => {

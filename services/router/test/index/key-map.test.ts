@@ -2,10 +2,10 @@
 // and non-colliding 64-bit keys, through growth and deletion.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { KeyMap } from '../../src/index/key-map.ts';
+import { KeyMap, wordsOf } from '../../src/index/key-map.ts';
 
 describe('KeyMap', () => {
-  it('behaves like Map<bigint, V> under random set/get/delete', () => {
+  it('behaves like Map<bigint, V> under random set/setAt/get/delete', () => {
     let s = 12345;
     const rand = () => {
       s ^= s << 13;
@@ -25,7 +25,14 @@ describe('KeyMap', () => {
       const key = universe[Math.floor(rand() * universe.length)] as bigint;
       const r = rand();
       if (r < 0.5) {
-        km.set(key, op);
+        // Half through setAt, at a random index of a keys array (as the speculation adds them).
+        if (r < 0.25) km.set(key, op);
+        else {
+          const keys = new BigUint64Array(3);
+          const at = op % 3;
+          keys[at] = key;
+          km.setAt(wordsOf(keys), at, op);
+        }
         ref.set(key, op);
       } else if (r < 0.8) {
         assert.equal(km.delete(key), ref.delete(key), `delete ${key} at op ${op}`);

@@ -7,7 +7,7 @@ import { RouterMetrics, TENANT_LABEL_LIMIT } from '../../src/index.ts';
 const index = {
   workers: () => [],
   incompatibleWorkers: () => [],
-  stats: () => ({ entries: 0 }),
+  stats: () => ({ entries: 6, entriesByTier: { device: 3, host: 2, disk: 1 } }),
   eventLagMs: 0,
 };
 
@@ -39,4 +39,21 @@ test('tenants past the limit share one label, and known tenants keep theirs', as
   assert.equal(prompt.size, TENANT_LABEL_LIMIT + 1);
   assert.equal(prompt.get('(other)'), 20);
   assert.equal(prompt.get('t0'), 2);
+});
+
+test('index entries are shown by tier', async () => {
+  const registry = new Registry();
+  new RouterMetrics(registry, index as never);
+  const metric = (await registry.getMetricsAsJSON()).find(
+    (m) => m.name === 'chunkmesh_router_index_tier_entries',
+  );
+  assert.ok(metric);
+  assert.deepEqual(
+    new Map(metric.values.map((v) => [String(v.labels.tier), v.value])),
+    new Map([
+      ['device', 3],
+      ['host', 2],
+      ['disk', 1],
+    ]),
+  );
 });

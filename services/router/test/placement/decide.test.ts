@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { IDLE_LOAD } from '@chunkmesh/common';
 import { chunkKeys } from '@chunkmesh/native';
 import { type DecisionStage, decide, type PlacementIndex } from '../../src/placement/decide.ts';
+import type { PrefixMatch } from '../../src/placement/placement-policy.ts';
 import { createPolicy } from '../../src/placement/policies.ts';
 
 const CONSTANTS = { modelId: 'decide-test', chunkTokens: 4 };
@@ -13,8 +14,8 @@ const prompt = Array.from({ length: 10 }, (_, i) => 100 + i); // 2 full chunks a
 class RecordingIndex implements PlacementIndex {
   readonly asked: BigUint64Array[] = [];
   readonly speculated: [string, BigUint64Array, number][] = [];
-  constructor(private readonly held: Map<string, number>) {}
-  longestPrefix(keys: BigUint64Array): Map<string, number> {
+  constructor(private readonly held: Map<string, PrefixMatch>) {}
+  longestPrefix(keys: BigUint64Array): Map<string, PrefixMatch> {
     this.asked.push(keys);
     return this.held;
   }
@@ -27,7 +28,7 @@ const workers = ['a', 'b', 'c'].map((workerId) => ({ workerId, load: IDLE_LOAD, 
 
 describe('decide', () => {
   it("looks up the prompt's chunk keys in the tenant's key space, places by the policy and speculates", () => {
-    const index = new RecordingIndex(new Map([['b', 2]]));
+    const index = new RecordingIndex(new Map([['b', { chunks: 2, device: 2, host: 0, disk: 0 }]]));
     const stages: DecisionStage[] = [];
     const d = decide(
       { constants: CONSTANTS, policy: createPolicy('prefix-aware'), index, speculationTtlMs: 250 },

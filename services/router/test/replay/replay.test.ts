@@ -70,6 +70,45 @@ describe('trace replay', () => {
     );
   });
 
+  describe('with host and disk tiers', () => {
+    // A, B, A on one worker whose device holds one prompt: device-only, the repeat of A misses.
+    const aba: TraceRequest[] = [1, 2, 1].map((block, i) => ({
+      timestampMs: i * 10_000,
+      inputLength: 512,
+      outputLength: 1,
+      hashIds: [block],
+    }));
+    const small = { ...options, workers: 1, capacityTokensPerWorker: 512 };
+    const restore = { hostTokensPerSecond: 100_000, diskTokensPerSecond: 20_000, diskLatencySeconds: 0.001 };
+    const run = (hostChunks: number, diskChunks: number) =>
+      replay(aba, createPolicy('prefix-aware'), { ...small, tiers: { hostChunks, diskChunks, restore } });
+
+    it('finds the evicted prompt in the host tier, else on disk, else nowhere', () => {
+      assert.equal(replay(aba, createPolicy('prefix-aware'), small).hitTokens, 0);
+      // 7 chunks of the repeat (the last token is always computed): 448 tokens.
+      assert.deepEqual(run(8, 0).hitTokensByTier, { device: 0, host: 448, disk: 0 });
+      assert.deepEqual(run(0, 8).hitTokensByTier, { device: 0, host: 0, disk: 448 });
+      const split = run(4, 8);
+      assert.equal(split.hitTokens, 448);
+      assert.ok(split.hitTokensByTier.host > 0 && split.hitTokensByTier.disk > 0, JSON.stringify(split));
+      assert.equal(run(0, 0).hitTokens, 0);
+    });
+
+    it('charges restores at their rates: a slow disk queues the next request more than the host', () => {
+      // A, B, A, C at once: C waits behind the repeat of A, which restores its prefix.
+      const burst = [...aba, { ...(aba[1] as TraceRequest), hashIds: [3] }].map((r) => ({
+        ...r,
+        timestampMs: 0,
+      }));
+      const queue = (hostChunks: number, diskChunks: number, diskTokensPerSecond: number) =>
+        replay(burst, createPolicy('round-robin'), {
+          ...small,
+          tiers: { hostChunks, diskChunks, restore: { ...restore, diskTokensPerSecond } },
+        }).meanQueueSeconds;
+      assert.ok(queue(0, 8, 20) > queue(8, 0, 20), 'a disk at 20 tokens/s is slower than the host');
+    });
+  });
+
   const dir = mkdtempSync(join(tmpdir(), 'cm-replay-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -125,8 +164,11 @@ describe('trace replay', () => {
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
     );
     assert.match(out, /pooled bound\s+39\.5%/);
+    assert.match(out, /prefix-aware \+ tiers\s+\d+\.\d%/);
     const written = JSON.parse(readFileSync(json, 'utf8'));
     assert.equal(written.results.length, 4);
+    assert.equal(written.tiered.length, 4, 'the default host tier (4x) runs every policy again');
+    assert.equal(written.tiers.hostChunks, 4 * Math.floor(500_000 / 64));
     assert.equal(written.pooled.hitTokens, 1536);
   });
 

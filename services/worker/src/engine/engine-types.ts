@@ -86,6 +86,8 @@ export interface EngineObserver extends LookAheadObserver {
   onFinish?(e2eMs: number, reason: FinishReason): void;
   onStep?(batch: number, stepMs: number, queueDepth: number, runningTokens: number): void;
   onPreempt?(): void;
+  /** A graft made this many tokens of a truncated conversation's saved KV usable (truncation reuse). */
+  onTruncationReuse?(tokens: number): void;
   /** Tree events drained after each step, for the cluster reporter. */
   onKvEvents?(events: KvEvent[]): void;
 }
@@ -99,6 +101,11 @@ export interface EngineOptions {
   maxBatch: number;
   /** Requests waiting for admission at most; more are refused with ResourceExhausted. */
   maxQueue: number;
+  /**
+   * Tokens of recent conversations remembered for truncation reuse (0: off): a prompt that drops a
+   * remembered conversation's oldest turns reuses the saved KV of the rest (needs prefixSharing).
+   */
+  truncationReuseTokens?: number;
   /** Set when the cache has tiers below the device: the look-ahead over waiting requests. */
   tiers?: {
     /** Waiting requests whose prefixes are held (and restored from disk) ahead of admission. */

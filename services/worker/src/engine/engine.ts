@@ -14,6 +14,7 @@ import { ResourceExhausted, Unavailable, type WorkerLoad } from '@chunkmesh/comm
 import { TextStream, type Tokenizer } from '@chunkmesh/model';
 import {
   CapacityExhaustedError,
+  type Graft,
   type KvCache,
   type StepEntry,
   type StepOutcome,
@@ -34,6 +35,7 @@ import { EventQueue } from './event-queue.ts';
 import { LookAhead } from './look-ahead.ts';
 import { RequestState } from './request-state.ts';
 import { StopMatcher } from './stop-matcher.ts';
+import { TruncationReuse } from './truncation-reuse.ts';
 
 export class Engine {
   private readonly waiting: RequestState[] = [];
@@ -47,6 +49,8 @@ export class Engine {
   private draining = false;
   /** With tiers below the device: holds and restores the prefixes of waiting requests. */
   private readonly lookAhead: LookAhead | undefined;
+  /** With --kv-truncation-reuse-tokens: recent conversations, and grafts for prompts that truncated one. */
+  private readonly truncation: TruncationReuse | undefined;
 
   constructor(
     private readonly model: StepModel,
@@ -67,6 +71,15 @@ export class Engine {
         },
         observer,
       );
+    }
+    const truncationTokens = options.truncationReuseTokens ?? 0;
+    if (truncationTokens > 0 && options.prefixSharing) {
+      this.truncation = new TruncationReuse(cache, {
+        maxTokens: truncationTokens,
+        chunkTokens: cache.chunkTokens,
+        tiered: this.lookAhead !== undefined,
+        wake: () => this.lookAhead?.poke(),
+      });
     }
   }
 
@@ -125,6 +138,7 @@ export class Engine {
       input.signal?.removeEventListener('abort', cancel);
       cancel();
     });
+    this.truncation?.arrived(state, this.matchOf(state).salt);
     this.waiting.push(state);
     this.lookAhead?.poke();
     this.ensureLoop();
@@ -170,7 +184,7 @@ export class Engine {
       if (this.running.length === 0 && this.waiting.length === 0) {
         // Nothing to compute: hand back what finished, then stop; a request that
         // arrives meanwhile is seen on the next pass, one after that restarts the loop.
-        if (this.toRelease.length === 0 && !this.lookAhead?.hasDrops()) return;
+        if (this.toRelease.length === 0 && !this.hasDrops()) return;
         await this.step([], []);
         continue;
       }
@@ -178,8 +192,8 @@ export class Engine {
       if (la) {
         la.watch(this.waiting);
         // Only requests whose prefixes are still coming up from disk: wait for one (or anything new).
-        const idle = this.running.length === 0 && this.toRelease.length === 0 && !la.hasDrops();
-        if (idle && !this.waiting.some((r) => la.admissible(r))) {
+        const idle = this.running.length === 0 && this.toRelease.length === 0 && !this.hasDrops();
+        if (idle && !this.waiting.some((r) => this.admissible(r))) {
           await la.changed();
           continue;
         }
@@ -217,18 +231,34 @@ export class Engine {
     this.admitting = [];
     for (let i = 0; i < this.waiting.length && this.admitting.length < room; ) {
       const r = this.waiting[i] as RequestState;
-      if (la && !la.admissible(r)) {
+      if (!this.admissible(r)) {
         i++;
         continue;
       }
       this.admitting.push(r);
       this.waiting.splice(i, 1);
     }
+    // grafts run at the start of the step, so these admissions match what they make
+    const grafts: Graft[] = [];
+    const graftTickets: number[] = [];
     for (const r of this.admitting) {
       work.push(r);
       entries.push({ kind: 'admit', tokens: r.context, ...this.matchOf(r), ticket: la?.ticketOf(r) ?? 0 });
+      const g = this.truncation?.take(r);
+      if (g) {
+        grafts.push(g.graft);
+        if (g.ticket > 0) graftTickets.push(g.ticket);
+      }
     }
-    await this.step(work, entries);
+    await this.step(work, entries, grafts, graftTickets);
+  }
+
+  private admissible(r: RequestState): boolean {
+    return (this.lookAhead?.admissible(r) ?? true) && (this.truncation?.admissible(r) ?? true);
+  }
+
+  private hasDrops(): boolean {
+    return (this.lookAhead?.hasDrops() ?? false) || (this.truncation?.hasDrops() ?? false);
   }
 
   /** How r is admitted: its salt, and how many of its leading tokens may be found cached. */
@@ -243,12 +273,23 @@ export class Engine {
     };
   }
 
-  private async step(work: RequestState[], entries: StepEntry[]): Promise<void> {
+  private async step(
+    work: RequestState[],
+    entries: StepEntry[],
+    grafts: Graft[] = [],
+    graftTickets: number[] = [],
+  ): Promise<void> {
     const t0 = performance.now();
     let result: StepResult;
-    const dropTickets = this.lookAhead?.takeDrops() ?? [];
+    // the grafts' holds go after the grafts ran (the step runs grafts before letting go of holds)
+    const dropTickets = [
+      ...(this.lookAhead?.takeDrops() ?? []),
+      ...(this.truncation?.takeDrops() ?? []),
+      ...graftTickets,
+    ];
     try {
       const forward = this.model.step({
+        grafts,
         release: this.toRelease.splice(0),
         dropTickets,
         entries,
@@ -270,6 +311,7 @@ export class Engine {
       }
       return;
     }
+    for (const n of result.grafted) if (n > 0) this.observer.onTruncationReuse?.(n);
     const noRoom: RequestState[] = [];
     result.entries.forEach((o, i) => {
       const r = work[i] as RequestState;
@@ -438,6 +480,11 @@ export class Engine {
     const w = this.waiting.indexOf(r);
     if (w >= 0) this.waiting.splice(w, 1);
     this.lookAhead?.left(r);
+    this.truncation?.left(r);
+    // a finished conversation is what a later, truncated one may reuse (one record for all its choices)
+    if ((reason === 'stop' || reason === 'length') && !r.forked) {
+      this.truncation?.remember(this.matchOf(r).salt, [...r.input.promptTokens, ...r.output]);
+    }
     if (reason !== 'stop') {
       const held = r.stops.push(r.text.flush()).emit + r.stops.flush();
       if (held) r.push({ type: 'tokens', ids: [], text: held });

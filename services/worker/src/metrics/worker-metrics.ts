@@ -24,6 +24,7 @@ export class WorkerMetrics implements EngineObserver {
   private readonly restoreBytes: Counter;
   private readonly restoreTokens: Counter<'outcome'>;
   private readonly forkedTokens: Counter;
+  private readonly truncationReused: Counter;
 
   constructor(registry: Registry, cache: KvCache) {
     const registers = [registry];
@@ -176,6 +177,11 @@ export class WorkerMetrics implements EngineObserver {
       labelNames: ['outcome'],
       registers,
     });
+    this.truncationReused = new Counter({
+      name: 'chunkmesh_kv_truncation_reused_tokens_total',
+      help: "Tokens of a truncated conversation's saved KV made usable at their new positions (keys re-rotated) instead of recomputed",
+      registers,
+    });
     tierGauges(registers, cache);
   }
 
@@ -193,6 +199,9 @@ export class WorkerMetrics implements EngineObserver {
     this.restoreBytes.inc(r.bytes);
     this.restoreTokens.inc({ outcome: 'restored' }, r.restoredTokens);
     this.restoreTokens.inc({ outcome: 'failed' }, r.failedTokens);
+  }
+  onTruncationReuse(tokens: number): void {
+    this.truncationReused.inc(tokens);
   }
   onFirstToken(ttftMs: number): void {
     this.ttft.observe(ttftMs / 1e3);
@@ -228,6 +237,18 @@ function tierGauges(registers: Registry[], cache: KvCache): void {
       this.set({ tier: 'device' }, s.physicalBytes);
       this.set({ tier: 'host' }, s.hostNodes * s.chunkBytes);
       this.set({ tier: 'disk' }, s.diskNodes * s.chunkBytes);
+    },
+  });
+  new Gauge({
+    name: 'chunkmesh_kv_tier_chunks',
+    help: 'Prefix-tree chunks resident per tier (device: pinned and cached nodes; host, disk: chunks kept below it)',
+    labelNames: ['tier'],
+    registers,
+    collect() {
+      const s = cache.stats();
+      this.set({ tier: 'device' }, s.pinnedNodes + s.cachedNodes);
+      this.set({ tier: 'host' }, s.hostNodes);
+      this.set({ tier: 'disk' }, s.diskNodes);
     },
   });
   new Gauge({

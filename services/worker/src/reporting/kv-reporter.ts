@@ -31,7 +31,7 @@ import {
   type StreamEvent,
   type WorkerLoad,
 } from '@chunkmesh/common';
-import type { KvDType, KvEvent, KvTier } from '@chunkmesh/native';
+import { CHUNK_KEY_FORMAT, type KvDType, type KvEvent, type KvTier } from '@chunkmesh/native';
 import type { Redis } from 'ioredis';
 import { EventBacklog } from './event-backlog.ts';
 import { ReportWriter } from './report-writer.ts';
@@ -224,6 +224,7 @@ export class KvReporter {
           endpoint,
           modelId,
           chunkTokens,
+          keyFormat: CHUNK_KEY_FORMAT,
           kvDtype,
           capacityChunks,
           epoch: this.epoch,
@@ -345,9 +346,10 @@ export class KvReporter {
         out.push({ ...base, seq: ++this.seq, op: e.op, tier: e.tier, keys: e.keys });
         continue;
       }
+      const from = e.from !== undefined ? { from: e.from } : {};
       for (let i = 0; i < e.keys.length; i += this.o.maxKeysPerEntry) {
         const keys = e.keys.subarray(i, i + this.o.maxKeysPerEntry);
-        out.push({ ...base, seq: ++this.seq, op: e.op, tier: e.tier, keys });
+        out.push({ ...base, seq: ++this.seq, op: e.op, tier: e.tier, ...from, keys });
       }
     }
     return out;

@@ -5,18 +5,24 @@
 // restores the prefix of a request while it waits in the queue (with the
 // look-ahead off, the same request recomputes it).
 import assert from 'node:assert/strict';
-import { closeSync, fstatSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { TierCounts } from '@chunkmesh/native';
-import { STORIES_DIR } from '@chunkmesh/test-support';
-import type { EngineObserver, GenerateEvent, GenerateInput } from '../../src/engine/engine-types.ts';
-import { createWorkerRuntime, type WorkerRuntime } from '../../src/worker-runtime.ts';
+import type { EngineObserver } from '../../src/engine/engine-types.ts';
+import { createWorkerRuntime } from '../../src/worker-runtime.ts';
+import {
+  CHUNK,
+  corrupt,
+  input,
+  other,
+  pushDown,
+  story,
+  tieredRuntimeOptions,
+  tokens,
+} from './tiered-requests.ts';
 
-const BOS = 1;
-const EOS = 2;
-const CHUNK = 16;
 const dirs: string[] = [];
 
 after(() => {
@@ -36,77 +42,11 @@ async function runtime(opts: { tiers: boolean; lookAhead?: number; maxBatch?: nu
   };
   const dir = mkdtempSync(join(tmpdir(), 'chunkmesh-engine-tiers-'));
   dirs.push(dir);
-  const chunkBytes = 5 * 2 * 4 * CHUNK * 8 * 4; // stories260K: 5 layers, 4 KV heads of 8, f32
   const rt = await createWorkerRuntime({
-    modelDir: STORIES_DIR,
-    kvCapacityTokens: 12 * CHUNK,
-    chunkTokens: CHUNK,
-    dtype: 'f32',
-    threads: 2,
-    ...(opts.tiers
-      ? {
-          tiers: {
-            hostBytes: 4 * chunkBytes,
-            diskDir: dir,
-            diskBytes: 256 * 24576,
-            lookAhead: opts.lookAhead ?? 16,
-            // the rates of this shared machine vary; the policy has its own test (restore-policy.test.ts)
-            restore: 'always',
-          },
-        }
-      : {}),
-    engine: { prefixSharing: true, stepTokens: 256, maxBatch: opts.maxBatch ?? 8, maxQueue: 64 },
+    ...tieredRuntimeOptions(opts.tiers ? dir : null, opts),
     observer: () => observer,
   });
   return { rt, admissions, diskFile: join(dir, 'chunks.kv') };
-}
-
-function input(promptTokens: number[], maxTokens: number, extra: Partial<GenerateInput> = {}): GenerateInput {
-  return {
-    requestId: Math.random().toString(36).slice(2),
-    promptTokens,
-    sampling: { temperature: 0, topK: 0, topP: 1 },
-    maxTokens,
-    eosTokenIds: [EOS],
-    stopTokenIds: [],
-    stopStrings: [],
-    salt: '',
-    ...extra,
-  };
-}
-
-async function tokens(stream: AsyncIterable<GenerateEvent>): Promise<number[]> {
-  const ids: number[] = [];
-  for await (const e of stream) {
-    if (e.type === 'tokens') ids.push(...e.ids);
-    else if (e.finishReason === 'error') throw e.error ?? new Error('request failed');
-  }
-  return ids;
-}
-
-/** A story of n tokens after BOS, and prompts that share nothing with it (different first tokens). */
-async function story(rt: WorkerRuntime, n: number): Promise<number[]> {
-  return [BOS, ...(await tokens(rt.engine.generate(input([BOS], n, { eosTokenIds: [] }))))];
-}
-
-function other(i: number): number[] {
-  return Array.from({ length: 7 * CHUNK + 3 }, (_, t) => 3 + ((i * 37 + t * 11) % 500));
-}
-
-/** Pushes what is cached down the tiers by running unrelated prompts, letting the disk IO land in between. */
-async function pushDown(rt: WorkerRuntime, rounds: number): Promise<void> {
-  for (let i = 0; i < rounds; i++) {
-    await tokens(rt.engine.generate(input(other(i), 1)));
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-function corrupt(path: string): void {
-  const fd = openSync(path, 'r+');
-  const size = fstatSync(fd).size;
-  const junk = Buffer.alloc(4096, 0xab);
-  for (let at = 0; at < size; at += junk.length) writeSync(fd, junk, 0, junk.length, at);
-  closeSync(fd);
 }
 
 describe('engine with host and disk tiers (stories260K)', () => {

@@ -14,6 +14,7 @@ import {
   type StreamEvent,
   waitForRedis,
 } from '@chunkmesh/common';
+import { CHUNK_KEY_FORMAT } from '@chunkmesh/native';
 import { RedisServer, randomKeys, TreeEventSource } from '@chunkmesh/test-support';
 import type { Redis } from 'ioredis';
 import { KvReporter, type KvReporterOptions } from '../../src/reporting/kv-reporter.ts';
@@ -89,6 +90,7 @@ describe('kv reporter', () => {
       {
         workerId: 'w0',
         ...REGISTRATION,
+        keyFormat: CHUNK_KEY_FORMAT,
         epoch: reporter.epoch,
         seq: 0,
         load: IDLE_LOAD,

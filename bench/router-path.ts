@@ -1,0 +1,347 @@
+// The router's whole path per request, HTTP in to forwarded and back: two real
+// router processes (the tokenize segment cache ON in one, OFF in the other)
+// take the same OpenAI chat completions, multi-turn conversations of about
+// --prompt-tokens tokens, over keep-alive HTTP, one request at a time; each
+// parses the request, renders the chat template, tokenises, computes chunk
+// keys, places (decide) and forwards over gRPC to fake workers that answer
+// at once (registered through a private redis-server exactly as workers
+// are). The two routers take each request in turn, so they share the
+// machine's load. Latency is the client's (request written to response read);
+// router CPU per request is the router process's own (/proc), every thread.
+// The model is a generated Hugging Face one (byte-level BPE tokenizer with its
+// chat template, as bench:router tokenises with), read without weights.
+//   npm run bench:router-path -- [--conversations 40] [--prompt-tokens 2048] [--json FILE]
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { mean, percentile, printTable, RedisServer } from '@chunkmesh/cli';
+import {
+  addGenerationService,
+  connectRedis,
+  defineOptions,
+  loadConfig,
+  waitForRedis,
+} from '@chunkmesh/common';
+import { type ChatMessage, loadModel, writeTinyModel } from '@chunkmesh/model';
+import { KvReporter, type RouterProcess, scrapeMetrics, startRouter } from '@chunkmesh/test-support';
+import * as grpc from '@grpc/grpc-js';
+import type { Redis } from 'ioredis';
+import { wordText } from './support/word-text.ts';
+
+const TARGET_P50_US = 500;
+
+const options = defineOptions({
+  conversations: { type: 'integer', default: 40, min: 1, help: 'conversations, each sent turn by turn' },
+  promptTokens: {
+    type: 'integer',
+    default: 2048,
+    min: 256,
+    help: 'tokens of a conversation at its last turn; turns from 75% of this on are timed',
+  },
+  turnTokens: { type: 'integer', default: 160, min: 8, help: 'tokens of each user and assistant message' },
+  systemTokens: {
+    type: 'integer',
+    default: 400,
+    min: 0,
+    help: 'tokens of the system prompt (one per conversation)',
+  },
+  workers: { type: 'integer', default: 4, min: 1, help: 'fake workers' },
+  chunkTokens: { type: 'integer', default: 64, min: 1, help: 'chunk size c' },
+  rounds: {
+    type: 'integer',
+    default: 3,
+    min: 2,
+    help: 'times the whole set of conversations is sent (new texts each time); the first warms up, untimed',
+  },
+  cacheTokens: {
+    type: 'integer',
+    default: 1_000_000,
+    min: 1,
+    help: 'the ON router\u2019s --tokenize-cache-tokens',
+  },
+  seed: { type: 'integer', default: 1, min: 0, help: 'seed of the texts' },
+  json: { type: 'string', help: 'also write the results to this JSON file' },
+  cpuProfDir: {
+    type: 'string',
+    help: 'write V8 CPU profiles of both router processes (router-ON/OFF.cpuprofile) into this directory',
+  },
+});
+
+const cfg = loadConfig(options, {
+  program: 'npm run bench:router-path --',
+  summary:
+    'The whole router path per request (HTTP front door, chat template, tokenising, chunk keys, decide, ' +
+    'gRPC forwarding to fake workers that answer at once), with the tokenize segment cache ON and OFF ' +
+    'side by side, on multi-turn chats. Tables on stdout, progress on stderr.',
+});
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+
+// ---- fake workers --------------------------------------------------------------
+
+/** A Generation server that answers every request at once with one token. */
+async function fakeWorker(): Promise<{ server: grpc.Server; endpoint: string }> {
+  const server = new grpc.Server();
+  addGenerationService(server, {
+    generate(call) {
+      const prompt = call.request.prompt === 'tokenIds' ? call.request.tokenIds.ids.length : 0;
+      call.write({ delta: { tokenIds: [7], text: ' ok' } });
+      call.write({
+        final: {
+          finishReason: 'FINISH_REASON_LENGTH',
+          workerId: 'fake',
+          usage: { promptTokens: prompt, completionTokens: 1, cachedPromptTokens: 0 },
+        },
+      });
+      call.end();
+    },
+    info: (_call, callback) => callback(null, {}),
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+      err ? reject(err) : resolve(p),
+    ),
+  );
+  return { server, endpoint: `127.0.0.1:${port}` };
+}
+
+// ---- conversations -----------------------------------------------------------------
+
+/** Words per token of this tokenizer on the benchmark's text. */
+function wordsPerToken(encode: (text: string) => number[]): number {
+  return 400 / encode(wordText(cfg.seed + 99, 400)).length;
+}
+
+/**
+ * Conversation c of round r, as the messages of each turn's request: the system prompt, then
+ * user/assistant exchanges; the last request reaches about --prompt-tokens.
+ */
+function conversation(r: number, c: number, perToken: number): ChatMessage[][] {
+  const seed = cfg.seed * 1_000_003 + r * 100_000 + c * 100;
+  const words = (tokens: number) => Math.max(1, Math.round(tokens * perToken));
+  const messages: ChatMessage[] = [{ role: 'system', content: wordText(seed, words(cfg.systemTokens)) }];
+  const turns = Math.max(1, Math.round((cfg.promptTokens - cfg.systemTokens) / (2 * cfg.turnTokens)));
+  const requests: ChatMessage[][] = [];
+  for (let t = 0; t < turns; t++) {
+    messages.push({ role: 'user', content: wordText(seed + 2 * t + 1, words(cfg.turnTokens)) });
+    requests.push([...messages]);
+    messages.push({ role: 'assistant', content: wordText(seed + 2 * t + 2, words(cfg.turnTokens)) });
+  }
+  return requests;
+}
+
+// ---- the client ----------------------------------------------------------------------
+
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+
+/** One chat completion; resolves with the latency in µs and the prompt tokens the router counted. */
+function complete(
+  router: RouterProcess,
+  model: string,
+  messages: ChatMessage[],
+): Promise<{ us: number; promptTokens: number }> {
+  const body = JSON.stringify({ model, messages, max_tokens: 1 });
+  return new Promise((resolve, reject) => {
+    const t0 = process.hrtime.bigint();
+    const req = request(
+      `${router.baseUrl}/v1/chat/completions`,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => {
+          const us = Number(process.hrtime.bigint() - t0) / 1e3;
+          const text = Buffer.concat(chunks).toString();
+          if (res.statusCode !== 200) return reject(new Error(`router answered ${res.statusCode}: ${text}`));
+          resolve({
+            us,
+            promptTokens: (JSON.parse(text) as { usage: { prompt_tokens: number } }).usage.prompt_tokens,
+          });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** The process's user + system CPU time so far, in µs, every thread (Linux /proc). */
+function cpuUs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1e6) / 100; // USER_HZ is 100 on Linux
+}
+
+// ---- run -------------------------------------------------------------------------------
+
+interface Side {
+  name: 'ON' | 'OFF';
+  router: RouterProcess;
+  us: number[];
+  cpuUs: number;
+  requests: number;
+}
+
+async function main(): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'chunkmesh-bench-router-path-'));
+  const stops: (() => Promise<unknown> | undefined)[] = [];
+  try {
+    log(
+      `load average ${loadavg()
+        .map((x) => x.toFixed(2))
+        .join(' ')} on ${cpus().length} cores`,
+    );
+    await writeTinyModel(dir, {
+      dim: 64,
+      hiddenDim: 128,
+      layers: 1,
+      heads: 4,
+      vocabSize: 32_000,
+      maxSeqLen: 32_768,
+    });
+    const bundle = await loadModel(dir, { weights: false });
+    const modelId = bundle.model.config.modelId;
+    const perToken = wordsPerToken((t) => bundle.tokenizer.encode(t));
+
+    const server = await RedisServer.start();
+    stops.push(() => server.stop());
+    const redis: Redis = connectRedis({ url: server.url });
+    stops.push(async () => redis.disconnect());
+    await waitForRedis(redis, 5000);
+    const cluster = 'bench-path';
+    for (let w = 0; w < cfg.workers; w++) {
+      const fake = await fakeWorker();
+      stops.push(async () => fake.server.forceShutdown());
+      const reporter = new KvReporter({
+        redis,
+        cluster,
+        workerId: `fake-${w}`,
+        endpoint: fake.endpoint,
+        modelId,
+        chunkTokens: cfg.chunkTokens,
+        kvDtype: 'f32',
+        capacityChunks: 100_000,
+        heartbeatIntervalMs: 1_000,
+        heartbeatTtlMs: 30_000,
+      });
+      await reporter.start();
+      stops.push(() => reporter.stop());
+    }
+    const sides: Side[] = [];
+    for (const [name, cacheTokens] of [
+      ['ON', cfg.cacheTokens],
+      ['OFF', 0],
+    ] as const) {
+      const router = await startRouter({
+        redisUrl: server.url,
+        cluster,
+        model: dir,
+        chunkTokens: cfg.chunkTokens,
+        args: ['--tokenize-cache-tokens', String(cacheTokens), '--policy', 'prefix-aware'],
+        env: {
+          CHUNKMESH_LOG_LEVEL: 'warn',
+          ...(cfg.cpuProfDir
+            ? {
+                NODE_OPTIONS: `--import ${new URL('./support/cpu-profile-preload.mjs', import.meta.url).pathname}`,
+                CHUNKMESH_BENCH_CPU_PROFILE: join(cfg.cpuProfDir, `router-${name}.cpuprofile`),
+              }
+            : {}),
+        },
+      });
+      stops.push(() => router.stop());
+      sides.push({ name, router, us: [], cpuUs: 0, requests: 0 });
+    }
+
+    const timedFrom = Math.floor(cfg.promptTokens * 0.75);
+    const prompts: number[] = [];
+    for (let r = 0; r < cfg.rounds; r++) {
+      const convs = Array.from({ length: cfg.conversations }, (_, c) => conversation(r, c, perToken));
+      const turns = Math.max(...convs.map((c) => c.length));
+      // Turn by turn across the conversations, as their users take turns.
+      for (let t = 0; t < turns; t++) {
+        for (const conv of convs) {
+          const messages = conv[t];
+          if (!messages) continue;
+          for (const side of r % 2 === 0 ? sides : [...sides].reverse()) {
+            const pid = side.router.pid as number;
+            const c0 = cpuUs(pid);
+            const { us, promptTokens } = await complete(side.router, modelId, messages);
+            const cpu = cpuUs(pid) - c0;
+            // Round 0 warms both routers up (JIT, the OFF router's nothing to keep): untimed.
+            if (r > 0 && promptTokens >= timedFrom) {
+              side.us.push(us);
+              side.cpuUs += cpu;
+              side.requests++;
+              if (side.name === 'ON') prompts.push(promptTokens);
+            }
+          }
+        }
+      }
+      log(`round ${r + 1}/${cfg.rounds} done`);
+    }
+    const cache = await scrapeMetrics((sides[0] as Side).router.metricsUrl);
+    const hits = cache.value('chunkmesh_router_tokenize_cache_hits_total');
+    const misses = cache.value('chunkmesh_router_tokenize_cache_misses_total');
+    const load = loadavg()[0] as number;
+
+    const f = (x: number) => x.toFixed(0);
+    const rows = sides.map((s) => ({
+      cache: s.name,
+      requests: s.requests,
+      p50Us: percentile(s.us, 0.5),
+      p99Us: percentile(s.us, 0.99),
+      meanUs: mean(s.us),
+      routerCpuUsPerRequest: s.cpuUs / s.requests,
+    }));
+    console.log(
+      `\nRouter path per request, HTTP in to forwarded and back (chat completion, max_tokens 1, fake workers ` +
+        `answering at once): ${cfg.conversations} conversations x ${cfg.rounds - 1} timed rounds, prompts of ` +
+        `${f(percentile(prompts, 0.5))} tokens median (timed from ${timedFrom}), c = ${cfg.chunkTokens}, ` +
+        `${cfg.workers} fake workers. 1-minute load average ${load.toFixed(2)} on ${cpus().length} cores.\n`,
+    );
+    printTable(
+      ['tokenize cache', 'requests', 'p50 µs', 'target', 'p99 µs', 'mean µs', 'router CPU µs/request'],
+      rows.map((r) => [
+        r.cache,
+        r.requests,
+        f(r.p50Us),
+        `<= ${TARGET_P50_US} ${r.p50Us <= TARGET_P50_US ? 'met' : 'MISSED'}`,
+        f(r.p99Us),
+        f(r.meanUs),
+        f(r.routerCpuUsPerRequest),
+      ]),
+    );
+    console.log(`\nTokenize cache (ON router): ${hits} piece hits, ${misses} misses (every round included).`);
+    if (cfg.json) {
+      writeFileSync(
+        cfg.json,
+        `${JSON.stringify(
+          {
+            options: cfg,
+            targets: { p50Us: TARGET_P50_US },
+            machine: { cpus: cpus().length, node: process.version, loadAverage: load },
+            medianPromptTokens: percentile(prompts, 0.5),
+            tokenizeCache: { hits, misses },
+            results: rows,
+          },
+          null,
+          2,
+        )}\n`,
+      );
+      log(`wrote ${cfg.json}`);
+    }
+  } finally {
+    agent.destroy();
+    for (const stop of stops.reverse()) await stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+await main();

@@ -1,0 +1,137 @@
+// The router's chunk table against the plain-Map reference of the stream's
+// event semantics, per holder, over random event sequences with moves between
+// tiers: its entries, and longestPrefix's matches with their tiers, must be
+// the reference's after every event.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { KvTier } from '@chunkmesh/native';
+import { ResidentReference, randomTierEvents, seeded } from '@chunkmesh/test-support';
+import { ChunkTable, type Holder } from '../../src/index/chunk-table.ts';
+import type { PrefixMatch } from '../../src/placement/placement-policy.ts';
+
+const SEEDS = process.env.CHUNKMESH_TEST_SEED
+  ? [Number(process.env.CHUNKMESH_TEST_SEED)]
+  : [1, 2, 3, 4, 5, 6];
+const POOL = 24;
+
+/** What longestPrefix must answer, from the references: each holder's run of held keys from keys[0]. */
+function expectedMatches(
+  refs: Map<Holder, ResidentReference>,
+  keys: BigUint64Array,
+): Map<string, PrefixMatch> {
+  const out = new Map<string, PrefixMatch>();
+  for (const [h, ref] of refs) {
+    const m = { chunks: 0, device: 0, host: 0, disk: 0 };
+    for (const k of keys) {
+      const tier = ref.tiers.get(k);
+      if (tier === undefined) break;
+      m.chunks++;
+      m[tier]++;
+    }
+    if (m.chunks > 0) out.set(h.id, m);
+  }
+  return out;
+}
+
+function sorted<V>(m: ReadonlyMap<string, V>): [string, V][] {
+  return [...m].sort(([a], [b]) => (a < b ? -1 : 1));
+}
+
+describe('chunk table', () => {
+  it('holds each key of a holder in one tier, moving it on demoted and promoted', () => {
+    const t = new ChunkTable(100);
+    const a = { id: 'a' };
+    const b = { id: 'b' };
+    const keys = BigUint64Array.from([10n, 11n, 12n]);
+    t.apply(a, { op: 'stored', tier: 'device', keys });
+    t.apply(b, { op: 'stored', tier: 'device', keys: keys.subarray(0, 2) });
+    t.apply(a, { op: 'demoted', tier: 'host', from: 'device', keys: keys.subarray(1) });
+    t.apply(a, { op: 'demoted', tier: 'disk', from: 'host', keys: keys.subarray(2) });
+    assert.deepEqual(
+      [...t.entriesOf(a)],
+      [
+        [10n, 'device'],
+        [11n, 'host'],
+        [12n, 'disk'],
+      ],
+    );
+    assert.equal(t.entries, 5, 'a move is not a second entry');
+    assert.deepEqual(sorted(t.longestPrefix(keys)), [
+      ['a', { chunks: 3, device: 1, host: 1, disk: 1 }],
+      ['b', { chunks: 2, device: 2, host: 0, disk: 0 }],
+    ]);
+    t.apply(a, { op: 'promoted', tier: 'device', from: 'disk', keys: keys.subarray(2) });
+    t.apply(a, { op: 'cleared', tier: 'host', keys: new BigUint64Array(0) });
+    assert.deepEqual(
+      [...t.entriesOf(a)],
+      [
+        [10n, 'device'],
+        [12n, 'device'],
+      ],
+    );
+    assert.deepEqual(sorted(t.longestPrefix(keys)), [
+      ['a', { chunks: 1, device: 1, host: 0, disk: 0 }],
+      ['b', { chunks: 2, device: 2, host: 0, disk: 0 }],
+    ]);
+  });
+
+  it('counts speculative holders as on the device', () => {
+    const t = new ChunkTable(100);
+    const a = { id: 'a' };
+    const keys = BigUint64Array.from([1n, 2n, 3n]);
+    t.apply(a, { op: 'stored', tier: 'disk', keys: keys.subarray(0, 1) });
+    const guess = (k: bigint) => (k <= 2n ? [a] : undefined);
+    assert.deepEqual(sorted(t.longestPrefix(keys, guess)), [
+      ['a', { chunks: 2, device: 1, host: 0, disk: 1 }],
+    ]);
+  });
+
+  for (const seed of SEEDS) {
+    it(`equals the reference after every event of random sequences on 3 holders (seed ${seed})`, () => {
+      const random = seeded(seed);
+      const t = new ChunkTable(Number.POSITIVE_INFINITY);
+      const holders = [{ id: 'h0' }, { id: 'h1' }, { id: 'h2' }];
+      const refs = new Map(holders.map((h) => [h as Holder, new ResidentReference()]));
+      const streams = holders.map(() => randomTierEvents(random, 300, POOL));
+      for (let i = 0; i < 300; i++) {
+        for (const [j, h] of holders.entries()) {
+          const e = streams[j]?.[i];
+          if (!e) continue;
+          t.apply(h, e);
+          refs.get(h)?.apply(e);
+          const what = `seed ${seed}, ${h.id} event ${i} (${e.op} ${e.from ?? ''}->${e.tier})`;
+          assert.deepEqual(new Map(t.entriesOf(h)), refs.get(h)?.tiers, what);
+        }
+        const query = BigUint64Array.from({ length: 1 + Math.floor(random() * 6) }, () =>
+          BigInt(1 + Math.floor(random() * POOL)),
+        );
+        assert.deepEqual(
+          sorted(t.longestPrefix(query)),
+          sorted(expectedMatches(refs, query)),
+          `seed ${seed}, query ${i}`,
+        );
+      }
+      assert.equal(
+        t.entries,
+        [...refs.values()].reduce((n, r) => n + r.tiers.size, 0),
+      );
+      const byTier = { device: 0, host: 0, disk: 0 };
+      for (const r of refs.values()) for (const tier of r.tiers.values()) byTier[tier]++;
+      assert.deepEqual(t.entriesByTier(), byTier);
+    });
+  }
+
+  it('past maxEntries records nothing new, and what it holds is always in the tier the reference says', () => {
+    const random = seeded(99);
+    const t = new ChunkTable(10);
+    const h = { id: 'h' };
+    const ref = new ResidentReference();
+    for (const e of randomTierEvents(random, 2000, POOL)) {
+      t.apply(h, e);
+      ref.apply(e);
+      assert.ok(t.entries <= 10);
+      for (const [k, tier] of t.entriesOf(h)) assert.equal(tier, ref.tiers.get(k) as KvTier);
+    }
+    assert.ok(t.dropped > 0, 'the bound was reached');
+  });
+});
