@@ -293,9 +293,10 @@ describe('cluster index fed by kv reporters', () => {
       ix.workers().map((w) => w.workerId),
       ['b'],
     );
-    assert.deepEqual(ix.longestPrefix(chain), new Map([['b', 1]]), 'never matched');
+    const matched = () => [...ix.longestPrefix(chain)].map(([w, m]) => [w, m.chunks]);
+    assert.deepEqual(matched(), [['b', 1]], 'never matched');
     ix.speculate('a', chain, 1000);
-    assert.deepEqual(ix.longestPrefix(chain), new Map([['b', 1]]), 'never speculated onto');
+    assert.deepEqual(matched(), [['b', 1]], 'never speculated onto');
     // still registered and still indexed: it finishes its requests and reports them
     assert.ok(sameEntries(ix.entriesOf('a'), mirrorOf(a)));
   });
