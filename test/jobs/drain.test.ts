@@ -5,9 +5,13 @@
 // deregisters and exits 0, and no request is lost (none fails before its
 // first token, none is cut mid-stream).
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { clusterKeys, connectRedis, parseWorkerRecord } from '@chunkmesh/common';
+import { newApiKey } from '@chunkmesh/router';
 import {
   type JobRunnerProcess,
   LoadGenerator,
@@ -19,14 +23,15 @@ import {
 } from '@chunkmesh/test-support';
 import type { Redis } from 'ioredis';
 import { CHUNK, MODEL, ORPHAN_GUARD, TestCluster } from '../router/cluster.ts';
+import { bearer, writeKeyFile } from '../security/secure-client.ts';
 
 /** The router's poll of the registry (ClusterIndex pollIntervalMs) plus a margin. */
 const ROUTER_SEES_MS = 1500;
 
-async function admin(router: RouterProcess, method: string, path: string, body?: unknown) {
+async function admin(router: RouterProcess, method: string, path: string, body?: unknown, key?: string) {
   const res = await fetch(`${router.baseUrl}${path}`, {
     method,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...(key ? bearer(key) : {}) },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
@@ -57,6 +62,27 @@ describe('worker.drain', { timeout: 180_000 }, () => {
     assert.match(String((bad.json.error as { message: string }).message), /nobody is not live/);
     const missing = await admin(router, 'GET', '/admin/v1/jobs/prefix.prewarm-0');
     assert.equal(missing.status, 404);
+  });
+
+  test('with API keys, only an admin key reaches them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'jobs-keys-'));
+    try {
+      const normal = newApiKey();
+      const ops = newApiKey();
+      const keyFile = writeKeyFile(dir, { [normal]: 'tenant=acme', [ops]: 'tenant=ops role=admin' });
+      const keyed = await c.startRouter(['--api-keys-file', keyFile]);
+      assert.equal((await admin(keyed, 'GET', '/admin/v1/jobs')).status, 401);
+      const refused = await admin(keyed, 'POST', '/admin/v1/jobs/worker.drain', { workerId: 'd0' }, normal);
+      assert.equal(refused.status, 403);
+      assert.equal(
+        (await admin(keyed, 'GET', `/admin/v1/jobs`, undefined, ops)).status,
+        200,
+        'an admin key lists the jobs',
+      );
+      await keyed.stop();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('under steady load: no request lost, no placement on the worker once the router sees it draining', async () => {

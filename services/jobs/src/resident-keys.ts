@@ -2,8 +2,17 @@
 // snapshot, then its events of the same epoch after the snapshot's seq, in
 // stream order. The control plane checks a job's effect here, where routers
 // see it, rather than trusting the worker's answer alone.
-import { clusterKeys, KV_TIERS, parseEventFields, parseSnapshot } from '@chunkmesh/common';
+import {
+  applyEventTo,
+  clusterKeys,
+  KV_TIERS,
+  parseEventFields,
+  parseSnapshot,
+  type ResidentKeys,
+} from '@chunkmesh/common';
 import type { Redis } from 'ioredis';
+
+type Tier = (typeof KV_TIERS)[number];
 
 /** Stream entries read per XRANGE: bounds the memory of one read. */
 const PAGE = 2000;
@@ -18,21 +27,28 @@ export async function residentKeys(
   const keys = clusterKeys(cluster);
   const snap = parseSnapshot(workerId, await redis.hgetallBuffer(keys.snapshot(workerId)));
   if (!snap || snap.epoch !== epoch) return null;
-  const tiers = new Map(KV_TIERS.map((t) => [t, new Set(snap.tiers[t])]));
+  // key -> the one tier it is resident in, under the layout's event semantics (applyEventTo)
+  const tierOf = new Map<bigint, Tier>();
+  for (const t of KV_TIERS) for (const k of snap.tiers[t]) tierOf.set(k, t);
+  const target: ResidentKeys = {
+    place: (k, t) => tierOf.set(k, t),
+    remove: (k, t) => {
+      if (tierOf.get(k) === t) tierOf.delete(k);
+    },
+    clear: (t) => {
+      for (const [k, at] of tierOf) if (at === t) tierOf.delete(k);
+    },
+  };
   let from = snap.seq > 0 ? `(${snap.id}` : '-';
   for (;;) {
     const page = await redis.xrangeBuffer(keys.events, from, '+', 'COUNT', PAGE);
     for (const [, fields] of page) {
       const e = parseEventFields(fields);
       if (e.worker !== workerId || e.epoch !== epoch || e.seq <= snap.seq) continue;
-      const set = tiers.get(e.tier) as Set<bigint>;
-      if (e.op === 'cleared') set.clear();
-      else for (const k of e.keys) e.op === 'stored' ? set.add(k) : set.delete(k);
+      applyEventTo(target, e);
     }
     if (page.length < PAGE) break;
     from = `(${(page[page.length - 1] as [Buffer, Buffer[]])[0].toString()}`;
   }
-  const all = new Set<bigint>();
-  for (const set of tiers.values()) for (const k of set) all.add(k);
-  return all;
+  return new Set(tierOf.keys());
 }
