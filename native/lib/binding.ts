@@ -195,6 +195,19 @@ export interface NativeKvCache {
   dispose(): void;
   hold(tokens: Int32Array, salt: string, maxMatchTokens: number): Promise<NativeHold>;
   fetch(ticket: number, maxTokens: number, toDevice: boolean): Promise<NativeFetch>;
+  exportPrefix(tokens: Int32Array, salt: string, maxChunks: number): Promise<NativeKvChunk[]>;
+  /** Tokens made (0: every chunk was cached already). */
+  importPrefix(tokens: Int32Array, salt: string, chunks: NativeKvChunk[]): Promise<number>;
+}
+
+/**
+ * One whole chunk of a cached prefix as it moves between caches: its chunk key, its K/V
+ * (per layer: K then V, [chunkTokens][kvHeads][headDim] fp32) and a checksum of both.
+ */
+export interface NativeKvChunk {
+  key: bigint;
+  checksum: bigint;
+  bytes: Uint8Array;
 }
 
 export interface NativeBuildInfo {

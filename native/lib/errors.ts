@@ -25,11 +25,17 @@ export class DeviceUnavailableError extends ChunkmeshNativeError {
   override name = 'DeviceUnavailableError';
 }
 
+/** An imported chunk's key is not what its tokens and salt give, or its bytes fail their checksum. */
+export class ChunkMismatchError extends ChunkmeshNativeError {
+  override name = 'ChunkMismatchError';
+}
+
 const byCode: Record<string, new (message: string) => ChunkmeshNativeError> = {
   CM_INVALID_ARGUMENT: InvalidArgumentError,
   CM_UNKNOWN_SEQUENCE: UnknownSequenceError,
   CM_CAPACITY_EXHAUSTED: CapacityExhaustedError,
   CM_DEVICE_UNAVAILABLE: DeviceUnavailableError,
+  CM_CHUNK_MISMATCH: ChunkMismatchError,
 };
 
 /** Runs fn, re-throwing the addon's coded errors as the typed classes above. */

@@ -6,12 +6,14 @@ export type {
   KvTier,
   NativeBuildInfo,
   NativeDecodeCost,
+  NativeKvChunk,
   TierCounts,
 } from './binding.ts';
 export { native } from './binding.ts';
 export { CHUNK_KEY_FORMAT, type ChunkKeySpace, chunkKeyRoot, chunkKeys } from './chunk-keys.ts';
 export {
   CapacityExhaustedError,
+  ChunkMismatchError,
   ChunkmeshNativeError,
   DeviceUnavailableError,
   InvalidArgumentError,

@@ -11,6 +11,7 @@ import {
   type NativeFetch,
   type NativeHold,
   type NativeKvCache,
+  type NativeKvChunk,
   type NativeKvEvent,
   type NativeKvStats,
   native,
@@ -250,6 +251,24 @@ export class KvCache {
    */
   async fetch(ticket: number, maxTokens: number, toDevice: boolean): Promise<FetchResult> {
     return rejectTranslated(this.handle.fetch(ticket, maxTokens, toDevice));
+  }
+
+  /**
+   * The whole cached chunks of tokens' prefix under `salt` (at most maxChunks), with their keys
+   * and checksums, from whatever tier they are on: held, fetched up to the device, read out.
+   */
+  async exportPrefix(tokens: ArrayLike<number>, salt: string, maxChunks: number): Promise<NativeKvChunk[]> {
+    return rejectTranslated(this.handle.exportPrefix(toInt32Tokens(tokens), salt, maxChunks));
+  }
+
+  /**
+   * Makes `chunks` (tokens' leading whole chunks, in order) cached nodes in one step, reported as
+   * `stored` events. ChunkMismatchError when a key is not what tokens and salt give or a checksum
+   * fails, CapacityExhaustedError when the pool has no room: either way nothing is cached.
+   * Resolves with the tokens made (0: all were cached).
+   */
+  async importPrefix(tokens: ArrayLike<number>, salt: string, chunks: NativeKvChunk[]): Promise<number> {
+    return rejectTranslated(this.handle.importPrefix(toInt32Tokens(tokens), salt, chunks));
   }
 
   /** Frees the pool and stops the owner thread now (dispose the Model first); later calls throw. */

@@ -103,6 +103,8 @@ inline Napi::Error js_error(Napi::Env env, std::exception_ptr error) {
         return coded(e.what(), "CM_CAPACITY_EXHAUSTED");
       case ErrorCode::kDeviceUnavailable:
         return coded(e.what(), "CM_DEVICE_UNAVAILABLE");
+      case ErrorCode::kChunkMismatch:
+        return coded(e.what(), "CM_CHUNK_MISMATCH");
     }
     return Napi::Error::New(env, e.what());
   } catch (const std::bad_alloc&) {

@@ -84,6 +84,8 @@ Napi::Function KvCacheWrap::Define(Napi::Env env) {
                          InstanceMethod<&KvCacheWrap::Dispose>("dispose"),
                          InstanceMethod<&KvCacheWrap::Hold>("hold"),
                          InstanceMethod<&KvCacheWrap::Fetch>("fetch"),
+                         InstanceMethod<&KvCacheWrap::ExportPrefix>("exportPrefix"),
+                         InstanceMethod<&KvCacheWrap::ImportPrefix>("importPrefix"),
                      });
 }
 

@@ -20,6 +20,7 @@
 #include "device/device.h"
 #include "device/device_select.h"
 #include "kv/chunk_store.h"
+#include "kv/kv_transfer.h"
 #include "kv/prefix_tree.h"
 #include "kv/step_request.h"
 #include "runtime/owner_thread.h"
@@ -105,6 +106,17 @@ class KvCache {
   // Returns the tokens made (0 when nothing is new or the pool has no room).
   // Checks g first (kInvalidArgument) and leaves no sequence behind.
   size_t graft(const GraftRequest& g, const float* shift_cos, const float* shift_sin, RopeLayout layout);
+  // Migration (kv_transfer.h): the whole cached chunks of tokens' prefix
+  // under salt that are on the device or host (at most max_chunks; disk
+  // chunks must be fetched first), read out with their keys and checksums.
+  std::vector<KvChunkRecord> export_prefix(const std::string& salt, const std::vector<int32_t>& tokens,
+                                           size_t max_chunks);
+  // Makes chunks (tokens' first chunks.size() chunks, in order) cached tree
+  // nodes in one commit. Checks every key (recomputed from tokens and salt)
+  // and checksum first (kChunkMismatch), and the pool's room (kCapacityExhausted):
+  // on any error nothing is visible. Returns the tokens made (0: all were cached).
+  size_t import_prefix(const std::string& salt, const std::vector<int32_t>& tokens,
+                       const std::vector<KvChunkRecord>& chunks);
   // After any failure of a step: releases every sequence the request named
   // or created (their new KV may be half written), so a failed step always
   // leaves none of them behind.

@@ -10,7 +10,8 @@ enum class ErrorCode {
   kInvalidArgument,    // wrong shape, bad option, token outside the vocabulary, use after dispose
   kUnknownSequence,    // a sequence id that was never created or was released
   kCapacityExhausted,  // the chunk pool is full and every chunk is pinned; out of device memory
-  kDeviceUnavailable   // the device asked for cannot be used here (not built, no GPU, no driver)
+  kDeviceUnavailable,  // the device asked for cannot be used here (not built, no GPU, no driver)
+  kChunkMismatch       // an imported chunk's key or checksum is not what its tokens and bytes give
 };
 
 class Error : public std::runtime_error {
