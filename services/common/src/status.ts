@@ -5,7 +5,12 @@
 import type { ServerResponse } from 'node:http';
 // The errors subpath, not the package root: the root loads the addon, and
 // common (config, wire contract, Redis layout) must load no native code.
-import { CapacityExhaustedError, InvalidArgumentError, UnknownSequenceError } from '@chunkmesh/native/errors';
+import {
+  CapacityExhaustedError,
+  ChunkMismatchError,
+  InvalidArgumentError,
+  UnknownSequenceError,
+} from '@chunkmesh/native/errors';
 import * as grpc from '@grpc/grpc-js';
 import { HttpOnlyError, InvalidArgument, ResourceExhausted, StatusError } from './errors.ts';
 
@@ -48,6 +53,8 @@ export function grpcStatusOf(err: unknown): GrpcStatus {
   // Every pool chunk is pinned by running sequences: it frees up as they finish.
   if (err instanceof CapacityExhaustedError)
     return { code: grpc.status.RESOURCE_EXHAUSTED, details: err.message };
+  // Migrated KV that is not what its tokens and checksum say: nothing of it was kept.
+  if (err instanceof ChunkMismatchError) return { code: grpc.status.DATA_LOSS, details: err.message };
   // Callers never name sequences, so an unknown one is the engine's own bug.
   if (err instanceof UnknownSequenceError) return { code: grpc.status.INTERNAL, details: err.message };
   if (isGrpcCallError(err)) {

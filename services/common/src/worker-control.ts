@@ -1,5 +1,5 @@
 // chunkmesh.v1.WorkerControl (proto/chunkmesh/v1/worker_control.proto): the control plane's calls on one worker's cache
-// (prefill without answering, drain), served by workers next to Generation
+// (prefill without answering, drain, KV migration), served by workers next to Generation
 // under the same credentials, called by the job runner (services/jobs). Types
 // are the generated ones (generated/, `npm run proto:gen`), loaded with the
 // options of proto.ts.
@@ -7,8 +7,12 @@ import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import type { DrainRequest__Output } from './generated/chunkmesh/v1/DrainRequest.ts';
 import type { DrainResponse__Output } from './generated/chunkmesh/v1/DrainResponse.ts';
+import type { ExportPrefixRequest__Output } from './generated/chunkmesh/v1/ExportPrefixRequest.ts';
+import type { KvChunk__Output } from './generated/chunkmesh/v1/KvChunk.ts';
 import type { PrefillRequest__Output } from './generated/chunkmesh/v1/PrefillRequest.ts';
 import type { PrefillResponse__Output } from './generated/chunkmesh/v1/PrefillResponse.ts';
+import type { PullPrefixRequest__Output } from './generated/chunkmesh/v1/PullPrefixRequest.ts';
+import type { PullPrefixResponse__Output } from './generated/chunkmesh/v1/PullPrefixResponse.ts';
 import { type Init, LOADER_OPTIONS, type TokenIds } from './proto.ts';
 
 export const WORKER_CONTROL_SERVICE = 'chunkmesh.v1.WorkerControl';
@@ -25,10 +29,18 @@ export type PrefillRequest = PrefillRequestFields &
 export type PrefillResponse = PrefillResponse__Output;
 export type DrainRequest = DrainRequest__Output;
 export type DrainResponse = DrainResponse__Output;
+export type ExportPrefixRequest = ExportPrefixRequest__Output;
+export type KvChunk = KvChunk__Output;
+type PullPrefixRequestFields = Omit<PullPrefixRequest__Output, 'prompt' | 'text' | 'tokenIds'>;
+export type PullPrefixRequest = PullPrefixRequestFields &
+  ({ prompt: 'text'; text: string } | { prompt: 'tokenIds'; tokenIds: TokenIds } | { prompt?: undefined });
+export type PullPrefixResponse = PullPrefixResponse__Output;
 
 export interface WorkerControlHandlers extends grpc.UntypedServiceImplementation {
   prefill: grpc.handleUnaryCall<PrefillRequest, Init<PrefillResponse>>;
   drain: grpc.handleUnaryCall<DrainRequest, Init<DrainResponse>>;
+  exportPrefix: grpc.handleServerStreamingCall<ExportPrefixRequest, Init<KvChunk>>;
+  pullPrefix: grpc.handleUnaryCall<PullPrefixRequest, Init<PullPrefixResponse>>;
 }
 
 export interface WorkerControlClient extends grpc.Client {
@@ -43,6 +55,17 @@ export interface WorkerControlClient extends grpc.Client {
     metadata: grpc.Metadata,
     options: grpc.CallOptions,
     callback: grpc.requestCallback<DrainResponse>,
+  ): grpc.ClientUnaryCall;
+  exportPrefix(
+    request: Init<ExportPrefixRequest>,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+  ): grpc.ClientReadableStream<KvChunk>;
+  pullPrefix(
+    request: Init<PullPrefixRequest>,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<PullPrefixResponse>,
   ): grpc.ClientUnaryCall;
 }
 

@@ -104,6 +104,12 @@ export const workerOptions = defineOptions({
     min: 0,
     help: 'on SIGTERM, how long in-flight requests may finish',
   },
+  pullTimeoutMs: {
+    type: 'integer',
+    default: 60_000,
+    min: 100,
+    help: "WorkerControl.PullPrefix: longest the source's KV stream may take",
+  },
   heartbeatTtlMs: {
     type: 'integer',
     default: 3_000,

@@ -7,14 +7,18 @@ import type { Choices as _chunkmesh_v1_Choices, Choices__Output as _chunkmesh_v1
 import type { Constraint as _chunkmesh_v1_Constraint, Constraint__Output as _chunkmesh_v1_Constraint__Output } from './chunkmesh/v1/Constraint.ts';
 import type { DrainRequest as _chunkmesh_v1_DrainRequest, DrainRequest__Output as _chunkmesh_v1_DrainRequest__Output } from './chunkmesh/v1/DrainRequest.ts';
 import type { DrainResponse as _chunkmesh_v1_DrainResponse, DrainResponse__Output as _chunkmesh_v1_DrainResponse__Output } from './chunkmesh/v1/DrainResponse.ts';
+import type { ExportPrefixRequest as _chunkmesh_v1_ExportPrefixRequest, ExportPrefixRequest__Output as _chunkmesh_v1_ExportPrefixRequest__Output } from './chunkmesh/v1/ExportPrefixRequest.ts';
 import type { Final as _chunkmesh_v1_Final, Final__Output as _chunkmesh_v1_Final__Output } from './chunkmesh/v1/Final.ts';
 import type { GenerateRequest as _chunkmesh_v1_GenerateRequest, GenerateRequest__Output as _chunkmesh_v1_GenerateRequest__Output } from './chunkmesh/v1/GenerateRequest.ts';
 import type { GenerateResponse as _chunkmesh_v1_GenerateResponse, GenerateResponse__Output as _chunkmesh_v1_GenerateResponse__Output } from './chunkmesh/v1/GenerateResponse.ts';
 import type { GenerationClient as _chunkmesh_v1_GenerationClient, GenerationDefinition as _chunkmesh_v1_GenerationDefinition } from './chunkmesh/v1/Generation.ts';
 import type { InfoRequest as _chunkmesh_v1_InfoRequest, InfoRequest__Output as _chunkmesh_v1_InfoRequest__Output } from './chunkmesh/v1/InfoRequest.ts';
 import type { InfoResponse as _chunkmesh_v1_InfoResponse, InfoResponse__Output as _chunkmesh_v1_InfoResponse__Output } from './chunkmesh/v1/InfoResponse.ts';
+import type { KvChunk as _chunkmesh_v1_KvChunk, KvChunk__Output as _chunkmesh_v1_KvChunk__Output } from './chunkmesh/v1/KvChunk.ts';
 import type { PrefillRequest as _chunkmesh_v1_PrefillRequest, PrefillRequest__Output as _chunkmesh_v1_PrefillRequest__Output } from './chunkmesh/v1/PrefillRequest.ts';
 import type { PrefillResponse as _chunkmesh_v1_PrefillResponse, PrefillResponse__Output as _chunkmesh_v1_PrefillResponse__Output } from './chunkmesh/v1/PrefillResponse.ts';
+import type { PullPrefixRequest as _chunkmesh_v1_PullPrefixRequest, PullPrefixRequest__Output as _chunkmesh_v1_PullPrefixRequest__Output } from './chunkmesh/v1/PullPrefixRequest.ts';
+import type { PullPrefixResponse as _chunkmesh_v1_PullPrefixResponse, PullPrefixResponse__Output as _chunkmesh_v1_PullPrefixResponse__Output } from './chunkmesh/v1/PullPrefixResponse.ts';
 import type { SamplingParams as _chunkmesh_v1_SamplingParams, SamplingParams__Output as _chunkmesh_v1_SamplingParams__Output } from './chunkmesh/v1/SamplingParams.ts';
 import type { TokenChunk as _chunkmesh_v1_TokenChunk, TokenChunk__Output as _chunkmesh_v1_TokenChunk__Output } from './chunkmesh/v1/TokenChunk.ts';
 import type { TokenIds as _chunkmesh_v1_TokenIds, TokenIds__Output as _chunkmesh_v1_TokenIds__Output } from './chunkmesh/v1/TokenIds.ts';
@@ -38,6 +42,7 @@ export interface ProtoGrpcType {
       Constraint: MessageTypeDefinition<_chunkmesh_v1_Constraint, _chunkmesh_v1_Constraint__Output>
       DrainRequest: MessageTypeDefinition<_chunkmesh_v1_DrainRequest, _chunkmesh_v1_DrainRequest__Output>
       DrainResponse: MessageTypeDefinition<_chunkmesh_v1_DrainResponse, _chunkmesh_v1_DrainResponse__Output>
+      ExportPrefixRequest: MessageTypeDefinition<_chunkmesh_v1_ExportPrefixRequest, _chunkmesh_v1_ExportPrefixRequest__Output>
       Final: MessageTypeDefinition<_chunkmesh_v1_Final, _chunkmesh_v1_Final__Output>
       FinishReason: EnumTypeDefinition
       GenerateRequest: MessageTypeDefinition<_chunkmesh_v1_GenerateRequest, _chunkmesh_v1_GenerateRequest__Output>
@@ -45,8 +50,11 @@ export interface ProtoGrpcType {
       Generation: SubtypeConstructor<typeof grpc.Client, _chunkmesh_v1_GenerationClient> & { service: _chunkmesh_v1_GenerationDefinition }
       InfoRequest: MessageTypeDefinition<_chunkmesh_v1_InfoRequest, _chunkmesh_v1_InfoRequest__Output>
       InfoResponse: MessageTypeDefinition<_chunkmesh_v1_InfoResponse, _chunkmesh_v1_InfoResponse__Output>
+      KvChunk: MessageTypeDefinition<_chunkmesh_v1_KvChunk, _chunkmesh_v1_KvChunk__Output>
       PrefillRequest: MessageTypeDefinition<_chunkmesh_v1_PrefillRequest, _chunkmesh_v1_PrefillRequest__Output>
       PrefillResponse: MessageTypeDefinition<_chunkmesh_v1_PrefillResponse, _chunkmesh_v1_PrefillResponse__Output>
+      PullPrefixRequest: MessageTypeDefinition<_chunkmesh_v1_PullPrefixRequest, _chunkmesh_v1_PullPrefixRequest__Output>
+      PullPrefixResponse: MessageTypeDefinition<_chunkmesh_v1_PullPrefixResponse, _chunkmesh_v1_PullPrefixResponse__Output>
       SamplingParams: MessageTypeDefinition<_chunkmesh_v1_SamplingParams, _chunkmesh_v1_SamplingParams__Output>
       TokenChunk: MessageTypeDefinition<_chunkmesh_v1_TokenChunk, _chunkmesh_v1_TokenChunk__Output>
       TokenIds: MessageTypeDefinition<_chunkmesh_v1_TokenIds, _chunkmesh_v1_TokenIds__Output>

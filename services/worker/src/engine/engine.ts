@@ -16,6 +16,7 @@ import {
   CapacityExhaustedError,
   type Graft,
   type KvCache,
+  type NativeKvChunk,
   type StepEntry,
   type StepOutcome,
   type StepResult,
@@ -151,6 +152,34 @@ export class Engine {
    */
   async idle(): Promise<void> {
     while (this.loop) await this.loop;
+  }
+
+  /**
+   * KV migration (WorkerControl ExportPrefix / PullPrefix): a prefix's cached chunks out of this
+   * cache, or into it. Each is one owner-thread job, so it runs between steps, never inside one;
+   * the tree events it causes (promotions, stored chunks) are reported at once, as a step's are.
+   */
+  async exportPrefix(tokens: number[], salt: string, maxChunks: number): Promise<NativeKvChunk[]> {
+    try {
+      return await this.cache.exportPrefix(tokens, salt, maxChunks);
+    } finally {
+      this.reportEvents();
+    }
+  }
+
+  /** Refused (UNAVAILABLE) while draining: a worker going away takes no new prefixes. */
+  async importPrefix(tokens: number[], salt: string, chunks: NativeKvChunk[]): Promise<number> {
+    if (this.draining) throw new Unavailable('worker is shutting down');
+    try {
+      return await this.cache.importPrefix(tokens, salt, chunks);
+    } finally {
+      this.reportEvents();
+    }
+  }
+
+  private reportEvents(): void {
+    const events = this.cache.drainEvents();
+    if (events.length > 0) this.observer.onKvEvents?.(events);
   }
 
   /** Stops admitting; waits up to graceMs for running work, then cancels what is left. */
@@ -326,8 +355,7 @@ export class Engine {
     this.waiting.unshift(...this.admitting.filter((r) => r.phase === 'waiting'));
     this.admitting = [];
     for (const r of noRoom) this.makeRoom(r);
-    const events = this.cache.drainEvents();
-    if (events.length > 0) this.observer.onKvEvents?.(events);
+    this.reportEvents();
     if (result.rows > 0) {
       this.observer.onStep?.(
         result.entries.filter((o) => o.computed > 0).length,

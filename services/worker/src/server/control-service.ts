@@ -11,11 +11,11 @@
 // Drain hands over to the process's own drain (main.ts): the answer is sent
 // once the registry entry says draining, so the caller knows that routers
 // stop placing here from their next registry read on.
-import type { GenerateRequest, Logger, WorkerControlHandlers } from '@chunkmesh/common';
+import type { Logger, WorkerControlHandlers } from '@chunkmesh/common';
 import { toServerError } from '@chunkmesh/common';
 import { chunkKeys } from '@chunkmesh/native';
 import type { WorkerRuntime } from '../worker-runtime.ts';
-import { toGenerateInput } from './request-input.ts';
+import { controlInput } from './control-input.ts';
 
 export interface ControlServiceOptions {
   runtime: WorkerRuntime;
@@ -26,36 +26,15 @@ export interface ControlServiceOptions {
   log: Logger;
 }
 
-export function controlHandlers(o: ControlServiceOptions): WorkerControlHandlers {
+export function controlHandlers(o: ControlServiceOptions): Pick<WorkerControlHandlers, 'prefill' | 'drain'> {
   const { runtime } = o;
   return {
     prefill(call, callback) {
       (async () => {
-        const { tenant, requestId, messages } = call.request;
-        const asRequest: GenerateRequest = {
-          ...(call.request.prompt === 'text'
-            ? { prompt: 'text', text: call.request.text }
-            : call.request.prompt === 'tokenIds'
-              ? { prompt: 'tokenIds', tokenIds: call.request.tokenIds }
-              : {}),
-          messages,
-          sampling: null,
-          tenant,
-          sessionId: '',
-          requestId,
-          tools: [],
-          toolChoice: '',
-        } as GenerateRequest;
         const abort = new AbortController();
         call.on('cancelled', () => abort.abort());
-        const input = await toGenerateInput(
-          asRequest,
-          runtime.bundle,
-          { defaultMaxTokens: 1 },
-          undefined,
-          abort.signal,
-          runtime.constraints,
-        );
+        const input = await controlInput(call.request, runtime, abort.signal);
+        const { tenant } = call.request;
         let cachedTokens = 0;
         for await (const e of runtime.engine.generate({ ...input, maxTokens: 1 })) {
           if (e.type !== 'final') continue;

@@ -1,0 +1,36 @@
+// A WorkerControl call's prompt (text, messages or token ids, as Prefill and
+// PullPrefix take it) as the engine's input: tokenized and checked exactly as
+// a Generate request's would be, so its chunks get the keys that request's get.
+import type { GenerateRequest, PrefillRequest, PullPrefixRequest } from '@chunkmesh/common';
+import type { GenerateInput } from '../engine/engine-types.ts';
+import type { WorkerRuntime } from '../worker-runtime.ts';
+import { toGenerateInput } from './request-input.ts';
+
+export function controlInput(
+  p: PrefillRequest | PullPrefixRequest,
+  runtime: WorkerRuntime,
+  signal: AbortSignal,
+): Promise<GenerateInput> {
+  const asRequest = {
+    ...(p.prompt === 'text'
+      ? { prompt: 'text', text: p.text }
+      : p.prompt === 'tokenIds'
+        ? { prompt: 'tokenIds', tokenIds: p.tokenIds }
+        : {}),
+    messages: p.messages,
+    sampling: null,
+    tenant: p.tenant,
+    sessionId: '',
+    requestId: p.requestId,
+    tools: [],
+    toolChoice: '',
+  } as GenerateRequest;
+  return toGenerateInput(
+    asRequest,
+    runtime.bundle,
+    { defaultMaxTokens: 1 },
+    undefined,
+    signal,
+    runtime.constraints,
+  );
+}

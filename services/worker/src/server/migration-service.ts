@@ -1,0 +1,185 @@
+// The worker's KV migration calls (WorkerControl ExportPrefix and PullPrefix,
+// proto/chunkmesh/v1/kv_migration.proto). KV moves worker to worker over
+// gRPC, never through Redis: the job runner asks the target to pull, the
+// target tokenizes the prompt (so its chunks get the keys a request's would)
+// and streams the source's chunks in, bounded in bytes, then imports them in
+// one step. The native import checks every key against the target's own
+// tokens and tenant and every checksum, and makes all the chunks visible or
+// none: a source that dies mid-stream, or bytes that arrive wrong, leave the
+// target holding nothing of the prefix.
+import {
+  type CertificateFiles,
+  clusterChannelCredentials,
+  clusterChannelOptions,
+  createWorkerControlClient,
+  InvalidArgument,
+  type KvChunk,
+  type Logger,
+  NotFound,
+  ResourceExhausted,
+  toServerError,
+  Unavailable,
+  type WorkerControlHandlers,
+} from '@chunkmesh/common';
+import type { NativeKvChunk } from '@chunkmesh/native';
+import * as grpc from '@grpc/grpc-js';
+import type { WorkerRuntime } from '../worker-runtime.ts';
+import { controlInput } from './control-input.ts';
+
+/** The most KV bytes one migration moves, whatever the request asks. */
+export const MAX_MIGRATE_BYTES = 2 ** 30;
+
+export interface MigrationServiceOptions {
+  runtime: WorkerRuntime;
+  workerId: string;
+  epoch: string;
+  /** The cluster's mutual TLS, for the call to the source (its id is the TLS server name). */
+  clusterTls: CertificateFiles | undefined;
+  /** Longest a pull's stream from the source may take. */
+  pullTimeoutMs: number;
+  log: Logger;
+}
+
+/** One chunk's bytes as they travel: fp32 K and V of every layer (native/src/kv/kv_transfer.h). */
+function wireChunkBytes(runtime: WorkerRuntime): number {
+  const c = runtime.cache;
+  return c.layers * 2 * c.chunkTokens * c.kvHeads * c.headDim * 4;
+}
+
+function byteBound(requested: string, field: string): number {
+  if (!/^\d{1,20}$/.test(requested)) throw new InvalidArgument(`${field} must be a uint64`, { param: field });
+  const n = Number(requested);
+  return n === 0 ? MAX_MIGRATE_BYTES : Math.min(n, MAX_MIGRATE_BYTES);
+}
+
+/** The source's chunks, in order, at most maxBytes of them; any failure of the stream is UNAVAILABLE. */
+function pull(
+  client: ReturnType<typeof createWorkerControlClient>,
+  req: { tokenIds: { ids: number[] }; tenant: string; maxBytes: string },
+  timeoutMs: number,
+  source: string,
+): Promise<NativeKvChunk[]> {
+  return new Promise((resolve, reject) => {
+    const chunks: NativeKvChunk[] = [];
+    let bytes = 0;
+    const stream = client.exportPrefix(req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs });
+    stream.on('data', (m: KvChunk) => {
+      bytes += m.kv.length;
+      if (m.index !== chunks.length || bytes > Number(req.maxBytes)) {
+        stream.cancel();
+        reject(
+          m.index !== chunks.length
+            ? new Unavailable(`source ${source} sent chunk ${m.index} where ${chunks.length} was due`)
+            : new ResourceExhausted(`source ${source} sent more than max_bytes ${req.maxBytes}`),
+        );
+        return;
+      }
+      chunks.push({ key: BigInt(m.key), checksum: BigInt(m.checksum), bytes: m.kv });
+    });
+    stream.on('error', (err: grpc.ServiceError) => {
+      const why = `source ${source} failed after ${chunks.length} chunks: ${err.details || err.message}`;
+      // the source's own refusals keep their status; a broken stream is the source being unavailable
+      reject(
+        err.code === grpc.status.RESOURCE_EXHAUSTED || err.code === grpc.status.INVALID_ARGUMENT
+          ? Object.assign(new Error(why), { code: err.code, details: why, metadata: new grpc.Metadata() })
+          : new Unavailable(why),
+      );
+    });
+    stream.on('end', () => resolve(chunks));
+  });
+}
+
+export function migrationHandlers(
+  o: MigrationServiceOptions,
+): Pick<WorkerControlHandlers, 'exportPrefix' | 'pullPrefix'> {
+  const { runtime } = o;
+  const perChunk = wireChunkBytes(runtime);
+  const credentials = o.clusterTls
+    ? clusterChannelCredentials(o.clusterTls)
+    : grpc.credentials.createInsecure();
+  return {
+    exportPrefix(call) {
+      (async () => {
+        const ids = call.request.tokenIds?.ids ?? [];
+        if (ids.length === 0) throw new InvalidArgument('token_ids is empty', { param: 'token_ids' });
+        const maxBytes = byteBound(call.request.maxBytes, 'max_bytes');
+        const fit = Math.floor(maxBytes / perChunk);
+        // one chunk past the bound tells a prefix that does not fit from one that just fits
+        const chunks = await runtime.engine.exportPrefix(ids, call.request.tenant, fit + 1);
+        if (chunks.length > fit)
+          throw new ResourceExhausted(
+            `the cached prefix is over max_bytes ${maxBytes} (${perChunk} bytes a chunk)`,
+          );
+        for (const [index, c] of chunks.entries()) {
+          if (call.cancelled) return;
+          const kv = Buffer.from(c.bytes.buffer, c.bytes.byteOffset, c.bytes.byteLength);
+          if (!call.write({ index, key: String(c.key), checksum: String(c.checksum), kv }))
+            await new Promise((r) => {
+              call.once('drain', r);
+              call.once('cancelled', r);
+            });
+        }
+        call.end();
+      })().catch((err: unknown) => {
+        o.log.debug('export refused', { error: (err as Error).message });
+        call.emit('error', toServerError(err));
+      });
+    },
+
+    pullPrefix(call, callback) {
+      (async () => {
+        const r = call.request;
+        if (!r.sourceEndpoint || !r.sourceWorkerId)
+          throw new InvalidArgument('source_endpoint and source_worker_id are required', {
+            param: 'source_endpoint',
+          });
+        if (r.sourceWorkerId === o.workerId)
+          throw new InvalidArgument('the source is this worker', { param: 'source_worker_id' });
+        const maxBytes = byteBound(r.maxBytes, 'max_bytes');
+        const abort = new AbortController();
+        call.on('cancelled', () => abort.abort());
+        const tokens = (await controlInput(r, runtime, abort.signal)).promptTokens;
+        const client = createWorkerControlClient(r.sourceEndpoint, credentials, {
+          ...(o.clusterTls ? clusterChannelOptions(r.sourceWorkerId) : {}),
+          'grpc.max_receive_message_length': perChunk + 4096,
+        });
+        let chunks: NativeKvChunk[];
+        try {
+          chunks = await pull(
+            client,
+            { tokenIds: { ids: [...tokens] }, tenant: r.tenant, maxBytes: String(maxBytes) },
+            o.pullTimeoutMs,
+            r.sourceWorkerId,
+          );
+        } finally {
+          client.close();
+        }
+        if (chunks.length === 0)
+          throw new NotFound(`source ${r.sourceWorkerId} holds no whole chunk of this prompt`);
+        const imported = await runtime.engine.importPrefix([...tokens], r.tenant, chunks);
+        const bytes = chunks.reduce((n, c) => n + c.bytes.byteLength, 0);
+        o.log.info('prefix pulled', {
+          source: r.sourceWorkerId,
+          chunks: chunks.length,
+          importedTokens: imported,
+          bytes,
+          requestId: r.requestId,
+        });
+        return {
+          promptTokens: tokens.length,
+          chunkKeys: chunks.map((c) => String(c.key)),
+          importedTokens: imported,
+          bytes: String(bytes),
+          workerId: o.workerId,
+          epoch: o.epoch,
+        };
+      })().then(
+        (res) => callback(null, res),
+        (err: unknown) => {
+          o.log.debug('pull failed', { error: (err as Error).message });
+          callback(toServerError(err));
+        },
+      );
+    },
+  };
+}
