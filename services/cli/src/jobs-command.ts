@@ -4,6 +4,7 @@
 // endpoints do:
 //   chunkmesh jobs prewarm --text ... [--tenant T] [--workers a,b | --count N] [--wait]
 //   chunkmesh jobs drain --worker-id W [--grace-ms MS] [--wait]
+//   chunkmesh jobs migrate --text ... [--tenant T] --source A --target B [--wait]
 //   chunkmesh jobs status --id ID
 //   chunkmesh jobs list [--limit N]
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,8 +46,7 @@ const waitOptions = defineOptions({
   },
 });
 
-const prewarmOptions = defineOptions({
-  ...common,
+const promptOptions = defineOptions({
   text: { type: 'string', help: 'the prompt as text (or --token-ids)' },
   tokenIds: { type: 'string', help: 'the prompt as comma-separated token ids' },
   tenant: {
@@ -54,6 +54,11 @@ const prewarmOptions = defineOptions({
     default: '',
     help: 'the tenant whose cache gets the prompt (its chunk-key salt)',
   },
+});
+
+const prewarmOptions = defineOptions({
+  ...common,
+  ...promptOptions,
   workers: { type: 'string', help: 'comma-separated worker ids to prefill on (or --count)' },
   count: { type: 'integer', min: 1, help: 'prefill on this many of the least loaded workers (default 1)' },
   ...waitOptions,
@@ -70,6 +75,14 @@ const drainOptions = defineOptions({
   ...waitOptions,
 });
 
+const migrateOptions = defineOptions({
+  ...common,
+  ...promptOptions,
+  source: { type: 'string', help: 'the worker whose cached chunks of the prompt are copied (required)' },
+  target: { type: 'string', help: 'the worker they are copied to, over gRPC (required)' },
+  ...waitOptions,
+});
+
 const statusOptions = defineOptions({ ...common, id: { type: 'string', help: 'the job id (required)' } });
 const listOptions = defineOptions({
   ...common,
@@ -80,6 +93,7 @@ const SUBCOMMANDS = {
   run: 'the job runner: processes the queues until SIGTERM (chunkmesh up starts one)',
   prewarm: 'prefill a prompt on chosen workers (or the N least loaded) without generating',
   drain: 'take a worker out: no new placements, in-flight requests finish, then it deregisters and exits',
+  migrate: 'copy a prompt\u2019s cached KV chunks from one worker to another (worker to worker over gRPC)',
   status: 'one job: its state, attempts, result or failure, and a prewarm\u2019s per-worker prefills',
   list: 'the most recent control-plane jobs',
 } as const;
@@ -149,6 +163,13 @@ async function addJob(
   }
 }
 
+/** The prompt of a prewarm or migrate: --text or --token-ids, exactly one. */
+function promptOf(cfg: { text?: string | undefined; tokenIds?: string | undefined }) {
+  if ((cfg.text === undefined) === (cfg.tokenIds === undefined))
+    throw new Error('give the prompt as --text or --token-ids (one of them; see --help)');
+  return cfg.text !== undefined ? { text: cfg.text } : { tokenIds: (list(cfg.tokenIds) ?? []).map(Number) };
+}
+
 function list(s: string | undefined): string[] | undefined {
   return s === undefined
     ? undefined
@@ -171,10 +192,7 @@ export async function jobsCommand(argv: string[]): Promise<number> {
     case 'prewarm': {
       const cfg = parseCommand(prewarmOptions, { program, summary: SUBCOMMANDS.prewarm }, rest);
       if (!cfg) return 0;
-      if ((cfg.text === undefined) === (cfg.tokenIds === undefined))
-        throw new Error('give the prompt as --text or --token-ids (one of them; see --help)');
-      const prompt =
-        cfg.text !== undefined ? { text: cfg.text } : { tokenIds: (list(cfg.tokenIds) ?? []).map(Number) };
+      const prompt = promptOf(cfg);
       const workers = list(cfg.workers);
       return addJob(
         'prefix.prewarm',
@@ -194,6 +212,16 @@ export async function jobsCommand(argv: string[]): Promise<number> {
       return addJob(
         'worker.drain',
         { workerId: cfg.workerId, ...(cfg.graceMs !== undefined ? { graceMs: cfg.graceMs } : {}) },
+        cfg,
+      );
+    }
+    case 'migrate': {
+      const cfg = parseCommand(migrateOptions, { program, summary: SUBCOMMANDS.migrate }, rest);
+      if (!cfg) return 0;
+      if (!cfg.source || !cfg.target) throw new Error('--source and --target are required (see --help)');
+      return addJob(
+        'kv.migrate',
+        { tenant: cfg.tenant, prompt: promptOf(cfg), source: cfg.source, target: cfg.target },
         cfg,
       );
     }

@@ -22,10 +22,11 @@ export {
 export {
   type DrainPayload,
   JobPayloadError,
+  type MigratePayload,
   type PrefillPayload,
   type PrewarmPayload,
   type PromptPayload,
   validatePayload,
 } from './payloads.ts';
-export type { DrainResult, PrefillResult, PrewarmResult } from './runner/processors.ts';
+export type { DrainResult, MigrateResult, PrefillResult, PrewarmResult } from './runner/processors.ts';
 export { RUNNER_PROGRAM, runJobRunner } from './runner/run-process.ts';

@@ -97,9 +97,26 @@ export class JobClient {
    *   prefix.prewarm {tenant?, prompt: {text}|{messages}|{tokenIds}, workers?: [id...] | count?: n}
    *     (neither: count 1, the least loaded worker)
    *   worker.drain {workerId, graceMs?}
+   *   kv.migrate {tenant?, prompt, source, target} (both live; the target not draining)
    */
   async add(name: OperatorJob, request: unknown): Promise<AddResult> {
-    return name === 'prefix.prewarm' ? this.addPrewarm(request) : this.addDrain(request);
+    if (name === 'prefix.prewarm') return this.addPrewarm(request);
+    return name === 'worker.drain' ? this.addDrain(request) : this.addMigrate(request);
+  }
+
+  private async addMigrate(request: unknown): Promise<AddResult> {
+    const payload = validatePayload('kv.migrate', request);
+    const id = jobIdOf('kv.migrate', payload);
+    const existing = await this.get(id);
+    if (existing) return { job: existing, added: false };
+    const [source, target] = await Promise.all(
+      [payload.source, payload.target].map((w) => workerRecord(this.o.registry, this.o.cluster, w)),
+    );
+    if (!source) throw new JobPayloadError(`kv.migrate: source worker ${payload.source} is not live`);
+    if (!target) throw new JobPayloadError(`kv.migrate: target worker ${payload.target} is not live`);
+    if (target.draining) throw new JobPayloadError(`kv.migrate: target worker ${payload.target} is draining`);
+    await this.control.add('kv.migrate', payload, jobOptions(id));
+    return { job: await this.mustView(id), added: true };
   }
 
   private async addPrewarm(request: unknown): Promise<AddResult> {

@@ -2,7 +2,10 @@
 // plane"). Jobs carry ids, keys and addresses, never KV bytes.
 //
 //   queue control          cluster-wide jobs, any number at a time:
-//                          prefix.prewarm (the parent of a flow), worker.drain
+//                          prefix.prewarm (the parent of a flow), worker.drain,
+//                          kv.migrate (the target's engine runs its import
+//                          between steps, one owner-thread job, so migrations
+//                          need no queue of their own to be serialized)
 //   queue worker-<id>      jobs that touch one worker's KV, one at a time
 //                          (concurrency 1): prefix.prefill (a prewarm's child)
 //
@@ -11,14 +14,14 @@
 // Cluster too.
 import { checkName } from '@chunkmesh/common';
 
-export const JOB_NAMES = ['prefix.prewarm', 'prefix.prefill', 'worker.drain'] as const;
+export const JOB_NAMES = ['prefix.prewarm', 'prefix.prefill', 'worker.drain', 'kv.migrate'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 export function isKnownJob(name: string): name is JobName {
   return (JOB_NAMES as readonly string[]).includes(name);
 }
 
 /** The jobs an operator adds (prefix.prefill is added by a prewarm's flow only). */
-export const OPERATOR_JOBS = ['prefix.prewarm', 'worker.drain'] as const;
+export const OPERATOR_JOBS = ['prefix.prewarm', 'worker.drain', 'kv.migrate'] as const;
 export type OperatorJob = (typeof OPERATOR_JOBS)[number];
 
 export const CONTROL_QUEUE = 'control';

@@ -37,10 +37,19 @@ export interface DrainPayload {
   graceMs?: number;
 }
 
+export interface MigratePayload {
+  tenant: string;
+  prompt: PromptPayload;
+  /** The worker whose cached chunks of the prompt are copied, and the one they are copied to. */
+  source: string;
+  target: string;
+}
+
 export interface Payloads {
   'prefix.prewarm': PrewarmPayload;
   'prefix.prefill': PrefillPayload;
   'worker.drain': DrainPayload;
+  'kv.migrate': MigratePayload;
 }
 
 /** Bounds on what a job may carry: a job is a few ids and a prompt, never bulk data. */
@@ -149,6 +158,18 @@ const validators: { [N in JobName]: (o: Obj) => Payloads[N] } = {
       workerId: workerId(o.workerId, 'worker.drain.workerId'),
       epoch: o.epoch,
       ...(graceMs !== undefined ? { graceMs: graceMs as number } : {}),
+    };
+  },
+  'kv.migrate': (o) => {
+    only(o, ['tenant', 'prompt', 'source', 'target'], 'kv.migrate');
+    const source = workerId(o.source, 'kv.migrate.source');
+    const target = workerId(o.target, 'kv.migrate.target');
+    if (source === target) throw new JobPayloadError('kv.migrate.target is the source');
+    return {
+      tenant: tenant(o.tenant, 'kv.migrate.tenant'),
+      prompt: prompt(o.prompt, 'kv.migrate.prompt'),
+      source,
+      target,
     };
   },
 };

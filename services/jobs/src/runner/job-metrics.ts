@@ -1,7 +1,8 @@
 // The runner's metrics (README, "Control plane"): jobs by queue kind and state
 // (read from BullMQ at scrape time), durations and failures by job name and a
-// bounded reason. Per-worker queues are summed under queue="worker" so the
-// label stays bounded however many workers come and go.
+// bounded reason, and the KV bytes migrations moved. Per-worker queues are
+// summed under queue="worker" so the label stays bounded however many workers
+// come and go.
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { JOB_NAMES } from '../job-names.ts';
 
@@ -31,6 +32,7 @@ export interface CountedQueue {
 export class JobMetrics {
   private readonly duration: Histogram<'name' | 'outcome'>;
   private readonly failures: Counter<'name' | 'reason'>;
+  private readonly migratedBytes: Counter;
 
   constructor(registry: Registry, queues: () => readonly CountedQueue[]) {
     new Gauge({
@@ -63,9 +65,18 @@ export class JobMetrics {
       labelNames: ['name', 'reason'],
       registers: [registry],
     });
+    this.migratedBytes = new Counter({
+      name: 'chunkmesh_job_migrated_bytes_total',
+      help: 'KV bytes kv.migrate jobs moved from source to target worker (completed jobs)',
+      registers: [registry],
+    });
     // every series present from the start, at 0
     for (const name of JOB_NAMES)
       for (const reason of FAILURE_REASONS) this.failures.inc({ name, reason }, 0);
+  }
+
+  migrated(bytes: number): void {
+    this.migratedBytes.inc(bytes);
   }
 
   finished(name: string, seconds: number, failure?: FailureReason): void {

@@ -16,7 +16,7 @@ import { CONTROL_QUEUE, isKnownJob, jobsPrefix, workerQueue } from '../job-names
 import { WorkerControls } from '../worker-controls.ts';
 import { asProcessorError, failureReason } from './failure.ts';
 import { type CountedQueue, JobMetrics } from './job-metrics.ts';
-import { PROCESSORS, type ProcessorContext } from './processors.ts';
+import { type MigrateResult, PROCESSORS, type ProcessorContext } from './processors.ts';
 
 export interface JobRunnerOptions {
   redis: JobsRedis;
@@ -29,6 +29,7 @@ export interface JobRunnerOptions {
   /** How often the per-worker Workers catch up with the registry. */
   syncIntervalMs: number;
   prefillTimeoutMs: number;
+  migrateTimeoutMs: number;
   reportTimeoutMs: number;
   drainTimeoutMs: number;
   metrics: Registry;
@@ -57,6 +58,7 @@ export class JobRunner {
       cluster: o.cluster,
       controls: this.controls,
       prefillTimeoutMs: o.prefillTimeoutMs,
+      migrateTimeoutMs: o.migrateTimeoutMs,
       reportTimeoutMs: o.reportTimeoutMs,
       drainTimeoutMs: o.drainTimeoutMs,
       log: o.log,
@@ -123,6 +125,7 @@ export class JobRunner {
     });
     worker.on('completed', (job) => {
       this.metrics.finished(job.name, seconds(job));
+      if (job.name === 'kv.migrate') this.metrics.migrated((job.returnvalue as MigrateResult).bytes);
       this.o.log.info('job completed', { id: job.id, name: job.name, queue: name });
     });
     worker.on('failed', (job, err) => {

@@ -1,7 +1,8 @@
 // What each job does. Processors are idempotent (BullMQ delivers at least
 // once: a retry, or a job whose lock lapsed, runs again): a second prefill
 // finds the prompt cached and computes nothing; a second drain finds the entry
-// draining or gone and only waits.
+// draining or gone and only waits; a second migration finds the chunks cached
+// on the target and imports nothing.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@chunkmesh/common';
 import type { Job } from 'bullmq';
@@ -20,7 +21,9 @@ export interface ProcessorContext {
   controls: WorkerControls;
   /** Longest a Prefill call may take. */
   prefillTimeoutMs: number;
-  /** Longest a worker may take to report a prefill's chunks to Redis. */
+  /** Longest a PullPrefix call (the source's stream and the import) may take. */
+  migrateTimeoutMs: number;
+  /** Longest a worker may take to report a prefill's (or an import's) chunks to Redis. */
   reportTimeoutMs: number;
   /** Longest a drained worker may take to deregister, beyond its grace period. */
   drainTimeoutMs: number;
@@ -49,6 +52,20 @@ export interface DrainResult {
   deregistered: true;
 }
 
+export interface MigrateResult {
+  source: string;
+  target: string;
+  /** The target's incarnation that holds the chunks. */
+  epoch: string;
+  promptTokens: number;
+  /** Whole chunks moved, each verified in the target's reported keys. */
+  chunks: number;
+  /** Tokens of those chunks the target did not hold before (a repeat: 0). */
+  importedTokens: number;
+  /** KV bytes that crossed from source to target. */
+  bytes: number;
+}
+
 const POLL_MS = 50;
 
 function promptFields(p: PromptPayload) {
@@ -67,26 +84,69 @@ async function prefill(job: Job, c: ProcessorContext): Promise<PrefillResult> {
     { ...promptFields(p.prompt), tenant: p.tenant, requestId: job.id ?? '' },
     c.prefillTimeoutMs,
   );
-  const want = res.chunkKeys.map((k) => BigInt(k));
-  // Done when the worker's reported tree (what routers read) holds every full chunk.
-  const deadline = Date.now() + c.reportTimeoutMs;
-  for (;;) {
-    const have = await residentKeys(c.redis, c.cluster, p.workerId, res.epoch);
-    const missing = have ? want.filter((k) => !have.has(k)).length : want.length;
-    if (missing === 0) break;
-    if (Date.now() > deadline)
-      throw new JobFailure(
-        'not_reported',
-        `worker ${p.workerId} prefilled the prompt but has not reported ${missing} of its ${want.length} chunks`,
-      );
-    await sleep(POLL_MS);
-  }
+  await reported(c, p.workerId, res.epoch, res.chunkKeys, 'prefilled the prompt');
   return {
     workerId: p.workerId,
     epoch: res.epoch,
     promptTokens: res.promptTokens,
     cachedTokens: res.cachedTokens,
-    chunks: want.length,
+    chunks: res.chunkKeys.length,
+  };
+}
+
+/** Resolves once the worker's reported tree (what routers read) holds every key; JobFailure past the report timeout. */
+async function reported(
+  c: ProcessorContext,
+  workerId: string,
+  epoch: string,
+  chunkKeys: string[],
+  did: string,
+): Promise<void> {
+  const want = chunkKeys.map((k) => BigInt(k));
+  const deadline = Date.now() + c.reportTimeoutMs;
+  for (;;) {
+    const have = await residentKeys(c.redis, c.cluster, workerId, epoch);
+    const missing = have ? want.filter((k) => !have.has(k)).length : want.length;
+    if (missing === 0) return;
+    if (Date.now() > deadline)
+      throw new JobFailure(
+        'not_reported',
+        `worker ${workerId} ${did} but has not reported ${missing} of its ${want.length} chunks`,
+      );
+    await sleep(POLL_MS);
+  }
+}
+
+/** The target pulls the prefix from the source over gRPC (WorkerControl.PullPrefix); KV never passes through here. */
+async function migrate(job: Job, c: ProcessorContext): Promise<MigrateResult> {
+  const p = validatePayload('kv.migrate', job.data);
+  const [source, target] = await Promise.all(
+    [p.source, p.target].map((w) => workerRecord(c.redis, c.cluster, w)),
+  );
+  if (!source) throw new JobFailure('worker_unavailable', `source worker ${p.source} is not live`);
+  if (!target) throw new JobFailure('worker_unavailable', `target worker ${p.target} is not live`);
+  const client = c.controls.of(target);
+  const res = await unary(
+    client.pullPrefix.bind(client),
+    {
+      ...promptFields(p.prompt),
+      tenant: p.tenant,
+      requestId: job.id ?? '',
+      sourceEndpoint: source.endpoint,
+      sourceWorkerId: source.workerId,
+      maxBytes: '0',
+    },
+    c.migrateTimeoutMs,
+  );
+  await reported(c, p.target, res.epoch, res.chunkKeys, 'imported the prefix');
+  return {
+    source: p.source,
+    target: p.target,
+    epoch: res.epoch,
+    promptTokens: res.promptTokens,
+    chunks: res.chunkKeys.length,
+    importedTokens: res.importedTokens,
+    bytes: Number(res.bytes),
   };
 }
 
@@ -127,4 +187,5 @@ export const PROCESSORS: Record<JobName, (job: Job, c: ProcessorContext) => Prom
   'prefix.prefill': prefill,
   'prefix.prewarm': prewarm,
   'worker.drain': drain,
+  'kv.migrate': migrate,
 };

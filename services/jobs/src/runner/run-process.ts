@@ -61,6 +61,7 @@ export async function runJobRunner(
     controlConcurrency: cfg.controlConcurrency,
     syncIntervalMs: cfg.syncIntervalMs,
     prefillTimeoutMs: cfg.prefillTimeoutMs,
+    migrateTimeoutMs: cfg.migrateTimeoutMs,
     reportTimeoutMs: cfg.reportTimeoutMs,
     drainTimeoutMs: cfg.drainTimeoutMs,
     metrics,

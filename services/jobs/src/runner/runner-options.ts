@@ -43,6 +43,12 @@ export const runnerOptions = defineOptions({
     min: 100,
     help: 'longest one WorkerControl.Prefill call may take',
   },
+  migrateTimeoutMs: {
+    type: 'integer',
+    default: 120_000,
+    min: 100,
+    help: 'longest one WorkerControl.PullPrefix call (the source\u2019s stream and the import) may take',
+  },
   reportTimeoutMs: {
     type: 'integer',
     default: 10_000,
