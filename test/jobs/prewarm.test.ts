@@ -5,21 +5,18 @@
 // killed while a prewarm is in flight (and restarted from its append-only
 // file) leaves the job to be retried and completed, once in effect.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { connectRedis, createGenerationClient } from '@chunkmesh/common';
 import { JobClient, type JobView, type PrewarmResult } from '@chunkmesh/jobs';
 import {
   generate,
   type JobRunnerProcess,
-  REPO_ROOT,
+  jobsCli,
   RedisServer,
-  SOURCE_NODE_ARGS,
   startJobRunner,
   startWorker,
   uniqueCluster,
@@ -29,18 +26,6 @@ import {
 import type { Redis } from 'ioredis';
 
 const CHUNK = 16;
-const CLI = join(REPO_ROOT, 'services', 'cli', 'src', 'chunkmesh.ts');
-
-/** `chunkmesh jobs ...` from its sources: exit code, stdout, stderr. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await promisify(execFile)(process.execPath, [...SOURCE_NODE_ARGS, CLI, 'jobs', ...args]);
-    return { code: 0, ...r };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 const ORPHAN_GUARD = { CHUNKMESH_PARENT_PID: String(process.pid) };
 
 /** A prompt of `n` token ids, distinct per seed, in stories260K's vocabulary. */
@@ -217,23 +202,31 @@ describe('prefix.prewarm', { timeout: 180_000 }, () => {
   test('chunkmesh jobs prewarm --wait, status and list from the command line', async () => {
     const ids = prompt(4, 2 * CHUNK + 5);
     const where = ['--redis-url', redis.url, '--cluster', cluster];
-    const added = await cli('prewarm', ...where, '--token-ids', ids.join(','), '--workers', 'w2', '--wait');
+    const added = await jobsCli(
+      'prewarm',
+      ...where,
+      '--token-ids',
+      ids.join(','),
+      '--workers',
+      'w2',
+      '--wait',
+    );
     assert.equal(added.code, 0, added.stderr);
     const job = JSON.parse(added.stdout) as JobView;
     assert.equal(job.state, 'completed');
     assert.match(added.stderr, /^added prefix\.prewarm-/);
     assert.equal(await cachedOn(workers[2] as WorkerProcess, ids), 2 * CHUNK);
-    const again = await cli('prewarm', ...where, '--token-ids', ids.join(','), '--workers', 'w2');
+    const again = await jobsCli('prewarm', ...where, '--token-ids', ids.join(','), '--workers', 'w2');
     assert.match(again.stderr, /exists already \(completed\): not added again/);
-    const status = await cli('status', ...where, '--id', job.id);
+    const status = await jobsCli('status', ...where, '--id', job.id);
     assert.equal((JSON.parse(status.stdout) as JobView).id, job.id);
-    assert.match((await cli('list', ...where)).stdout, new RegExp(job.id));
-    assert.equal((await cli('status', ...where, '--id', 'prefix.prewarm-none')).code, 1);
-    const bad = await cli('prewarm', ...where, '--text', 'x', '--workers', 'ghost');
+    assert.match((await jobsCli('list', ...where)).stdout, new RegExp(job.id));
+    assert.equal((await jobsCli('status', ...where, '--id', 'prefix.prewarm-none')).code, 1);
+    const bad = await jobsCli('prewarm', ...where, '--text', 'x', '--workers', 'ghost');
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /ghost is not live/);
     for (const sub of ['run', 'prewarm', 'drain', 'status', 'list']) {
-      const help = await cli(sub, '--help');
+      const help = await jobsCli(sub, '--help');
       assert.equal(help.code, 0, sub);
       assert.match(help.stdout, /--redis-url/, sub);
     }

@@ -1,0 +1,223 @@
+// kv.migrate end to end, with real processes: Redis, three workers, the job
+// runner. A migration copies a prompt's cached chunks from one worker to
+// another over gRPC (the target's PullPrefix streams the source's
+// ExportPrefix): the target then serves the prompt with those chunks cached
+// and answers it, greedily, exactly as the source does. A source killed while
+// its chunks are on the wire (a TCP relay in front of it passes the stream's
+// first bytes, then holds the rest while the test kills it) leaves the target
+// with nothing of the prompt, and the job fails cleanly.
+import assert from 'node:assert/strict';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { connectRedis, createGenerationClient } from '@chunkmesh/common';
+import { JobClient, type JobView, type MigrateResult } from '@chunkmesh/jobs';
+import {
+  generate,
+  type JobRunnerProcess,
+  jobsCli,
+  RedisServer,
+  scrapeMetrics,
+  startJobRunner,
+  startWorker,
+  uniqueCluster,
+  type WorkerProcess,
+  waitFor,
+} from '@chunkmesh/test-support';
+import type { Redis } from 'ioredis';
+
+const CHUNK = 16;
+const ORPHAN_GUARD = { CHUNKMESH_PARENT_PID: String(process.pid) };
+
+/** A prompt of `n` token ids, distinct per seed, in stories260K's vocabulary. */
+function prompt(seed: number, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => 3 + ((seed * 131 + i * 7) % 500));
+}
+
+/** A greedy completion of ids on the worker: its cached prompt tokens and its output. */
+async function complete(worker: WorkerProcess, ids: number[], tenant: string, maxTokens = 1) {
+  const client = createGenerationClient(worker.address);
+  try {
+    const c = await generate(client, {
+      tokenIds: { ids },
+      tenant,
+      sampling: { maxTokens, temperature: 0 },
+    });
+    return { cached: c.final.usage?.cachedPromptTokens ?? -1, ids: c.ids };
+  } finally {
+    client.close();
+  }
+}
+
+async function finished(jobs: JobClient, id: string, timeoutMs = 90_000): Promise<JobView> {
+  let last: JobView | null = null;
+  await waitFor(
+    `job ${id} to finish`,
+    async () => {
+      last = await jobs.get(id);
+      return last?.state === 'completed' || last?.state === 'failed';
+    },
+    timeoutMs,
+  ).catch((err: Error) => {
+    throw new Error(`${err.message}; last seen ${JSON.stringify(last)}`);
+  });
+  return last as unknown as JobView;
+}
+
+/**
+ * A TCP relay to a worker's gRPC port: passes everything until `holdAfter` bytes have come back
+ * from the worker, then holds what comes back and calls onHold once; when the worker's side
+ * closes, so does the caller's.
+ */
+class Relay {
+  upstreamPort = 0;
+  holdAfter = Number.POSITIVE_INFINITY;
+  onHold: () => void = () => undefined;
+  held = false;
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+
+  constructor() {
+    this.server = createServer((down) => {
+      const up = connect(this.upstreamPort, '127.0.0.1');
+      for (const s of [down, up]) {
+        this.sockets.add(s);
+        s.on('error', () => undefined);
+        s.on('close', () => {
+          this.sockets.delete(s);
+          down.destroy();
+          up.destroy();
+        });
+      }
+      down.pipe(up);
+      let back = 0;
+      up.on('data', (b: Buffer) => {
+        if (this.held) return;
+        back += b.length;
+        down.write(b);
+        if (back > this.holdAfter) {
+          this.held = true;
+          this.onHold();
+        }
+      });
+    });
+  }
+
+  async listen(): Promise<number> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    return (this.server.address() as { port: number }).port;
+  }
+
+  close(): void {
+    for (const s of this.sockets) s.destroy();
+    this.server.close();
+  }
+}
+
+describe('kv.migrate', { timeout: 240_000 }, () => {
+  let redis: RedisServer;
+  let registry: Redis;
+  let jobs: JobClient;
+  let runner: JobRunnerProcess;
+  const workers = new Map<string, WorkerProcess>();
+  const relay = new Relay();
+  const cluster = uniqueCluster('migrate');
+
+  before(async () => {
+    redis = await RedisServer.start();
+    const relayPort = await relay.listen();
+    const start = (id: string, args: string[] = []) =>
+      startWorker({
+        redisUrl: redis.url,
+        cluster,
+        chunkTokens: CHUNK,
+        env: ORPHAN_GUARD,
+        args: ['--worker-id', id, ...args],
+      });
+    const [a, b, c] = await Promise.all([
+      start('w-a'),
+      start('w-b'),
+      start('w-c', ['--advertise', `127.0.0.1:${relayPort}`]),
+    ]);
+    for (const w of [a, b, c]) workers.set(w.workerId, w);
+    relay.upstreamPort = c.grpcPort;
+    runner = await startJobRunner({ redisUrl: redis.url, cluster, env: ORPHAN_GUARD });
+    registry = connectRedis({ url: redis.url, name: 'test/migrate' });
+    jobs = new JobClient({ redis: { url: redis.url }, registry, cluster });
+  });
+  after(async () => {
+    await jobs?.close();
+    registry?.disconnect();
+    relay.close();
+    await Promise.all([runner, ...workers.values()].map((p) => p?.kill()));
+    await redis?.stop();
+  });
+
+  const worker = (id: string) => workers.get(id) as WorkerProcess;
+
+  test("the target serves the prefix from the migrated chunks, with the source's greedy output", async () => {
+    const ids = prompt(3, 5 * CHUNK + 7);
+    await complete(worker('w-a'), ids, 'acme'); // the source computes and caches the prompt
+    const source = await complete(worker('w-a'), ids, 'acme', 12);
+    assert.equal(source.cached, 5 * CHUNK);
+
+    const request = { tenant: 'acme', prompt: { tokenIds: ids }, source: 'w-a', target: 'w-b' };
+    const first = await jobs.add('kv.migrate', request);
+    assert.equal(first.added, true);
+    assert.doesNotMatch(first.job.id, /:/);
+    const done = await finished(jobs, first.job.id);
+    assert.equal(done.state, 'completed', JSON.stringify(done));
+    const result = done.result as MigrateResult;
+    assert.deepEqual(
+      [result.source, result.target, result.promptTokens, result.chunks, result.importedTokens],
+      ['w-a', 'w-b', ids.length, 5, 5 * CHUNK],
+    );
+    assert.ok(result.bytes > 0);
+    assert.equal((await jobs.add('kv.migrate', request)).added, false, 'the same request is the same job');
+    // the command line makes the same request: the same job, not added again
+    const where = ['--redis-url', redis.url, '--cluster', cluster];
+    const byCli = await jobsCli(
+      'migrate',
+      ...where,
+      ...['--tenant', 'acme', '--token-ids', ids.join(','), '--source', 'w-a', '--target', 'w-b'],
+    );
+    assert.equal(byCli.code, 0, byCli.stderr);
+    assert.match(byCli.stderr, new RegExp(`${first.job.id} exists already`));
+
+    const target = await complete(worker('w-b'), ids, 'acme', 12);
+    assert.equal(target.cached, 5 * CHUNK, "the target's cached tokens cover the migrated chunks");
+    assert.deepEqual(target.ids, source.ids, "the target's output is the source's");
+    // another tenant's request finds none of it: the chunks are keyed by their tenant
+    assert.equal((await complete(worker('w-b'), ids, 'other')).cached, 0);
+
+    const m = await scrapeMetrics(runner.metricsUrl);
+    assert.equal(m.value('chunkmesh_job_migrated_bytes_total'), result.bytes);
+  });
+
+  test('refuses a migration whose target is its source or not live', async () => {
+    const p = { tokenIds: prompt(9, 40) };
+    await assert.rejects(
+      jobs.add('kv.migrate', { prompt: p, source: 'w-a', target: 'w-a' }),
+      /is the source/,
+    );
+    await assert.rejects(jobs.add('kv.migrate', { prompt: p, source: 'w-a', target: 'w-z' }), /not live/);
+  });
+
+  test('a source killed mid-stream: the target holds nothing of the prefix, the job fails', async () => {
+    const ids = prompt(4, 6 * CHUNK + 3);
+    await complete(worker('w-c'), ids, 'acme'); // straight to its port, not through the relay
+    // the relay passes the stream's first chunk or so, then the source dies with the rest unsent
+    relay.holdAfter = 30_000;
+    relay.onHold = () => void worker('w-c').kill();
+    const { job } = await jobs.add('kv.migrate', {
+      tenant: 'acme',
+      prompt: { tokenIds: ids },
+      source: 'w-c',
+      target: 'w-b',
+    });
+    const done = await finished(jobs, job.id);
+    assert.equal(relay.held, true, 'the source was killed while its chunks were on the wire');
+    assert.equal(done.state, 'failed', JSON.stringify(done));
+    assert.match(done.failedReason ?? '', /w-c/);
+    assert.equal((await complete(worker('w-b'), ids, 'acme')).cached, 0, 'nothing partial on the target');
+  });
+});
