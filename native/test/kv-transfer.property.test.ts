@@ -14,33 +14,16 @@ import {
   CapacityExhaustedError,
   ChunkMismatchError,
   chunkKeys,
-  KvCache,
+  type KvCache,
   type KvCacheOptions,
   Model,
-  type ModelConfig,
   type NativeKvChunk,
 } from '../lib/index.ts';
 import { Rng } from './support/random.ts';
 import { randomModel } from './support/reference-model.ts';
+import { runPrompt, smallCache, smallLlama } from './support/small-model.ts';
 
-const CONFIG: ModelConfig = {
-  modelId: 'transfer',
-  family: 'llama',
-  dim: 64,
-  hiddenDim: 96,
-  layers: 2,
-  heads: 4,
-  kvHeads: 2,
-  headDim: 16,
-  vocabSize: 64,
-  maxSeqLen: 256,
-  normEps: 1e-5,
-  ropeTheta: 10000,
-  ropeLayout: 'halves',
-  tiedEmbeddings: false,
-  qkvBias: false,
-  eosTokenIds: [],
-};
+const CONFIG = smallLlama('transfer');
 const C = 4;
 const ROW = CONFIG.kvHeads * CONFIG.headDim;
 const CHUNK_BYTES = CONFIG.layers * 2 * C * ROW * 4;
@@ -52,30 +35,7 @@ after(() => {
 });
 
 function cache(capacityChunks: number, tiers: Partial<KvCacheOptions> = {}): KvCache {
-  return new KvCache({
-    layers: CONFIG.layers,
-    kvHeads: CONFIG.kvHeads,
-    headDim: CONFIG.headDim,
-    chunkTokens: C,
-    capacityChunks,
-    modelId: CONFIG.modelId,
-    vocabSize: CONFIG.vocabSize,
-    threads: 1,
-    ...tiers,
-  });
-}
-
-/** Runs tokens as one admitted sequence to its last logits, then releases it. */
-async function run(
-  model: Model,
-  tokens: number[],
-  salt = '',
-): Promise<{ logits: Float32Array; cached: number }> {
-  const r = await model.step({ entries: [{ kind: 'admit', tokens, salt, maxMatch: tokens.length - 1 }] });
-  const o = r.entries[0];
-  assert.ok(o?.admitted && o.logitsRow, 'the whole prompt ran in one step');
-  await model.step({ release: [o.seqId], entries: [] });
-  return { logits: o.logitsRow, cached: o.cachedTokens };
+  return smallCache(CONFIG, C, capacityChunks, tiers);
 }
 
 /** The reference layout: readKV of each chunk's rows, per layer K then V, as bytes. */
@@ -140,8 +100,12 @@ describe('KV export / import', () => {
       for (let i = 0; i < chunks; i++) assert.deepEqual(again[i], plain[i]);
 
       const dst = Model.create(weights, dstKv);
-      const want = await run(src, [...prefix, ...question].slice(0, chunks * C + question.length), salt);
-      const got = await run(dst, [...prefix, ...question].slice(0, chunks * C + question.length), salt);
+      const want = await runPrompt(src, [...prefix, ...question].slice(0, chunks * C + question.length), {
+        salt,
+      });
+      const got = await runPrompt(dst, [...prefix, ...question].slice(0, chunks * C + question.length), {
+        salt,
+      });
       assert.equal(got.cached, chunks * C, 'the target serves the prefix from cache');
       assert.deepEqual(got.logits, want.logits, 'the same bits as the source');
       for (const m of [src, dst]) m.dispose();
@@ -153,14 +117,14 @@ describe('KV export / import', () => {
     const prefix = rng.tokens(4 * C, CONFIG.vocabSize);
     const roomy = cache(64);
     const ref = Model.create(weights, roomy);
-    await run(ref, [...prefix, 1]);
+    await runPrompt(ref, [...prefix, 1]);
     const want = plainChunks(roomy, prefix, 4, '');
 
     const kv = cache(6, { hostBytes: 2 * CHUNK_BYTES, diskDir: tempDir(), diskBytes: 64 * 8192 });
     const model = Model.create(weights, kv);
-    await run(model, [...prefix, 1]);
+    await runPrompt(model, [...prefix, 1]);
     for (let i = 0; i < 6; i++) {
-      await run(model, rng.tokens(4 * C + 1, CONFIG.vocabSize));
+      await runPrompt(model, rng.tokens(4 * C + 1, CONFIG.vocabSize));
       await new Promise((r) => setTimeout(r, 5)); // IO lands between steps
     }
     const held = await kv.hold(prefix);
@@ -179,7 +143,7 @@ describe('KV export / import', () => {
     const prefix = rng.tokens(3 * C, CONFIG.vocabSize);
     const srcKv = cache(16);
     const src = Model.create(weights, srcKv);
-    await run(src, [...prefix, 1]);
+    await runPrompt(src, [...prefix, 1]);
     const good = await srcKv.exportPrefix(prefix, 'acme', 64);
     assert.equal(good.length, 0, 'another tenant finds nothing');
     const chunks = await srcKv.exportPrefix(prefix, '', 64);

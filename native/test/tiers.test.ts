@@ -9,28 +9,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { InvalidArgumentError, KvCache, type KvCacheOptions, Model, type ModelConfig } from '../lib/index.ts';
+import { InvalidArgumentError, type KvCache, type KvCacheOptions, Model } from '../lib/index.ts';
 import { Rng } from './support/random.ts';
 import { randomModel } from './support/reference-model.ts';
+import { runPrompt, smallCache, smallLlama } from './support/small-model.ts';
 
-const CONFIG: ModelConfig = {
-  modelId: 'tiers',
-  family: 'llama',
-  dim: 64,
-  hiddenDim: 96,
-  layers: 2,
-  heads: 4,
-  kvHeads: 2,
-  headDim: 16,
-  vocabSize: 64,
-  maxSeqLen: 256,
-  normEps: 1e-5,
-  ropeTheta: 10000,
-  ropeLayout: 'halves',
-  tiedEmbeddings: false,
-  qkvBias: false,
-  eosTokenIds: [],
-};
+const CONFIG = smallLlama('tiers');
 const C = 4;
 const CHUNK_BYTES = CONFIG.layers * 2 * CONFIG.kvHeads * C * CONFIG.headDim * 4;
 const dirs: string[] = [];
@@ -46,30 +30,11 @@ after(() => {
 });
 
 function cache(capacityChunks: number, tiers: Partial<KvCacheOptions> = {}): KvCache {
-  return new KvCache({
-    layers: CONFIG.layers,
-    kvHeads: CONFIG.kvHeads,
-    headDim: CONFIG.headDim,
-    chunkTokens: C,
-    capacityChunks,
-    modelId: CONFIG.modelId,
-    vocabSize: CONFIG.vocabSize,
-    threads: 1,
-    ...tiers,
-  });
+  return smallCache(CONFIG, C, capacityChunks, tiers);
 }
 
-/** Runs tokens as one admitted sequence to its last logits, then releases it; returns those logits. */
-async function run(
-  model: Model,
-  tokens: number[],
-  ticket?: number,
-): Promise<{ logits: Float32Array; cached: number }> {
-  const r = await model.step({ entries: [{ kind: 'admit', tokens, maxMatch: tokens.length - 1, ticket }] });
-  const o = r.entries[0];
-  assert.ok(o?.admitted && o.logitsRow, 'the whole prompt ran in one step');
-  await model.step({ release: [o.seqId], entries: [] });
-  return { logits: o.logitsRow, cached: o.cachedTokens };
+function run(model: Model, tokens: number[], ticket?: number) {
+  return runPrompt(model, tokens, { ticket });
 }
 
 describe('KV tiers through JavaScript', () => {

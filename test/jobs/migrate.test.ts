@@ -10,28 +10,22 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { connectRedis, createGenerationClient } from '@chunkmesh/common';
-import { JobClient, type JobView, type MigrateResult } from '@chunkmesh/jobs';
+import { JobClient, type MigrateResult } from '@chunkmesh/jobs';
 import {
   generate,
   type JobRunnerProcess,
-  jobsCli,
   RedisServer,
   scrapeMetrics,
   startJobRunner,
   startWorker,
   uniqueCluster,
   type WorkerProcess,
-  waitFor,
 } from '@chunkmesh/test-support';
 import type { Redis } from 'ioredis';
+import { ORPHAN_GUARD } from '../router/cluster.ts';
+import { finished, jobsCli, promptIds } from './jobs-support.ts';
 
 const CHUNK = 16;
-const ORPHAN_GUARD = { CHUNKMESH_PARENT_PID: String(process.pid) };
-
-/** A prompt of `n` token ids, distinct per seed, in stories260K's vocabulary. */
-function prompt(seed: number, n: number): number[] {
-  return Array.from({ length: n }, (_, i) => 3 + ((seed * 131 + i * 7) % 500));
-}
 
 /** A greedy completion of ids on the worker: its cached prompt tokens and its output. */
 async function complete(worker: WorkerProcess, ids: number[], tenant: string, maxTokens = 1) {
@@ -46,21 +40,6 @@ async function complete(worker: WorkerProcess, ids: number[], tenant: string, ma
   } finally {
     client.close();
   }
-}
-
-async function finished(jobs: JobClient, id: string, timeoutMs = 90_000): Promise<JobView> {
-  let last: JobView | null = null;
-  await waitFor(
-    `job ${id} to finish`,
-    async () => {
-      last = await jobs.get(id);
-      return last?.state === 'completed' || last?.state === 'failed';
-    },
-    timeoutMs,
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}; last seen ${JSON.stringify(last)}`);
-  });
-  return last as unknown as JobView;
 }
 
 /**
@@ -155,7 +134,7 @@ describe('kv.migrate', { timeout: 240_000 }, () => {
   const worker = (id: string) => workers.get(id) as WorkerProcess;
 
   test("the target serves the prefix from the migrated chunks, with the source's greedy output", async () => {
-    const ids = prompt(3, 5 * CHUNK + 7);
+    const ids = promptIds(3, 5 * CHUNK + 7);
     await complete(worker('w-a'), ids, 'acme'); // the source computes and caches the prompt
     const source = await complete(worker('w-a'), ids, 'acme', 12);
     assert.equal(source.cached, 5 * CHUNK);
@@ -194,7 +173,7 @@ describe('kv.migrate', { timeout: 240_000 }, () => {
   });
 
   test('refuses a migration whose target is its source or not live', async () => {
-    const p = { tokenIds: prompt(9, 40) };
+    const p = { tokenIds: promptIds(9, 40) };
     await assert.rejects(
       jobs.add('kv.migrate', { prompt: p, source: 'w-a', target: 'w-a' }),
       /is the source/,
@@ -203,7 +182,7 @@ describe('kv.migrate', { timeout: 240_000 }, () => {
   });
 
   test('a source killed mid-stream: the target holds nothing of the prefix, the job fails', async () => {
-    const ids = prompt(4, 6 * CHUNK + 3);
+    const ids = promptIds(4, 6 * CHUNK + 3);
     await complete(worker('w-c'), ids, 'acme'); // straight to its port, not through the relay
     // the relay passes the stream's first chunk or so, then the source dies with the rest unsent
     relay.holdAfter = 30_000;

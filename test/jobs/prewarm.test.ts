@@ -15,7 +15,6 @@ import { JobClient, type JobView, type PrewarmResult } from '@chunkmesh/jobs';
 import {
   generate,
   type JobRunnerProcess,
-  jobsCli,
   RedisServer,
   startJobRunner,
   startWorker,
@@ -24,14 +23,10 @@ import {
   waitFor,
 } from '@chunkmesh/test-support';
 import type { Redis } from 'ioredis';
+import { finished, jobsCli, promptIds } from './jobs-support.ts';
 
 const CHUNK = 16;
 const ORPHAN_GUARD = { CHUNKMESH_PARENT_PID: String(process.pid) };
-
-/** A prompt of `n` token ids, distinct per seed, in stories260K's vocabulary. */
-function prompt(seed: number, n: number): number[] {
-  return Array.from({ length: n }, (_, i) => 3 + ((seed * 131 + i * 7) % 500));
-}
 
 async function cachedOn(worker: WorkerProcess, ids: number[], tenant = ''): Promise<number> {
   const client = createGenerationClient(worker.address);
@@ -41,21 +36,6 @@ async function cachedOn(worker: WorkerProcess, ids: number[], tenant = ''): Prom
   } finally {
     client.close();
   }
-}
-
-async function finished(jobs: JobClient, id: string, timeoutMs = 60_000): Promise<JobView> {
-  let last: JobView | null = null;
-  await waitFor(
-    `job ${id} to finish`,
-    async () => {
-      last = await jobs.get(id);
-      return last?.state === 'completed' || last?.state === 'failed';
-    },
-    timeoutMs,
-  ).catch((err: Error) => {
-    throw new Error(`${err.message}; last seen ${JSON.stringify(last)}`);
-  });
-  return last as unknown as JobView;
 }
 
 describe('prefix.prewarm', { timeout: 180_000 }, () => {
@@ -92,7 +72,7 @@ describe('prefix.prewarm', { timeout: 180_000 }, () => {
   });
 
   test('prefills on exactly the chosen workers; the same prewarm added twice runs once', async () => {
-    const ids = prompt(1, 5 * CHUNK + 7);
+    const ids = promptIds(1, 5 * CHUNK + 7);
     const request = { tenant: 'acme', prompt: { tokenIds: ids }, workers: ['w0', 'w2'] };
     const first = await jobs.add('prefix.prewarm', request);
     const again = await jobs.add('prefix.prewarm', { ...request, workers: ['w0', 'w2'] });
@@ -154,7 +134,7 @@ describe('prefix.prewarm', { timeout: 180_000 }, () => {
   });
 
   test('count picks the least loaded workers', async () => {
-    const ids = prompt(2, 3 * CHUNK + 1);
+    const ids = promptIds(2, 3 * CHUNK + 1);
     const { job } = await jobs.add('prefix.prewarm', { prompt: { tokenIds: ids }, count: 2 });
     const done = await finished(jobs, job.id);
     assert.equal(done.state, 'completed', JSON.stringify(done));
@@ -165,7 +145,7 @@ describe('prefix.prewarm', { timeout: 180_000 }, () => {
   });
 
   test('Redis killed while a prewarm is in flight: retried, completed once in effect', async () => {
-    const ids = prompt(3, 4 * CHUNK + 3);
+    const ids = promptIds(3, 4 * CHUNK + 3);
     const target = workers[1] as WorkerProcess;
     // A frozen worker holds the prefill call open: the job is active when Redis goes. The worker
     // is thawed while Redis is down, so the attempt's prefill lands but its check against Redis
@@ -200,7 +180,7 @@ describe('prefix.prewarm', { timeout: 180_000 }, () => {
   });
 
   test('chunkmesh jobs prewarm --wait, status and list from the command line', async () => {
-    const ids = prompt(4, 2 * CHUNK + 5);
+    const ids = promptIds(4, 2 * CHUNK + 5);
     const where = ['--redis-url', redis.url, '--cluster', cluster];
     const added = await jobsCli(
       'prewarm',

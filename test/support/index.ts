@@ -31,7 +31,6 @@ export {
   reflectedServices,
 } from './grpc-client.ts';
 export { type JobRunnerProcess, startJobRunner } from './job-runner-process.ts';
-export { jobsCli } from './jobs-cli.ts';
 export { ResidentReference, randomKeys, randomTierEvents, TreeEventSource } from './kv-events.ts';
 export {
   LoadGenerator,

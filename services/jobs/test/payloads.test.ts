@@ -20,6 +20,12 @@ describe('job payloads', () => {
         prompt: { text: 'hi' },
       },
     );
+    assert.deepEqual(validatePayload('kv.migrate', { prompt, source: 'w0', target: 'w1' }), {
+      tenant: '',
+      prompt,
+      source: 'w0',
+      target: 'w1',
+    });
     const messages = [{ role: 'user', content: 'hi' }];
     assert.deepEqual(validatePayload('prefix.prefill', { workerId: 'w0', prompt: { messages } }).prompt, {
       messages,
@@ -45,6 +51,10 @@ describe('job payloads', () => {
       ['prefix.prewarm', { prompt, workers: ['w0'], extra: 1 }, /extra is not a field/],
       ['worker.drain', { workerId: 'w0' }, /epoch must be a decimal uint64/],
       ['worker.drain', { workerId: 'w0', epoch: '1', graceMs: 0 }, /graceMs must be an integer/],
+      ['kv.migrate', { prompt, source: 'w0', target: 'w0' }, /target is the source/],
+      ['kv.migrate', { prompt, source: 'w0' }, /target must be a worker id/],
+      ['kv.migrate', { prompt, source: 'w0', target: 'w1', bytes: 'x' }, /bytes is not a field/],
+      ['kv.migrate', { source: 'w0', target: 'w1' }, /prompt must be an object/],
     ];
     for (const [name, data, message] of cases)
       assert.throws(
