@@ -60,6 +60,16 @@ describe('worker.drain', { timeout: 180_000 }, () => {
     const bad = await admin(router, 'POST', '/admin/v1/jobs/worker.drain', { workerId: 'nobody' });
     assert.equal(bad.status, 400);
     assert.match(String((bad.json.error as { message: string }).message), /nobody is not live/);
+    const migrate = await admin(router, 'POST', '/admin/v1/jobs/kv.migrate', {
+      prompt: { text: 'Once upon a time' },
+      source: 'd0',
+      target: 'nobody',
+    });
+    assert.equal(migrate.status, 400);
+    assert.match(
+      String((migrate.json.error as { message: string }).message),
+      /target worker nobody is not live/,
+    );
     const missing = await admin(router, 'GET', '/admin/v1/jobs/prefix.prewarm-0');
     assert.equal(missing.status, 404);
   });
