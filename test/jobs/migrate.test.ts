@@ -7,7 +7,6 @@
 // first bytes, then holds the rest while the test kills it) leaves the target
 // with nothing of the prompt, and the job fails cleanly.
 import assert from 'node:assert/strict';
-import { connect, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { connectRedis, createGenerationClient } from '@chunkmesh/common';
 import { JobClient, type MigrateResult } from '@chunkmesh/jobs';
@@ -18,6 +17,7 @@ import {
   scrapeMetrics,
   startJobRunner,
   startWorker,
+  TcpRelay,
   uniqueCluster,
   type WorkerProcess,
 } from '@chunkmesh/test-support';
@@ -42,63 +42,13 @@ async function complete(worker: WorkerProcess, ids: number[], tenant: string, ma
   }
 }
 
-/**
- * A TCP relay to a worker's gRPC port: passes everything until `holdAfter` bytes have come back
- * from the worker, then holds what comes back and calls onHold once; when the worker's side
- * closes, so does the caller's.
- */
-class Relay {
-  upstreamPort = 0;
-  holdAfter = Number.POSITIVE_INFINITY;
-  onHold: () => void = () => undefined;
-  held = false;
-  private readonly server: Server;
-  private readonly sockets = new Set<Socket>();
-
-  constructor() {
-    this.server = createServer((down) => {
-      const up = connect(this.upstreamPort, '127.0.0.1');
-      for (const s of [down, up]) {
-        this.sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => {
-          this.sockets.delete(s);
-          down.destroy();
-          up.destroy();
-        });
-      }
-      down.pipe(up);
-      let back = 0;
-      up.on('data', (b: Buffer) => {
-        if (this.held) return;
-        back += b.length;
-        down.write(b);
-        if (back > this.holdAfter) {
-          this.held = true;
-          this.onHold();
-        }
-      });
-    });
-  }
-
-  async listen(): Promise<number> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    return (this.server.address() as { port: number }).port;
-  }
-
-  close(): void {
-    for (const s of this.sockets) s.destroy();
-    this.server.close();
-  }
-}
-
 describe('kv.migrate', { timeout: 240_000 }, () => {
   let redis: RedisServer;
   let registry: Redis;
   let jobs: JobClient;
   let runner: JobRunnerProcess;
   const workers = new Map<string, WorkerProcess>();
-  const relay = new Relay();
+  const relay = new TcpRelay();
   const cluster = uniqueCluster('migrate');
 
   before(async () => {

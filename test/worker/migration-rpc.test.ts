@@ -1,0 +1,142 @@
+// WorkerControl's migration calls between two real worker processes, without
+// Redis or the job runner: ExportPrefix streams a prompt's cached whole chunks
+// under the keys the cluster uses; PullPrefix answers with a clear status for
+// every way it can go wrong, and keeps nothing of a prefix it refused. A byte
+// flipped on the wire (a TCP relay in front of the source) is caught by the
+// chunk's checksum: DATA_LOSS, and the target holds nothing of the prompt.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  createGenerationClient,
+  createWorkerControlClient,
+  type KvChunk,
+  type PullPrefixRequest,
+  type PullPrefixResponse,
+} from '@chunkmesh/common';
+import { chunkKeys } from '@chunkmesh/native';
+import { generate, startWorker, TcpRelay, type WorkerProcess } from '@chunkmesh/test-support';
+import * as grpc from '@grpc/grpc-js';
+import { ORPHAN_GUARD } from '../router/cluster.ts';
+
+const CHUNK = 16;
+const MODEL_ID = 'stories260K';
+
+function promptIds(seed: number, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => 3 + ((seed * 131 + i * 7) % 500));
+}
+
+async function cached(worker: WorkerProcess, ids: number[], tenant: string): Promise<number> {
+  const client = createGenerationClient(worker.address);
+  try {
+    const c = await generate(client, { tokenIds: { ids }, tenant, sampling: { maxTokens: 1 } });
+    return c.final.usage?.cachedPromptTokens ?? -1;
+  } finally {
+    client.close();
+  }
+}
+
+function exported(worker: WorkerProcess, ids: number[], tenant: string, maxBytes = '0'): Promise<KvChunk[]> {
+  const client = createWorkerControlClient(worker.address);
+  return new Promise<KvChunk[]>((resolve, reject) => {
+    const out: KvChunk[] = [];
+    const s = client.exportPrefix({ tokenIds: { ids }, tenant, maxBytes }, new grpc.Metadata(), {});
+    s.on('data', (m: KvChunk) => out.push(m));
+    s.on('error', reject);
+    s.on('end', () => resolve(out));
+  }).finally(() => client.close());
+}
+
+function pulled(target: WorkerProcess, req: Partial<PullPrefixRequest>): Promise<PullPrefixResponse> {
+  const client = createWorkerControlClient(target.address);
+  return new Promise<PullPrefixResponse>((resolve, reject) =>
+    client.pullPrefix(req, new grpc.Metadata(), { deadline: Date.now() + 30_000 }, (err, res) =>
+      err || !res ? reject(err) : resolve(res),
+    ),
+  ).finally(() => client.close());
+}
+
+describe('WorkerControl ExportPrefix / PullPrefix', { timeout: 120_000 }, () => {
+  let source: WorkerProcess;
+  let target: WorkerProcess;
+  const relay = new TcpRelay();
+  let relayed = '';
+
+  before(async () => {
+    const opts = { chunkTokens: CHUNK, env: ORPHAN_GUARD };
+    [source, target] = await Promise.all([startWorker(opts), startWorker(opts)]);
+    relay.upstreamPort = source.grpcPort;
+    relayed = `127.0.0.1:${await relay.listen()}`;
+  });
+  after(async () => {
+    relay.close();
+    await Promise.all([source, target].map((w) => w?.kill()));
+  });
+
+  test('ExportPrefix streams the cached whole chunks in order, under the cluster keys', async () => {
+    const ids = promptIds(1, 3 * CHUNK + 5);
+    assert.deepEqual(await exported(source, ids, 't'), [], 'nothing cached: an empty stream');
+    await cached(source, ids, 't');
+    const chunks = await exported(source, ids, 't');
+    assert.deepEqual(
+      chunks.map((c) => [c.index, BigInt(c.key)]),
+      [...chunkKeys({ modelId: MODEL_ID, chunkTokens: CHUNK, salt: 't' }, ids)].map((k, i) => [i, k]),
+    );
+    assert.ok(chunks.every((c) => c.kv.length === (chunks[0]?.kv.length ?? 0) && c.kv.length > 0));
+    await assert.rejects(exported(source, ids, 't', String(chunks[0]?.kv.length)), {
+      code: grpc.status.RESOURCE_EXHAUSTED,
+    });
+    await assert.rejects(exported(source, [], 't'), { code: grpc.status.INVALID_ARGUMENT });
+  });
+
+  test('PullPrefix refuses clearly and keeps nothing it refused', async () => {
+    const ids = promptIds(2, 2 * CHUNK + 3);
+    await cached(source, ids, 't');
+    const base = {
+      prompt: 'tokenIds' as const,
+      tokenIds: { ids },
+      tenant: 't',
+      sourceEndpoint: source.address,
+      sourceWorkerId: source.workerId,
+    };
+    const cases: [string, Partial<PullPrefixRequest>, grpc.status][] = [
+      ['another tenant: the source holds none of it', { ...base, tenant: 'u' }, grpc.status.NOT_FOUND],
+      ['from itself', { ...base, sourceWorkerId: target.workerId }, grpc.status.INVALID_ARGUMENT],
+      ['no source', { ...base, sourceEndpoint: '' }, grpc.status.INVALID_ARGUMENT],
+      ['over max_bytes', { ...base, maxBytes: '1' }, grpc.status.RESOURCE_EXHAUSTED],
+      ['a source that is not there', { ...base, sourceEndpoint: '127.0.0.1:1' }, grpc.status.UNAVAILABLE],
+    ];
+    for (const [what, req, code] of cases) await assert.rejects(pulled(target, req), { code }, what);
+    // a byte flipped inside the first chunk's K/V on the wire
+    relay.flipAt = 4000;
+    await assert.rejects(pulled(target, { ...base, sourceEndpoint: relayed }), {
+      code: grpc.status.DATA_LOSS,
+    });
+    assert.equal(relay.flipped, true);
+    assert.equal(await cached(target, ids, 't'), 0, 'nothing of a refused pull is kept');
+
+    const never = await pulled(target, { ...base, tokenIds: { ids: promptIds(3, 2 * CHUNK + 3) } }).catch(
+      (e: grpc.ServiceError) => e,
+    );
+    assert.equal((never as grpc.ServiceError).code, grpc.status.NOT_FOUND, 'a prompt the source never saw');
+  });
+
+  test('PullPrefix imports every chunk, once', async () => {
+    const ids = promptIds(4, 4 * CHUNK + 1);
+    await cached(source, ids, 't');
+    const req = {
+      prompt: 'tokenIds' as const,
+      tokenIds: { ids },
+      tenant: 't',
+      sourceEndpoint: source.address,
+      sourceWorkerId: source.workerId,
+    };
+    const first = await pulled(target, req);
+    assert.deepEqual(
+      [first.promptTokens, first.chunkKeys.length, first.importedTokens, first.workerId],
+      [ids.length, 4, 4 * CHUNK, target.workerId],
+    );
+    assert.ok(Number(first.bytes) > 0);
+    assert.equal((await pulled(target, req)).importedTokens, 0, 'a repeat imports nothing');
+    assert.equal(await cached(target, ids, 't'), 4 * CHUNK);
+  });
+});
