@@ -1,9 +1,8 @@
 // chunkmesh's two dashboards. "Prefix cache and KV" answers whether sharing pays: hit rate for the
 // cluster, each worker and each tenant, KV memory saved, where prompt tokens come from, how the
 // router decides and whether its predictions come true. "Serving" answers whether requests are
-// served well: latency quantiles, queues, preemptions, engine steps. The tiers row of the first shows
-// where KV lives below the device and what moving it costs. Panels that need metrics other issues
-// will add (jobs: the BullMQ runner) come with them.
+// served well: latency quantiles, queues, preemptions, engine steps, and the control plane's jobs. The
+// tiers row of the first shows where KV lives below the device and what moving it costs.
 import { type DashboardSpec, q, quantile, rate, ratio, S, stat, timeseries } from './panels.ts';
 
 const HIT = 'chunkmesh_prefix_cache_hit_tokens_total';
@@ -341,6 +340,37 @@ export const servingDashboard: DashboardSpec = {
           q(quantile(0.9, 'chunkmesh_step_batch_size'), 'batch p90'),
           q(quantile(0.95, 'chunkmesh_step_seconds'), 'step seconds p95'),
         ]),
+      ],
+    },
+    {
+      title: 'Control plane jobs',
+      panels: [
+        timeseries(
+          'Jobs by state',
+          'Control-plane jobs (BullMQ) waiting, running and failed: the control queue, and every per-worker queue summed.',
+          'short',
+          [
+            q(
+              `sum by (queue, state) (chunkmesh_jobs{${S},state=~"waiting|active|delayed|failed"})`,
+              '{{queue}} {{state}}',
+            ),
+          ],
+          { width: 8 },
+        ),
+        timeseries(
+          'Job duration p90',
+          'Time a job attempt ran, by job name.',
+          's',
+          [q(quantile(0.9, 'chunkmesh_job_duration_seconds', 'name'), '{{name}}')],
+          { width: 8 },
+        ),
+        timeseries(
+          'Job failures',
+          'Failed attempts per second by job and reason (retried ones included).',
+          'ops',
+          [q(`sum by (name, reason) (${rate('chunkmesh_job_failures_total')}) > 0`, '{{name}} {{reason}}')],
+          { width: 8 },
+        ),
       ],
     },
   ],

@@ -2,17 +2,19 @@
 // series names the services register (read from the services' own metric classes, never from a
 // hand-kept list), expression parsing with Grafana's variables substituted, and the metric names
 // an expression selects.
+import { JobMetrics } from '@chunkmesh/jobs';
 import { RouterMetrics } from '@chunkmesh/router';
 import { WorkerMetrics } from '@chunkmesh/worker';
 import { parser } from '@prometheus-io/lezer-promql';
 import { Registry } from 'prom-client';
 
-/** Every series name a worker or router exports under the chunkmesh_ prefix (histograms: _bucket, _sum, _count). */
+/** Every series name a worker, router or job runner exports under the chunkmesh_ prefix (histograms: _bucket, _sum, _count). */
 export function registeredSeries(): Set<string> {
   const registry = new Registry();
   // the metric classes only need these to collect at scrape time, which listing names does not do
   new WorkerMetrics(registry, {} as never);
   new RouterMetrics(registry, {} as never);
+  new JobMetrics(registry, () => []);
   const names = new Set<string>();
   for (const m of registry.getMetricsAsArray() as unknown as { name: string; type?: string }[]) {
     const suffixes = m.type === 'histogram' ? ['_bucket', '_sum', '_count'] : [''];

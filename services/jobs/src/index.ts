@@ -28,5 +28,6 @@ export {
   type PromptPayload,
   validatePayload,
 } from './payloads.ts';
+export { JobMetrics } from './runner/job-metrics.ts';
 export type { DrainResult, MigrateResult, PrefillResult, PrewarmResult } from './runner/processors.ts';
 export { RUNNER_PROGRAM, runJobRunner } from './runner/run-process.ts';
