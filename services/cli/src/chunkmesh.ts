@@ -17,7 +17,7 @@ const commands: Record<string, { summary: string; run: (argv: string[]) => Promi
     run: replayCommand,
   },
   jobs: {
-    summary: 'the control plane: run the job runner, prewarm prefixes, drain workers, job status',
+    summary: 'the control plane: run the job runner, prewarm prefixes, drain workers, migrate KV, job status',
     run: jobsCommand,
   },
   'api-key': {
