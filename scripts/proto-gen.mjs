@@ -39,6 +39,7 @@ const r = spawnSync(
     out,
     'chunkmesh/v1/generation.proto',
     'chunkmesh/v1/worker_control.proto',
+    'chunkmesh/v1/worker_resident.proto',
   ],
   { cwd: root, stdio: 'inherit' },
 );

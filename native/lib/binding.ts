@@ -195,6 +195,8 @@ export interface NativeKvCache {
   dispose(): void;
   hold(tokens: Int32Array, salt: string, maxMatchTokens: number): Promise<NativeHold>;
   fetch(ticket: number, maxTokens: number, toDevice: boolean): Promise<NativeFetch>;
+  /** Keys of every node in the tree by the tier it is in now: what its events drained so far replay to. */
+  residentKeys(): Record<KvTier, BigUint64Array>;
 }
 
 export interface NativeBuildInfo {

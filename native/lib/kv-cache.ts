@@ -6,6 +6,7 @@ import {
   type DecodeMode,
   type DeviceChoice,
   type KvDType,
+  type KvTier,
   type NativeDecodeCost,
   type NativeDeviceInfo,
   type NativeFetch,
@@ -250,6 +251,15 @@ export class KvCache {
    */
   async fetch(ticket: number, maxTokens: number, toDevice: boolean): Promise<FetchResult> {
     return rejectTranslated(this.handle.fetch(ticket, maxTokens, toDevice));
+  }
+
+  /**
+   * Every chunk key in the tree by the tier it is in now (a node being written to disk counts as
+   * host, one being read back as disk): exactly what replaying every event drained so far gives.
+   * Runs on the owner thread (waits behind a step in flight).
+   */
+  residentKeys(): Record<KvTier, BigUint64Array> {
+    return translated(() => this.handle.residentKeys());
   }
 
   /** Frees the pool and stops the owner thread now (dispose the Model first); later calls throw. */

@@ -84,6 +84,7 @@ Napi::Function KvCacheWrap::Define(Napi::Env env) {
                          InstanceMethod<&KvCacheWrap::Dispose>("dispose"),
                          InstanceMethod<&KvCacheWrap::Hold>("hold"),
                          InstanceMethod<&KvCacheWrap::Fetch>("fetch"),
+                         InstanceMethod<&KvCacheWrap::ResidentKeys>("residentKeys"),
                      });
 }
 
@@ -454,6 +455,21 @@ Napi::Value KvCacheWrap::Fetch(const Napi::CallbackInfo& info) {
           o.Set("cancelled", r.cancelled);
           return o;
         });
+  });
+}
+
+Napi::Value KvCacheWrap::ResidentKeys(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    KvCache& c = cache();
+    const auto keys = c.run([&c] { return c.tree().resident_keys(); });
+    Napi::Object o = Napi::Object::New(info.Env());
+    static const char* kTiers[] = {"device", "host", "disk"};
+    for (int t = 0; t < kTierCount; ++t) {
+      Napi::BigUint64Array a = Napi::BigUint64Array::New(info.Env(), keys[t].size());
+      std::copy(keys[t].begin(), keys[t].end(), a.Data());
+      o.Set(kTiers[t], a);
+    }
+    return o;
   });
 }
 

@@ -485,6 +485,14 @@ std::vector<KvEvent> PrefixTree::drain_events() {
   return out;
 }
 
+std::array<std::vector<uint64_t>, kTierCount> PrefixTree::resident_keys() const {
+  std::array<std::vector<uint64_t>, kTierCount> keys;
+  for (uint32_t id = 0; id < nodes_.size(); ++id) {
+    if (nodes_[id].live) keys[static_cast<int>(store_.tier_of(id))].push_back(nodes_[id].key);
+  }
+  return keys;
+}
+
 TreeStats PrefixTree::stats() const {
   TreeStats s;
   const size_t token_bytes = store_.shape().token_bytes();

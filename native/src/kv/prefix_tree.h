@@ -27,6 +27,7 @@
 //    reclaimed once it holds no node and no sequence.
 // Single-threaded: only the KvCache's owner thread calls it (IO results come
 // back to it there, through io_finished).
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -182,6 +183,10 @@ class PrefixTree final : public IoListener {
   const ChunkStore& store() const { return store_; }
 
   std::vector<KvEvent> drain_events();
+  // Keys of every live node, by the tier it counts in for the cluster (tier_of):
+  // what replaying every event drained so far gives. The control plane's
+  // reconcile compares it with what the worker reported to Redis.
+  std::array<std::vector<uint64_t>, kTierCount> resident_keys() const;
   TreeStats stats() const;
   uint64_t root_key(const std::string& salt) const;
   void check_tokens(const int32_t* tokens, size_t n) const;

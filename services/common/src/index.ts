@@ -24,6 +24,7 @@ export {
 } from './decoding-rules.ts';
 export {
   DeadlineExceeded,
+  FailedPrecondition,
   HttpOnlyError,
   InvalidArgument,
   NotFound,
@@ -122,6 +123,8 @@ export {
   type DrainResponse,
   type PrefillRequest,
   type PrefillResponse,
+  type ResidentKeysRequest,
+  type ResidentKeysResponse,
   WORKER_CONTROL_SERVICE,
   type WorkerControlClient,
   type WorkerControlHandlers,

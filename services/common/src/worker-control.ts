@@ -1,5 +1,5 @@
 // chunkmesh.v1.WorkerControl (proto/chunkmesh/v1/worker_control.proto): the control plane's calls on one worker's cache
-// (prefill without answering, drain), served by workers next to Generation
+// (prefill without answering, drain, the live tree's keys for reconcile), served by workers next to Generation
 // under the same credentials, called by the job runner (services/jobs). Types
 // are the generated ones (generated/, `npm run proto:gen`), loaded with the
 // options of proto.ts.
@@ -9,6 +9,8 @@ import type { DrainRequest__Output } from './generated/chunkmesh/v1/DrainRequest
 import type { DrainResponse__Output } from './generated/chunkmesh/v1/DrainResponse.ts';
 import type { PrefillRequest__Output } from './generated/chunkmesh/v1/PrefillRequest.ts';
 import type { PrefillResponse__Output } from './generated/chunkmesh/v1/PrefillResponse.ts';
+import type { ResidentKeysRequest__Output } from './generated/chunkmesh/v1/ResidentKeysRequest.ts';
+import type { ResidentKeysResponse__Output } from './generated/chunkmesh/v1/ResidentKeysResponse.ts';
 import { type Init, LOADER_OPTIONS, type TokenIds } from './proto.ts';
 
 export const WORKER_CONTROL_SERVICE = 'chunkmesh.v1.WorkerControl';
@@ -25,10 +27,13 @@ export type PrefillRequest = PrefillRequestFields &
 export type PrefillResponse = PrefillResponse__Output;
 export type DrainRequest = DrainRequest__Output;
 export type DrainResponse = DrainResponse__Output;
+export type ResidentKeysRequest = ResidentKeysRequest__Output;
+export type ResidentKeysResponse = ResidentKeysResponse__Output;
 
 export interface WorkerControlHandlers extends grpc.UntypedServiceImplementation {
   prefill: grpc.handleUnaryCall<PrefillRequest, Init<PrefillResponse>>;
   drain: grpc.handleUnaryCall<DrainRequest, Init<DrainResponse>>;
+  residentKeys: grpc.handleUnaryCall<ResidentKeysRequest, Init<ResidentKeysResponse>>;
 }
 
 export interface WorkerControlClient extends grpc.Client {
@@ -43,6 +48,12 @@ export interface WorkerControlClient extends grpc.Client {
     metadata: grpc.Metadata,
     options: grpc.CallOptions,
     callback: grpc.requestCallback<DrainResponse>,
+  ): grpc.ClientUnaryCall;
+  residentKeys(
+    request: Init<ResidentKeysRequest>,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<ResidentKeysResponse>,
   ): grpc.ClientUnaryCall;
 }
 

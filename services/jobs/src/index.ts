@@ -25,7 +25,10 @@ export {
   type PrefillPayload,
   type PrewarmPayload,
   type PromptPayload,
+  type ReconcilePayload,
   validatePayload,
 } from './payloads.ts';
+export { reportedTiers } from './resident-keys.ts';
 export type { DrainResult, PrefillResult, PrewarmResult } from './runner/processors.ts';
+export type { ReconcileResult, WorkerReconcile } from './runner/reconcile.ts';
 export { RUNNER_PROGRAM, runJobRunner } from './runner/run-process.ts';

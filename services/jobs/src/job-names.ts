@@ -2,7 +2,8 @@
 // plane"). Jobs carry ids, keys and addresses, never KV bytes.
 //
 //   queue control          cluster-wide jobs, any number at a time:
-//                          prefix.prewarm (the parent of a flow), worker.drain
+//                          prefix.prewarm (the parent of a flow), worker.drain,
+//                          index.reconcile (added by a job scheduler, runner-options.ts)
 //   queue worker-<id>      jobs that touch one worker's KV, one at a time
 //                          (concurrency 1): prefix.prefill (a prewarm's child)
 //
@@ -11,7 +12,7 @@
 // Cluster too.
 import { checkName } from '@chunkmesh/common';
 
-export const JOB_NAMES = ['prefix.prewarm', 'prefix.prefill', 'worker.drain'] as const;
+export const JOB_NAMES = ['prefix.prewarm', 'prefix.prefill', 'worker.drain', 'index.reconcile'] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 export function isKnownJob(name: string): name is JobName {
   return (JOB_NAMES as readonly string[]).includes(name);

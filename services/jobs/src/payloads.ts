@@ -37,10 +37,16 @@ export interface DrainPayload {
   graceMs?: number;
 }
 
+/** Compare each live worker's report in Redis with its tree (or only `workerId`'s) and repair it. */
+export interface ReconcilePayload {
+  workerId?: string;
+}
+
 export interface Payloads {
   'prefix.prewarm': PrewarmPayload;
   'prefix.prefill': PrefillPayload;
   'worker.drain': DrainPayload;
+  'index.reconcile': ReconcilePayload;
 }
 
 /** Bounds on what a job may carry: a job is a few ids and a prompt, never bulk data. */
@@ -150,6 +156,10 @@ const validators: { [N in JobName]: (o: Obj) => Payloads[N] } = {
       epoch: o.epoch,
       ...(graceMs !== undefined ? { graceMs: graceMs as number } : {}),
     };
+  },
+  'index.reconcile': (o) => {
+    only(o, ['workerId'], 'index.reconcile');
+    return o.workerId === undefined ? {} : { workerId: workerId(o.workerId, 'index.reconcile.workerId') };
   },
 };
 

@@ -35,6 +35,7 @@ import { WorkerMetrics } from './metrics/worker-metrics.ts';
 import { KvReporter } from './reporting/kv-reporter.ts';
 import { controlHandlers } from './server/control-service.ts';
 import { generationHandlers } from './server/generation-service.ts';
+import { residentHandlers } from './server/resident-service.ts';
 import { checkOwnIdentity } from './worker-identity.ts';
 import { workerOptions } from './worker-options.ts';
 import { createWorkerRuntime } from './worker-runtime.ts';
@@ -146,8 +147,8 @@ const grpcServer = await serveGeneration({
       log,
     });
   },
-  control: () =>
-    controlHandlers({
+  control: () => ({
+    ...controlHandlers({
       runtime,
       workerId,
       epoch,
@@ -158,6 +159,8 @@ const grpcServer = await serveGeneration({
       },
       log,
     }),
+    ...residentHandlers({ cache: runtime.cache, reporter: () => reporter, workerId, epoch, log }),
+  }),
 });
 
 if (clusterTls) configOrExit(PROGRAM, () => checkOwnIdentity(clusterTls, workerId, log));

@@ -15,6 +15,8 @@ import type { InfoRequest as _chunkmesh_v1_InfoRequest, InfoRequest__Output as _
 import type { InfoResponse as _chunkmesh_v1_InfoResponse, InfoResponse__Output as _chunkmesh_v1_InfoResponse__Output } from './chunkmesh/v1/InfoResponse.ts';
 import type { PrefillRequest as _chunkmesh_v1_PrefillRequest, PrefillRequest__Output as _chunkmesh_v1_PrefillRequest__Output } from './chunkmesh/v1/PrefillRequest.ts';
 import type { PrefillResponse as _chunkmesh_v1_PrefillResponse, PrefillResponse__Output as _chunkmesh_v1_PrefillResponse__Output } from './chunkmesh/v1/PrefillResponse.ts';
+import type { ResidentKeysRequest as _chunkmesh_v1_ResidentKeysRequest, ResidentKeysRequest__Output as _chunkmesh_v1_ResidentKeysRequest__Output } from './chunkmesh/v1/ResidentKeysRequest.ts';
+import type { ResidentKeysResponse as _chunkmesh_v1_ResidentKeysResponse, ResidentKeysResponse__Output as _chunkmesh_v1_ResidentKeysResponse__Output } from './chunkmesh/v1/ResidentKeysResponse.ts';
 import type { SamplingParams as _chunkmesh_v1_SamplingParams, SamplingParams__Output as _chunkmesh_v1_SamplingParams__Output } from './chunkmesh/v1/SamplingParams.ts';
 import type { TokenChunk as _chunkmesh_v1_TokenChunk, TokenChunk__Output as _chunkmesh_v1_TokenChunk__Output } from './chunkmesh/v1/TokenChunk.ts';
 import type { TokenIds as _chunkmesh_v1_TokenIds, TokenIds__Output as _chunkmesh_v1_TokenIds__Output } from './chunkmesh/v1/TokenIds.ts';
@@ -47,6 +49,8 @@ export interface ProtoGrpcType {
       InfoResponse: MessageTypeDefinition<_chunkmesh_v1_InfoResponse, _chunkmesh_v1_InfoResponse__Output>
       PrefillRequest: MessageTypeDefinition<_chunkmesh_v1_PrefillRequest, _chunkmesh_v1_PrefillRequest__Output>
       PrefillResponse: MessageTypeDefinition<_chunkmesh_v1_PrefillResponse, _chunkmesh_v1_PrefillResponse__Output>
+      ResidentKeysRequest: MessageTypeDefinition<_chunkmesh_v1_ResidentKeysRequest, _chunkmesh_v1_ResidentKeysRequest__Output>
+      ResidentKeysResponse: MessageTypeDefinition<_chunkmesh_v1_ResidentKeysResponse, _chunkmesh_v1_ResidentKeysResponse__Output>
       SamplingParams: MessageTypeDefinition<_chunkmesh_v1_SamplingParams, _chunkmesh_v1_SamplingParams__Output>
       TokenChunk: MessageTypeDefinition<_chunkmesh_v1_TokenChunk, _chunkmesh_v1_TokenChunk__Output>
       TokenIds: MessageTypeDefinition<_chunkmesh_v1_TokenIds, _chunkmesh_v1_TokenIds__Output>

@@ -12,6 +12,7 @@ import { workerRecord } from '../registry.ts';
 import { residentKeys } from '../resident-keys.ts';
 import { unary, type WorkerControls } from '../worker-controls.ts';
 import { JobFailure } from './failure.ts';
+import { reconcile, type WorkerReconcile } from './reconcile.ts';
 
 export interface ProcessorContext {
   /** Fail-fast connection for registry and report reads (connectRedis). */
@@ -24,6 +25,10 @@ export interface ProcessorContext {
   reportTimeoutMs: number;
   /** Longest a drained worker may take to deregister, beyond its grace period. */
   drainTimeoutMs: number;
+  /** How long a difference between a worker's report and its tree must last to be repaired. */
+  reconcileSettleMs: number;
+  /** Counts a worker's reconcile in the metrics. */
+  reconciled(w: WorkerReconcile): void;
   log: Logger;
 }
 
@@ -127,4 +132,5 @@ export const PROCESSORS: Record<JobName, (job: Job, c: ProcessorContext) => Prom
   'prefix.prefill': prefill,
   'prefix.prewarm': prewarm,
   'worker.drain': drain,
+  'index.reconcile': reconcile,
 };

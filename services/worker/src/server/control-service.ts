@@ -26,7 +26,7 @@ export interface ControlServiceOptions {
   log: Logger;
 }
 
-export function controlHandlers(o: ControlServiceOptions): WorkerControlHandlers {
+export function controlHandlers(o: ControlServiceOptions): Pick<WorkerControlHandlers, 'prefill' | 'drain'> {
   const { runtime } = o;
   return {
     prefill(call, callback) {

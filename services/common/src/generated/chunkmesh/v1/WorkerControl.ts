@@ -6,6 +6,8 @@ import type { DrainRequest as _chunkmesh_v1_DrainRequest, DrainRequest__Output a
 import type { DrainResponse as _chunkmesh_v1_DrainResponse, DrainResponse__Output as _chunkmesh_v1_DrainResponse__Output } from '../../chunkmesh/v1/DrainResponse.ts';
 import type { PrefillRequest as _chunkmesh_v1_PrefillRequest, PrefillRequest__Output as _chunkmesh_v1_PrefillRequest__Output } from '../../chunkmesh/v1/PrefillRequest.ts';
 import type { PrefillResponse as _chunkmesh_v1_PrefillResponse, PrefillResponse__Output as _chunkmesh_v1_PrefillResponse__Output } from '../../chunkmesh/v1/PrefillResponse.ts';
+import type { ResidentKeysRequest as _chunkmesh_v1_ResidentKeysRequest, ResidentKeysRequest__Output as _chunkmesh_v1_ResidentKeysRequest__Output } from '../../chunkmesh/v1/ResidentKeysRequest.ts';
+import type { ResidentKeysResponse as _chunkmesh_v1_ResidentKeysResponse, ResidentKeysResponse__Output as _chunkmesh_v1_ResidentKeysResponse__Output } from '../../chunkmesh/v1/ResidentKeysResponse.ts';
 
 export interface WorkerControlClient extends grpc.Client {
   /**
@@ -50,6 +52,25 @@ export interface WorkerControlClient extends grpc.Client {
   prefill(argument: _chunkmesh_v1_PrefillRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_PrefillResponse__Output>): grpc.ClientUnaryCall;
   prefill(argument: _chunkmesh_v1_PrefillRequest, callback: grpc.requestCallback<_chunkmesh_v1_PrefillResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * The keys the worker's prefix tree holds now, per tier, straight from its
+   * native cache; with resync, after rewriting its report to Redis
+   * (worker_resident.proto). The index.reconcile job's read and repair.
+   */
+  ResidentKeys(argument: _chunkmesh_v1_ResidentKeysRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_ResidentKeysResponse__Output>): grpc.ClientUnaryCall;
+  ResidentKeys(argument: _chunkmesh_v1_ResidentKeysRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_chunkmesh_v1_ResidentKeysResponse__Output>): grpc.ClientUnaryCall;
+  ResidentKeys(argument: _chunkmesh_v1_ResidentKeysRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_ResidentKeysResponse__Output>): grpc.ClientUnaryCall;
+  ResidentKeys(argument: _chunkmesh_v1_ResidentKeysRequest, callback: grpc.requestCallback<_chunkmesh_v1_ResidentKeysResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * The keys the worker's prefix tree holds now, per tier, straight from its
+   * native cache; with resync, after rewriting its report to Redis
+   * (worker_resident.proto). The index.reconcile job's read and repair.
+   */
+  residentKeys(argument: _chunkmesh_v1_ResidentKeysRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_ResidentKeysResponse__Output>): grpc.ClientUnaryCall;
+  residentKeys(argument: _chunkmesh_v1_ResidentKeysRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_chunkmesh_v1_ResidentKeysResponse__Output>): grpc.ClientUnaryCall;
+  residentKeys(argument: _chunkmesh_v1_ResidentKeysRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_ResidentKeysResponse__Output>): grpc.ClientUnaryCall;
+  residentKeys(argument: _chunkmesh_v1_ResidentKeysRequest, callback: grpc.requestCallback<_chunkmesh_v1_ResidentKeysResponse__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface WorkerControlHandlers extends grpc.UntypedServiceImplementation {
@@ -69,9 +90,17 @@ export interface WorkerControlHandlers extends grpc.UntypedServiceImplementation
    */
   Prefill: grpc.handleUnaryCall<_chunkmesh_v1_PrefillRequest__Output, _chunkmesh_v1_PrefillResponse>;
   
+  /**
+   * The keys the worker's prefix tree holds now, per tier, straight from its
+   * native cache; with resync, after rewriting its report to Redis
+   * (worker_resident.proto). The index.reconcile job's read and repair.
+   */
+  ResidentKeys: grpc.handleUnaryCall<_chunkmesh_v1_ResidentKeysRequest__Output, _chunkmesh_v1_ResidentKeysResponse>;
+  
 }
 
 export interface WorkerControlDefinition extends grpc.ServiceDefinition {
   Drain: MethodDefinition<_chunkmesh_v1_DrainRequest, _chunkmesh_v1_DrainResponse, _chunkmesh_v1_DrainRequest__Output, _chunkmesh_v1_DrainResponse__Output>
   Prefill: MethodDefinition<_chunkmesh_v1_PrefillRequest, _chunkmesh_v1_PrefillResponse, _chunkmesh_v1_PrefillRequest__Output, _chunkmesh_v1_PrefillResponse__Output>
+  ResidentKeys: MethodDefinition<_chunkmesh_v1_ResidentKeysRequest, _chunkmesh_v1_ResidentKeysResponse, _chunkmesh_v1_ResidentKeysRequest__Output, _chunkmesh_v1_ResidentKeysResponse__Output>
 }
