@@ -40,6 +40,7 @@ const r = spawnSync(
     'chunkmesh/v1/generation.proto',
     'chunkmesh/v1/worker_control.proto',
     'chunkmesh/v1/worker_resident.proto',
+    'chunkmesh/v1/worker_tiers.proto',
   ],
   { cwd: root, stdio: 'inherit' },
 );

@@ -151,6 +151,16 @@ export interface NativeFetch {
   cancelled: boolean;
 }
 
+/** An explicit move of a cached prefix down the tiers (NativeKvCache.spill). */
+export interface NativeSpill {
+  /** The prefix's full chunks in the tree, on any tier. */
+  matchedTokens: number;
+  /** Moved down by this call. */
+  movedTokens: number;
+  /** Still above the tier asked for: pinned by a running request, under a longer cached prefix on the device, or no room below. */
+  stayedTokens: number;
+}
+
 export interface NativeKvCache {
   addSequence(
     tokens: Int32Array,
@@ -197,6 +207,9 @@ export interface NativeKvCache {
   fetch(ticket: number, maxTokens: number, toDevice: boolean): Promise<NativeFetch>;
   /** Keys of every node in the tree by the tier it is in now: what its events drained so far replay to. */
   residentKeys(): Record<KvTier, BigUint64Array>;
+  spill(tokens: Int32Array, salt: string, toDisk: boolean): NativeSpill;
+  /** Lets go of a ticket's holds (a pending fetch completes as cancelled); unknown tickets are ignored. */
+  dropTicket(ticket: number): void;
 }
 
 export interface NativeBuildInfo {

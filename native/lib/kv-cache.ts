@@ -14,6 +14,7 @@ import {
   type NativeKvCache,
   type NativeKvEvent,
   type NativeKvStats,
+  type NativeSpill,
   native,
 } from './binding.ts';
 import { InvalidArgumentError, rejectTranslated, translated } from './errors.ts';
@@ -56,6 +57,7 @@ export type KvStats = NativeKvStats;
 export type DeviceInfo = NativeDeviceInfo;
 export type Hold = NativeHold;
 export type FetchResult = NativeFetch;
+export type SpillResult = NativeSpill;
 
 export class KvCache {
   readonly layers: number;
@@ -260,6 +262,22 @@ export class KvCache {
    */
   residentKeys(): Record<KvTier, BigUint64Array> {
     return translated(() => this.handle.residentKeys());
+  }
+
+  /** Lets go of a hold() ticket outside a step (a step's dropTickets does it for the engine's own). */
+  dropTicket(ticket: number): void {
+    translated(() => this.handle.dropTicket(ticket));
+  }
+
+  /**
+   * Moves the cached full chunks of tokens that no running sequence pins off the device to the host
+   * tier, or with toDisk on to the disk tier (written now), bottom-up. What could not move (pinned,
+   * a longer cached prefix below it on the device, no room) is counted in stayedTokens. Needs a host
+   * tier (and a writable disk tier for toDisk): InvalidArgumentError otherwise.
+   */
+  spill(tokens: ArrayLike<number>, options: { salt?: string; toDisk?: boolean } = {}): SpillResult {
+    const t = toInt32Tokens(tokens);
+    return translated(() => this.handle.spill(t, options.salt ?? '', options.toDisk ?? false));
   }
 
   /** Frees the pool and stops the owner thread now (dispose the Model first); later calls throw. */

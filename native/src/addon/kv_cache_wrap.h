@@ -45,6 +45,8 @@ class KvCacheWrap : public Napi::ObjectWrap<KvCacheWrap> {
   Napi::Value Hold(const Napi::CallbackInfo& info);
   Napi::Value Fetch(const Napi::CallbackInfo& info);
   Napi::Value ResidentKeys(const Napi::CallbackInfo& info);
+  Napi::Value Spill(const Napi::CallbackInfo& info);
+  Napi::Value DropTicket(const Napi::CallbackInfo& info);
 
   KvCache& cache() const;
   size_t token_elems() const;  // floats per token of one layer's K (or V)

@@ -298,7 +298,7 @@ void check_listing_replays(TierRig& rig, size_t& replayed_to,
   CHECK_MSG(PrefixTreeInspector::resident_keys(rig.tree()) == replayed, "the listing differs from the events replayed");
 }
 
-// Random prompts from a few shared bases, holds, fetches and drops, with IO
+// Random prompts from a few shared bases, holds, fetches, drops and spills, with IO
 // results delivered at random points: the invariants hold after every step,
 // every admitted sequence reads exactly the bytes of its chunks, and the
 // tree's listing of resident keys is what its events replay to.
@@ -336,6 +336,9 @@ CM_TEST(disk_tier_random_ops_keep_the_invariants) {
       } else if ((op == 4 || op == 6) && !tickets.empty()) {
         rig.tree().fetch(rng.pick(tickets), 16, rng.chance(0.5),
                          [&](const FetchResult& r) { restored += r.restored_tokens; });
+      } else if (op == 8) {
+        const Tokens t = random_prompt();
+        rig.tree().spill("", t.data(), t.size(), rng.chance(0.5));
       } else if (op == 7 && !tickets.empty()) {
         const size_t i = static_cast<size_t>(rng.range(0, static_cast<int>(tickets.size()) - 1));
         rig.tree().drop_ticket(tickets[i]);

@@ -4,6 +4,8 @@
 // endpoints do:
 //   chunkmesh jobs prewarm --text ... [--tenant T] [--workers a,b | --count N] [--wait]
 //   chunkmesh jobs drain --worker-id W [--grace-ms MS] [--wait]
+//   chunkmesh jobs spill --worker-id W --text ... [--tenant T] [--tier host|disk] [--wait]
+//   chunkmesh jobs restore --worker-id W --text ... [--tenant T] [--wait]
 //   chunkmesh jobs status --id ID
 //   chunkmesh jobs list [--limit N]
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,15 +47,19 @@ const waitOptions = defineOptions({
   },
 });
 
-const prewarmOptions = defineOptions({
-  ...common,
+const promptOptions = defineOptions({
   text: { type: 'string', help: 'the prompt as text (or --token-ids)' },
   tokenIds: { type: 'string', help: 'the prompt as comma-separated token ids' },
   tenant: {
     type: 'string',
     default: '',
-    help: 'the tenant whose cache gets the prompt (its chunk-key salt)',
+    help: 'the tenant whose cache holds the prompt (its chunk-key salt)',
   },
+});
+
+const prewarmOptions = defineOptions({
+  ...common,
+  ...promptOptions,
   workers: { type: 'string', help: 'comma-separated worker ids to prefill on (or --count)' },
   count: { type: 'integer', min: 1, help: 'prefill on this many of the least loaded workers (default 1)' },
   ...waitOptions,
@@ -70,6 +76,18 @@ const drainOptions = defineOptions({
   ...waitOptions,
 });
 
+const restoreOptions = defineOptions({
+  ...common,
+  workerId: { type: 'string', help: 'the worker whose cache holds the prompt (required)' },
+  ...promptOptions,
+  ...waitOptions,
+});
+
+const spillOptions = defineOptions({
+  ...restoreOptions,
+  tier: { type: 'string', default: 'host', help: 'where the chunks go: host or disk' },
+});
+
 const statusOptions = defineOptions({ ...common, id: { type: 'string', help: 'the job id (required)' } });
 const listOptions = defineOptions({
   ...common,
@@ -80,6 +98,8 @@ const SUBCOMMANDS = {
   run: 'the job runner: processes the queues until SIGTERM (chunkmesh up starts one)',
   prewarm: 'prefill a prompt on chosen workers (or the N least loaded) without generating',
   drain: 'take a worker out: no new placements, in-flight requests finish, then it deregisters and exits',
+  spill: 'move a cached prompt\u2019s chunks on one worker off the device, to its host (or disk) tier',
+  restore: 'bring a cached prompt\u2019s chunks on one worker back up to the device',
   status: 'one job: its state, attempts, result or failure, and a prewarm\u2019s per-worker prefills',
   list: 'the most recent control-plane jobs',
 } as const;
@@ -149,6 +169,24 @@ async function addJob(
   }
 }
 
+/** --text or --token-ids, exactly one. */
+function promptOf(cfg: { text?: string | undefined; tokenIds?: string | undefined }) {
+  if ((cfg.text === undefined) === (cfg.tokenIds === undefined))
+    throw new Error('give the prompt as --text or --token-ids (one of them; see --help)');
+  return cfg.text !== undefined ? { text: cfg.text } : { tokenIds: (list(cfg.tokenIds) ?? []).map(Number) };
+}
+
+/** A spill's or restore's worker, tenant and prompt. */
+function tierMove(cfg: {
+  workerId?: string | undefined;
+  tenant: string;
+  text?: string | undefined;
+  tokenIds?: string | undefined;
+}) {
+  if (!cfg.workerId) throw new Error('--worker-id is required (see --help)');
+  return { workerId: cfg.workerId, tenant: cfg.tenant, prompt: promptOf(cfg) };
+}
+
 function list(s: string | undefined): string[] | undefined {
   return s === undefined
     ? undefined
@@ -171,10 +209,7 @@ export async function jobsCommand(argv: string[]): Promise<number> {
     case 'prewarm': {
       const cfg = parseCommand(prewarmOptions, { program, summary: SUBCOMMANDS.prewarm }, rest);
       if (!cfg) return 0;
-      if ((cfg.text === undefined) === (cfg.tokenIds === undefined))
-        throw new Error('give the prompt as --text or --token-ids (one of them; see --help)');
-      const prompt =
-        cfg.text !== undefined ? { text: cfg.text } : { tokenIds: (list(cfg.tokenIds) ?? []).map(Number) };
+      const prompt = promptOf(cfg);
       const workers = list(cfg.workers);
       return addJob(
         'prefix.prewarm',
@@ -196,6 +231,16 @@ export async function jobsCommand(argv: string[]): Promise<number> {
         { workerId: cfg.workerId, ...(cfg.graceMs !== undefined ? { graceMs: cfg.graceMs } : {}) },
         cfg,
       );
+    }
+    case 'spill': {
+      const cfg = parseCommand(spillOptions, { program, summary: SUBCOMMANDS.spill }, rest);
+      if (!cfg) return 0;
+      return addJob('kv.spill', { ...tierMove(cfg), tier: cfg.tier }, cfg);
+    }
+    case 'restore': {
+      const cfg = parseCommand(restoreOptions, { program, summary: SUBCOMMANDS.restore }, rest);
+      if (!cfg) return 0;
+      return addJob('kv.restore', tierMove(cfg), cfg);
     }
     case 'status': {
       const cfg = parseCommand(statusOptions, { program, summary: SUBCOMMANDS.status }, rest);

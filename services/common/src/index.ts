@@ -125,6 +125,8 @@ export {
   type PrefillResponse,
   type ResidentKeysRequest,
   type ResidentKeysResponse,
+  type TierMoveRequest,
+  type TierMoveResponse,
   WORKER_CONTROL_SERVICE,
   type WorkerControlClient,
   type WorkerControlHandlers,

@@ -26,9 +26,12 @@ export {
   type PrewarmPayload,
   type PromptPayload,
   type ReconcilePayload,
+  type RestorePayload,
+  type SpillPayload,
   validatePayload,
 } from './payloads.ts';
 export { reportedTiers } from './resident-keys.ts';
 export type { DrainResult, PrefillResult, PrewarmResult } from './runner/processors.ts';
 export type { ReconcileResult, WorkerReconcile } from './runner/reconcile.ts';
 export { RUNNER_PROGRAM, runJobRunner } from './runner/run-process.ts';
+export type { TierMoveResult } from './runner/tier-moves.ts';

@@ -97,9 +97,29 @@ export class JobClient {
    *   prefix.prewarm {tenant?, prompt: {text}|{messages}|{tokenIds}, workers?: [id...] | count?: n}
    *     (neither: count 1, the least loaded worker)
    *   worker.drain {workerId, graceMs?}
+   *   kv.spill {workerId, tenant?, prompt, tier?: host|disk}, kv.restore {workerId, tenant?, prompt}
    */
   async add(name: OperatorJob, request: unknown): Promise<AddResult> {
-    return name === 'prefix.prewarm' ? this.addPrewarm(request) : this.addDrain(request);
+    if (name === 'prefix.prewarm') return this.addPrewarm(request);
+    if (name === 'worker.drain') return this.addDrain(request);
+    return this.addTierMove(name, request);
+  }
+
+  /**
+   * A spill or restore: the same request is one job while it waits or runs; once it has finished,
+   * asking again runs it again (moves are asked for over and over, unlike a prewarm).
+   */
+  private async addTierMove(name: 'kv.spill' | 'kv.restore', request: unknown): Promise<AddResult> {
+    const payload = validatePayload(name, request);
+    const record = await workerRecord(this.o.registry, this.o.cluster, payload.workerId);
+    if (!record) throw new JobPayloadError(`${name}: worker ${payload.workerId} is not live`);
+    const id = jobIdOf(name, payload);
+    const existing = await this.get(id);
+    if (existing && existing.state !== 'completed' && existing.state !== 'failed')
+      return { job: existing, added: false };
+    if (existing) await this.control.remove(id);
+    await this.control.add(name, payload, jobOptions(id));
+    return { job: await this.mustView(id), added: true };
   }
 
   private async addPrewarm(request: unknown): Promise<AddResult> {

@@ -3,7 +3,9 @@
 //
 //   queue control          cluster-wide jobs, any number at a time:
 //                          prefix.prewarm (the parent of a flow), worker.drain,
-//                          index.reconcile (added by a job scheduler, runner-options.ts)
+//                          index.reconcile (added by a job scheduler, runner-options.ts),
+//                          kv.spill, kv.restore (one worker's native calls
+//                          serialise on its cache's owner thread anyway)
 //   queue worker-<id>      jobs that touch one worker's KV, one at a time
 //                          (concurrency 1): prefix.prefill (a prewarm's child)
 //
@@ -12,14 +14,21 @@
 // Cluster too.
 import { checkName } from '@chunkmesh/common';
 
-export const JOB_NAMES = ['prefix.prewarm', 'prefix.prefill', 'worker.drain', 'index.reconcile'] as const;
+export const JOB_NAMES = [
+  'prefix.prewarm',
+  'prefix.prefill',
+  'worker.drain',
+  'index.reconcile',
+  'kv.spill',
+  'kv.restore',
+] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 export function isKnownJob(name: string): name is JobName {
   return (JOB_NAMES as readonly string[]).includes(name);
 }
 
 /** The jobs an operator adds (prefix.prefill is added by a prewarm's flow only). */
-export const OPERATOR_JOBS = ['prefix.prewarm', 'worker.drain'] as const;
+export const OPERATOR_JOBS = ['prefix.prewarm', 'worker.drain', 'kv.spill', 'kv.restore'] as const;
 export type OperatorJob = (typeof OPERATOR_JOBS)[number];
 
 export const CONTROL_QUEUE = 'control';

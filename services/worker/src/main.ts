@@ -36,6 +36,7 @@ import { KvReporter } from './reporting/kv-reporter.ts';
 import { controlHandlers } from './server/control-service.ts';
 import { generationHandlers } from './server/generation-service.ts';
 import { residentHandlers } from './server/resident-service.ts';
+import { tierHandlers } from './server/tier-service.ts';
 import { checkOwnIdentity } from './worker-identity.ts';
 import { workerOptions } from './worker-options.ts';
 import { createWorkerRuntime } from './worker-runtime.ts';
@@ -160,6 +161,7 @@ const grpcServer = await serveGeneration({
       log,
     }),
     ...residentHandlers({ cache: runtime.cache, reporter: () => reporter, workerId, epoch, log }),
+    ...tierHandlers({ runtime, workerId, epoch, log }),
   }),
 });
 

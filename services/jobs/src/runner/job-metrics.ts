@@ -12,6 +12,7 @@ export const FAILURE_REASONS = [
   'invalid_payload',
   'worker_unavailable',
   'not_reported',
+  'unsupported',
   'timeout',
   'error',
 ] as const;

@@ -13,6 +13,7 @@ import { residentKeys } from '../resident-keys.ts';
 import { unary, type WorkerControls } from '../worker-controls.ts';
 import { JobFailure } from './failure.ts';
 import { reconcile, type WorkerReconcile } from './reconcile.ts';
+import { restore, spill } from './tier-moves.ts';
 
 export interface ProcessorContext {
   /** Fail-fast connection for registry and report reads (connectRedis). */
@@ -56,7 +57,8 @@ export interface DrainResult {
 
 const POLL_MS = 50;
 
-function promptFields(p: PromptPayload) {
+/** A prompt payload as WorkerControl's request fields. */
+export function promptFields(p: PromptPayload) {
   if ('text' in p) return { text: p.text };
   if ('tokenIds' in p) return { tokenIds: { ids: p.tokenIds } };
   return { messages: p.messages };
@@ -133,4 +135,6 @@ export const PROCESSORS: Record<JobName, (job: Job, c: ProcessorContext) => Prom
   'prefix.prewarm': prewarm,
   'worker.drain': drain,
   'index.reconcile': reconcile,
+  'kv.spill': spill,
+  'kv.restore': restore,
 };

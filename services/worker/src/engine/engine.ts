@@ -153,6 +153,17 @@ export class Engine {
     while (this.loop) await this.loop;
   }
 
+  /**
+   * Hands the tree events published so far to the observer (the reporter). The engine does this
+   * after each step; the control plane's tier moves, which change the tree outside any step, call
+   * it so that their events do not wait for the next request. Events stay in order: every drain
+   * is from the one queue, on this thread.
+   */
+  publishEvents(): void {
+    const events = this.cache.drainEvents();
+    if (events.length > 0) this.observer.onKvEvents?.(events);
+  }
+
   /** Stops admitting; waits up to graceMs for running work, then cancels what is left. */
   async shutdown(graceMs: number): Promise<void> {
     this.draining = true;
@@ -326,8 +337,7 @@ export class Engine {
     this.waiting.unshift(...this.admitting.filter((r) => r.phase === 'waiting'));
     this.admitting = [];
     for (const r of noRoom) this.makeRoom(r);
-    const events = this.cache.drainEvents();
-    if (events.length > 0) this.observer.onKvEvents?.(events);
+    this.publishEvents();
     if (result.rows > 0) {
       this.observer.onStep?.(
         result.entries.filter((o) => o.computed > 0).length,

@@ -11,7 +11,13 @@
 // Drain hands over to the process's own drain (main.ts): the answer is sent
 // once the registry entry says draining, so the caller knows that routers
 // stop placing here from their next registry read on.
-import type { GenerateRequest, Logger, WorkerControlHandlers } from '@chunkmesh/common';
+import type {
+  GenerateRequest,
+  Logger,
+  PrefillRequest,
+  TierMoveRequest,
+  WorkerControlHandlers,
+} from '@chunkmesh/common';
 import { toServerError } from '@chunkmesh/common';
 import { chunkKeys } from '@chunkmesh/native';
 import type { WorkerRuntime } from '../worker-runtime.ts';
@@ -26,36 +32,49 @@ export interface ControlServiceOptions {
   log: Logger;
 }
 
+/**
+ * A control call's prompt (text, token ids or chat messages, and the tenant salting its keys) as
+ * the engine's input: rendered, tokenized and checked exactly as a request's.
+ */
+export function promptInput(
+  runtime: WorkerRuntime,
+  r: PrefillRequest | TierMoveRequest,
+  requestId: string,
+  signal: AbortSignal,
+): ReturnType<typeof toGenerateInput> {
+  const asRequest = {
+    ...(r.prompt === 'text'
+      ? { prompt: 'text', text: r.text }
+      : r.prompt === 'tokenIds'
+        ? { prompt: 'tokenIds', tokenIds: r.tokenIds }
+        : {}),
+    messages: r.messages,
+    sampling: null,
+    tenant: r.tenant,
+    sessionId: '',
+    requestId,
+    tools: [],
+    toolChoice: '',
+  } as GenerateRequest;
+  return toGenerateInput(
+    asRequest,
+    runtime.bundle,
+    { defaultMaxTokens: 1 },
+    undefined,
+    signal,
+    runtime.constraints,
+  );
+}
+
 export function controlHandlers(o: ControlServiceOptions): Pick<WorkerControlHandlers, 'prefill' | 'drain'> {
   const { runtime } = o;
   return {
     prefill(call, callback) {
       (async () => {
-        const { tenant, requestId, messages } = call.request;
-        const asRequest: GenerateRequest = {
-          ...(call.request.prompt === 'text'
-            ? { prompt: 'text', text: call.request.text }
-            : call.request.prompt === 'tokenIds'
-              ? { prompt: 'tokenIds', tokenIds: call.request.tokenIds }
-              : {}),
-          messages,
-          sampling: null,
-          tenant,
-          sessionId: '',
-          requestId,
-          tools: [],
-          toolChoice: '',
-        } as GenerateRequest;
+        const { tenant, requestId } = call.request;
         const abort = new AbortController();
         call.on('cancelled', () => abort.abort());
-        const input = await toGenerateInput(
-          asRequest,
-          runtime.bundle,
-          { defaultMaxTokens: 1 },
-          undefined,
-          abort.signal,
-          runtime.constraints,
-        );
+        const input = await promptInput(runtime, call.request, requestId, abort.signal);
         let cachedTokens = 0;
         for await (const e of runtime.engine.generate({ ...input, maxTokens: 1 })) {
           if (e.type !== 'final') continue;

@@ -8,6 +8,8 @@ import type { PrefillRequest as _chunkmesh_v1_PrefillRequest, PrefillRequest__Ou
 import type { PrefillResponse as _chunkmesh_v1_PrefillResponse, PrefillResponse__Output as _chunkmesh_v1_PrefillResponse__Output } from '../../chunkmesh/v1/PrefillResponse.ts';
 import type { ResidentKeysRequest as _chunkmesh_v1_ResidentKeysRequest, ResidentKeysRequest__Output as _chunkmesh_v1_ResidentKeysRequest__Output } from '../../chunkmesh/v1/ResidentKeysRequest.ts';
 import type { ResidentKeysResponse as _chunkmesh_v1_ResidentKeysResponse, ResidentKeysResponse__Output as _chunkmesh_v1_ResidentKeysResponse__Output } from '../../chunkmesh/v1/ResidentKeysResponse.ts';
+import type { TierMoveRequest as _chunkmesh_v1_TierMoveRequest, TierMoveRequest__Output as _chunkmesh_v1_TierMoveRequest__Output } from '../../chunkmesh/v1/TierMoveRequest.ts';
+import type { TierMoveResponse as _chunkmesh_v1_TierMoveResponse, TierMoveResponse__Output as _chunkmesh_v1_TierMoveResponse__Output } from '../../chunkmesh/v1/TierMoveResponse.ts';
 
 export interface WorkerControlClient extends grpc.Client {
   /**
@@ -71,6 +73,40 @@ export interface WorkerControlClient extends grpc.Client {
   residentKeys(argument: _chunkmesh_v1_ResidentKeysRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_ResidentKeysResponse__Output>): grpc.ClientUnaryCall;
   residentKeys(argument: _chunkmesh_v1_ResidentKeysRequest, callback: grpc.requestCallback<_chunkmesh_v1_ResidentKeysResponse__Output>): grpc.ClientUnaryCall;
   
+  /**
+   * Brings a cached prompt's chunks up to the device (from disk through the
+   * host), as far as device room allows.
+   */
+  Restore(argument: _chunkmesh_v1_TierMoveRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  Restore(argument: _chunkmesh_v1_TierMoveRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  Restore(argument: _chunkmesh_v1_TierMoveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  Restore(argument: _chunkmesh_v1_TierMoveRequest, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Brings a cached prompt's chunks up to the device (from disk through the
+   * host), as far as device room allows.
+   */
+  restore(argument: _chunkmesh_v1_TierMoveRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  restore(argument: _chunkmesh_v1_TierMoveRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  restore(argument: _chunkmesh_v1_TierMoveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  restore(argument: _chunkmesh_v1_TierMoveRequest, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Moves a cached prompt's chunks that no running request pins off the
+   * device, to the host tier or on to disk (worker_tiers.proto).
+   */
+  Spill(argument: _chunkmesh_v1_TierMoveRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  Spill(argument: _chunkmesh_v1_TierMoveRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  Spill(argument: _chunkmesh_v1_TierMoveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  Spill(argument: _chunkmesh_v1_TierMoveRequest, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Moves a cached prompt's chunks that no running request pins off the
+   * device, to the host tier or on to disk (worker_tiers.proto).
+   */
+  spill(argument: _chunkmesh_v1_TierMoveRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  spill(argument: _chunkmesh_v1_TierMoveRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  spill(argument: _chunkmesh_v1_TierMoveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  spill(argument: _chunkmesh_v1_TierMoveRequest, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  
 }
 
 export interface WorkerControlHandlers extends grpc.UntypedServiceImplementation {
@@ -97,10 +133,24 @@ export interface WorkerControlHandlers extends grpc.UntypedServiceImplementation
    */
   ResidentKeys: grpc.handleUnaryCall<_chunkmesh_v1_ResidentKeysRequest__Output, _chunkmesh_v1_ResidentKeysResponse>;
   
+  /**
+   * Brings a cached prompt's chunks up to the device (from disk through the
+   * host), as far as device room allows.
+   */
+  Restore: grpc.handleUnaryCall<_chunkmesh_v1_TierMoveRequest__Output, _chunkmesh_v1_TierMoveResponse>;
+  
+  /**
+   * Moves a cached prompt's chunks that no running request pins off the
+   * device, to the host tier or on to disk (worker_tiers.proto).
+   */
+  Spill: grpc.handleUnaryCall<_chunkmesh_v1_TierMoveRequest__Output, _chunkmesh_v1_TierMoveResponse>;
+  
 }
 
 export interface WorkerControlDefinition extends grpc.ServiceDefinition {
   Drain: MethodDefinition<_chunkmesh_v1_DrainRequest, _chunkmesh_v1_DrainResponse, _chunkmesh_v1_DrainRequest__Output, _chunkmesh_v1_DrainResponse__Output>
   Prefill: MethodDefinition<_chunkmesh_v1_PrefillRequest, _chunkmesh_v1_PrefillResponse, _chunkmesh_v1_PrefillRequest__Output, _chunkmesh_v1_PrefillResponse__Output>
   ResidentKeys: MethodDefinition<_chunkmesh_v1_ResidentKeysRequest, _chunkmesh_v1_ResidentKeysResponse, _chunkmesh_v1_ResidentKeysRequest__Output, _chunkmesh_v1_ResidentKeysResponse__Output>
+  Restore: MethodDefinition<_chunkmesh_v1_TierMoveRequest, _chunkmesh_v1_TierMoveResponse, _chunkmesh_v1_TierMoveRequest__Output, _chunkmesh_v1_TierMoveResponse__Output>
+  Spill: MethodDefinition<_chunkmesh_v1_TierMoveRequest, _chunkmesh_v1_TierMoveResponse, _chunkmesh_v1_TierMoveRequest__Output, _chunkmesh_v1_TierMoveResponse__Output>
 }
