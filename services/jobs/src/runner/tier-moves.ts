@@ -34,7 +34,6 @@ export interface TierMoveResult {
 const POLL_MS = 50;
 
 async function move(
-  job: Job,
   c: ProcessorContext,
   p: SpillPayload | RestorePayload,
   tier: Tier,
@@ -84,9 +83,9 @@ async function move(
 
 export function spill(job: Job, c: ProcessorContext): Promise<TierMoveResult> {
   const p = validatePayload('kv.spill', job.data);
-  return move(job, c, p, p.tier);
+  return move(c, p, p.tier);
 }
 
 export function restore(job: Job, c: ProcessorContext): Promise<TierMoveResult> {
-  return move(job, c, validatePayload('kv.restore', job.data), 'device');
+  return move(c, validatePayload('kv.restore', job.data), 'device');
 }

@@ -61,7 +61,6 @@ export function tierHandlers(o: TierServiceOptions): Pick<WorkerControlHandlers,
   }
 
   function answer(
-    call: Call,
     work: () => Promise<Omit<TierMoveResponse, 'workerId' | 'epoch'>>,
     cb: grpc.sendUnaryData<TierMoveResponse>,
   ) {
@@ -81,53 +80,45 @@ export function tierHandlers(o: TierServiceOptions): Pick<WorkerControlHandlers,
 
   return {
     spill(call, callback) {
-      answer(
-        call,
-        async () => {
-          const tier = call.request.tier || 'host';
-          if (tier !== 'host' && tier !== 'disk')
-            throw new InvalidArgument(`tier must be host or disk, not ${JSON.stringify(tier)}`);
-          const { tokens, keys } = await prompt(call);
-          const r = runtime.cache.spill(tokens, { salt: call.request.tenant, toDisk: tier === 'disk' });
-          return {
-            promptTokens: tokens.length,
-            matchedTokens: r.matchedTokens,
-            movedTokens: r.movedTokens,
-            stayedTokens: r.stayedTokens,
-            chunkKeys: keysIn(tier, keys),
-          };
-        },
-        callback,
-      );
+      answer(async () => {
+        const tier = call.request.tier || 'host';
+        if (tier !== 'host' && tier !== 'disk')
+          throw new InvalidArgument(`tier must be host or disk, not ${JSON.stringify(tier)}`);
+        const { tokens, keys } = await prompt(call);
+        const r = runtime.cache.spill(tokens, { salt: call.request.tenant, toDisk: tier === 'disk' });
+        return {
+          promptTokens: tokens.length,
+          matchedTokens: r.matchedTokens,
+          movedTokens: r.movedTokens,
+          stayedTokens: r.stayedTokens,
+          chunkKeys: keysIn(tier, keys),
+        };
+      }, callback);
     },
     restore(call, callback) {
-      answer(
-        call,
-        async () => {
-          const { tokens, keys } = await prompt(call);
-          const cache = runtime.cache;
-          const held = await cache.hold(tokens, { salt: call.request.tenant });
-          const matched = held.tokens.device + held.tokens.host + held.tokens.disk;
-          let moved = 0;
-          if (held.ticket !== 0) {
-            try {
-              const f = await cache.fetch(held.ticket, tokens.length, true);
-              moved = f.promotedTokens;
-            } finally {
-              cache.dropTicket(held.ticket);
-            }
+      answer(async () => {
+        const { tokens, keys } = await prompt(call);
+        const cache = runtime.cache;
+        const held = await cache.hold(tokens, { salt: call.request.tenant });
+        const matched = held.tokens.device + held.tokens.host + held.tokens.disk;
+        let moved = 0;
+        if (held.ticket !== 0) {
+          try {
+            const f = await cache.fetch(held.ticket, tokens.length, true);
+            moved = f.promotedTokens;
+          } finally {
+            cache.dropTicket(held.ticket);
           }
-          const onDevice = keysIn('device', keys);
-          return {
-            promptTokens: tokens.length,
-            matchedTokens: matched,
-            movedTokens: moved,
-            stayedTokens: matched - onDevice.length * cache.chunkTokens,
-            chunkKeys: onDevice,
-          };
-        },
-        callback,
-      );
+        }
+        const onDevice = keysIn('device', keys);
+        return {
+          promptTokens: tokens.length,
+          matchedTokens: matched,
+          movedTokens: moved,
+          stayedTokens: matched - onDevice.length * cache.chunkTokens,
+          chunkKeys: onDevice,
+        };
+      }, callback);
     },
   };
 }
