@@ -91,38 +91,24 @@ describe('kv.spill / kv.restore', { timeout: 180_000 }, () => {
       await generate(client, { tokenIds: { ids: IDS }, tenant: 'acme', sampling: { maxTokens: 1 } });
       const prompt = { tokenIds: IDS };
 
-      const spilled = await finished(
-        jobs,
-        (await jobs.add('kv.spill', { workerId: 'w0', tenant: 'acme', prompt })).job.id,
-      );
-      assert.equal(spilled.state, 'completed', JSON.stringify(spilled));
-      const s = spilled.result as TierMoveResult;
-      assert.deepEqual(
-        [s.tier, s.matchedTokens, s.movedTokens, s.stayedTokens, s.chunks],
-        ['host', 5 * CHUNK, 5 * CHUNK, 0, 5],
-      );
-      // the report routers read: every chunk on the host, none left on the device
-      assert.deepEqual(await reportedCounts(registry, cluster, 'w0', s.epoch), {
-        device: 0,
-        host: 5,
-        disk: 0,
-      });
-
-      const restored = await finished(
-        jobs,
-        (await jobs.add('kv.restore', { workerId: 'w0', tenant: 'acme', prompt })).job.id,
-      );
-      assert.equal(restored.state, 'completed', JSON.stringify(restored));
-      const r = restored.result as TierMoveResult;
-      assert.deepEqual(
-        [r.tier, r.matchedTokens, r.movedTokens, r.stayedTokens, r.chunks],
-        ['device', 5 * CHUNK, 5 * CHUNK, 0, 5],
-      );
-      assert.deepEqual(await reportedCounts(registry, cluster, 'w0', r.epoch), {
-        device: 5,
-        host: 0,
-        disk: 0,
-      });
+      // each move, then the report routers read: all five chunks in the tier asked for, none elsewhere
+      const moves = [
+        ['kv.spill', 'host', { device: 0, host: 5, disk: 0 }],
+        ['kv.restore', 'device', { device: 5, host: 0, disk: 0 }],
+      ] as const;
+      for (const [name, tier, counts] of moves) {
+        const done = await finished(
+          jobs,
+          (await jobs.add(name, { workerId: 'w0', tenant: 'acme', prompt })).job.id,
+        );
+        assert.equal(done.state, 'completed', JSON.stringify(done));
+        const m = done.result as TierMoveResult;
+        assert.deepEqual(
+          [m.tier, m.matchedTokens, m.movedTokens, m.stayedTokens, m.chunks],
+          [tier, 5 * CHUNK, 5 * CHUNK, 0, 5],
+        );
+        assert.deepEqual(await reportedCounts(registry, cluster, 'w0', m.epoch), counts);
+      }
 
       // a request now finds every full chunk cached, all of it on the device
       const before = await deviceHits(tiered);
