@@ -5,21 +5,18 @@
 // killed while a prewarm is in flight (and restarted from its append-only
 // file) leaves the job to be retried and completed, once in effect.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { connectRedis, createGenerationClient } from '@chunkmesh/common';
 import { JobClient, type JobView, type PrewarmResult } from '@chunkmesh/jobs';
 import {
   generate,
   type JobRunnerProcess,
-  REPO_ROOT,
+  jobsCli,
   RedisServer,
-  SOURCE_NODE_ARGS,
   startJobRunner,
   startWorker,
   uniqueCluster,
@@ -29,18 +26,7 @@ import {
 import type { Redis } from 'ioredis';
 
 const CHUNK = 16;
-const CLI = join(REPO_ROOT, 'services', 'cli', 'src', 'chunkmesh.ts');
-
-/** `chunkmesh jobs ...` from its sources: exit code, stdout, stderr. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await promisify(execFile)(process.execPath, [...SOURCE_NODE_ARGS, CLI, 'jobs', ...args]);
-    return { code: 0, ...r };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = jobsCli;
 const ORPHAN_GUARD = { CHUNKMESH_PARENT_PID: String(process.pid) };
 
 /** A prompt of `n` token ids, distinct per seed, in stories260K's vocabulary. */
@@ -232,7 +218,7 @@ describe('prefix.prewarm', { timeout: 180_000 }, () => {
     const bad = await cli('prewarm', ...where, '--text', 'x', '--workers', 'ghost');
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /ghost is not live/);
-    for (const sub of ['run', 'prewarm', 'drain', 'status', 'list']) {
+    for (const sub of ['run', 'prewarm', 'drain', 'spill', 'restore', 'status', 'list']) {
       const help = await cli(sub, '--help');
       assert.equal(help.code, 0, sub);
       assert.match(help.stdout, /--redis-url/, sub);

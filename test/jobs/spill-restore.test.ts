@@ -11,6 +11,7 @@ import { JobClient, type JobView, reportedTiers, type TierMoveResult } from '@ch
 import {
   generate,
   type JobRunnerProcess,
+  jobsCli,
   RedisServer,
   startJobRunner,
   startWorker,
@@ -137,5 +138,11 @@ describe('kv.spill / kv.restore', { timeout: 180_000 }, () => {
     assert.equal(done.state, 'failed');
     assert.equal(done.attemptsMade, 1, 'not retried');
     assert.match(done.failedReason ?? '', /unsupported: worker w1: no host tier/);
+    // the same from the command line: exit 1, the reason shown
+    const where = ['--redis-url', redis.url, '--cluster', cluster];
+    const r = await jobsCli('restore', ...where, '--worker-id', 'w1', '--token-ids', IDS.join(','), '--wait');
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /"state": "failed"/);
+    assert.match(r.stdout, /no host tier/);
   });
 });
