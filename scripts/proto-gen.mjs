@@ -39,6 +39,8 @@ const r = spawnSync(
     out,
     'chunkmesh/v1/generation.proto',
     'chunkmesh/v1/worker_control.proto',
+    'chunkmesh/v1/worker_resident.proto',
+    'chunkmesh/v1/worker_tiers.proto',
   ],
   { cwd: root, stdio: 'inherit' },
 );

@@ -151,6 +151,16 @@ export interface NativeFetch {
   cancelled: boolean;
 }
 
+/** An explicit move of a cached prefix down the tiers (NativeKvCache.spill). */
+export interface NativeSpill {
+  /** The prefix's full chunks in the tree, on any tier. */
+  matchedTokens: number;
+  /** Moved down by this call. */
+  movedTokens: number;
+  /** Still above the tier asked for: pinned by a running request, under a longer cached prefix on the device, or no room below. */
+  stayedTokens: number;
+}
+
 export interface NativeKvCache {
   addSequence(
     tokens: Int32Array,
@@ -195,6 +205,11 @@ export interface NativeKvCache {
   dispose(): void;
   hold(tokens: Int32Array, salt: string, maxMatchTokens: number): Promise<NativeHold>;
   fetch(ticket: number, maxTokens: number, toDevice: boolean): Promise<NativeFetch>;
+  /** Keys of every node in the tree by the tier it is in now: what its events drained so far replay to. */
+  residentKeys(): Record<KvTier, BigUint64Array>;
+  spill(tokens: Int32Array, salt: string, toDisk: boolean): NativeSpill;
+  /** Lets go of a ticket's holds (a pending fetch completes as cancelled); unknown tickets are ignored. */
+  dropTicket(ticket: number): void;
   exportPrefix(tokens: Int32Array, salt: string, maxChunks: number): Promise<NativeKvChunk[]>;
   /** Tokens made (0: every chunk was cached already). */
   importPrefix(tokens: Int32Array, salt: string, chunks: NativeKvChunk[]): Promise<number>;

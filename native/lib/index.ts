@@ -28,6 +28,7 @@ export {
   type KvCacheOptions,
   type KvEvent,
   type KvStats,
+  type SpillResult,
 } from './kv-cache.ts';
 export {
   buildInfo,

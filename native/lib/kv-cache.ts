@@ -6,6 +6,7 @@ import {
   type DecodeMode,
   type DeviceChoice,
   type KvDType,
+  type KvTier,
   type NativeDecodeCost,
   type NativeDeviceInfo,
   type NativeFetch,
@@ -14,6 +15,7 @@ import {
   type NativeKvChunk,
   type NativeKvEvent,
   type NativeKvStats,
+  type NativeSpill,
   native,
 } from './binding.ts';
 import { InvalidArgumentError, rejectTranslated, translated } from './errors.ts';
@@ -56,6 +58,7 @@ export type KvStats = NativeKvStats;
 export type DeviceInfo = NativeDeviceInfo;
 export type Hold = NativeHold;
 export type FetchResult = NativeFetch;
+export type SpillResult = NativeSpill;
 
 export class KvCache {
   readonly layers: number;
@@ -269,6 +272,31 @@ export class KvCache {
    */
   async importPrefix(tokens: ArrayLike<number>, salt: string, chunks: NativeKvChunk[]): Promise<number> {
     return rejectTranslated(this.handle.importPrefix(toInt32Tokens(tokens), salt, chunks));
+  }
+
+  /**
+   * Every chunk key in the tree by the tier it is in now (a node being written to disk counts as
+   * host, one being read back as disk): exactly what replaying every event drained so far gives.
+   * Runs on the owner thread (waits behind a step in flight).
+   */
+  residentKeys(): Record<KvTier, BigUint64Array> {
+    return translated(() => this.handle.residentKeys());
+  }
+
+  /** Lets go of a hold() ticket outside a step (a step's dropTickets does it for the engine's own). */
+  dropTicket(ticket: number): void {
+    translated(() => this.handle.dropTicket(ticket));
+  }
+
+  /**
+   * Moves the cached full chunks of tokens that no running sequence pins off the device to the host
+   * tier, or with toDisk on to the disk tier (written now), bottom-up. What could not move (pinned,
+   * a longer cached prefix below it on the device, no room) is counted in stayedTokens. Needs a host
+   * tier (and a writable disk tier for toDisk): InvalidArgumentError otherwise.
+   */
+  spill(tokens: ArrayLike<number>, options: { salt?: string; toDisk?: boolean } = {}): SpillResult {
+    const t = toInt32Tokens(tokens);
+    return translated(() => this.handle.spill(t, options.salt ?? '', options.toDisk ?? false));
   }
 
   /** Frees the pool and stops the owner thread now (dispose the Model first); later calls throw. */

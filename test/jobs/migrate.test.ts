@@ -13,6 +13,7 @@ import { JobClient, type MigrateResult } from '@chunkmesh/jobs';
 import {
   generate,
   type JobRunnerProcess,
+  jobsCli,
   RedisServer,
   scrapeMetrics,
   startJobRunner,
@@ -23,7 +24,7 @@ import {
 } from '@chunkmesh/test-support';
 import type { Redis } from 'ioredis';
 import { ORPHAN_GUARD } from '../router/cluster.ts';
-import { finished, jobsCli, promptIds } from './jobs-support.ts';
+import { finished, promptIds } from './jobs-support.ts';
 
 const CHUNK = 16;
 

@@ -15,6 +15,7 @@ import { JobClient, type JobView, type PrewarmResult } from '@chunkmesh/jobs';
 import {
   generate,
   type JobRunnerProcess,
+  jobsCli,
   RedisServer,
   startJobRunner,
   startWorker,
@@ -23,7 +24,7 @@ import {
   waitFor,
 } from '@chunkmesh/test-support';
 import type { Redis } from 'ioredis';
-import { finished, jobsCli, promptIds } from './jobs-support.ts';
+import { finished, promptIds } from './jobs-support.ts';
 
 const CHUNK = 16;
 const ORPHAN_GUARD = { CHUNKMESH_PARENT_PID: String(process.pid) };
@@ -205,7 +206,7 @@ describe('prefix.prewarm', { timeout: 180_000 }, () => {
     const bad = await jobsCli('prewarm', ...where, '--text', 'x', '--workers', 'ghost');
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /ghost is not live/);
-    for (const sub of ['run', 'prewarm', 'drain', 'status', 'list']) {
+    for (const sub of ['run', 'prewarm', 'drain', 'migrate', 'spill', 'restore', 'status', 'list']) {
       const help = await jobsCli(sub, '--help');
       assert.equal(help.code, 0, sub);
       assert.match(help.stdout, /--redis-url/, sub);

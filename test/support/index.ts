@@ -30,7 +30,7 @@ export {
   reflectedFiles,
   reflectedServices,
 } from './grpc-client.ts';
-export { type JobRunnerProcess, startJobRunner } from './job-runner-process.ts';
+export { type JobRunnerProcess, jobsCli, startJobRunner } from './job-runner-process.ts';
 export { ResidentReference, randomKeys, randomTierEvents, TreeEventSource } from './kv-events.ts';
 export {
   LoadGenerator,

@@ -86,6 +86,9 @@ Napi::Function KvCacheWrap::Define(Napi::Env env) {
                          InstanceMethod<&KvCacheWrap::Fetch>("fetch"),
                          InstanceMethod<&KvCacheWrap::ExportPrefix>("exportPrefix"),
                          InstanceMethod<&KvCacheWrap::ImportPrefix>("importPrefix"),
+                         InstanceMethod<&KvCacheWrap::ResidentKeys>("residentKeys"),
+                         InstanceMethod<&KvCacheWrap::Spill>("spill"),
+                         InstanceMethod<&KvCacheWrap::DropTicket>("dropTicket"),
                      });
 }
 
@@ -456,6 +459,45 @@ Napi::Value KvCacheWrap::Fetch(const Napi::CallbackInfo& info) {
           o.Set("cancelled", r.cancelled);
           return o;
         });
+  });
+}
+
+Napi::Value KvCacheWrap::ResidentKeys(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    KvCache& c = cache();
+    const auto keys = c.run([&c] { return c.tree().resident_keys(); });
+    Napi::Object o = Napi::Object::New(info.Env());
+    static const char* kTiers[] = {"device", "host", "disk"};
+    for (int t = 0; t < kTierCount; ++t) {
+      Napi::BigUint64Array a = Napi::BigUint64Array::New(info.Env(), keys[t].size());
+      std::copy(keys[t].begin(), keys[t].end(), a.Data());
+      o.Set(kTiers[t], a);
+    }
+    return o;
+  });
+}
+
+Napi::Value KvCacheWrap::Spill(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const Napi::Int32Array tokens = int32s(info[0], "tokens");
+    const std::string salt = string(info[1], "salt");
+    const bool to_disk = boolean(info[2], "toDisk");
+    KvCache& c = cache();
+    const SpillResult r = c.run([&] { return c.tree().spill(salt, tokens.Data(), tokens.ElementLength(), to_disk); });
+    Napi::Object o = Napi::Object::New(info.Env());
+    o.Set("matchedTokens", static_cast<double>(r.matched_tokens));
+    o.Set("movedTokens", static_cast<double>(r.moved_tokens));
+    o.Set("stayedTokens", static_cast<double>(r.stayed_tokens));
+    return o;
+  });
+}
+
+Napi::Value KvCacheWrap::DropTicket(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const uint32_t ticket = static_cast<uint32_t>(integer(info[0], "ticket", 1, kMaxU32));
+    KvCache& c = cache();
+    c.run([&] { c.tree().drop_ticket(ticket); });
+    return info.Env().Undefined();
   });
 }
 

@@ -47,6 +47,9 @@ class KvCacheWrap : public Napi::ObjectWrap<KvCacheWrap> {
   // kv_transfer_wrap.cc
   Napi::Value ExportPrefix(const Napi::CallbackInfo& info);
   Napi::Value ImportPrefix(const Napi::CallbackInfo& info);
+  Napi::Value ResidentKeys(const Napi::CallbackInfo& info);
+  Napi::Value Spill(const Napi::CallbackInfo& info);
+  Napi::Value DropTicket(const Napi::CallbackInfo& info);
 
   KvCache& cache() const;
   size_t token_elems() const;  // floats per token of one layer's K (or V)

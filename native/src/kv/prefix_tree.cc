@@ -207,12 +207,16 @@ uint32_t PrefixTree::take_slot() {
 void PrefixTree::evict_one() {
   auto& device_lru = lru_[static_cast<int>(KvTier::kDevice)];
   if (device_lru.empty()) throw Error(ErrorCode::kCapacityExhausted, "KV pool exhausted: every chunk is pinned");
-  const uint32_t id = std::get<2>(*device_lru.begin());
-  device_lru.erase(device_lru.begin());
-  nodes_[id].lru_tier = -1;
+  leave_device(std::get<2>(*device_lru.begin()));
+}
+
+void PrefixTree::leave_device(uint32_t id) {
+  TreeNode& n = nodes_[id];
+  if (n.lru_tier >= 0) lru_[n.lru_tier].erase({n.lru_held, n.lru_stamp, id});
+  n.lru_tier = -1;
   --cached_nodes_;
   ++evictions_;
-  const uint32_t parent = nodes_[id].parent;
+  const uint32_t parent = n.parent;
   if (parent != TreeNode::kNone) {
     --nodes_[parent].device_children;
     refresh_lru(parent);
@@ -483,6 +487,14 @@ std::vector<KvEvent> PrefixTree::drain_events() {
   std::vector<KvEvent> out;
   out.swap(events_);
   return out;
+}
+
+std::array<std::vector<uint64_t>, kTierCount> PrefixTree::resident_keys() const {
+  std::array<std::vector<uint64_t>, kTierCount> keys;
+  for (uint32_t id = 0; id < nodes_.size(); ++id) {
+    if (nodes_[id].live) keys[static_cast<int>(store_.tier_of(id))].push_back(nodes_[id].key);
+  }
+  return keys;
 }
 
 TreeStats PrefixTree::stats() const {

@@ -27,6 +27,7 @@
 //    reclaimed once it holds no node and no sequence.
 // Single-threaded: only the KvCache's owner thread calls it (IO results come
 // back to it there, through io_finished).
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -120,6 +121,15 @@ struct FetchResult {
   bool cancelled = false;      // the ticket was dropped, or the cache torn down, first
 };
 
+// An explicit move of a cached prefix down the tiers (spill).
+struct SpillResult {
+  size_t matched_tokens = 0;  // the prefix's full chunks in the tree, on any tier
+  size_t moved_tokens = 0;    // moved down by this call
+  // Still above the tier asked for: pinned by a running sequence, under a
+  // longer cached prefix that stays on the device, or no room below.
+  size_t stayed_tokens = 0;
+};
+
 struct MatchResult {
   uint32_t seq_id;
   size_t cached_tokens;
@@ -151,6 +161,11 @@ class PrefixTree final : public IoListener {
   // nodes to the device while free or unheld cached slots allow. done runs on
   // the owner thread when all of that is over (at once when nothing is read).
   void fetch(uint32_t ticket, size_t max_tokens, bool to_device, std::function<void(const FetchResult&)> done);
+  // Moves the cached chunks of tokens[0:n] that no sequence pins off the
+  // device to the host, and with to_disk on down to disk (written now),
+  // bottom-up (the device part of a path stays top-closed). Needs a host tier
+  // (and a writable disk tier for to_disk): kInvalidArgument otherwise.
+  SpillResult spill(const std::string& salt, const int32_t* tokens, size_t n, bool to_disk);
   // Lets go of the ticket's holds (a pending fetch completes as cancelled). Unknown tickets are ignored.
   void drop_ticket(uint32_t ticket);
   // drop_ticket for every ticket (before teardown: every pending fetch completes).
@@ -182,6 +197,10 @@ class PrefixTree final : public IoListener {
   const ChunkStore& store() const { return store_; }
 
   std::vector<KvEvent> drain_events();
+  // Keys of every live node, by the tier it counts in for the cluster (tier_of):
+  // what replaying every event drained so far gives. The control plane's
+  // reconcile compares it with what the worker reported to Redis.
+  std::array<std::vector<uint64_t>, kTierCount> resident_keys() const;
   TreeStats stats() const;
   uint64_t root_key(const std::string& salt) const;
   void check_tokens(const int32_t* tokens, size_t n) const;
@@ -205,6 +224,11 @@ class PrefixTree final : public IoListener {
   uint32_t new_node();
   uint32_t take_slot();
   void evict_one();
+  // Takes an unpinned device node without device children off the device:
+  // demoted to the host when room can be made there, else dropped with its subtree.
+  void leave_device(uint32_t id);
+  // Writes a host node (not held by an IO job) to disk now; false when the write failed.
+  bool write_back_now(uint32_t id);
   // Makes a host slot free, dropping unheld host nodes (least recent first); false if it cannot.
   bool make_host_room();
   // Starts write-backs of unheld host nodes to disk while host headroom is short.

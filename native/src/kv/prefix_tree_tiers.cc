@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "kv/prefix_tree.h"
+#include "runtime/error.h"
 
 namespace chunkmesh {
 
@@ -30,17 +31,66 @@ bool PrefixTree::make_host_room() {
     const bool to_disk = store_.disk_writable() && make_disk_room();
     if (host_lru.empty()) return false;  // the rest is held or being written
     const uint32_t id = std::get<2>(*host_lru.begin());
-    if (to_disk && store_.write_now(id, nodes_[id].key)) {
-      --lower_nodes_[static_cast<int>(KvTier::kHost)];
-      ++lower_nodes_[static_cast<int>(KvTier::kDisk)];
-      ++disk_demotions_;
-      emit(KvOp::kDemoted, KvTier::kDisk, nodes_[id].key, KvTier::kHost);
-      refresh_lru(id);
-    } else {
-      drop_node(id);
-    }
+    if (!to_disk || !write_back_now(id)) drop_node(id);
   }
   return true;
+}
+
+bool PrefixTree::write_back_now(uint32_t id) {
+  if (!store_.write_now(id, nodes_[id].key)) return false;
+  --lower_nodes_[static_cast<int>(KvTier::kHost)];
+  ++lower_nodes_[static_cast<int>(KvTier::kDisk)];
+  ++disk_demotions_;
+  emit(KvOp::kDemoted, KvTier::kDisk, nodes_[id].key, KvTier::kHost);
+  refresh_lru(id);
+  return true;
+}
+
+SpillResult PrefixTree::spill(const std::string& salt, const int32_t* tokens, size_t n, bool to_disk) {
+  check_tokens(tokens, n);
+  if (!store_.has_host()) throw_invalid("no host tier: the cache keeps every chunk on the device");
+  if (to_disk && !store_.disk_writable()) {
+    throw_invalid(store_.has_disk() ? "the disk tier takes no more writes (a write failed)" : "no disk tier");
+  }
+  SpillResult r;
+  const TreeRoot* root = find_root(salt);
+  if (root == nullptr) return r;
+  const std::vector<uint32_t> path = match_path(static_cast<uint32_t>(root - roots_.data()), tokens, n);
+  r.matched_tokens = path.size() * c_;
+  // Held while it moves: making room below never drops a chunk of the path.
+  for (uint32_t id : path) {
+    if (nodes_[id].holds++ == 0) ++held_nodes_;
+    refresh_lru(id);
+  }
+  // Bottom-up off the device: a node leaves once nothing below it is on the
+  // device; the first one that cannot (pinned, a longer prefix below it, no
+  // host room) keeps itself and its ancestors there.
+  std::vector<KvTier> before;
+  for (uint32_t id : path) before.push_back(store_.tier_of(id));
+  size_t device_end = path.size();
+  for (; device_end > 0; --device_end) {
+    const uint32_t id = path[device_end - 1];
+    if (!store_.on_device(id)) continue;
+    if (nodes_[id].refs > 0 || nodes_[id].device_children > 0 || !make_host_room()) break;
+    leave_device(id);
+  }
+  if (to_disk) {
+    for (size_t i = device_end; i < path.size(); ++i) {
+      // a chunk already being written lands on disk by itself
+      if (store_.where(path[i]) == Where::kHost && (!make_disk_room() || !write_back_now(path[i]))) break;
+    }
+  }
+  const KvTier target = to_disk ? KvTier::kDisk : KvTier::kHost;
+  for (size_t i = 0; i < path.size(); ++i) {
+    const uint32_t id = path[i];
+    const KvTier now = store_.tier_of(id);
+    if (now != before[i]) r.moved_tokens += c_;
+    if (static_cast<int>(now) < static_cast<int>(target)) r.stayed_tokens += c_;
+    if (--nodes_[id].holds == 0) --held_nodes_;
+    refresh_lru(id);
+  }
+  balance_host();
+  return r;
 }
 
 bool PrefixTree::make_disk_room() {

@@ -7,8 +7,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <array>
 #include <csignal>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -269,9 +271,37 @@ CM_TEST(disk_tier_teardown_with_io_in_flight) {
   CHECK_MSG(got.has_value(), "a fetch pending at teardown never settled");  // done or cancelled, as timing has it
 }
 
-// Random prompts from a few shared bases, holds, fetches and drops, with IO
+// The tree's listing of resident keys (PrefixTree::resident_keys) equals the
+// events drained so far replayed per tier, as a reader of the stream applies
+// them: keys leave `from` on a move, a cleared tier empties.
+void check_listing_replays(TierRig& rig, size_t& replayed_to,
+                           std::array<std::multiset<uint64_t>, chunkmesh::kTierCount>& replayed) {
+  const std::vector<KvEvent>& events = rig.events();
+  for (; replayed_to < events.size(); ++replayed_to) {
+    const KvEvent& e = events[replayed_to];
+    auto& into = replayed[static_cast<int>(e.tier)];
+    if (e.op == KvOp::kCleared) into.clear();
+    for (uint64_t k : e.keys) {
+      if (e.op == KvOp::kRemoved) {
+        CHECK_MSG(into.count(k) > 0, "removed but not resident: " << k);
+        into.erase(into.find(k));
+        continue;
+      }
+      if (e.op == KvOp::kDemoted || e.op == KvOp::kPromoted) {
+        auto& from = replayed[static_cast<int>(e.from)];
+        CHECK_MSG(from.count(k) > 0, "moved but not resident in its tier: " << k);
+        from.erase(from.find(k));
+      }
+      into.insert(k);
+    }
+  }
+  CHECK_MSG(PrefixTreeInspector::resident_keys(rig.tree()) == replayed, "the listing differs from the events replayed");
+}
+
+// Random prompts from a few shared bases, holds, fetches, drops and spills, with IO
 // results delivered at random points: the invariants hold after every step,
-// and every admitted sequence reads exactly the bytes of its chunks.
+// every admitted sequence reads exactly the bytes of its chunks, and the
+// tree's listing of resident keys is what its events replay to.
 CM_TEST(disk_tier_random_ops_keep_the_invariants) {
   uint64_t written = 0;
   size_t restored = 0;
@@ -285,6 +315,8 @@ CM_TEST(disk_tier_random_ops_keep_the_invariants) {
     std::vector<Tokens> bases;
     for (int b = 0; b < 4; ++b) bases.push_back(rng.tokens(8, 100));
     std::vector<uint32_t> tickets;
+    size_t replayed_to = 0;
+    std::array<std::multiset<uint64_t>, chunkmesh::kTierCount> replayed;
     const auto random_prompt = [&] {
       Tokens t = rng.pick(bases);
       t.resize(static_cast<size_t>(rng.range(2, 8)));
@@ -304,6 +336,9 @@ CM_TEST(disk_tier_random_ops_keep_the_invariants) {
       } else if ((op == 4 || op == 6) && !tickets.empty()) {
         rig.tree().fetch(rng.pick(tickets), 16, rng.chance(0.5),
                          [&](const FetchResult& r) { restored += r.restored_tokens; });
+      } else if (op == 8) {
+        const Tokens t = random_prompt();
+        rig.tree().spill("", t.data(), t.size(), rng.chance(0.5));
       } else if (op == 7 && !tickets.empty()) {
         const size_t i = static_cast<size_t>(rng.range(0, static_cast<int>(tickets.size()) - 1));
         rig.tree().drop_ticket(tickets[i]);
@@ -312,10 +347,12 @@ CM_TEST(disk_tier_random_ops_keep_the_invariants) {
         rig.pump_ready();
       }
       PrefixTreeInspector::check(rig.tree());
+      check_listing_replays(rig, replayed_to, replayed);
     }
     for (uint32_t t : tickets) rig.tree().drop_ticket(t);
     rig.settle();
     PrefixTreeInspector::check(rig.tree());
+    check_listing_replays(rig, replayed_to, replayed);
     const chunkmesh::TreeStats s = rig.tree().stats();
     CHECK_EQ(s.held_nodes, uint32_t{0});
     CHECK_EQ(s.tickets, uint32_t{0});

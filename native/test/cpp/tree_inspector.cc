@@ -161,10 +161,9 @@ std::string PrefixTreeInspector::difference(const std::string& before, const std
 }
 
 std::array<std::multiset<uint64_t>, kTierCount> PrefixTreeInspector::resident_keys(const PrefixTree& t) {
+  const auto listed = t.resident_keys();
   std::array<std::multiset<uint64_t>, kTierCount> keys;
-  for (uint32_t id = 0; id < t.nodes_.size(); ++id) {
-    if (t.nodes_[id].live) keys[static_cast<int>(t.store_.tier_of(id))].insert(t.nodes_[id].key);
-  }
+  for (int tier = 0; tier < kTierCount; ++tier) keys[tier].insert(listed[tier].begin(), listed[tier].end());
   return keys;
 }
 

@@ -21,7 +21,7 @@ class PrefixTreeInspector {
   static std::string difference(const std::string& before, const std::string& after);
   // The chunk key of a live node.
   static uint64_t key_of(const PrefixTree& tree, uint32_t node) { return tree.nodes_.at(node).key; }
-  // The chunk keys resident in each tier.
+  // The tree's own listing (PrefixTree::resident_keys) as multisets, for the checks that replay events against it.
   static std::array<std::multiset<uint64_t>, kTierCount> resident_keys(const PrefixTree& tree);
 };
 

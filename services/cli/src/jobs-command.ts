@@ -5,6 +5,8 @@
 //   chunkmesh jobs prewarm --text ... [--tenant T] [--workers a,b | --count N] [--wait]
 //   chunkmesh jobs drain --worker-id W [--grace-ms MS] [--wait]
 //   chunkmesh jobs migrate --text ... [--tenant T] --source A --target B [--wait]
+//   chunkmesh jobs spill --worker-id W --text ... [--tenant T] [--tier host|disk] [--wait]
+//   chunkmesh jobs restore --worker-id W --text ... [--tenant T] [--wait]
 //   chunkmesh jobs status --id ID
 //   chunkmesh jobs list [--limit N]
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -52,7 +54,7 @@ const promptOptions = defineOptions({
   tenant: {
     type: 'string',
     default: '',
-    help: 'the tenant whose cache gets the prompt (its chunk-key salt)',
+    help: 'the tenant whose cache holds the prompt (its chunk-key salt)',
   },
 });
 
@@ -83,6 +85,18 @@ const migrateOptions = defineOptions({
   ...waitOptions,
 });
 
+const restoreOptions = defineOptions({
+  ...common,
+  workerId: { type: 'string', help: 'the worker whose cache holds the prompt (required)' },
+  ...promptOptions,
+  ...waitOptions,
+});
+
+const spillOptions = defineOptions({
+  ...restoreOptions,
+  tier: { type: 'string', default: 'host', help: 'where the chunks go: host or disk' },
+});
+
 const statusOptions = defineOptions({ ...common, id: { type: 'string', help: 'the job id (required)' } });
 const listOptions = defineOptions({
   ...common,
@@ -94,6 +108,8 @@ const SUBCOMMANDS = {
   prewarm: 'prefill a prompt on chosen workers (or the N least loaded) without generating',
   drain: 'take a worker out: no new placements, in-flight requests finish, then it deregisters and exits',
   migrate: 'copy a prompt\u2019s cached KV chunks from one worker to another (worker to worker over gRPC)',
+  spill: 'move a cached prompt\u2019s chunks on one worker off the device, to its host (or disk) tier',
+  restore: 'bring a cached prompt\u2019s chunks on one worker back up to the device',
   status: 'one job: its state, attempts, result or failure, and a prewarm\u2019s per-worker prefills',
   list: 'the most recent control-plane jobs',
 } as const;
@@ -163,11 +179,22 @@ async function addJob(
   }
 }
 
-/** The prompt of a prewarm or migrate: --text or --token-ids, exactly one. */
+/** A job's prompt: --text or --token-ids, exactly one. */
 function promptOf(cfg: { text?: string | undefined; tokenIds?: string | undefined }) {
   if ((cfg.text === undefined) === (cfg.tokenIds === undefined))
     throw new Error('give the prompt as --text or --token-ids (one of them; see --help)');
   return cfg.text !== undefined ? { text: cfg.text } : { tokenIds: (list(cfg.tokenIds) ?? []).map(Number) };
+}
+
+/** A spill's or restore's worker, tenant and prompt. */
+function tierMove(cfg: {
+  workerId?: string | undefined;
+  tenant: string;
+  text?: string | undefined;
+  tokenIds?: string | undefined;
+}) {
+  if (!cfg.workerId) throw new Error('--worker-id is required (see --help)');
+  return { workerId: cfg.workerId, tenant: cfg.tenant, prompt: promptOf(cfg) };
 }
 
 function list(s: string | undefined): string[] | undefined {
@@ -224,6 +251,16 @@ export async function jobsCommand(argv: string[]): Promise<number> {
         { tenant: cfg.tenant, prompt: promptOf(cfg), source: cfg.source, target: cfg.target },
         cfg,
       );
+    }
+    case 'spill': {
+      const cfg = parseCommand(spillOptions, { program, summary: SUBCOMMANDS.spill }, rest);
+      if (!cfg) return 0;
+      return addJob('kv.spill', { ...tierMove(cfg), tier: cfg.tier }, cfg);
+    }
+    case 'restore': {
+      const cfg = parseCommand(restoreOptions, { program, summary: SUBCOMMANDS.restore }, rest);
+      if (!cfg) return 0;
+      return addJob('kv.restore', tierMove(cfg), cfg);
     }
     case 'status': {
       const cfg = parseCommand(statusOptions, { program, summary: SUBCOMMANDS.status }, rest);

@@ -56,6 +56,12 @@ export class DeadlineExceeded extends StatusError {
   readonly code = status.DEADLINE_EXCEEDED;
 }
 
+/** The target is not in a state the call needs (a worker not reporting to Redis, a cache without the tier asked for). */
+export class FailedPrecondition extends StatusError {
+  override name = 'FailedPrecondition';
+  readonly code = status.FAILED_PRECONDITION;
+}
+
 /** A model, worker or session the request names does not exist. */
 export class NotFound extends StatusError {
   override name = 'NotFound';

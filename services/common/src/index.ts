@@ -24,6 +24,7 @@ export {
 } from './decoding-rules.ts';
 export {
   DeadlineExceeded,
+  FailedPrecondition,
   HttpOnlyError,
   InvalidArgument,
   NotFound,
@@ -126,6 +127,10 @@ export {
   type PrefillResponse,
   type PullPrefixRequest,
   type PullPrefixResponse,
+  type ResidentKeysRequest,
+  type ResidentKeysResponse,
+  type TierMoveRequest,
+  type TierMoveResponse,
   WORKER_CONTROL_SERVICE,
   type WorkerControlClient,
   type WorkerControlHandlers,

@@ -1,5 +1,5 @@
 // chunkmesh.v1.WorkerControl (proto/chunkmesh/v1/worker_control.proto): the control plane's calls on one worker's cache
-// (prefill without answering, drain, KV migration), served by workers next to Generation
+// (prefill without answering, drain, KV migration, the live tree's keys for reconcile, spill/restore), served by workers next to Generation
 // under the same credentials, called by the job runner (services/jobs). Types
 // are the generated ones (generated/, `npm run proto:gen`), loaded with the
 // options of proto.ts.
@@ -13,6 +13,10 @@ import type { PrefillRequest__Output } from './generated/chunkmesh/v1/PrefillReq
 import type { PrefillResponse__Output } from './generated/chunkmesh/v1/PrefillResponse.ts';
 import type { PullPrefixRequest__Output } from './generated/chunkmesh/v1/PullPrefixRequest.ts';
 import type { PullPrefixResponse__Output } from './generated/chunkmesh/v1/PullPrefixResponse.ts';
+import type { ResidentKeysRequest__Output } from './generated/chunkmesh/v1/ResidentKeysRequest.ts';
+import type { ResidentKeysResponse__Output } from './generated/chunkmesh/v1/ResidentKeysResponse.ts';
+import type { TierMoveRequest__Output } from './generated/chunkmesh/v1/TierMoveRequest.ts';
+import type { TierMoveResponse__Output } from './generated/chunkmesh/v1/TierMoveResponse.ts';
 import { type Init, LOADER_OPTIONS, type TokenIds } from './proto.ts';
 
 export const WORKER_CONTROL_SERVICE = 'chunkmesh.v1.WorkerControl';
@@ -35,12 +39,21 @@ type PullPrefixRequestFields = Omit<PullPrefixRequest__Output, 'prompt' | 'text'
 export type PullPrefixRequest = PullPrefixRequestFields &
   ({ prompt: 'text'; text: string } | { prompt: 'tokenIds'; tokenIds: TokenIds } | { prompt?: undefined });
 export type PullPrefixResponse = PullPrefixResponse__Output;
+export type ResidentKeysRequest = ResidentKeysRequest__Output;
+export type ResidentKeysResponse = ResidentKeysResponse__Output;
+type TierMoveRequestFields = Omit<TierMoveRequest__Output, 'prompt' | 'text' | 'tokenIds'>;
+export type TierMoveRequest = TierMoveRequestFields &
+  ({ prompt: 'text'; text: string } | { prompt: 'tokenIds'; tokenIds: TokenIds } | { prompt?: undefined });
+export type TierMoveResponse = TierMoveResponse__Output;
 
 export interface WorkerControlHandlers extends grpc.UntypedServiceImplementation {
   prefill: grpc.handleUnaryCall<PrefillRequest, Init<PrefillResponse>>;
   drain: grpc.handleUnaryCall<DrainRequest, Init<DrainResponse>>;
   exportPrefix: grpc.handleServerStreamingCall<ExportPrefixRequest, Init<KvChunk>>;
   pullPrefix: grpc.handleUnaryCall<PullPrefixRequest, Init<PullPrefixResponse>>;
+  residentKeys: grpc.handleUnaryCall<ResidentKeysRequest, Init<ResidentKeysResponse>>;
+  spill: grpc.handleUnaryCall<TierMoveRequest, Init<TierMoveResponse>>;
+  restore: grpc.handleUnaryCall<TierMoveRequest, Init<TierMoveResponse>>;
 }
 
 export interface WorkerControlClient extends grpc.Client {
@@ -66,6 +79,24 @@ export interface WorkerControlClient extends grpc.Client {
     metadata: grpc.Metadata,
     options: grpc.CallOptions,
     callback: grpc.requestCallback<PullPrefixResponse>,
+  ): grpc.ClientUnaryCall;
+  residentKeys(
+    request: Init<ResidentKeysRequest>,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<ResidentKeysResponse>,
+  ): grpc.ClientUnaryCall;
+  spill(
+    request: Init<TierMoveRequest>,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<TierMoveResponse>,
+  ): grpc.ClientUnaryCall;
+  restore(
+    request: Init<TierMoveRequest>,
+    metadata: grpc.Metadata,
+    options: grpc.CallOptions,
+    callback: grpc.requestCallback<TierMoveResponse>,
   ): grpc.ClientUnaryCall;
 }
 

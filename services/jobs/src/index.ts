@@ -26,8 +26,14 @@ export {
   type PrefillPayload,
   type PrewarmPayload,
   type PromptPayload,
+  type ReconcilePayload,
+  type RestorePayload,
+  type SpillPayload,
   validatePayload,
 } from './payloads.ts';
+export { reportedTiers } from './resident-keys.ts';
 export { JobMetrics } from './runner/job-metrics.ts';
 export type { DrainResult, MigrateResult, PrefillResult, PrewarmResult } from './runner/processors.ts';
+export type { ReconcileResult, WorkerReconcile } from './runner/reconcile.ts';
 export { RUNNER_PROGRAM, runJobRunner } from './runner/run-process.ts';
+export type { TierMoveResult } from './runner/tier-moves.ts';

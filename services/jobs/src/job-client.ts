@@ -98,10 +98,13 @@ export class JobClient {
    *     (neither: count 1, the least loaded worker)
    *   worker.drain {workerId, graceMs?}
    *   kv.migrate {tenant?, prompt, source, target} (both live; the target not draining)
+   *   kv.spill {workerId, tenant?, prompt, tier?: host|disk}, kv.restore {workerId, tenant?, prompt}
    */
   async add(name: OperatorJob, request: unknown): Promise<AddResult> {
     if (name === 'prefix.prewarm') return this.addPrewarm(request);
-    return name === 'worker.drain' ? this.addDrain(request) : this.addMigrate(request);
+    if (name === 'worker.drain') return this.addDrain(request);
+    if (name === 'kv.migrate') return this.addMigrate(request);
+    return this.addTierMove(name, request);
   }
 
   private async addMigrate(request: unknown): Promise<AddResult> {
@@ -116,6 +119,23 @@ export class JobClient {
     if (!target) throw new JobPayloadError(`kv.migrate: target worker ${payload.target} is not live`);
     if (target.draining) throw new JobPayloadError(`kv.migrate: target worker ${payload.target} is draining`);
     await this.control.add('kv.migrate', payload, jobOptions(id));
+    return { job: await this.mustView(id), added: true };
+  }
+
+  /**
+   * A spill or restore: the same request is one job while it waits or runs; once it has finished,
+   * asking again runs it again (moves are asked for over and over, unlike a prewarm).
+   */
+  private async addTierMove(name: 'kv.spill' | 'kv.restore', request: unknown): Promise<AddResult> {
+    const payload = validatePayload(name, request);
+    const record = await workerRecord(this.o.registry, this.o.cluster, payload.workerId);
+    if (!record) throw new JobPayloadError(`${name}: worker ${payload.workerId} is not live`);
+    const id = jobIdOf(name, payload);
+    const existing = await this.get(id);
+    if (existing && existing.state !== 'completed' && existing.state !== 'failed')
+      return { job: existing, added: false };
+    if (existing) await this.control.remove(id);
+    await this.control.add(name, payload, jobOptions(id));
     return { job: await this.mustView(id), added: true };
   }
 

@@ -6,6 +6,9 @@
 //                          kv.migrate (the target's engine runs its import
 //                          between steps, one owner-thread job, so migrations
 //                          need no queue of their own to be serialized)
+//                          index.reconcile (added by a job scheduler, runner-options.ts),
+//                          kv.spill, kv.restore (one worker's native calls
+//                          serialise on its cache's owner thread anyway)
 //   queue worker-<id>      jobs that touch one worker's KV, one at a time
 //                          (concurrency 1): prefix.prefill (a prewarm's child)
 //
@@ -14,14 +17,28 @@
 // Cluster too.
 import { checkName } from '@chunkmesh/common';
 
-export const JOB_NAMES = ['prefix.prewarm', 'prefix.prefill', 'worker.drain', 'kv.migrate'] as const;
+export const JOB_NAMES = [
+  'prefix.prewarm',
+  'prefix.prefill',
+  'worker.drain',
+  'kv.migrate',
+  'index.reconcile',
+  'kv.spill',
+  'kv.restore',
+] as const;
 export type JobName = (typeof JOB_NAMES)[number];
 export function isKnownJob(name: string): name is JobName {
   return (JOB_NAMES as readonly string[]).includes(name);
 }
 
 /** The jobs an operator adds (prefix.prefill is added by a prewarm's flow only). */
-export const OPERATOR_JOBS = ['prefix.prewarm', 'worker.drain', 'kv.migrate'] as const;
+export const OPERATOR_JOBS = [
+  'prefix.prewarm',
+  'worker.drain',
+  'kv.migrate',
+  'kv.spill',
+  'kv.restore',
+] as const;
 export type OperatorJob = (typeof OPERATOR_JOBS)[number];
 
 export const CONTROL_QUEUE = 'control';

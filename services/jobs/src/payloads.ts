@@ -45,11 +45,34 @@ export interface MigratePayload {
   target: string;
 }
 
+/** A cached prompt's chunks moved down to `tier` (spill) on one worker. */
+export interface SpillPayload {
+  workerId: string;
+  tenant: string;
+  prompt: PromptPayload;
+  tier: 'host' | 'disk';
+}
+
+/** A cached prompt's chunks brought up to the device on one worker. */
+export interface RestorePayload {
+  workerId: string;
+  tenant: string;
+  prompt: PromptPayload;
+}
+
+/** Compare each live worker's report in Redis with its tree (or only `workerId`'s) and repair it. */
+export interface ReconcilePayload {
+  workerId?: string;
+}
+
 export interface Payloads {
   'prefix.prewarm': PrewarmPayload;
   'prefix.prefill': PrefillPayload;
   'worker.drain': DrainPayload;
   'kv.migrate': MigratePayload;
+  'index.reconcile': ReconcilePayload;
+  'kv.spill': SpillPayload;
+  'kv.restore': RestorePayload;
 }
 
 /** Bounds on what a job may carry: a job is a few ids and a prompt, never bulk data. */
@@ -171,6 +194,29 @@ const validators: { [N in JobName]: (o: Obj) => Payloads[N] } = {
       source,
       target,
     };
+  },
+  'kv.spill': (o) => {
+    only(o, ['workerId', 'tenant', 'prompt', 'tier'], 'kv.spill');
+    const tier = o.tier ?? 'host';
+    if (tier !== 'host' && tier !== 'disk') throw new JobPayloadError('kv.spill.tier must be host or disk');
+    return {
+      workerId: workerId(o.workerId, 'kv.spill.workerId'),
+      tenant: tenant(o.tenant, 'kv.spill.tenant'),
+      prompt: prompt(o.prompt, 'kv.spill.prompt'),
+      tier,
+    };
+  },
+  'kv.restore': (o) => {
+    only(o, ['workerId', 'tenant', 'prompt'], 'kv.restore');
+    return {
+      workerId: workerId(o.workerId, 'kv.restore.workerId'),
+      tenant: tenant(o.tenant, 'kv.restore.tenant'),
+      prompt: prompt(o.prompt, 'kv.restore.prompt'),
+    };
+  },
+  'index.reconcile': (o) => {
+    only(o, ['workerId'], 'index.reconcile');
+    return o.workerId === undefined ? {} : { workerId: workerId(o.workerId, 'index.reconcile.workerId') };
   },
 };
 

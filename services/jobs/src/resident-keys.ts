@@ -12,7 +12,7 @@ import {
 } from '@chunkmesh/common';
 import type { Redis } from 'ioredis';
 
-type Tier = (typeof KV_TIERS)[number];
+export type Tier = (typeof KV_TIERS)[number];
 
 /** Stream entries read per XRANGE: bounds the memory of one read. */
 const PAGE = 2000;
@@ -24,6 +24,17 @@ export async function residentKeys(
   workerId: string,
   epoch: string,
 ): Promise<Set<bigint> | null> {
+  const tiers = await reportedTiers(redis, cluster, workerId, epoch);
+  return tiers ? new Set(tiers.keys()) : null;
+}
+
+/** Each key the worker's epoch `epoch` has reported resident, with its tier; null without a snapshot of that epoch. */
+export async function reportedTiers(
+  redis: Redis,
+  cluster: string,
+  workerId: string,
+  epoch: string,
+): Promise<Map<bigint, Tier> | null> {
   const keys = clusterKeys(cluster);
   const snap = parseSnapshot(workerId, await redis.hgetallBuffer(keys.snapshot(workerId)));
   if (!snap || snap.epoch !== epoch) return null;
@@ -50,5 +61,5 @@ export async function residentKeys(
     if (page.length < PAGE) break;
     from = `(${(page[page.length - 1] as [Buffer, Buffer[]])[0].toString()}`;
   }
-  return new Set(tierOf.keys());
+  return tierOf;
 }

@@ -36,6 +36,8 @@ import { KvReporter } from './reporting/kv-reporter.ts';
 import { controlHandlers } from './server/control-service.ts';
 import { generationHandlers } from './server/generation-service.ts';
 import { migrationHandlers } from './server/migration-service.ts';
+import { residentHandlers } from './server/resident-service.ts';
+import { tierHandlers } from './server/tier-service.ts';
 import { checkOwnIdentity } from './worker-identity.ts';
 import { workerOptions } from './worker-options.ts';
 import { createWorkerRuntime } from './worker-runtime.ts';
@@ -160,6 +162,8 @@ const grpcServer = await serveGeneration({
       log,
     }),
     ...migrationHandlers({ runtime, workerId, epoch, clusterTls, pullTimeoutMs: cfg.pullTimeoutMs, log }),
+    ...residentHandlers({ cache: runtime.cache, reporter: () => reporter, workerId, epoch, log }),
+    ...tierHandlers({ runtime, workerId, epoch, log }),
   }),
 });
 

@@ -19,7 +19,11 @@ import type { PrefillRequest as _chunkmesh_v1_PrefillRequest, PrefillRequest__Ou
 import type { PrefillResponse as _chunkmesh_v1_PrefillResponse, PrefillResponse__Output as _chunkmesh_v1_PrefillResponse__Output } from './chunkmesh/v1/PrefillResponse.ts';
 import type { PullPrefixRequest as _chunkmesh_v1_PullPrefixRequest, PullPrefixRequest__Output as _chunkmesh_v1_PullPrefixRequest__Output } from './chunkmesh/v1/PullPrefixRequest.ts';
 import type { PullPrefixResponse as _chunkmesh_v1_PullPrefixResponse, PullPrefixResponse__Output as _chunkmesh_v1_PullPrefixResponse__Output } from './chunkmesh/v1/PullPrefixResponse.ts';
+import type { ResidentKeysRequest as _chunkmesh_v1_ResidentKeysRequest, ResidentKeysRequest__Output as _chunkmesh_v1_ResidentKeysRequest__Output } from './chunkmesh/v1/ResidentKeysRequest.ts';
+import type { ResidentKeysResponse as _chunkmesh_v1_ResidentKeysResponse, ResidentKeysResponse__Output as _chunkmesh_v1_ResidentKeysResponse__Output } from './chunkmesh/v1/ResidentKeysResponse.ts';
 import type { SamplingParams as _chunkmesh_v1_SamplingParams, SamplingParams__Output as _chunkmesh_v1_SamplingParams__Output } from './chunkmesh/v1/SamplingParams.ts';
+import type { TierMoveRequest as _chunkmesh_v1_TierMoveRequest, TierMoveRequest__Output as _chunkmesh_v1_TierMoveRequest__Output } from './chunkmesh/v1/TierMoveRequest.ts';
+import type { TierMoveResponse as _chunkmesh_v1_TierMoveResponse, TierMoveResponse__Output as _chunkmesh_v1_TierMoveResponse__Output } from './chunkmesh/v1/TierMoveResponse.ts';
 import type { TokenChunk as _chunkmesh_v1_TokenChunk, TokenChunk__Output as _chunkmesh_v1_TokenChunk__Output } from './chunkmesh/v1/TokenChunk.ts';
 import type { TokenIds as _chunkmesh_v1_TokenIds, TokenIds__Output as _chunkmesh_v1_TokenIds__Output } from './chunkmesh/v1/TokenIds.ts';
 import type { TokenLogprob as _chunkmesh_v1_TokenLogprob, TokenLogprob__Output as _chunkmesh_v1_TokenLogprob__Output } from './chunkmesh/v1/TokenLogprob.ts';
@@ -55,7 +59,11 @@ export interface ProtoGrpcType {
       PrefillResponse: MessageTypeDefinition<_chunkmesh_v1_PrefillResponse, _chunkmesh_v1_PrefillResponse__Output>
       PullPrefixRequest: MessageTypeDefinition<_chunkmesh_v1_PullPrefixRequest, _chunkmesh_v1_PullPrefixRequest__Output>
       PullPrefixResponse: MessageTypeDefinition<_chunkmesh_v1_PullPrefixResponse, _chunkmesh_v1_PullPrefixResponse__Output>
+      ResidentKeysRequest: MessageTypeDefinition<_chunkmesh_v1_ResidentKeysRequest, _chunkmesh_v1_ResidentKeysRequest__Output>
+      ResidentKeysResponse: MessageTypeDefinition<_chunkmesh_v1_ResidentKeysResponse, _chunkmesh_v1_ResidentKeysResponse__Output>
       SamplingParams: MessageTypeDefinition<_chunkmesh_v1_SamplingParams, _chunkmesh_v1_SamplingParams__Output>
+      TierMoveRequest: MessageTypeDefinition<_chunkmesh_v1_TierMoveRequest, _chunkmesh_v1_TierMoveRequest__Output>
+      TierMoveResponse: MessageTypeDefinition<_chunkmesh_v1_TierMoveResponse, _chunkmesh_v1_TierMoveResponse__Output>
       TokenChunk: MessageTypeDefinition<_chunkmesh_v1_TokenChunk, _chunkmesh_v1_TokenChunk__Output>
       TokenIds: MessageTypeDefinition<_chunkmesh_v1_TokenIds, _chunkmesh_v1_TokenIds__Output>
       TokenLogprob: MessageTypeDefinition<_chunkmesh_v1_TokenLogprob, _chunkmesh_v1_TokenLogprob__Output>

@@ -26,6 +26,7 @@ export function asProcessorError(err: unknown): Error {
 
 export function failureReason(err: Error): FailureReason {
   if (err instanceof JobFailure) return err.reason;
+  if (err.message.startsWith('unsupported')) return 'unsupported';
   if (err instanceof UnrecoverableError || err.message.startsWith('invalid payload'))
     return 'invalid_payload';
   const code = (err as { code?: unknown }).code;

@@ -1,15 +1,19 @@
 // The runner's metrics (README, "Control plane"): jobs by queue kind and state
 // (read from BullMQ at scrape time), durations and failures by job name and a
-// bounded reason, and the KV bytes migrations moved. Per-worker queues are
-// summed under queue="worker" so the label stays bounded however many workers
-// come and go.
+// bounded reason, the KV bytes migrations moved, and what index.reconcile fixed. Per-worker
+// queues are summed under queue="worker" so the label stays bounded however many workers come
+// and go.
+
+import { KV_TIERS } from '@chunkmesh/common';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { JOB_NAMES } from '../job-names.ts';
+import type { WorkerReconcile } from './reconcile.ts';
 
 export const FAILURE_REASONS = [
   'invalid_payload',
   'worker_unavailable',
   'not_reported',
+  'unsupported',
   'timeout',
   'error',
 ] as const;
@@ -33,6 +37,8 @@ export class JobMetrics {
   private readonly duration: Histogram<'name' | 'outcome'>;
   private readonly failures: Counter<'name' | 'reason'>;
   private readonly migratedBytes: Counter;
+  private readonly reconcileFixed: Counter<'tier' | 'kind'>;
+  private readonly reconcileResyncs: Counter;
 
   constructor(registry: Registry, queues: () => readonly CountedQueue[]) {
     new Gauge({
@@ -70,9 +76,31 @@ export class JobMetrics {
       help: 'KV bytes kv.migrate jobs moved from source to target worker (completed jobs)',
       registers: [registry],
     });
+    this.reconcileFixed = new Counter({
+      name: 'chunkmesh_reconcile_fixed_keys_total',
+      help: 'Keys index.reconcile found wrong in a worker\u2019s report and repaired: missing (in the tree, not reported in that tier) or stale (reported, not in the tree in that tier)',
+      labelNames: ['tier', 'kind'],
+      registers: [registry],
+    });
+    this.reconcileResyncs = new Counter({
+      name: 'chunkmesh_reconcile_resyncs_total',
+      help: 'Workers index.reconcile asked to rewrite their report to Redis',
+      registers: [registry],
+    });
     // every series present from the start, at 0
     for (const name of JOB_NAMES)
       for (const reason of FAILURE_REASONS) this.failures.inc({ name, reason }, 0);
+    for (const tier of KV_TIERS)
+      for (const kind of ['missing', 'stale']) this.reconcileFixed.inc({ tier, kind }, 0);
+  }
+
+  reconciled(w: WorkerReconcile): void {
+    if (!w.resynced) return;
+    this.reconcileResyncs.inc();
+    for (const tier of KV_TIERS) {
+      this.reconcileFixed.inc({ tier, kind: 'missing' }, w.missing[tier]);
+      this.reconcileFixed.inc({ tier, kind: 'stale' }, w.stale[tier]);
+    }
   }
 
   migrated(bytes: number): void {

@@ -12,6 +12,7 @@ import { type Job, Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { bullConnection, type JobsRedis } from '../connection.ts';
+import { KEEP_FINISHED } from '../job-client.ts';
 import { CONTROL_QUEUE, isKnownJob, jobsPrefix, workerQueue } from '../job-names.ts';
 import { WorkerControls } from '../worker-controls.ts';
 import { asProcessorError, failureReason } from './failure.ts';
@@ -32,9 +33,14 @@ export interface JobRunnerOptions {
   migrateTimeoutMs: number;
   reportTimeoutMs: number;
   drainTimeoutMs: number;
+  /** index.reconcile's schedule; 0 removes it. */
+  reconcileEveryMs: number;
+  reconcileSettleMs: number;
   metrics: Registry;
   log: Logger;
 }
+
+const RECONCILE = 'index.reconcile';
 
 interface Consumer {
   worker: Worker;
@@ -61,14 +67,17 @@ export class JobRunner {
       migrateTimeoutMs: o.migrateTimeoutMs,
       reportTimeoutMs: o.reportTimeoutMs,
       drainTimeoutMs: o.drainTimeoutMs,
+      reconcileSettleMs: o.reconcileSettleMs,
+      reconciled: (w) => this.metrics.reconciled(w),
       log: o.log,
     };
     this.metrics = new JobMetrics(o.metrics, () => this.counted());
   }
 
-  /** Starts the control consumer and the first registry sync. */
+  /** Starts the control consumer, index.reconcile's schedule and the first registry sync. */
   async start(): Promise<void> {
     this.consume(CONTROL_QUEUE, this.o.controlConcurrency);
+    await this.schedule();
     await this.sync();
     this.syncTimer = setInterval(() => void this.sync(), this.o.syncIntervalMs);
   }
@@ -96,6 +105,29 @@ export class JobRunner {
     await closing;
     clearTimeout(timer);
     this.controls.closeAll();
+  }
+
+  /**
+   * One job scheduler per cluster (its id is the job's name): a runner upserts it with its
+   * interval, so the runner started last sets the schedule, and runners started together add one
+   * job per interval between them, not one each.
+   */
+  private async schedule(): Promise<void> {
+    const control = this.consumers.get(CONTROL_QUEUE)?.queue as Queue;
+    if (this.o.reconcileEveryMs === 0) {
+      await control.removeJobScheduler(RECONCILE);
+      return;
+    }
+    await control.upsertJobScheduler(
+      RECONCILE,
+      { every: this.o.reconcileEveryMs },
+      // the next run comes anyway: a failed one is not retried
+      {
+        name: RECONCILE,
+        data: {},
+        opts: { attempts: 1, removeOnComplete: KEEP_FINISHED, removeOnFail: KEEP_FINISHED },
+      },
+    );
   }
 
   private counted(): CountedQueue[] {

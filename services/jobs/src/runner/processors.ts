@@ -13,6 +13,8 @@ import { workerRecord } from '../registry.ts';
 import { residentKeys } from '../resident-keys.ts';
 import { unary, type WorkerControls } from '../worker-controls.ts';
 import { JobFailure } from './failure.ts';
+import { reconcile, type WorkerReconcile } from './reconcile.ts';
+import { restore, spill } from './tier-moves.ts';
 
 export interface ProcessorContext {
   /** Fail-fast connection for registry and report reads (connectRedis). */
@@ -27,6 +29,10 @@ export interface ProcessorContext {
   reportTimeoutMs: number;
   /** Longest a drained worker may take to deregister, beyond its grace period. */
   drainTimeoutMs: number;
+  /** How long a difference between a worker's report and its tree must last to be repaired. */
+  reconcileSettleMs: number;
+  /** Counts a worker's reconcile in the metrics. */
+  reconciled(w: WorkerReconcile): void;
   log: Logger;
 }
 
@@ -68,7 +74,8 @@ export interface MigrateResult {
 
 const POLL_MS = 50;
 
-function promptFields(p: PromptPayload) {
+/** A prompt payload as WorkerControl's request fields. */
+export function promptFields(p: PromptPayload) {
   if ('text' in p) return { text: p.text };
   if ('tokenIds' in p) return { tokenIds: { ids: p.tokenIds } };
   return { messages: p.messages };
@@ -188,4 +195,7 @@ export const PROCESSORS: Record<JobName, (job: Job, c: ProcessorContext) => Prom
   'prefix.prewarm': prewarm,
   'worker.drain': drain,
   'kv.migrate': migrate,
+  'index.reconcile': reconcile,
+  'kv.spill': spill,
+  'kv.restore': restore,
 };

@@ -61,6 +61,18 @@ export const runnerOptions = defineOptions({
     min: 100,
     help: 'longest a drained worker may take to deregister, beyond the drain\u2019s grace period',
   },
+  reconcileEveryMs: {
+    type: 'integer',
+    default: 60_000,
+    min: 0,
+    help: 'index.reconcile runs this often (a BullMQ job scheduler on the control queue, one for the cluster: the runner started last sets it); 0 removes the schedule',
+  },
+  reconcileSettleMs: {
+    type: 'integer',
+    default: 500,
+    min: 0,
+    help: 'a difference between a worker\u2019s report and its tree is repaired only when it is still there after this long (reports lag the tree by a step and a flush)',
+  },
   shutdownGraceMs: {
     type: 'integer',
     default: 10_000,

@@ -1,6 +1,6 @@
 // The control plane's admin endpoints on the router's HTTP front door (README,
 // "Control plane"), for admin keys only (Authenticator.authenticateAdmin):
-//   POST /admin/v1/jobs/{name}   add a job (prefix.prewarm, worker.drain, kv.migrate); the
+//   POST /admin/v1/jobs/{name}   add a job (prefix.prewarm, worker.drain, kv.migrate, kv.spill, kv.restore); the
 //                                body is its request. 201 when added, 200 when
 //                                the same request's job was there already.
 //   GET  /admin/v1/jobs/{id}     one job, with a prewarm's per-worker prefills

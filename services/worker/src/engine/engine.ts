@@ -163,7 +163,7 @@ export class Engine {
     try {
       return await this.cache.exportPrefix(tokens, salt, maxChunks);
     } finally {
-      this.reportEvents();
+      this.publishEvents();
     }
   }
 
@@ -173,11 +173,17 @@ export class Engine {
     try {
       return await this.cache.importPrefix(tokens, salt, chunks);
     } finally {
-      this.reportEvents();
+      this.publishEvents();
     }
   }
 
-  private reportEvents(): void {
+  /**
+   * Hands the tree events published so far to the observer (the reporter). The engine does this
+   * after each step; the control plane's tier moves, which change the tree outside any step, call
+   * it so that their events do not wait for the next request. Events stay in order: every drain
+   * is from the one queue, on this thread.
+   */
+  publishEvents(): void {
     const events = this.cache.drainEvents();
     if (events.length > 0) this.observer.onKvEvents?.(events);
   }
@@ -355,7 +361,7 @@ export class Engine {
     this.waiting.unshift(...this.admitting.filter((r) => r.phase === 'waiting'));
     this.admitting = [];
     for (const r of noRoom) this.makeRoom(r);
-    this.reportEvents();
+    this.publishEvents();
     if (result.rows > 0) {
       this.observer.onStep?.(
         result.entries.filter((o) => o.computed > 0).length,

@@ -173,6 +173,24 @@ export class KvReporter {
     this.load = load;
   }
 
+  /**
+   * Rewrites the report from the mirror, as after an outage (the index reconcile's repair), and
+   * resolves once it is in Redis; rejects when it could not be written (Redis down, the id held
+   * by another process, a failed write).
+   */
+  async forceResync(): Promise<void> {
+    this.needsResync = true;
+    await this.pump();
+    // a pump already past its last check of the flag when it was set ends without it: once more
+    if (this.needsResync) await this.pump();
+    if (this.needsResync)
+      throw new Error(
+        this.holds
+          ? 'the report could not be written to Redis'
+          : 'this worker does not hold its registry entry',
+      );
+  }
+
   /** The resident keys as reported, per tier. */
   resident(tier: KvTier): ReadonlySet<bigint> {
     return this.mirror.keys(tier);

@@ -1,13 +1,13 @@
-// A WorkerControl call's prompt (text, messages or token ids, as Prefill and
-// PullPrefix take it) as the engine's input: tokenized and checked exactly as
+// A WorkerControl call's prompt (text, messages or token ids, as Prefill,
+// PullPrefix, Spill and Restore take it) as the engine's input: tokenized and checked exactly as
 // a Generate request's would be, so its chunks get the keys that request's get.
-import type { GenerateRequest, PrefillRequest, PullPrefixRequest } from '@chunkmesh/common';
+import type { GenerateRequest, PrefillRequest, PullPrefixRequest, TierMoveRequest } from '@chunkmesh/common';
 import type { GenerateInput } from '../engine/engine-types.ts';
 import type { WorkerRuntime } from '../worker-runtime.ts';
 import { toGenerateInput } from './request-input.ts';
 
 export function controlInput(
-  p: PrefillRequest | PullPrefixRequest,
+  p: PrefillRequest | PullPrefixRequest | TierMoveRequest,
   runtime: WorkerRuntime,
   signal: AbortSignal,
 ): Promise<GenerateInput> {
@@ -21,7 +21,7 @@ export function controlInput(
     sampling: null,
     tenant: p.tenant,
     sessionId: '',
-    requestId: p.requestId,
+    requestId: 'requestId' in p ? p.requestId : '',
     tools: [],
     toolChoice: '',
   } as GenerateRequest;

@@ -10,6 +10,10 @@ import type { PrefillRequest as _chunkmesh_v1_PrefillRequest, PrefillRequest__Ou
 import type { PrefillResponse as _chunkmesh_v1_PrefillResponse, PrefillResponse__Output as _chunkmesh_v1_PrefillResponse__Output } from '../../chunkmesh/v1/PrefillResponse.ts';
 import type { PullPrefixRequest as _chunkmesh_v1_PullPrefixRequest, PullPrefixRequest__Output as _chunkmesh_v1_PullPrefixRequest__Output } from '../../chunkmesh/v1/PullPrefixRequest.ts';
 import type { PullPrefixResponse as _chunkmesh_v1_PullPrefixResponse, PullPrefixResponse__Output as _chunkmesh_v1_PullPrefixResponse__Output } from '../../chunkmesh/v1/PullPrefixResponse.ts';
+import type { ResidentKeysRequest as _chunkmesh_v1_ResidentKeysRequest, ResidentKeysRequest__Output as _chunkmesh_v1_ResidentKeysRequest__Output } from '../../chunkmesh/v1/ResidentKeysRequest.ts';
+import type { ResidentKeysResponse as _chunkmesh_v1_ResidentKeysResponse, ResidentKeysResponse__Output as _chunkmesh_v1_ResidentKeysResponse__Output } from '../../chunkmesh/v1/ResidentKeysResponse.ts';
+import type { TierMoveRequest as _chunkmesh_v1_TierMoveRequest, TierMoveRequest__Output as _chunkmesh_v1_TierMoveRequest__Output } from '../../chunkmesh/v1/TierMoveRequest.ts';
+import type { TierMoveResponse as _chunkmesh_v1_TierMoveResponse, TierMoveResponse__Output as _chunkmesh_v1_TierMoveResponse__Output } from '../../chunkmesh/v1/TierMoveResponse.ts';
 
 export interface WorkerControlClient extends grpc.Client {
   /**
@@ -73,7 +77,7 @@ export interface WorkerControlClient extends grpc.Client {
    * Calls source's ExportPrefix for the prompt and imports every chunk in one
    * step: all of them cached here, or none (source failed mid-stream:
    * UNAVAILABLE; a key or checksum wrong: DATA_LOSS; no room: RESOURCE_EXHAUSTED;
-   * the source had none: FAILED_PRECONDITION).
+   * the source holds none of it: NOT_FOUND).
    */
   PullPrefix(argument: _chunkmesh_v1_PullPrefixRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_PullPrefixResponse__Output>): grpc.ClientUnaryCall;
   PullPrefix(argument: _chunkmesh_v1_PullPrefixRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_chunkmesh_v1_PullPrefixResponse__Output>): grpc.ClientUnaryCall;
@@ -83,12 +87,65 @@ export interface WorkerControlClient extends grpc.Client {
    * Calls source's ExportPrefix for the prompt and imports every chunk in one
    * step: all of them cached here, or none (source failed mid-stream:
    * UNAVAILABLE; a key or checksum wrong: DATA_LOSS; no room: RESOURCE_EXHAUSTED;
-   * the source had none: FAILED_PRECONDITION).
+   * the source holds none of it: NOT_FOUND).
    */
   pullPrefix(argument: _chunkmesh_v1_PullPrefixRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_PullPrefixResponse__Output>): grpc.ClientUnaryCall;
   pullPrefix(argument: _chunkmesh_v1_PullPrefixRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_chunkmesh_v1_PullPrefixResponse__Output>): grpc.ClientUnaryCall;
   pullPrefix(argument: _chunkmesh_v1_PullPrefixRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_PullPrefixResponse__Output>): grpc.ClientUnaryCall;
   pullPrefix(argument: _chunkmesh_v1_PullPrefixRequest, callback: grpc.requestCallback<_chunkmesh_v1_PullPrefixResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * The keys the worker's prefix tree holds now, per tier, straight from its
+   * native cache; with resync, after rewriting its report to Redis
+   * (worker_resident.proto). The index.reconcile job's read and repair.
+   */
+  ResidentKeys(argument: _chunkmesh_v1_ResidentKeysRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_ResidentKeysResponse__Output>): grpc.ClientUnaryCall;
+  ResidentKeys(argument: _chunkmesh_v1_ResidentKeysRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_chunkmesh_v1_ResidentKeysResponse__Output>): grpc.ClientUnaryCall;
+  ResidentKeys(argument: _chunkmesh_v1_ResidentKeysRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_ResidentKeysResponse__Output>): grpc.ClientUnaryCall;
+  ResidentKeys(argument: _chunkmesh_v1_ResidentKeysRequest, callback: grpc.requestCallback<_chunkmesh_v1_ResidentKeysResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * The keys the worker's prefix tree holds now, per tier, straight from its
+   * native cache; with resync, after rewriting its report to Redis
+   * (worker_resident.proto). The index.reconcile job's read and repair.
+   */
+  residentKeys(argument: _chunkmesh_v1_ResidentKeysRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_ResidentKeysResponse__Output>): grpc.ClientUnaryCall;
+  residentKeys(argument: _chunkmesh_v1_ResidentKeysRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_chunkmesh_v1_ResidentKeysResponse__Output>): grpc.ClientUnaryCall;
+  residentKeys(argument: _chunkmesh_v1_ResidentKeysRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_ResidentKeysResponse__Output>): grpc.ClientUnaryCall;
+  residentKeys(argument: _chunkmesh_v1_ResidentKeysRequest, callback: grpc.requestCallback<_chunkmesh_v1_ResidentKeysResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Brings a cached prompt's chunks up to the device (from disk through the
+   * host), as far as device room allows.
+   */
+  Restore(argument: _chunkmesh_v1_TierMoveRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  Restore(argument: _chunkmesh_v1_TierMoveRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  Restore(argument: _chunkmesh_v1_TierMoveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  Restore(argument: _chunkmesh_v1_TierMoveRequest, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Brings a cached prompt's chunks up to the device (from disk through the
+   * host), as far as device room allows.
+   */
+  restore(argument: _chunkmesh_v1_TierMoveRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  restore(argument: _chunkmesh_v1_TierMoveRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  restore(argument: _chunkmesh_v1_TierMoveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  restore(argument: _chunkmesh_v1_TierMoveRequest, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  
+  /**
+   * Moves a cached prompt's chunks that no running request pins off the
+   * device, to the host tier or on to disk (worker_tiers.proto).
+   */
+  Spill(argument: _chunkmesh_v1_TierMoveRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  Spill(argument: _chunkmesh_v1_TierMoveRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  Spill(argument: _chunkmesh_v1_TierMoveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  Spill(argument: _chunkmesh_v1_TierMoveRequest, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  /**
+   * Moves a cached prompt's chunks that no running request pins off the
+   * device, to the host tier or on to disk (worker_tiers.proto).
+   */
+  spill(argument: _chunkmesh_v1_TierMoveRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  spill(argument: _chunkmesh_v1_TierMoveRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  spill(argument: _chunkmesh_v1_TierMoveRequest, options: grpc.CallOptions, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
+  spill(argument: _chunkmesh_v1_TierMoveRequest, callback: grpc.requestCallback<_chunkmesh_v1_TierMoveResponse__Output>): grpc.ClientUnaryCall;
   
 }
 
@@ -120,9 +177,28 @@ export interface WorkerControlHandlers extends grpc.UntypedServiceImplementation
    * Calls source's ExportPrefix for the prompt and imports every chunk in one
    * step: all of them cached here, or none (source failed mid-stream:
    * UNAVAILABLE; a key or checksum wrong: DATA_LOSS; no room: RESOURCE_EXHAUSTED;
-   * the source had none: FAILED_PRECONDITION).
+   * the source holds none of it: NOT_FOUND).
    */
   PullPrefix: grpc.handleUnaryCall<_chunkmesh_v1_PullPrefixRequest__Output, _chunkmesh_v1_PullPrefixResponse>;
+  
+  /**
+   * The keys the worker's prefix tree holds now, per tier, straight from its
+   * native cache; with resync, after rewriting its report to Redis
+   * (worker_resident.proto). The index.reconcile job's read and repair.
+   */
+  ResidentKeys: grpc.handleUnaryCall<_chunkmesh_v1_ResidentKeysRequest__Output, _chunkmesh_v1_ResidentKeysResponse>;
+  
+  /**
+   * Brings a cached prompt's chunks up to the device (from disk through the
+   * host), as far as device room allows.
+   */
+  Restore: grpc.handleUnaryCall<_chunkmesh_v1_TierMoveRequest__Output, _chunkmesh_v1_TierMoveResponse>;
+  
+  /**
+   * Moves a cached prompt's chunks that no running request pins off the
+   * device, to the host tier or on to disk (worker_tiers.proto).
+   */
+  Spill: grpc.handleUnaryCall<_chunkmesh_v1_TierMoveRequest__Output, _chunkmesh_v1_TierMoveResponse>;
   
 }
 
@@ -131,4 +207,7 @@ export interface WorkerControlDefinition extends grpc.ServiceDefinition {
   ExportPrefix: MethodDefinition<_chunkmesh_v1_ExportPrefixRequest, _chunkmesh_v1_KvChunk, _chunkmesh_v1_ExportPrefixRequest__Output, _chunkmesh_v1_KvChunk__Output>
   Prefill: MethodDefinition<_chunkmesh_v1_PrefillRequest, _chunkmesh_v1_PrefillResponse, _chunkmesh_v1_PrefillRequest__Output, _chunkmesh_v1_PrefillResponse__Output>
   PullPrefix: MethodDefinition<_chunkmesh_v1_PullPrefixRequest, _chunkmesh_v1_PullPrefixResponse, _chunkmesh_v1_PullPrefixRequest__Output, _chunkmesh_v1_PullPrefixResponse__Output>
+  ResidentKeys: MethodDefinition<_chunkmesh_v1_ResidentKeysRequest, _chunkmesh_v1_ResidentKeysResponse, _chunkmesh_v1_ResidentKeysRequest__Output, _chunkmesh_v1_ResidentKeysResponse__Output>
+  Restore: MethodDefinition<_chunkmesh_v1_TierMoveRequest, _chunkmesh_v1_TierMoveResponse, _chunkmesh_v1_TierMoveRequest__Output, _chunkmesh_v1_TierMoveResponse__Output>
+  Spill: MethodDefinition<_chunkmesh_v1_TierMoveRequest, _chunkmesh_v1_TierMoveResponse, _chunkmesh_v1_TierMoveRequest__Output, _chunkmesh_v1_TierMoveResponse__Output>
 }

@@ -1,0 +1,124 @@
+// WorkerControl.Spill / Restore (proto/chunkmesh/v1/worker_tiers.proto):
+// explicit tier moves of a cached prompt, for the kv.spill / kv.restore jobs.
+// Spill demotes the prompt's chunks no running request pins, bottom-up
+// (KvCache.spill); restore holds the prompt's prefix and fetches it to the
+// device (read back from disk first), as the engine's look-ahead does for a
+// waiting request, then lets go. Both change the tree outside any engine
+// step, so they publish its events at once (Engine.publishEvents): the
+// router's index shows the move without waiting for the next request.
+import {
+  FailedPrecondition,
+  InvalidArgument,
+  type Logger,
+  type TierMoveRequest,
+  type TierMoveResponse,
+  toServerError,
+  type WorkerControlHandlers,
+} from '@chunkmesh/common';
+import { chunkKeys, InvalidArgumentError, type KvTier } from '@chunkmesh/native';
+import type * as grpc from '@grpc/grpc-js';
+import type { WorkerRuntime } from '../worker-runtime.ts';
+import { controlInput } from './control-input.ts';
+
+export interface TierServiceOptions {
+  runtime: WorkerRuntime;
+  workerId: string;
+  epoch: string;
+  log: Logger;
+}
+
+type Call = grpc.ServerUnaryCall<TierMoveRequest, TierMoveResponse>;
+
+export function tierHandlers(o: TierServiceOptions): Pick<WorkerControlHandlers, 'spill' | 'restore'> {
+  const { runtime } = o;
+
+  async function prompt(call: Call): Promise<{ tokens: number[]; keys: BigUint64Array }> {
+    if (runtime.cache.stats().hostCapacityChunks === 0)
+      throw new FailedPrecondition(
+        'no host tier: this worker keeps every chunk on the device (--kv-host-bytes)',
+      );
+    const abort = new AbortController();
+    call.on('cancelled', () => abort.abort());
+    const input = await controlInput(call.request, runtime, abort.signal);
+    const keys = chunkKeys(
+      {
+        modelId: runtime.bundle.model.config.modelId,
+        chunkTokens: runtime.cache.chunkTokens,
+        salt: call.request.tenant,
+      },
+      input.promptTokens,
+    );
+    return { tokens: input.promptTokens, keys };
+  }
+
+  /** The prompt's chunk keys that are in `tier` now. */
+  function keysIn(tier: KvTier, keys: BigUint64Array): string[] {
+    const there = new Set(runtime.cache.residentKeys()[tier]);
+    return Array.from(
+      keys.filter((k) => there.has(k)),
+      String,
+    );
+  }
+
+  function answer(
+    work: () => Promise<Omit<TierMoveResponse, 'workerId' | 'epoch'>>,
+    cb: grpc.sendUnaryData<TierMoveResponse>,
+  ) {
+    work().then(
+      (r) => {
+        runtime.engine.publishEvents();
+        cb(null, { ...r, workerId: o.workerId, epoch: o.epoch });
+      },
+      (err: unknown) => {
+        runtime.engine.publishEvents();
+        o.log.debug('tier move refused', { error: (err as Error).message });
+        // the cache refuses a disk spill without a writable disk tier by name
+        cb(toServerError(err instanceof InvalidArgumentError ? new FailedPrecondition(err.message) : err));
+      },
+    );
+  }
+
+  return {
+    spill(call, callback) {
+      answer(async () => {
+        const tier = call.request.tier || 'host';
+        if (tier !== 'host' && tier !== 'disk')
+          throw new InvalidArgument(`tier must be host or disk, not ${JSON.stringify(tier)}`);
+        const { tokens, keys } = await prompt(call);
+        const r = runtime.cache.spill(tokens, { salt: call.request.tenant, toDisk: tier === 'disk' });
+        return {
+          promptTokens: tokens.length,
+          matchedTokens: r.matchedTokens,
+          movedTokens: r.movedTokens,
+          stayedTokens: r.stayedTokens,
+          chunkKeys: keysIn(tier, keys),
+        };
+      }, callback);
+    },
+    restore(call, callback) {
+      answer(async () => {
+        const { tokens, keys } = await prompt(call);
+        const cache = runtime.cache;
+        const held = await cache.hold(tokens, { salt: call.request.tenant });
+        const matched = held.tokens.device + held.tokens.host + held.tokens.disk;
+        let moved = 0;
+        if (held.ticket !== 0) {
+          try {
+            const f = await cache.fetch(held.ticket, tokens.length, true);
+            moved = f.promotedTokens;
+          } finally {
+            cache.dropTicket(held.ticket);
+          }
+        }
+        const onDevice = keysIn('device', keys);
+        return {
+          promptTokens: tokens.length,
+          matchedTokens: matched,
+          movedTokens: moved,
+          stayedTokens: matched - onDevice.length * cache.chunkTokens,
+          chunkKeys: onDevice,
+        };
+      }, callback);
+    },
+  };
+}
