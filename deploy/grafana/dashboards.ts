@@ -371,6 +371,25 @@ export const servingDashboard: DashboardSpec = {
           [q(`sum by (name, reason) (${rate('chunkmesh_job_failures_total')}) > 0`, '{{name}} {{reason}}')],
           { width: 8 },
         ),
+        timeseries(
+          'KV migrated',
+          'Bytes of KV kv.migrate jobs copied from one worker to another, per second.',
+          'Bps',
+          [q(`sum(${rate('chunkmesh_job_migrated_bytes_total')})`, 'migrated')],
+          { width: 12 },
+        ),
+        timeseries(
+          'Index repairs',
+          "Keys index.reconcile found wrong in workers' reports (missing or stale, by tier), per second.",
+          'ops',
+          [
+            q(
+              `sum by (tier, kind) (${rate('chunkmesh_reconcile_fixed_keys_total')}) > 0`,
+              '{{kind}} {{tier}}',
+            ),
+          ],
+          { width: 12 },
+        ),
       ],
     },
   ],
