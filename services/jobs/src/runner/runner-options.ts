@@ -63,7 +63,9 @@ export const runnerOptions = defineOptions({
   },
   reconcileEveryMs: {
     type: 'integer',
-    default: 60_000,
+    // off by default until its interplay with a drain under load is understood (a drain test
+    // failed with it on: the entry never said draining)
+    default: 0,
     min: 0,
     help: 'index.reconcile runs this often (a BullMQ job scheduler on the control queue, one for the cluster: the runner started last sets it); 0 removes the schedule',
   },
