@@ -127,11 +127,17 @@ describe('worker.drain', { timeout: 180_000 }, () => {
     assert.equal(again.status, 200);
     assert.equal(again.json.id, id);
 
-    // the drain starts: the worker's own heartbeat marks its entry draining
-    await waitFor('the registry entry to say draining', async () => {
-      const r = parseWorkerRecord('d1', await redis.hgetall(clusterKeys(c.cluster).worker('d1')));
-      return r?.draining === true;
-    });
+    // the drain starts: the worker's own heartbeat marks its entry draining (the runner takes the
+    // job, calls the worker's Drain, and its heartbeat writes the flag: on a loaded CI machine this
+    // has taken over 10 s, so the wait is longer than the helper's default)
+    await waitFor(
+      'the registry entry to say draining',
+      async () => {
+        const r = parseWorkerRecord('d1', await redis.hgetall(clusterKeys(c.cluster).worker('d1')));
+        return r?.draining === true;
+      },
+      30_000,
+    );
     await sleep(ROUTER_SEES_MS);
     const retriesThen = (await scrapeMetrics(router.metricsUrl)).value('chunkmesh_router_retries_total', {
       code: 'UNAVAILABLE',
