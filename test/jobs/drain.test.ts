@@ -42,6 +42,8 @@ describe('worker.drain', { timeout: 180_000 }, () => {
   let router: RouterProcess;
   let runner: JobRunnerProcess;
   let redis: Redis;
+  // stopped by the test, or by after() when the test fails first (a running load keeps the file alive)
+  let load: LoadGenerator | undefined;
 
   before(async () => {
     c = await TestCluster.start({ workers: 3, workerIds: ['d0', 'd1', 'd2'], name: 'drain-job' });
@@ -50,6 +52,7 @@ describe('worker.drain', { timeout: 180_000 }, () => {
     redis = connectRedis({ url: c.redis.url, name: 'test/drain' });
   });
   after(async () => {
+    await load?.stop();
     redis?.disconnect();
     await c?.stop();
   });
@@ -96,7 +99,7 @@ describe('worker.drain', { timeout: 180_000 }, () => {
   });
 
   test('under steady load: no request lost, no placement on the worker once the router sees it draining', async () => {
-    const load = new LoadGenerator({
+    load = new LoadGenerator({
       routers: () => [router.baseUrl],
       model: MODEL,
       concurrency: 4,
@@ -160,6 +163,7 @@ describe('worker.drain', { timeout: 180_000 }, () => {
 
     await sleep(2000);
     const records = await load.stop();
+    load = undefined;
     const s = summarize(records);
     assert.ok(records.length > 20, `a steady load ran (${records.length} requests)`);
     const failed = records.filter((r) => r.outcome !== 'ok');
