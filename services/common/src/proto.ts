@@ -67,9 +67,14 @@ export type ChoiceEnd = ChoiceEnd__Output;
 export type Tool = Tool__Output;
 export type ToolCall = ToolCall__Output;
 
-type GenerateRequestFields = Omit<GenerateRequest__Output, 'prompt' | 'text' | 'tokenIds'>;
-export type GenerateRequest = GenerateRequestFields &
+/**
+ * A generated request message with the `prompt` oneof (text | token_ids) as a union the compiler
+ * can narrow on `prompt` (proto-loader's `oneofs: true` names the set field there).
+ */
+export type WithPromptOneof<T> = Omit<T, 'prompt' | 'text' | 'tokenIds'> &
   ({ prompt: 'text'; text: string } | { prompt: 'tokenIds'; tokenIds: TokenIds } | { prompt?: undefined });
+
+export type GenerateRequest = WithPromptOneof<GenerateRequest__Output>;
 
 export type GenerateResponse = { kind: 'delta'; delta: TokenChunk } | { kind: 'final'; final: Final };
 

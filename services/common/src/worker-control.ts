@@ -17,7 +17,7 @@ import type { ResidentKeysRequest__Output } from './generated/chunkmesh/v1/Resid
 import type { ResidentKeysResponse__Output } from './generated/chunkmesh/v1/ResidentKeysResponse.ts';
 import type { TierMoveRequest__Output } from './generated/chunkmesh/v1/TierMoveRequest.ts';
 import type { TierMoveResponse__Output } from './generated/chunkmesh/v1/TierMoveResponse.ts';
-import { type Init, LOADER_OPTIONS, type TokenIds } from './proto.ts';
+import { type Init, LOADER_OPTIONS, type WithPromptOneof } from './proto.ts';
 
 export const WORKER_CONTROL_SERVICE = 'chunkmesh.v1.WorkerControl';
 /** Its file under PROTO_ROOT (it imports generation.proto's messages). */
@@ -27,23 +27,17 @@ const workerControlService = loadSync(WORKER_CONTROL_PROTO, LOADER_OPTIONS)[
   WORKER_CONTROL_SERVICE
 ] as grpc.ServiceDefinition;
 
-type PrefillRequestFields = Omit<PrefillRequest__Output, 'prompt' | 'text' | 'tokenIds'>;
-export type PrefillRequest = PrefillRequestFields &
-  ({ prompt: 'text'; text: string } | { prompt: 'tokenIds'; tokenIds: TokenIds } | { prompt?: undefined });
+export type PrefillRequest = WithPromptOneof<PrefillRequest__Output>;
 export type PrefillResponse = PrefillResponse__Output;
 export type DrainRequest = DrainRequest__Output;
 export type DrainResponse = DrainResponse__Output;
 export type ExportPrefixRequest = ExportPrefixRequest__Output;
 export type KvChunk = KvChunk__Output;
-type PullPrefixRequestFields = Omit<PullPrefixRequest__Output, 'prompt' | 'text' | 'tokenIds'>;
-export type PullPrefixRequest = PullPrefixRequestFields &
-  ({ prompt: 'text'; text: string } | { prompt: 'tokenIds'; tokenIds: TokenIds } | { prompt?: undefined });
+export type PullPrefixRequest = WithPromptOneof<PullPrefixRequest__Output>;
 export type PullPrefixResponse = PullPrefixResponse__Output;
 export type ResidentKeysRequest = ResidentKeysRequest__Output;
 export type ResidentKeysResponse = ResidentKeysResponse__Output;
-type TierMoveRequestFields = Omit<TierMoveRequest__Output, 'prompt' | 'text' | 'tokenIds'>;
-export type TierMoveRequest = TierMoveRequestFields &
-  ({ prompt: 'text'; text: string } | { prompt: 'tokenIds'; tokenIds: TokenIds } | { prompt?: undefined });
+export type TierMoveRequest = WithPromptOneof<TierMoveRequest__Output>;
 export type TierMoveResponse = TierMoveResponse__Output;
 
 export interface WorkerControlHandlers extends grpc.UntypedServiceImplementation {

@@ -64,12 +64,14 @@ export function hfSegmenter(
     .sort((a, b) => b.length - a.length)
     .map(escapeRegExp)
     .join('|');
+  // compiled once; split() is synchronous, so resetting lastIndex makes it safe to share
+  const pattern = new RegExp(source, 'g');
   return {
     split(text, addSpecialTokens) {
       const ids = around(addSpecialTokens);
       if (ids === null) return null;
       const parts: (string | number)[] = [];
-      const pattern = new RegExp(source, 'g');
+      pattern.lastIndex = 0;
       let from = 0;
       for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
         if (m.index > from) parts.push(text.slice(from, m.index));

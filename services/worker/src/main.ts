@@ -97,6 +97,7 @@ const runtime = await createWorkerRuntime({
       onFinish: (ms, reason) => m.onFinish(ms, reason),
       onStep: (b, ms, q) => m.onStep(b, ms, q),
       onPreempt: () => m.onPreempt(),
+      onFork: (n) => m.onFork(n),
       onKvEvents: (events) => reporter?.publish(events),
     };
   },
@@ -126,13 +127,15 @@ log.info('model loaded', {
 });
 
 // A disk tier whose writes fail (full, read-only, a file size limit) stops taking chunks; say so once.
-const diskWatch = setInterval(() => {
-  const s = runtime.cache.stats();
-  if (!s.diskFailed) return;
-  log.error('KV disk tier failed: going on with the device and host tiers', { error: s.diskError });
-  clearInterval(diskWatch);
-}, 1000);
-diskWatch.unref();
+if (kv.diskCapacityChunks > 0) {
+  const diskWatch = setInterval(() => {
+    const s = runtime.cache.stats();
+    if (!s.diskFailed) return;
+    log.error('KV disk tier failed: going on with the device and host tiers', { error: s.diskError });
+    clearInterval(diskWatch);
+  }, 1000);
+  diskWatch.unref();
+}
 
 let workerId = cfg.workerId ?? '';
 const grpcServer = await serveGeneration({

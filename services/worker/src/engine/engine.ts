@@ -80,6 +80,7 @@ export class Engine {
         chunkTokens: cache.chunkTokens,
         tiered: this.lookAhead !== undefined,
         wake: () => this.lookAhead?.poke(),
+        drop: (ticket) => this.lookAhead?.dropLater([ticket]),
       });
     }
   }
@@ -293,7 +294,7 @@ export class Engine {
   }
 
   private hasDrops(): boolean {
-    return (this.lookAhead?.hasDrops() ?? false) || (this.truncation?.hasDrops() ?? false);
+    return this.lookAhead?.hasDrops() ?? false;
   }
 
   /** How r is admitted: its salt, and how many of its leading tokens may be found cached. */
@@ -317,11 +318,7 @@ export class Engine {
     const t0 = performance.now();
     let result: StepResult;
     // the grafts' holds go after the grafts ran (the step runs grafts before letting go of holds)
-    const dropTickets = [
-      ...(this.lookAhead?.takeDrops() ?? []),
-      ...(this.truncation?.takeDrops() ?? []),
-      ...graftTickets,
-    ];
+    const dropTickets = [...(this.lookAhead?.takeDrops() ?? []), ...graftTickets];
     try {
       const forward = this.model.step({
         grafts,

@@ -24,7 +24,6 @@ interface Entry {
 }
 
 export interface LookAheadObserver {
-  onHold?(hold: Hold, restore: boolean): void;
   onRestore?(result: FetchResult): void;
 }
 
@@ -123,7 +122,6 @@ export class LookAhead {
     }
     entry.ticket = hold.ticket;
     const { restore } = restoreEstimate(hold, this.options.rates, this.options.restore);
-    this.observer.onHold?.(hold, restore);
     if (!restore) {
       this.ready(r, entry);
       return;

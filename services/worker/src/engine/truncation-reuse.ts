@@ -39,6 +39,8 @@ export interface TruncationReuseOptions {
   tiered: boolean;
   /** Something changed that may make a waiting request admissible. */
   wake(): void;
+  /** Lets go of a hold's ticket with the next step (the look-ahead's queue of drops: tiered only). */
+  drop(ticket: number): void;
 }
 
 /** The longest whole-chunk continuation of prompt in one recorded conversation, as a graft. */
@@ -72,7 +74,6 @@ export class TruncationReuse {
   private readonly record: Recorded[] = [];
   private recordedTokens = 0;
   private readonly entries = new Map<RequestState, Entry>();
-  private drops: number[] = [];
 
   constructor(
     private readonly cache: KvCache,
@@ -140,16 +141,8 @@ export class TruncationReuse {
   left(r: RequestState): void {
     const e = this.entries.get(r);
     if (!e) return;
-    if (e.ticket > 0) this.drops.push(e.ticket);
+    if (e.ticket > 0) this.options.drop(e.ticket);
     this.entries.delete(r);
-  }
-
-  takeDrops(): number[] {
-    return this.drops.splice(0);
-  }
-
-  hasDrops(): boolean {
-    return this.drops.length > 0;
   }
 
   private holdSource(r: RequestState, entry: Entry): void {
@@ -162,7 +155,7 @@ export class TruncationReuse {
     this.cache.hold(source, { salt, maxMatchTokens: source.length }).then(
       (h) => {
         if (gone()) {
-          if (h.ticket > 0) this.drops.push(h.ticket);
+          if (h.ticket > 0) this.options.drop(h.ticket);
           this.options.wake();
           return;
         }

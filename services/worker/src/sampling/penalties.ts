@@ -37,11 +37,13 @@ export class Penalties {
   apply(logits: Float32Array): void {
     const { presencePenalty, frequencyPenalty, repetitionPenalty } = this.params;
     if (repetitionPenalty !== 1) {
-      const seen = new Set([...this.prompt, ...this.counts.keys()]);
-      for (const t of seen) {
+      const scale = (t: number) => {
         const v = logits[t] as number;
         logits[t] = v > 0 ? v / repetitionPenalty : v * repetitionPenalty;
-      }
+      };
+      // each distinct token once: the prompt's, then generated ones the prompt does not have
+      for (const t of this.prompt) scale(t);
+      for (const t of this.counts.keys()) if (!this.prompt.has(t)) scale(t);
     }
     if (presencePenalty === 0 && frequencyPenalty === 0) return;
     for (const [t, n] of this.counts)

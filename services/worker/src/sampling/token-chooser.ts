@@ -61,6 +61,28 @@ export class TokenChooser {
 
   /** Picks the next token from `logits` (left unchanged: forked choices share one row). */
   choose(logits: Float32Array): Chosen {
+    const token = this.changesRow()
+      ? this.sampler.sample(this.shapedRow(logits))
+      : this.sampler.sample(logits);
+    const p = this.params;
+    let logprob: TokenLogprob | undefined;
+    if (p.logprobs || p.trackLogprob) {
+      logprob = tokenLogprob(logits, token, p.logprobs?.top ?? 0);
+      this.cumulativeLogprob += logprob.logprob;
+    }
+    this.accept(token);
+    return p.logprobs && logprob ? { token, logprob } : { token };
+  }
+
+  /** Whether bias, penalties, a constraint or min_tokens change the row (else it is sampled as it is). */
+  private changesRow(): boolean {
+    const p = this.params;
+    const holdsBackEnd = this.chosen < (p.minTokens ?? 0) && (p.endTokenIds?.length ?? 0) > 0;
+    return this.bias.length > 0 || this.penalties !== undefined || this.matcher !== undefined || holdsBackEnd;
+  }
+
+  /** `logits` copied into the chooser's own row, then biased, penalised, masked and held back. */
+  private shapedRow(logits: Float32Array): Float32Array {
     if (this.row.length !== logits.length) {
       this.row = new Float32Array(logits.length);
       this.scratch = new Float32Array(logits.length);
@@ -74,15 +96,7 @@ export class TokenChooser {
       applyTokenMask(row, this.mask, this.scratch);
     }
     this.holdBackEnd(row);
-    const token = this.sampler.sample(row);
-    const p = this.params;
-    let logprob: TokenLogprob | undefined;
-    if (p.logprobs || p.trackLogprob) {
-      logprob = tokenLogprob(logits, token, p.logprobs?.top ?? 0);
-      this.cumulativeLogprob += logprob.logprob;
-    }
-    this.accept(token);
-    return p.logprobs && logprob ? { token, logprob } : { token };
+    return row;
   }
 
   /** Whether the constraint is complete (it took an end-of-sequence token): nothing may follow. */

@@ -2,6 +2,7 @@
 // PullPrefix, Spill and Restore take it) as the engine's input: tokenized and checked exactly as
 // a Generate request's would be, so its chunks get the keys that request's get.
 import type { GenerateRequest, PrefillRequest, PullPrefixRequest, TierMoveRequest } from '@chunkmesh/common';
+import { chunkKeys } from '@chunkmesh/native';
 import type { GenerateInput } from '../engine/engine-types.ts';
 import type { WorkerRuntime } from '../worker-runtime.ts';
 import { toGenerateInput } from './request-input.ts';
@@ -32,5 +33,17 @@ export function controlInput(
     undefined,
     signal,
     runtime.constraints,
+  );
+}
+
+/** The chunk keys of a control call's prompt under its tenant, as the tree and the routers key them. */
+export function promptKeys(
+  runtime: WorkerRuntime,
+  tenant: string,
+  tokens: readonly number[],
+): BigUint64Array {
+  return chunkKeys(
+    { modelId: runtime.bundle.model.config.modelId, chunkTokens: runtime.cache.chunkTokens, salt: tenant },
+    tokens,
   );
 }

@@ -13,9 +13,8 @@
 // stop placing here from their next registry read on.
 import type { Logger, WorkerControlHandlers } from '@chunkmesh/common';
 import { toServerError } from '@chunkmesh/common';
-import { chunkKeys } from '@chunkmesh/native';
 import type { WorkerRuntime } from '../worker-runtime.ts';
-import { controlInput } from './control-input.ts';
+import { controlInput, promptKeys } from './control-input.ts';
 
 export interface ControlServiceOptions {
   runtime: WorkerRuntime;
@@ -42,14 +41,7 @@ export function controlHandlers(o: ControlServiceOptions): Pick<WorkerControlHan
             throw e.error ?? new Error(`prefill ended: ${e.finishReason}`);
           cachedTokens = e.usage.cachedPromptTokens;
         }
-        const keys = chunkKeys(
-          {
-            modelId: runtime.bundle.model.config.modelId,
-            chunkTokens: runtime.cache.chunkTokens,
-            salt: tenant,
-          },
-          input.promptTokens,
-        );
+        const keys = promptKeys(runtime, tenant, input.promptTokens);
         return {
           promptTokens: input.promptTokens.length,
           cachedTokens,

@@ -27,7 +27,7 @@ import type { WorkerRuntime } from '../worker-runtime.ts';
 import { controlInput } from './control-input.ts';
 
 /** The most KV bytes one migration moves, whatever the request asks. */
-export const MAX_MIGRATE_BYTES = 2 ** 30;
+const MAX_MIGRATE_BYTES = 2 ** 30;
 
 export interface MigrationServiceOptions {
   runtime: WorkerRuntime;

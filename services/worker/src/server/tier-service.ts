@@ -15,10 +15,10 @@ import {
   toServerError,
   type WorkerControlHandlers,
 } from '@chunkmesh/common';
-import { chunkKeys, InvalidArgumentError, type KvTier } from '@chunkmesh/native';
+import { InvalidArgumentError, type KvTier } from '@chunkmesh/native';
 import type * as grpc from '@grpc/grpc-js';
 import type { WorkerRuntime } from '../worker-runtime.ts';
-import { controlInput } from './control-input.ts';
+import { controlInput, promptKeys } from './control-input.ts';
 
 export interface TierServiceOptions {
   runtime: WorkerRuntime;
@@ -40,15 +40,7 @@ export function tierHandlers(o: TierServiceOptions): Pick<WorkerControlHandlers,
     const abort = new AbortController();
     call.on('cancelled', () => abort.abort());
     const input = await controlInput(call.request, runtime, abort.signal);
-    const keys = chunkKeys(
-      {
-        modelId: runtime.bundle.model.config.modelId,
-        chunkTokens: runtime.cache.chunkTokens,
-        salt: call.request.tenant,
-      },
-      input.promptTokens,
-    );
-    return { tokens: input.promptTokens, keys };
+    return { tokens: input.promptTokens, keys: promptKeys(runtime, call.request.tenant, input.promptTokens) };
   }
 
   /** The prompt's chunk keys that are in `tier` now. */

@@ -49,7 +49,13 @@ describe('TruncationReuse record', () => {
   const request = (tokens: number[]) => ({ context: tokens }) as unknown as RequestState;
 
   function reuse(maxTokens: number) {
-    return new TruncationReuse(cache, { maxTokens, chunkTokens: C, tiered: false, wake: () => {} });
+    return new TruncationReuse(cache, {
+      maxTokens,
+      chunkTokens: C,
+      tiered: false,
+      wake: () => {},
+      drop: () => {},
+    });
   }
 
   it('grafts a prompt that truncated a remembered conversation, under its salt only', () => {

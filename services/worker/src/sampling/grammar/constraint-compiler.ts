@@ -15,7 +15,7 @@ import type {
 import { withDiagnostics, type XGrammar, xgrammar } from './xgrammar.ts';
 
 /** Every id below vocabSize as XGrammar's encoded vocabulary (ids past the tokenizer's: empty, never allowed). */
-export function encodedVocabulary(tokenizer: Tokenizer, vocabSize: number): string[] {
+function encodedVocabulary(tokenizer: Tokenizer, vocabSize: number): string[] {
   const out: string[] = [];
   for (let id = 0; id < vocabSize; id++) {
     if (id >= tokenizer.vocabSize || tokenizer.isSpecial(id)) {
