@@ -311,10 +311,15 @@ describe('redis and secrets', () => {
         },
       },
     };
-    const objects = renderObjects({ set: { 'global.clusterTls.enabled': true }, setJson: volumes });
+    const objects = renderObjects({
+      set: { 'global.clusterTls.enabled': true, 'jobs.enabled': true },
+      setJson: volumes,
+    });
     for (const [name, source] of [
       ['router', volumes['router.clusterTls.volume']],
       ['worker', volumes['worker.clusterTls.volume']],
+      // the job runner calls workers as routers do, with the routers' certificate
+      ['jobs', volumes['router.clusterTls.volume']],
     ] as const) {
       const d = find(objects, 'Deployment', name);
       assert.equal(env(d, 'CHUNKMESH_CLUSTER_CA_FILE').value, '/etc/chunkmesh/cluster-tls/ca.crt');

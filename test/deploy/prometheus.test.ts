@@ -23,6 +23,7 @@ import { DASHBOARDS } from '../../deploy/grafana/dashboards.ts';
 import { queries } from '../../deploy/grafana/panels.ts';
 import { parsePromql, registeredSeries, substituteVariables } from '../../deploy/grafana/test/promql.ts';
 import { find, renderObjects, scenarioValues } from '../../helm/test/support/chart.ts';
+import { ORPHAN_GUARD } from '../router/cluster.ts';
 import { PrometheusServer } from './prometheus-server.ts';
 
 const NAMESPACE = 'chunkmesh';
@@ -41,7 +42,6 @@ const MUST_HAVE_DATA = [
   'Time to first token',
   'Decisions by reason',
 ];
-const ORPHAN_GUARD = { CHUNKMESH_PARENT_PID: String(process.pid) };
 
 /** The chart's PrometheusRule (monitoring-on scenario) as a Prometheus rules file. */
 const rule = find(renderObjects({ values: scenarioValues('monitoring-on') }), 'PrometheusRule', 'monitoring');

@@ -24,10 +24,10 @@ import {
   waitFor,
 } from '@chunkmesh/test-support';
 import type { Redis } from 'ioredis';
+import { ORPHAN_GUARD } from '../router/cluster.ts';
 import { finished, promptIds } from './jobs-support.ts';
 
 const CHUNK = 16;
-const ORPHAN_GUARD = { CHUNKMESH_PARENT_PID: String(process.pid) };
 
 async function cachedOn(worker: WorkerProcess, ids: number[], tenant = ''): Promise<number> {
   const client = createGenerationClient(worker.address);

@@ -32,13 +32,10 @@ import {
 } from '@chunkmesh/test-support';
 import * as grpc from '@grpc/grpc-js';
 import type { Redis } from 'ioredis';
+import { ORPHAN_GUARD } from '../router/cluster.ts';
+import { promptIds } from './jobs-support.ts';
 
 const CHUNK = 16;
-const ORPHAN_GUARD = { CHUNKMESH_PARENT_PID: String(process.pid) };
-
-function prompt(seed: number, n: number): number[] {
-  return Array.from({ length: n }, (_, i) => 3 + ((seed * 131 + i * 7) % 500));
-}
 
 /** The worker's tree, per tier, from its native cache. */
 async function treeOf(worker: WorkerProcess): Promise<ResidentKeysResponse> {
@@ -110,7 +107,10 @@ describe('index.reconcile', { timeout: 180_000 }, () => {
     const client = createGenerationClient(worker.address);
     try {
       for (let s = 1; s <= 3; s++)
-        await generate(client, { tokenIds: { ids: prompt(s, 5 * CHUNK + 3) }, sampling: { maxTokens: 1 } });
+        await generate(client, {
+          tokenIds: { ids: promptIds(s, 5 * CHUNK + 3) },
+          sampling: { maxTokens: 1 },
+        });
     } finally {
       client.close();
     }

@@ -7,32 +7,24 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connectRedis, createGenerationClient } from '@chunkmesh/common';
-import { JobClient, type JobView, reportedTiers, type TierMoveResult } from '@chunkmesh/jobs';
+import { JobClient, reportedTiers, type TierMoveResult } from '@chunkmesh/jobs';
 import {
   generate,
   type JobRunnerProcess,
   jobsCli,
   RedisServer,
+  scrapeMetrics,
   startJobRunner,
   startWorker,
   uniqueCluster,
   type WorkerProcess,
-  waitFor,
 } from '@chunkmesh/test-support';
 import type { Redis } from 'ioredis';
+import { ORPHAN_GUARD } from '../router/cluster.ts';
+import { finished, promptIds } from './jobs-support.ts';
 
 const CHUNK = 16;
-const ORPHAN_GUARD = { CHUNKMESH_PARENT_PID: String(process.pid) };
-const IDS = Array.from({ length: 5 * CHUNK + 3 }, (_, i) => 3 + ((i * 7) % 500));
-
-async function finished(jobs: JobClient, id: string): Promise<JobView> {
-  let last: JobView | null = null;
-  await waitFor(`job ${id} to finish`, async () => {
-    last = await jobs.get(id);
-    return last?.state === 'completed' || last?.state === 'failed';
-  });
-  return last as unknown as JobView;
-}
+const IDS = promptIds(0, 5 * CHUNK + 3);
 
 /** How many of the worker's reported keys are in each tier. */
 async function reportedCounts(redis: Redis, cluster: string, workerId: string, epoch: string) {
@@ -42,9 +34,9 @@ async function reportedCounts(redis: Redis, cluster: string, workerId: string, e
 }
 
 async function deviceHits(worker: WorkerProcess): Promise<number> {
-  const text = await (await fetch(worker.metricsUrl)).text();
-  const m = /chunkmesh_prefix_cache_hit_tokens_by_tier_total\{[^}]*tier="device"[^}]*\} (\d+)/.exec(text);
-  return m ? Number(m[1]) : 0;
+  return (await scrapeMetrics(worker.metricsUrl)).value('chunkmesh_prefix_cache_hit_tokens_by_tier_total', {
+    tier: 'device',
+  });
 }
 
 describe('kv.spill / kv.restore', { timeout: 180_000 }, () => {

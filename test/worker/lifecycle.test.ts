@@ -22,8 +22,7 @@ import {
   waitFor,
 } from '@chunkmesh/test-support';
 import { Redis } from 'ioredis';
-
-const ORPHAN_GUARD = { CHUNKMESH_PARENT_PID: String(process.pid) };
+import { ORPHAN_GUARD } from '../router/cluster.ts';
 
 async function epochOf(worker: WorkerProcess): Promise<string> {
   const client = createGenerationClient(worker.address);

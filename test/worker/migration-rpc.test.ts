@@ -16,14 +16,11 @@ import {
 import { chunkKeys } from '@chunkmesh/native';
 import { generate, startWorker, TcpRelay, type WorkerProcess } from '@chunkmesh/test-support';
 import * as grpc from '@grpc/grpc-js';
+import { promptIds } from '../jobs/jobs-support.ts';
 import { ORPHAN_GUARD } from '../router/cluster.ts';
 
 const CHUNK = 16;
 const MODEL_ID = 'stories260K';
-
-function promptIds(seed: number, n: number): number[] {
-  return Array.from({ length: n }, (_, i) => 3 + ((seed * 131 + i * 7) % 500));
-}
 
 async function cached(worker: WorkerProcess, ids: number[], tenant: string): Promise<number> {
   const client = createGenerationClient(worker.address);

@@ -217,8 +217,9 @@ timeoutSeconds: 2
 {{- end }}
 {{- end -}}
 
-{{/* The cluster certificate's mount and volume (the component's clusterTls.volume), for templates to
-     include when global.clusterTls.enabled. Call with (dict "root" $ "values" .Values.router). */}}
+{{/* The cluster certificate's mount and volume (the volume from the component's clusterTls.volume),
+     for templates to include when global.clusterTls.enabled. The volume takes
+     (dict "root" $ "values" .Values.router); the mount reads no argument. */}}
 {{- define "chunkmesh.clusterTlsMount" -}}
 - name: cluster-tls
   mountPath: /etc/chunkmesh/cluster-tls

@@ -3,19 +3,14 @@
 // the decision that uses them, trace replay, and the metrics whose names the
 // dashboards are checked against; API keys as the key file stores them
 // (for `chunkmesh api-key`). The router process itself is ./main.
-export { API_KEY_PREFIX, hashApiKey, newApiKey } from './auth/api-key.ts';
+export { hashApiKey, newApiKey } from './auth/api-key.ts';
 export { keyFileLine } from './auth/key-file.ts';
 export { CircuitBreaker } from './forwarding/circuit-breaker.ts';
 export { ClusterIndex } from './index/cluster-index.ts';
 export { RouterMetrics, TENANT_LABEL_LIMIT } from './metrics/router-metrics.ts';
 export { type DecideOptions, type DecisionStage, decide } from './placement/decide.ts';
 export { createPolicy, POLICY_NAMES } from './placement/policies.ts';
-export {
-  checkTierWeights,
-  DEFAULT_PREFIX_AWARE,
-  PrefixAwarePolicy,
-  type TierWeights,
-} from './placement/prefix-aware.ts';
+export { DEFAULT_PREFIX_AWARE, PrefixAwarePolicy } from './placement/prefix-aware.ts';
 export { tierWeightOptions, tierWeightsOf } from './placement/tier-weight-options.ts';
 export { readTrace } from './replay/mooncake-trace.ts';
 export { pooledUpperBound, type ReplayOptions, type ReplayResult, replay } from './replay/replay.ts';

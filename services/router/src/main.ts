@@ -70,13 +70,14 @@ const bundle = { ...loaded, tokenizer };
 const modelId = bundle.model.config.modelId;
 // Workers must register the same values, or the router does not place on them.
 const constants = { modelId, chunkTokens: cfg.chunkTokens };
-const redis = connectRedis({
+// The router's fail-fast Redis connections: the index's, and the admin endpoints' registry reads.
+const redisOptions = {
   url: cfg.redisUrl,
-  name: 'router/index',
   commandTimeoutMs: cfg.redisTimeoutMs,
   log,
   ...(redisTls ? { tls: redisTls } : {}),
-});
+};
+const redis = connectRedis({ ...redisOptions, name: 'router/index' });
 // The stream tail's blocking read must come back well inside the command timeout.
 const blockMs = Math.min(1000, Math.floor(cfg.redisTimeoutMs / 2));
 const index = new ClusterIndex({ redis, cluster: cfg.cluster, constants, blockMs, log });
@@ -153,13 +154,7 @@ const { port: grpcPort, health } = grpcServer;
 let jobs: { client: JobClient; registry: ReturnType<typeof connectRedis> } | undefined;
 const jobClient = (): JobClient => {
   if (!jobs) {
-    const registry = connectRedis({
-      url: cfg.redisUrl,
-      name: 'router/admin',
-      commandTimeoutMs: cfg.redisTimeoutMs,
-      log,
-      ...(redisTls ? { tls: redisTls } : {}),
-    });
+    const registry = connectRedis({ ...redisOptions, name: 'router/admin' });
     const client = new JobClient({
       redis: { url: cfg.redisUrl, ...(redisTls ? { tls: redisTls } : {}) },
       registry,

@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import type { JobName } from '../job-names.ts';
 import { type PromptPayload, validatePayload } from '../payloads.ts';
 import { workerRecord } from '../registry.ts';
-import { residentKeys } from '../resident-keys.ts';
+import { reportedTiers, type Tier } from '../resident-keys.ts';
 import { unary, type WorkerControls } from '../worker-controls.ts';
 import { JobFailure } from './failure.ts';
 import { reconcile, type WorkerReconcile } from './reconcile.ts';
@@ -101,24 +101,29 @@ async function prefill(job: Job, c: ProcessorContext): Promise<PrefillResult> {
   };
 }
 
-/** Resolves once the worker's reported tree (what routers read) holds every key; JobFailure past the report timeout. */
-async function reported(
+/**
+ * Resolves once the worker's reported tree (what routers read) holds every key (in `tier`, when
+ * given; on any tier otherwise); JobFailure past the report timeout.
+ */
+export async function reported(
   c: ProcessorContext,
   workerId: string,
   epoch: string,
-  chunkKeys: string[],
+  chunkKeys: readonly string[],
   did: string,
+  tier?: Tier,
 ): Promise<void> {
   const want = chunkKeys.map((k) => BigInt(k));
   const deadline = Date.now() + c.reportTimeoutMs;
   for (;;) {
-    const have = await residentKeys(c.redis, c.cluster, workerId, epoch);
-    const missing = have ? want.filter((k) => !have.has(k)).length : want.length;
+    const have = await reportedTiers(c.redis, c.cluster, workerId, epoch);
+    const held = (k: bigint) => (tier === undefined ? have?.has(k) : have?.get(k) === tier);
+    const missing = want.filter((k) => !held(k)).length;
     if (missing === 0) return;
     if (Date.now() > deadline)
       throw new JobFailure(
         'not_reported',
-        `worker ${workerId} ${did} but has not reported ${missing} of its ${want.length} chunks`,
+        `worker ${workerId} ${did} but has not reported ${missing} of its ${want.length} chunks${tier ? ` in ${tier}` : ''}`,
       );
     await sleep(POLL_MS);
   }

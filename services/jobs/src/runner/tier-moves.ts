@@ -5,16 +5,15 @@
 // answers FAILED_PRECONDITION: the job fails at once ('unsupported'), as a
 // retry cannot help. Both are idempotent: a second spill finds nothing left
 // to move, a second restore finds the chunks on the device.
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { TierMoveResponse } from '@chunkmesh/common';
 import { status } from '@grpc/grpc-js';
 import { type Job, UnrecoverableError } from 'bullmq';
 import { type RestorePayload, type SpillPayload, validatePayload } from '../payloads.ts';
 import { workerRecord } from '../registry.ts';
-import { reportedTiers, type Tier } from '../resident-keys.ts';
+import type { Tier } from '../resident-keys.ts';
 import { unary } from '../worker-controls.ts';
 import { JobFailure } from './failure.ts';
-import { type ProcessorContext, promptFields } from './processors.ts';
+import { type ProcessorContext, promptFields, reported } from './processors.ts';
 
 export interface TierMoveResult {
   workerId: string;
@@ -30,8 +29,6 @@ export interface TierMoveResult {
   /** Chunks in `tier` now, each verified in the worker's reported keys. */
   chunks: number;
 }
-
-const POLL_MS = 50;
 
 async function move(
   c: ProcessorContext,
@@ -56,19 +53,7 @@ async function move(
       );
     throw err;
   }
-  const want = res.chunkKeys.map((k) => BigInt(k));
-  const deadline = Date.now() + c.reportTimeoutMs;
-  for (;;) {
-    const have = await reportedTiers(c.redis, c.cluster, p.workerId, res.epoch);
-    const missing = want.filter((k) => have?.get(k) !== tier).length;
-    if (missing === 0) break;
-    if (Date.now() > deadline)
-      throw new JobFailure(
-        'not_reported',
-        `worker ${p.workerId} moved the chunks but has not reported ${missing} of ${want.length} in ${tier}`,
-      );
-    await sleep(POLL_MS);
-  }
+  await reported(c, p.workerId, res.epoch, res.chunkKeys, 'moved the chunks', tier);
   return {
     workerId: p.workerId,
     epoch: res.epoch,
@@ -77,7 +62,7 @@ async function move(
     matchedTokens: res.matchedTokens,
     movedTokens: res.movedTokens,
     stayedTokens: res.stayedTokens,
-    chunks: want.length,
+    chunks: res.chunkKeys.length,
   };
 }
 

@@ -28,11 +28,6 @@ export class Authenticator {
     private readonly onFailure: (reason: AuthFailure) => void = () => undefined,
   ) {}
 
-  /** Whether requests need a key (false: development without a key file). */
-  get enabled(): boolean {
-    return this.keys !== undefined;
-  }
-
   authenticate(authorization: string | undefined): Principal {
     if (!this.keys) return OPEN;
     if (!authorization) {

@@ -48,10 +48,6 @@ export class ApiKeyStore {
     return this.limits.get(tenant);
   }
 
-  get size(): number {
-    return this.byHash.size;
-  }
-
   close(): void {
     this.stopWatching();
   }

@@ -12,7 +12,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { InvalidArgument, type Logger, NotFound, sendOpenAiError } from '@chunkmesh/common';
 import { type JobClient, JobPayloadError, OPERATOR_JOBS, type OperatorJob } from '@chunkmesh/jobs';
 import type { Authenticator } from '../auth/authenticator.ts';
-import { methodNotAllowed, readBody, sendJson } from './openai-http.ts';
+import { decodedPathSegment, methodNotAllowed, readBody, sendJson } from './openai-http.ts';
 
 export const ADMIN_JOBS_PATH = '/admin/v1/jobs';
 const MAX_LIST = 100;
@@ -25,15 +25,6 @@ export interface AdminJobsOptions {
   log: Logger;
 }
 
-/** A path segment as given; a malformed percent-encoding is taken as it is (and names nothing). */
-function decoded(segment: string): string {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-}
-
 function isOperatorJob(name: string): name is OperatorJob {
   return (OPERATOR_JOBS as readonly string[]).includes(name);
 }
@@ -41,6 +32,8 @@ function isOperatorJob(name: string): name is OperatorJob {
 /** Handles /admin/v1/jobs[/...] and returns true; false for any other path. */
 export function adminJobsHandler(o: AdminJobsOptions) {
   return (req: IncomingMessage, res: ServerResponse): boolean => {
+    // every request of the HTTP front door passes here first: only admin paths pay for a URL
+    if (!(req.url ?? '').startsWith(ADMIN_JOBS_PATH)) return false;
     const url = new URL(req.url ?? '/', 'http://router');
     const path = url.pathname;
     if (path !== ADMIN_JOBS_PATH && !path.startsWith(`${ADMIN_JOBS_PATH}/`)) return false;
@@ -52,7 +45,7 @@ export function adminJobsHandler(o: AdminJobsOptions) {
     };
     (async () => {
       const principal = o.auth.authenticateAdmin(req.headers.authorization);
-      const rest = decoded(path.slice(ADMIN_JOBS_PATH.length + 1));
+      const rest = decodedPathSegment(path.slice(ADMIN_JOBS_PATH.length + 1));
       if (req.method === 'POST') {
         if (!isOperatorJob(rest))
           throw new NotFound(`no job named '${rest}' (jobs: ${OPERATOR_JOBS.join(', ')})`);

@@ -85,8 +85,8 @@ export function methodNotAllowed(path: string, allow: string): HttpOnlyError {
   return new HttpOnlyError(405, 'method_not_allowed', `use ${allow.split(', ')[0]} for ${path}`, { allow });
 }
 
-/** The model id in /v1/models/{id}; a malformed percent-encoding is taken as it is (and is no model). */
-function modelIdOf(encoded: string): string {
+/** A path segment (a model id in /v1/models/{id}, a job id); a malformed percent-encoding is taken as it is (and names nothing). */
+export function decodedPathSegment(encoded: string): string {
   try {
     return decodeURIComponent(encoded);
   } catch {
@@ -144,7 +144,7 @@ export function openAiHandler(o: OpenAiFrontOptions) {
       return;
     }
     if (path.startsWith(models)) {
-      const id = modelIdOf(path.slice(models.length));
+      const id = decodedPathSegment(path.slice(models.length));
       if (id === card.id) sendJson(res, 200, card);
       else fail(new NotFound(`model '${id}' is not served here (serving '${card.id}')`));
       return;

@@ -102,9 +102,17 @@ export class SimulatedWorker {
   serve(t: number, tokens: Int32Array, outputTokens: number): Served {
     const c = this.chunkTokens;
     const onDevice = this.cache.matchLength(tokens.subarray(0, tokens.length - 1));
-    // Past the device, the prefix may go on in the host and disk tiers (the last token is always computed).
-    const keys = chunkKeys({ modelId: REPLAY_MODEL_ID, chunkTokens: c, salt: '' }, tokens);
-    const below = this.lower.restore(keys, onDevice / c, Math.floor((tokens.length - 1) / c));
+    // Past the device, the prefix may go on in the host and disk tiers (the last token is always
+    // computed); with both empty (always, on a device-only run) there is nothing to look up.
+    const { host, disk } = this.lower.sizes;
+    const below =
+      host + disk === 0
+        ? { host: 0, disk: 0 }
+        : this.lower.restore(
+            chunkKeys({ modelId: REPLAY_MODEL_ID, chunkTokens: c, salt: '' }, tokens),
+            onDevice / c,
+            Math.floor((tokens.length - 1) / c),
+          );
     const deviceTokens = this.insert(tokens);
     this.takeEvents();
     const hostTokens = below.host * c;
