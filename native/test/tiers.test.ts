@@ -101,7 +101,7 @@ describe('KV tiers through JavaScript', () => {
     roomy.dispose();
   });
 
-  it('settles a pending fetch as cancelled when the cache is disposed', async () => {
+  it('settles a pending fetch when the cache is disposed (never hangs)', async () => {
     const kv = cache(6, { hostBytes: 2 * CHUNK_BYTES, diskDir: tempDir(), diskBytes: 64 * 8192 });
     const model = Model.create(weights, kv);
     await run(model, prefix);
@@ -113,8 +113,8 @@ describe('KV tiers through JavaScript', () => {
     const pending = kv.fetch(hold.ticket, prefix.length, true);
     model.dispose();
     kv.dispose();
-    const r = await pending; // resolves (done or cancelled, as timing has it): never hangs
-    assert.equal(typeof r.cancelled, 'boolean');
+    // settles, done or cancelled as timing has it: a fetch left pending would hang the test
+    await pending;
   });
 
   it('refuses tier options that cannot work', () => {

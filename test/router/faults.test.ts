@@ -141,7 +141,7 @@ describe('fault suite: 3 workers, 2 routers, steady load', { timeout: 240_000 },
       return { fault: f, window, rates, backSeconds: back < 0 ? null : back + 1 };
     });
     process.stdout.write(
-      `\nFault suite: ${all.requests} requests (${load.resent} re-sent after a refused connection), ` +
+      `\nFault suite: ${all.requests} requests (${load.resent} re-sent after a connection refused or reset before any response), ` +
         `hit rate before the faults ${(baseline * 100).toFixed(1)}%, overall ${(all.hitRate * 100).toFixed(1)}%\n`,
     );
     printTable(

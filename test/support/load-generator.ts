@@ -128,7 +128,7 @@ export class LoadGenerator {
     }
   }
 
-  /** One attempt; null when the connection was refused (nothing was sent). */
+  /** One attempt; null when the connection was refused or reset before any response (sent again). */
   private once(router: string, body: string, promptTokens: number): Promise<RequestRecord | null> {
     const r: RequestRecord = {
       router,
@@ -170,7 +170,10 @@ export class LoadGenerator {
         },
       );
       req.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ECONNREFUSED') resolve(null);
+        // Refused: nothing was sent. Reset before any response: a connection a stopping router's
+        // kernel had queued but the router never accepted (its listener closed first) is reset
+        // with the request unread; clients send it again, as the OpenAI SDK does on a reset.
+        if (err.code === 'ECONNREFUSED' || (err.code === 'ECONNRESET' && r.status === 0)) resolve(null);
         else resolve(end(r.tokens > 0 ? 'mid_stream' : 'lost', err.message));
       });
       req.end(body);

@@ -42,6 +42,28 @@ class OwnerCalls {
   // Runs work() on the cache's owner thread; the promise resolves with
   // to_js(env, result) on the JavaScript thread. keep_alive (the calling
   // wrapper object) is held until then, so whatever work() uses outlives it.
+  template <typename R>
+  Napi::Promise call(Napi::Env env, KvCache& cache, const Napi::Object& keep_alive, std::function<R()> work,
+                     std::function<Napi::Value(Napi::Env, R&)> to_js) {
+    auto* c = new Job<R>(env, keep_alive, std::move(to_js));
+    Napi::Promise promise = c->deferred.Promise();
+    if (pending_++ == 0) tsfn_.Ref(env);
+    cache.post(
+        [c, work = std::move(work)] {
+          try {
+            c->result = work();
+          } catch (...) {
+            c->error = std::current_exception();
+          }
+        },
+        [this, c] {
+          // Fails only when the environment is going away; the job is then
+          // left behind on purpose: its references may only die on a live JS thread.
+          tsfn_.BlockingCall(c);
+        });
+    return promise;
+  }
+
   // As call, for work that finishes later: start(finish) runs on the owner
   // thread and calls finish(result) there, then or from a later owner-thread
   // job (an IO completion). The promise settles after what that job changed
@@ -68,28 +90,6 @@ class OwnerCalls {
           }
         },
         [] {});
-    return promise;
-  }
-
-  template <typename R>
-  Napi::Promise call(Napi::Env env, KvCache& cache, const Napi::Object& keep_alive, std::function<R()> work,
-                     std::function<Napi::Value(Napi::Env, R&)> to_js) {
-    auto* c = new Job<R>(env, keep_alive, std::move(to_js));
-    Napi::Promise promise = c->deferred.Promise();
-    if (pending_++ == 0) tsfn_.Ref(env);
-    cache.post(
-        [c, work = std::move(work)] {
-          try {
-            c->result = work();
-          } catch (...) {
-            c->error = std::current_exception();
-          }
-        },
-        [this, c] {
-          // Fails only when the environment is going away; the job is then
-          // left behind on purpose: its references may only die on a live JS thread.
-          tsfn_.BlockingCall(c);
-        });
     return promise;
   }
 

@@ -133,8 +133,6 @@ class ChunkStore {
   void start_read(uint32_t node);
   // kHost or kWriting -> kDevice into slot `slot`, taken by the caller.
   void promote(uint32_t node, uint32_t slot);
-  // An IO job's result, on the owner thread: updates the map, then tells the listener.
-  void finish_io(IoDone done, uint32_t gen, uint32_t host_slot, uint32_t record);
   const TierCounters& counters() const { return counters_; }
   // Runs fn later, as its own job on the owner thread (after the current one).
   void defer(std::function<void()> fn) { post_to_owner_(std::move(fn)); }
@@ -142,6 +140,8 @@ class ChunkStore {
   const DiskRates& disk_rates() const { return disk_rates_; }
 
  private:
+  // An IO job's result, on the owner thread: updates the map, then tells the listener.
+  void finish_io(IoDone done, uint32_t gen, uint32_t host_slot, uint32_t record);
   struct Location {
     Where where = Where::kNone;
     uint32_t slot = 0;    // device slot (kDevice) or host slot (kHost, kWriting, kReading)

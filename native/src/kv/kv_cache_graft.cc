@@ -14,6 +14,7 @@
 
 #include "device/device_buffer.h"
 #include "kv/kv_cache.h"
+#include "kv/kv_cache_internal.h"
 #include "runtime/error.h"
 
 namespace chunkmesh {
@@ -39,23 +40,13 @@ void check_graft(const PrefixTree& tree, const GraftRequest& g) {
   }
 }
 
-// Releases the graft's own sequences however it ends.
-struct Sequences {
-  explicit Sequences(PrefixTree& t) : tree(t) {}
-  ~Sequences() {
-    for (uint32_t id : ids) tree.release(id);
-  }
-  PrefixTree& tree;
-  std::vector<uint32_t> ids;
-};
-
 }  // namespace
 
 size_t KvCache::graft(const GraftRequest& g, const float* shift_cos, const float* shift_sin, RopeLayout layout) {
   PrefixTree& t = tree();
   check_graft(t, g);
   const size_t c = static_cast<size_t>(shape_.chunk_tokens);
-  Sequences seqs(t);
+  kv_internal::Sequences seqs(t);
   const MatchResult src = t.add_sequence(g.salt, g.source.data(), g.source.size(), g.source.size(), false);
   seqs.ids.push_back(src.seq_id);
   const MatchResult dst = t.add_sequence(g.salt, g.target.data(), g.target.size(), g.target.size(), false);

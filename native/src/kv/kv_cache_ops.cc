@@ -10,9 +10,12 @@
 
 #include "device/device_buffer.h"
 #include "kv/kv_cache.h"
+#include "kv/kv_cache_internal.h"
 #include "runtime/error.h"
 
 namespace chunkmesh {
+
+using kv_internal::positions_plan;
 namespace {
 
 void check_span(const Sequence& seq, size_t pos, size_t n) {
@@ -20,19 +23,6 @@ void check_span(const Sequence& seq, size_t pos, size_t n) {
     throw_invalid("positions [" + std::to_string(pos) + ", " + std::to_string(pos + n) + ") are past the sequence's " +
                   std::to_string(seq.length) + " tokens");
   }
-}
-
-// A plan whose rows are positions [pos, pos + n) of one sequence.
-StepPlan positions_plan(const PrefixTree& tree, uint32_t seq_id, size_t pos, size_t n, int chunk_tokens) {
-  StepPlan plan;
-  plan.rows = n;
-  plan.kv_slot.resize(n);
-  plan.kv_row.resize(n);
-  for (size_t t = 0; t < n; ++t) {
-    plan.kv_slot[t] = tree.slot_at(seq_id, pos + t);
-    plan.kv_row[t] = static_cast<uint32_t>((pos + t) % chunk_tokens);
-  }
-  return plan;
 }
 
 // A plan whose row i is the next token of sequence seq_ids[i].

@@ -13,30 +13,12 @@
 #include "device/device_buffer.h"
 #include "kv/chunk_key.h"
 #include "kv/kv_cache.h"
+#include "kv/kv_cache_internal.h"
 #include "kv/tier/checksum.h"
 #include "runtime/error.h"
 
 namespace chunkmesh {
 namespace {
-
-// Releases one internal sequence however the operation ends.
-struct OneSequence {
-  OneSequence(PrefixTree& t, uint32_t s) : tree(t), id(s) {}
-  ~OneSequence() { tree.release(id); }
-  PrefixTree& tree;
-  uint32_t id;
-};
-
-// Rows [begin, end) of a sequence as a step plan.
-StepPlan rows_plan(const PrefixTree& tree, uint32_t seq_id, size_t begin, size_t end, size_t c) {
-  StepPlan plan;
-  plan.rows = end - begin;
-  for (size_t p = begin; p < end; ++p) {
-    plan.kv_slot.push_back(tree.slot_at(seq_id, p));
-    plan.kv_row.push_back(static_cast<uint32_t>(p % c));
-  }
-  return plan;
-}
 
 [[noreturn]] void mismatch(size_t i, const std::string& what) {
   throw Error(ErrorCode::kChunkMismatch, "import: chunk " + std::to_string(i) + " " + what);
@@ -53,7 +35,8 @@ std::vector<KvChunkRecord> KvCache::export_prefix(const std::string& salt, const
   const size_t c = static_cast<size_t>(shape_.chunk_tokens);
   const size_t max_match = std::min(tokens.size(), max_chunks * c);
   const MatchResult m = t.add_sequence(salt, tokens.data(), tokens.size(), max_match, false);
-  OneSequence seq(t, m.seq_id);
+  kv_internal::Sequences seq(t);
+  seq.ids.push_back(m.seq_id);
   const size_t chunks = m.cached_tokens / c;
   const size_t row_floats = static_cast<size_t>(shape_.kv_heads) * shape_.head_dim;
   const size_t block = c * row_floats * sizeof(float);  // one chunk's K (or V) of one layer
@@ -65,9 +48,10 @@ std::vector<KvChunkRecord> KvCache::export_prefix(const std::string& salt, const
     void* k = kb.bytes(rows * row_floats * sizeof(float));
     void* v = vb.bytes(rows * row_floats * sizeof(float));
     std::vector<uint8_t> hk(rows * row_floats * sizeof(float)), hv(hk.size());
-    const StepPlan plan = rows_plan(t, m.seq_id, 0, rows, c);
+    // one plan for every layer, prepared (on a GPU, uploaded) once; the device reads it until the next
+    const StepPlan plan = kv_internal::positions_plan(t, m.seq_id, 0, rows, shape_.chunk_tokens);
+    device().prepare(plan);
     for (int layer = 0; layer < shape_.layers; ++layer) {
-      device().prepare(plan);
       device().read_kv(store().pool(), layer, static_cast<float*>(k), static_cast<float*>(v));
       device().copy_out(hk.data(), k, hk.size());
       device().copy_out(hv.data(), v, hv.size());
@@ -112,7 +96,8 @@ size_t KvCache::import_prefix(const std::string& salt, const std::vector<int32_t
     if (chunk_checksum(r.key, r.bytes.data(), r.bytes.size()) != r.checksum) mismatch(i, "fails its checksum");
   }
   const MatchResult m = t.add_sequence(salt, tokens.data(), n, n, false);
-  OneSequence seq(t, m.seq_id);
+  kv_internal::Sequences seq(t);
+  seq.ids.push_back(m.seq_id);
   const size_t begin = m.cached_tokens;
   if (begin >= n) return 0;
   t.append(m.seq_id, tokens.data() + begin, n - begin);  // kCapacityExhausted: nothing changed
@@ -121,7 +106,9 @@ size_t KvCache::import_prefix(const std::string& salt, const std::vector<int32_t
   DeviceBuffer kb(device()), vb(device());
   void* k = kb.bytes(hk.size());
   void* v = vb.bytes(hv.size());
-  const StepPlan plan = rows_plan(t, m.seq_id, begin, n, c);
+  // one plan for every layer, prepared (on a GPU, uploaded) once; the device reads it until the next
+  const StepPlan plan = kv_internal::positions_plan(t, m.seq_id, begin, rows, shape_.chunk_tokens);
+  device().prepare(plan);
   const size_t first = begin / c;  // begin is whole chunks (a match is)
   for (int layer = 0; layer < shape_.layers; ++layer) {
     for (size_t i = first; i < chunks.size(); ++i) {
@@ -131,7 +118,6 @@ size_t KvCache::import_prefix(const std::string& salt, const std::vector<int32_t
     }
     device().copy_in(k, hk.data(), hk.size());
     device().copy_in(v, hv.data(), hv.size());
-    device().prepare(plan);
     device().write_kv(store().pool(), layer, static_cast<float*>(k), static_cast<float*>(v));
   }
   device().synchronize();

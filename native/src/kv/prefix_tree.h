@@ -194,7 +194,6 @@ class PrefixTree final : public IoListener {
   std::vector<uint32_t> slots_of(uint32_t seq_id) const;
   // Slots that can be had now: free ones plus unpinned device nodes (evictable bottom-up).
   uint32_t reclaimable() const { return store_.free_slots() + cached_nodes_; }
-  const ChunkStore& store() const { return store_; }
 
   std::vector<KvEvent> drain_events();
   // Keys of every live node, by the tier it counts in for the cluster (tier_of):

@@ -40,7 +40,6 @@ class DiskFile {
   DiskFile(const DiskFile&) = delete;
   DiskFile& operator=(const DiskFile&) = delete;
 
-  const std::string& path() const { return path_; }
   size_t record_bytes() const { return record_bytes_; }
   uint32_t capacity() const { return records_; }
 
