@@ -1,9 +1,10 @@
 // Which worker holds which chunk key, in which tier: the part of the index
-// that longestPrefix reads. Per key, the holders are a small array (a prefix
-// is normally on one to a few workers) that interleaves each holder with the
-// depth of the tier it holds the key in ([holder, depth, holder, depth...]),
-// so the lookup reads both from one array; per holder, its keys with their
-// tier, so a holder's entries can be dropped without scanning every key.
+// that longestPrefix reads. Per key, one KeyTable slot holds the first holder
+// as a code (its serial and the depth of the tier it holds the key in), so a
+// key held by one worker (most keys: a prefix is normally on one to a few
+// workers) is one cache line to read; further holders are a list of codes
+// the slot points to. Per holder, its keys with their tier, so a holder's
+// entries can be dropped without scanning every key.
 //
 // Memory is bounded by maxEntries (key, holder) pairs. Past the bound, new
 // pairs are not recorded (counted in `dropped`) until removals make room: the
@@ -13,30 +14,70 @@
 import { applyEventTo, type ResidentKeys } from '@chunkmesh/common';
 import type { KvOp, KvTier } from '@chunkmesh/native';
 import type { PrefixMatch } from '../placement/placement-policy.ts';
-import { KeyMap, wordsOf } from './key-map.ts';
+import { KeyTable, wordsOf } from './key-table.ts';
 
-/** Anything entries can belong to; compared by identity. */
+/** Anything entries can belong to. */
 export interface Holder {
   readonly id: string;
+  /** The holder's number, from holderSerial(): what the tables store and compare instead of the object. */
+  readonly serial: number;
 }
 
-/** A key's holders, each followed by the depth (device 0, host 1, disk 2) of the tier it holds the key in. */
-type Holding = (Holder | number)[];
+/** Serials fit in a code with the depth: serial << 2 | depth stays a positive int32. */
+const MAX_SERIAL = 2 ** 28;
+let lastSerial = 0;
+
+/** A new holder number, unique for the life of the process. */
+export function holderSerial(): number {
+  if (lastSerial >= MAX_SERIAL) throw new RangeError(`more than ${MAX_SERIAL} holders made`);
+  return ++lastSerial;
+}
+
+/**
+ * Holders guessed to hold keys before their events confirm them (the router's Speculation),
+ * counted as on the device: a placement puts the prefix there.
+ */
+export interface Guesses {
+  /** The slot of keys[i]'s guesses, or -1 (words: wordsOf(keys)). */
+  findAt(words: Int32Array, i: number): number;
+  /** Whether the holder numbered serial has a guess at the slot that stands at `now`. */
+  has(slot: number, serial: number, now: number): boolean;
+  /** Appends the serials whose guesses at the slot stand at `now`. */
+  standing(slot: number, now: number, out: number[]): void;
+  holder(serial: number): Holder | undefined;
+}
 
 const DEPTH: Record<KvTier, number> = { device: 0, host: 1, disk: 2 };
 
+/** Where code's holder is in list, or -1. */
+function indexOfSerial(list: readonly number[], serial: number): number {
+  for (let k = 0; k < list.length; k++) if ((list[k] as number) >> 2 === serial) return k;
+  return -1;
+}
+
 export class ChunkTable {
-  private readonly holders = new KeyMap<Holding>();
+  /** Per key: a = the first holder's code (serial << 2 | depth), b = 0 or 1 + the index in `more` of the others' codes. */
+  private readonly keys = new KeyTable();
+  private readonly more: number[][] = [];
+  private readonly freeMore: number[] = [];
   private readonly byHolder = new Map<Holder, Map<bigint, KvTier>>();
+  private readonly bySerial = new Map<number, Holder>();
   private size = 0;
   /** Entries by tier depth. */
   private readonly inTier = [0, 0, 0];
   private droppedCount = 0;
-  // Scratch of one longestPrefix call, per still-matching holder: its chunks on the host and disk.
-  private host: number[] = [];
-  private disk: number[] = [];
+  // Scratch of one longestPrefix call, per still-matching holder: its serial and its chunks on the
+  // host and disk so far; and the serials guessed for the first key.
+  private readonly alive: number[] = [];
+  private readonly host: number[] = [];
+  private readonly disk: number[] = [];
+  private readonly guessed: number[] = [];
 
-  constructor(private readonly maxEntries: number) {}
+  constructor(
+    private readonly maxEntries: number,
+    /** Whether longestPrefix may report the holder (the index reports only workers it places on). */
+    private readonly reported: (holder: Holder) => boolean = () => true,
+  ) {}
 
   /** One event of the holder, with the stream's semantics (applyEventTo, @chunkmesh/common redis-keys.ts). */
   apply(holder: Holder, event: { op: KvOp; tier: KvTier; from?: KvTier; keys: BigUint64Array }): void {
@@ -57,82 +98,85 @@ export class ChunkTable {
     const own = this.byHolder.get(holder);
     if (!own) return;
     for (const [k, tier] of own) {
-      this.unlink(holder, k);
+      this.unlink(holder.serial, k);
       (this.inTier[DEPTH[tier]] as number)--;
     }
     this.size -= own.size;
     this.byHolder.delete(holder);
+    this.bySerial.delete(holder.serial);
   }
 
   /**
    * Holder id -> its match for holders of keys[0..n), n >= 1: n and how many of those n chunks are
-   * in each tier; stops at the first key nobody holds. `extra` (speculative holders, counted as on
-   * the device: a placement puts the prefix there) is asked about the first key, and about a later
-   * key only when some holder still matching is not a confirmed holder of it.
+   * in each tier; stops at the first key nobody holds. `guesses` are asked about the first key, and
+   * about a later key only when some holder still matching is not a confirmed holder of it. Holders
+   * the constructor's `reported` refuses are left out.
    */
-  longestPrefix(
-    keys: BigUint64Array,
-    extra?: (key: bigint) => readonly Holder[] | undefined,
-  ): Map<string, PrefixMatch> {
+  longestPrefix(keys: BigUint64Array, guesses?: Guesses, now = Date.now()): Map<string, PrefixMatch> {
     const matched = new Map<string, PrefixMatch>();
     if (keys.length === 0) return matched;
     const words = wordsOf(keys);
-    const confirmed0 = this.holders.getAt(words, 0);
-    const guessed0 = extra?.(keys[0] as bigint);
-    const alive: Holder[] = [];
-    const { host, disk } = this;
-    host.length = disk.length = 0;
-    if (confirmed0) {
-      for (let at = 0; at < confirmed0.length; at += 2) {
-        const depth = confirmed0[at + 1] as number;
-        alive.push(confirmed0[at] as Holder);
-        host.push(depth === 1 ? 1 : 0);
-        disk.push(depth === 2 ? 1 : 0);
+    const { alive, host, disk, more } = this;
+    alive.length = host.length = disk.length = 0;
+    const first = this.keys.findAt(words, 0);
+    if (first >= 0) {
+      const a = this.keys.a(first);
+      const b = this.keys.b(first);
+      alive.push(a >> 2);
+      host.push((a & 3) === 1 ? 1 : 0);
+      disk.push((a & 3) === 2 ? 1 : 0);
+      if (b !== 0) {
+        for (const code of more[b - 1] as number[]) {
+          alive.push(code >> 2);
+          host.push((code & 3) === 1 ? 1 : 0);
+          disk.push((code & 3) === 2 ? 1 : 0);
+        }
       }
     }
-    if (guessed0)
-      for (const h of guessed0)
-        if (!alive.includes(h)) {
-          alive.push(h);
-          host.push(0);
-          disk.push(0);
-        }
+    if (guesses) {
+      const g = guesses.findAt(words, 0);
+      if (g >= 0) {
+        const guessed = this.guessed;
+        guessed.length = 0;
+        guesses.standing(g, now, guessed);
+        for (const serial of guessed)
+          if (!alive.includes(serial)) {
+            alive.push(serial);
+            host.push(0);
+            disk.push(0);
+          }
+      }
+    }
     if (alive.length === 0) return matched;
-    const end = (h: Holder, j: number, n: number) => {
-      const onHost = host[j] as number;
-      const onDisk = disk[j] as number;
-      matched.set(h.id, { chunks: n, device: n - onHost - onDisk, host: onHost, disk: onDisk });
-    };
+    this.keys.touch(words, 1, keys.length);
     for (let i = 1; i < keys.length; i++) {
-      const confirmed = this.holders.getAt(words, i);
-      let guessed: readonly Holder[] | undefined;
-      let asked = false;
+      const s = this.keys.findAt(words, i);
+      const a = s >= 0 ? this.keys.a(s) : 0;
+      const b = s >= 0 ? this.keys.b(s) : 0;
+      const list = b !== 0 ? more[b - 1] : undefined;
+      let g = -2; // the guesses' slot, once asked
       // A prefix's keys mostly list their holders in the same order (the order they stored them),
       // so the next holder is looked for where the previous one was found before searching.
       let at = 0;
       let kept = 0;
       for (let j = 0; j < alive.length; j++) {
-        const h = alive[j] as Holder;
+        const serial = alive[j] as number;
         let depth = -1;
-        if (confirmed !== undefined) {
-          if (confirmed[at] !== h) at = confirmed.indexOf(h);
-          if (at >= 0) {
-            depth = confirmed[at + 1] as number;
-            at += 2;
-          } else at = 0;
+        if (a >> 2 === serial) depth = a & 3;
+        else if (list !== undefined) {
+          if ((list[at] as number) >> 2 !== serial) at = indexOfSerial(list, serial);
+          if (at >= 0) depth = (list[at++] as number) & 3;
+          else at = 0;
+        }
+        if (depth < 0 && guesses !== undefined) {
+          if (g === -2) g = guesses.findAt(words, i);
+          if (g >= 0 && guesses.has(g, serial, now)) depth = 0;
         }
         if (depth < 0) {
-          if (!asked) {
-            guessed = extra?.(keys[i] as bigint);
-            asked = true;
-          }
-          if (guessed?.includes(h) === true) depth = 0;
-        }
-        if (depth < 0) {
-          end(h, j, i);
+          this.end(matched, serial, i, host[j] as number, disk[j] as number, guesses);
           continue;
         }
-        alive[kept] = h;
+        alive[kept] = serial;
         host[kept] = (host[j] as number) + (depth === 1 ? 1 : 0);
         disk[kept] = (disk[j] as number) + (depth === 2 ? 1 : 0);
         kept++;
@@ -140,7 +184,8 @@ export class ChunkTable {
       alive.length = kept;
       if (kept === 0) return matched;
     }
-    for (let j = 0; j < alive.length; j++) end(alive[j] as Holder, j, keys.length);
+    for (let j = 0; j < alive.length; j++)
+      this.end(matched, alive[j] as number, keys.length, host[j] as number, disk[j] as number, guesses);
     return matched;
   }
 
@@ -163,16 +208,35 @@ export class ChunkTable {
     return this.droppedCount;
   }
 
+  /** Records a match of n chunks for the holder numbered serial. */
+  private end(
+    matched: Map<string, PrefixMatch>,
+    serial: number,
+    n: number,
+    onHost: number,
+    onDisk: number,
+    guesses: Guesses | undefined,
+  ): void {
+    const h = this.bySerial.get(serial) ?? guesses?.holder(serial);
+    if (h && this.reported(h))
+      matched.set(h.id, { chunks: n, device: n - onHost - onDisk, host: onHost, disk: onDisk });
+  }
+
   /** The key is in `tier` of the holder, and in no other of its tiers. */
   private place(holder: Holder, key: bigint, tier: KvTier): void {
     let own = this.byHolder.get(holder);
     const was = own?.get(key);
+    const code = (holder.serial << 2) | DEPTH[tier];
     if (own && was !== undefined) {
       (this.inTier[DEPTH[was]] as number)--;
       (this.inTier[DEPTH[tier]] as number)++;
       own.set(key, tier);
-      const list = this.holders.get(key) as Holding;
-      list[list.indexOf(holder) + 1] = DEPTH[tier];
+      const s = this.keys.find(key);
+      if (this.keys.a(s) >> 2 === holder.serial) this.keys.setA(s, code);
+      else {
+        const list = this.more[this.keys.b(s) - 1] as number[];
+        list[indexOfSerial(list, holder.serial)] = code;
+      }
       return;
     }
     if (this.size >= this.maxEntries) {
@@ -182,13 +246,23 @@ export class ChunkTable {
     if (!own) {
       own = new Map();
       this.byHolder.set(holder, own);
+      this.bySerial.set(holder.serial, holder);
     }
     own.set(key, tier);
     this.size++;
     (this.inTier[DEPTH[tier]] as number)++;
-    const list = this.holders.get(key);
-    if (list) list.push(holder, DEPTH[tier]);
-    else this.holders.set(key, [holder, DEPTH[tier]]);
+    const s = this.keys.insert(key);
+    const a = this.keys.a(s);
+    if (a === 0) this.keys.setA(s, code);
+    else {
+      const b = this.keys.b(s);
+      if (b !== 0) (this.more[b - 1] as number[]).push(code);
+      else {
+        const m = this.freeMore.pop() ?? this.more.length;
+        this.more[m] = [code];
+        this.keys.setB(s, m + 1);
+      }
+    }
   }
 
   private remove(holder: Holder, key: bigint, tier: KvTier): void {
@@ -197,13 +271,29 @@ export class ChunkTable {
     own.delete(key);
     this.size--;
     (this.inTier[DEPTH[tier]] as number)--;
-    this.unlink(holder, key);
+    this.unlink(holder.serial, key);
   }
 
-  private unlink(holder: Holder, key: bigint): void {
-    const list = this.holders.get(key);
-    if (!list) return;
-    if (list.length === 2) this.holders.delete(key);
-    else list.splice(list.indexOf(holder), 2);
+  /** Takes the holder off the key's holders, keeping the others' order. */
+  private unlink(serial: number, key: bigint): void {
+    const s = this.keys.find(key);
+    if (s < 0) return;
+    const b = this.keys.b(s);
+    const list = b !== 0 ? (this.more[b - 1] as number[]) : undefined;
+    if (this.keys.a(s) >> 2 === serial) {
+      if (list === undefined) {
+        this.keys.deleteSlot(s);
+        return;
+      }
+      this.keys.setA(s, list.shift() as number);
+    } else if (list !== undefined) {
+      const k = indexOfSerial(list, serial);
+      if (k < 0) return;
+      list.splice(k, 1);
+    } else return;
+    if (list.length === 0) {
+      this.keys.setB(s, 0);
+      this.freeMore.push(b - 1);
+    }
   }
 }

@@ -84,8 +84,6 @@ export interface ClusterIndexOptions {
 
 /** A compatible worker's registry record (less its event seq) and what the index holds of it. */
 export interface LiveWorker extends Omit<WorkerRecord, 'seq'> {
-  /** Chunks of this worker in the index. */
-  indexedChunks: number;
   /** False while the worker's entries are being resynchronised from its snapshot (they may be stale). */
   synced: boolean;
 }
@@ -162,7 +160,12 @@ export class ClusterIndex {
       snapshotRetryMs: options.snapshotRetryMs ?? 500,
       maxBufferedEvents: options.maxBufferedEvents ?? 10_000,
     };
-    this.table = new ChunkTable(this.o.maxEntries);
+    // Events can name a worker before a registry read has shown it alive (or compatible); placement
+    // only knows workers(), so only those are matched.
+    this.table = new ChunkTable(
+      this.o.maxEntries,
+      (h) => !(h as TrackedWorker).dropped && this.placeable(h as TrackedWorker),
+    );
     this.speculation = new Speculation(this.o.maxSpeculativeKeys, (h) => !(h as TrackedWorker).dropped);
     this.reader = new RegistryReader(this.redis, this.keys, this.log);
     this.tail = new StreamTail(this.redis, this.keys.events, {
@@ -207,12 +210,7 @@ export class ClusterIndex {
    * are absent.
    */
   longestPrefix(keys: BigUint64Array): Map<string, PrefixMatch> {
-    const now = Date.now();
-    const matched = this.table.longestPrefix(keys, (key) => this.speculation.holdersOf(key, now));
-    // Events can name a worker before a registry read has shown it alive (or compatible); placement
-    // only knows workers().
-    for (const id of matched.keys()) if (!this.placeable(this.tracked.get(id))) matched.delete(id);
-    return matched;
+    return this.table.longestPrefix(keys, this.speculation);
   }
 
   /** Records that keys are about to be on workerId (a placement), until confirmed by its events or ttlMs passes. */
@@ -223,27 +221,22 @@ export class ClusterIndex {
 
   /**
    * Compatible workers whose registry entry is alive and not draining, as of the last registry
-   * read: the placement pool. The router asks on every decision, so a worker's entry is reused while its record, chunk
-   * count and sync state stand (entries are never changed once returned: a change makes a new one).
+   * read: the placement pool. The router asks on every decision, so a worker's entry is reused while its record
+   * and sync state stand (entries are never changed once returned: a change makes a new one). How many chunks
+   * the index holds of a worker is entriesOf(workerId).size.
    */
   workers(): LiveWorker[] {
     const out: LiveWorker[] = [];
     for (const w of this.tracked.values()) {
       const record = w.record;
       if (!this.placeable(w) || !record) continue;
-      const indexedChunks = this.table.entriesOf(w).size;
       const synced = !w.resync;
       const last = w.live;
-      if (
-        last &&
-        last.record === record &&
-        last.view.indexedChunks === indexedChunks &&
-        last.view.synced === synced
-      ) {
+      if (last && last.record === record && last.view.synced === synced) {
         out.push(last.view);
         continue;
       }
-      const view: LiveWorker = { ...shown(record), indexedChunks, synced };
+      const view: LiveWorker = { ...shown(record), synced };
       w.live = { record, view };
       out.push(view);
     }

@@ -3,7 +3,7 @@
 // resynchronising from the worker's snapshot, the events that arrive meanwhile.
 // A new epoch is a new TrackedWorker, so nothing of the old one carries over.
 import type { StreamEvent, WorkerRecord } from '@chunkmesh/common';
-import type { Holder } from './chunk-table.ts';
+import { type Holder, holderSerial } from './chunk-table.ts';
 import type { LiveWorker } from './cluster-index.ts';
 import type { Mismatch } from './compatibility.ts';
 
@@ -23,6 +23,7 @@ export class TrackedWorker implements Holder {
   seq = 0;
   resync: Resync | null = null;
   dropped = false;
+  readonly serial = holderSerial();
   readonly since = Date.now();
   /** Which of the index's Redis connections (numbered by reconnection) last read the record. */
   seenOn = -1;

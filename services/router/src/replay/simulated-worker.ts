@@ -8,6 +8,7 @@
 // seconds, rates being the worker's aggregate throughput over its batch.
 import { IDLE_LOAD, type WorkerLoad } from '@chunkmesh/common';
 import { CapacityExhaustedError, chunkKeys, KvCache, type KvEvent } from '@chunkmesh/native';
+import { type Holder, holderSerial } from '../index/chunk-table.ts';
 import { type LowerTierCapacity, LowerTiers } from './lower-tiers.ts';
 
 /** The model id of every simulated worker's chunk keys. */
@@ -53,7 +54,8 @@ const NO_TIERS: TierModel = {
   restore: { hostTokensPerSecond: 1, diskTokensPerSecond: 1, diskLatencySeconds: 0 },
 };
 
-export class SimulatedWorker {
+export class SimulatedWorker implements Holder {
+  readonly serial = holderSerial();
   private readonly cache: KvCache;
   busySeconds = 0;
   private freeAt = 0;

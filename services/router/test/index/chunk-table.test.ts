@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KvTier } from '@chunkmesh/native';
 import { ResidentReference, randomTierEvents, seeded } from '@chunkmesh/test-support';
-import { ChunkTable, type Holder } from '../../src/index/chunk-table.ts';
+import { ChunkTable, type Holder, holderSerial } from '../../src/index/chunk-table.ts';
+import { Speculation } from '../../src/index/speculation.ts';
 import type { PrefixMatch } from '../../src/placement/placement-policy.ts';
 
 const SEEDS = process.env.CHUNKMESH_TEST_SEED
@@ -33,6 +34,8 @@ function expectedMatches(
   return out;
 }
 
+const holder = (id: string): Holder => ({ id, serial: holderSerial() });
+
 function sorted<V>(m: ReadonlyMap<string, V>): [string, V][] {
   return [...m].sort(([a], [b]) => (a < b ? -1 : 1));
 }
@@ -40,8 +43,8 @@ function sorted<V>(m: ReadonlyMap<string, V>): [string, V][] {
 describe('chunk table', () => {
   it('holds each key of a holder in one tier, moving it on demoted and promoted', () => {
     const t = new ChunkTable(100);
-    const a = { id: 'a' };
-    const b = { id: 'b' };
+    const a = holder('a');
+    const b = holder('b');
     const keys = BigUint64Array.from([10n, 11n, 12n]);
     t.apply(a, { op: 'stored', tier: 'device', keys });
     t.apply(b, { op: 'stored', tier: 'device', keys: keys.subarray(0, 2) });
@@ -77,20 +80,31 @@ describe('chunk table', () => {
 
   it('counts speculative holders as on the device', () => {
     const t = new ChunkTable(100);
-    const a = { id: 'a' };
+    const a = holder('a');
+    const b = holder('b');
     const keys = BigUint64Array.from([1n, 2n, 3n]);
     t.apply(a, { op: 'stored', tier: 'disk', keys: keys.subarray(0, 1) });
-    const guess = (k: bigint) => (k <= 2n ? [a] : undefined);
-    assert.deepEqual(sorted(t.longestPrefix(keys, guess)), [
-      ['a', { chunks: 2, device: 1, host: 0, disk: 1 }],
-    ]);
+    const guesses = new Speculation(100, (h) => h !== b);
+    const now = Date.now();
+    guesses.add(a, keys.subarray(0, 2), 1000, now);
+    guesses.add(b, keys, 1000, now);
+    assert.deepEqual(
+      sorted(t.longestPrefix(keys, guesses, now + 999)),
+      [['a', { chunks: 2, device: 1, host: 0, disk: 1 }]],
+      'b is not live',
+    );
+    assert.deepEqual(
+      sorted(t.longestPrefix(keys, guesses, now + 1000)),
+      [['a', { chunks: 1, device: 0, host: 0, disk: 1 }]],
+      'the guesses expired',
+    );
   });
 
   for (const seed of SEEDS) {
     it(`equals the reference after every event of random sequences on 3 holders (seed ${seed})`, () => {
       const random = seeded(seed);
       const t = new ChunkTable(Number.POSITIVE_INFINITY);
-      const holders = [{ id: 'h0' }, { id: 'h1' }, { id: 'h2' }];
+      const holders = [holder('h0'), holder('h1'), holder('h2')];
       const refs = new Map(holders.map((h) => [h as Holder, new ResidentReference()]));
       const streams = holders.map(() => randomTierEvents(random, 300, POOL));
       for (let i = 0; i < 300; i++) {
@@ -124,7 +138,7 @@ describe('chunk table', () => {
   it('past maxEntries records nothing new, and what it holds is always in the tier the reference says', () => {
     const random = seeded(99);
     const t = new ChunkTable(10);
-    const h = { id: 'h' };
+    const h = holder('h');
     const ref = new ResidentReference();
     for (const e of randomTierEvents(random, 2000, POOL)) {
       t.apply(h, e);

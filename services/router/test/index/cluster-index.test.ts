@@ -265,7 +265,7 @@ describe('cluster index fed by kv reporters', () => {
     assert.deepEqual(
       ix
         .workers()
-        .map((w) => [w.workerId, w.indexedChunks])
+        .map((w) => [w.workerId, ix.entriesOf(w.workerId).size])
         .sort(),
       [
         ['a', 4],
