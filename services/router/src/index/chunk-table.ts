@@ -55,6 +55,14 @@ function indexOfSerial(list: readonly number[], serial: number): number {
   return -1;
 }
 
+/** Whether two keys' further holders are the same codes in the same order. */
+function sameCodes(x: readonly number[] | undefined, y: readonly number[] | undefined): boolean {
+  if (x === y) return true;
+  if (x === undefined || y === undefined || x.length !== y.length) return false;
+  for (let k = 0; k < x.length; k++) if (x[k] !== y[k]) return false;
+  return true;
+}
+
 export class ChunkTable {
   /** Per key: a = the first holder's code (serial << 2 | depth), b = 0 or 1 + the index in `more` of the others' codes. */
   private readonly keys = new KeyTable();
@@ -66,11 +74,13 @@ export class ChunkTable {
   /** Entries by tier depth. */
   private readonly inTier = [0, 0, 0];
   private droppedCount = 0;
-  // Scratch of one longestPrefix call, per still-matching holder: its serial and its chunks on the
-  // host and disk so far; and the serials guessed for the first key.
+  // Scratch of one longestPrefix call, per still-matching holder: its serial, its chunks on the host
+  // and disk so far, and the depth of the tier it held the last key walked in; and the serials
+  // guessed for the first key.
   private readonly alive: number[] = [];
   private readonly host: number[] = [];
   private readonly disk: number[] = [];
+  private readonly depths: number[] = [];
   private readonly guessed: number[] = [];
 
   constructor(
@@ -116,23 +126,22 @@ export class ChunkTable {
     const matched = new Map<string, PrefixMatch>();
     if (keys.length === 0) return matched;
     const words = wordsOf(keys);
-    const { alive, host, disk, more } = this;
-    alive.length = host.length = disk.length = 0;
+    const { alive, host, disk, depths, more } = this;
+    alive.length = host.length = disk.length = depths.length = 0;
     const first = this.keys.findAt(words, 0);
+    let lastA = 0;
+    let lastList: number[] | undefined;
     if (first >= 0) {
-      const a = this.keys.a(first);
+      lastA = this.keys.a(first);
       const b = this.keys.b(first);
-      alive.push(a >> 2);
-      host.push((a & 3) === 1 ? 1 : 0);
-      disk.push((a & 3) === 2 ? 1 : 0);
+      this.admit(lastA);
       if (b !== 0) {
-        for (const code of more[b - 1] as number[]) {
-          alive.push(code >> 2);
-          host.push((code & 3) === 1 ? 1 : 0);
-          disk.push((code & 3) === 2 ? 1 : 0);
-        }
+        lastList = more[b - 1] as number[];
+        for (const code of lastList) this.admit(code);
       }
     }
+    // Whether every holder still matching was a confirmed holder of the last key walked.
+    let confirmed = true;
     if (guesses) {
       const g = guesses.findAt(words, 0);
       if (g >= 0) {
@@ -141,19 +150,31 @@ export class ChunkTable {
         guesses.standing(g, now, guessed);
         for (const serial of guessed)
           if (!alive.includes(serial)) {
-            alive.push(serial);
-            host.push(0);
-            disk.push(0);
+            this.admit(serial << 2);
+            confirmed = false;
           }
       }
     }
     if (alive.length === 0) return matched;
     this.keys.touch(words, 1, keys.length);
+    // Keys after the last one walked whose holders (codes, so tiers too) are the same, every holder
+    // still matching having been confirmed there: each repeats that step exactly, so they are
+    // counted, not walked (a hot system prompt's keys are held alike by many workers).
+    let run = 0;
     for (let i = 1; i < keys.length; i++) {
       const s = this.keys.findAt(words, i);
       const a = s >= 0 ? this.keys.a(s) : 0;
       const b = s >= 0 ? this.keys.b(s) : 0;
       const list = b !== 0 ? more[b - 1] : undefined;
+      if (confirmed && a === lastA && a !== 0 && sameCodes(list, lastList)) {
+        run++;
+        continue;
+      }
+      if (run > 0) this.repeat(run);
+      run = 0;
+      lastA = a;
+      lastList = list;
+      confirmed = true;
       let g = -2; // the guesses' slot, once asked
       // A prefix's keys mostly list their holders in the same order (the order they stored them),
       // so the next holder is looked for where the previous one was found before searching.
@@ -170,7 +191,10 @@ export class ChunkTable {
         }
         if (depth < 0 && guesses !== undefined) {
           if (g === -2) g = guesses.findAt(words, i);
-          if (g >= 0 && guesses.has(g, serial, now)) depth = 0;
+          if (g >= 0 && guesses.has(g, serial, now)) {
+            depth = 0;
+            confirmed = false;
+          }
         }
         if (depth < 0) {
           this.end(matched, serial, i, host[j] as number, disk[j] as number, guesses);
@@ -179,11 +203,13 @@ export class ChunkTable {
         alive[kept] = serial;
         host[kept] = (host[j] as number) + (depth === 1 ? 1 : 0);
         disk[kept] = (disk[j] as number) + (depth === 2 ? 1 : 0);
+        depths[kept] = depth;
         kept++;
       }
-      alive.length = kept;
+      alive.length = depths.length = kept;
       if (kept === 0) return matched;
     }
+    if (run > 0) this.repeat(run);
     for (let j = 0; j < alive.length; j++)
       this.end(matched, alive[j] as number, keys.length, host[j] as number, disk[j] as number, guesses);
     return matched;
@@ -206,6 +232,25 @@ export class ChunkTable {
 
   get dropped(): number {
     return this.droppedCount;
+  }
+
+  /** Starts a walk's holder from its code at the first key. */
+  private admit(code: number): void {
+    const depth = code & 3;
+    this.alive.push(code >> 2);
+    this.host.push(depth === 1 ? 1 : 0);
+    this.disk.push(depth === 2 ? 1 : 0);
+    this.depths.push(depth);
+  }
+
+  /** Counts `run` more keys for every holder still matching, each in the tier it held the last key walked in. */
+  private repeat(run: number): void {
+    const { alive, host, disk, depths } = this;
+    for (let j = 0; j < alive.length; j++) {
+      const depth = depths[j] as number;
+      if (depth === 1) host[j] = (host[j] as number) + run;
+      else if (depth === 2) disk[j] = (disk[j] as number) + run;
+    }
   }
 
   /** Records a match of n chunks for the holder numbered serial. */
