@@ -8,6 +8,8 @@
 // are). The two routers take each request in turn, so they share the
 // machine's load. Latency is the client's (request written to response read);
 // router CPU per request is the router process's own (/proc), every thread.
+// The routers run the compiled packages (dist/, which `npm run bench:router-path`
+// builds first), as deployed, not the TypeScript sources through tsx.
 // The model is a generated Hugging Face one (byte-level BPE tokenizer with its
 // chat template, as bench:router tokenises with), read without weights.
 //   npm run bench:router-path -- [--conversations 40] [--prompt-tokens 2048] [--json FILE]

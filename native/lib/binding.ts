@@ -366,6 +366,8 @@ export interface NativeAddon {
   probeDevice(choice: DeviceChoice): Pick<NativeDeviceInfo, 'kind' | 'name' | 'detail' | 'fallbackReason'>;
   chunkKeyRoot(modelId: string, chunkTokens: number, salt: string): bigint;
   chunkKeys(root: bigint, tokens: Int32Array, chunkTokens: number): BigUint64Array;
+  /** Writes the keys to the start of `into` instead (it must hold them all); returns how many. */
+  chunkKeys(root: bigint, tokens: Int32Array, chunkTokens: number, into: BigUint64Array): number;
   /** kChunkKeyFormat (kv/chunk_key.h). */
   chunkKeyFormat: number;
   measureReadBandwidth(threads: number, bytes: number): number;

@@ -2,7 +2,7 @@
 // function the worker's prefix tree uses, so router and worker always agree.
 // The function is specified in native/src/kv/chunk_key.h.
 import { native } from './binding.ts';
-import { translated } from './errors.ts';
+import { translated, translatedError } from './errors.ts';
 import { toInt32Tokens } from './tokens.ts';
 
 export interface ChunkKeySpace {
@@ -42,9 +42,23 @@ function cachedRoot(space: ChunkKeySpace): bigint {
   return root;
 }
 
-/** Keys of every full chunk of `tokens`, chained from the space's root. */
-export function chunkKeys(space: ChunkKeySpace, tokens: ArrayLike<number>): BigUint64Array {
+/**
+ * Keys of every full chunk of `tokens`, chained from the space's root: a new array, or, given
+ * `into` with room for them all, a view of its start (for a caller placing many prompts, whose
+ * keys it no longer needs once the next prompt's are made).
+ */
+export function chunkKeys(
+  space: ChunkKeySpace,
+  tokens: ArrayLike<number>,
+  into?: BigUint64Array,
+): BigUint64Array {
   const root = cachedRoot(space);
   // The addon reads the tokens before it returns: a reused buffer does.
-  return translated(() => native.chunkKeys(root, toInt32Tokens(tokens, true), space.chunkTokens));
+  const ids = toInt32Tokens(tokens, true);
+  try {
+    if (into === undefined) return native.chunkKeys(root, ids, space.chunkTokens);
+    return into.subarray(0, native.chunkKeys(root, ids, space.chunkTokens, into));
+  } catch (err) {
+    throw translatedError(err);
+  }
 }

@@ -38,15 +38,19 @@ const byCode: Record<string, new (message: string) => ChunkmeshNativeError> = {
   CM_CHUNK_MISMATCH: ChunkMismatchError,
 };
 
+/** The addon's coded error as the typed class above; anything else as it is. */
+export function translatedError(err: unknown): unknown {
+  const code = (err as { code?: unknown }).code;
+  const Type = typeof code === 'string' ? byCode[code] : undefined;
+  return Type ? new Type((err as Error).message) : err;
+}
+
 /** Runs fn, re-throwing the addon's coded errors as the typed classes above. */
 export function translated<T>(fn: () => T): T {
   try {
     return fn();
   } catch (err) {
-    const code = (err as { code?: unknown }).code;
-    const Type = typeof code === 'string' ? byCode[code] : undefined;
-    if (Type) throw new Type((err as Error).message);
-    throw err;
+    throw translatedError(err);
   }
 }
 
@@ -55,8 +59,6 @@ export async function rejectTranslated<T>(p: Promise<T>): Promise<T> {
   try {
     return await p;
   } catch (err) {
-    return translated(() => {
-      throw err;
-    });
+    throw translatedError(err);
   }
 }

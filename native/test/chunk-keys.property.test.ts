@@ -5,7 +5,13 @@
 // tests pin the same ones in C++).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CHUNK_KEY_FORMAT, type ChunkKeySpace, chunkKeyRoot, chunkKeys } from '../lib/index.ts';
+import {
+  CHUNK_KEY_FORMAT,
+  type ChunkKeySpace,
+  chunkKeyRoot,
+  chunkKeys,
+  InvalidArgumentError,
+} from '../lib/index.ts';
 import { Rng, seeds } from './support/random.ts';
 
 const M = (1n << 64n) - 1n;
@@ -68,6 +74,15 @@ describe('chunk keys', () => {
       const tokens = rng.tokens(rng.int(0, 6 * space.chunkTokens + 5), vocab);
       assert.equal(chunkKeyRoot(space), referenceRoot(space), `seed ${seed}`);
       assert.deepEqual([...chunkKeys(space, tokens)], referenceKeys(space, tokens), `seed ${seed}`);
+      // Written into a buffer with room to spare: the keys at its start, the rest untouched.
+      const into = new BigUint64Array(rng.int(referenceKeys(space, tokens).length, 40)).fill(7n);
+      const view = chunkKeys(space, tokens, into);
+      assert.equal(view.buffer, into.buffer, `seed ${seed}: a view of the buffer given`);
+      assert.deepEqual([...view], referenceKeys(space, tokens), `seed ${seed}: into`);
+      assert.ok(
+        into.subarray(view.length).every((k) => k === 7n),
+        `seed ${seed}: past the keys`,
+      );
     }
   });
 
@@ -117,5 +132,6 @@ describe('chunk keys', () => {
     assert.throws(() => chunkKeys(space, [1.5, 2, 3, 4]), /non-negative integer/);
     assert.equal(chunkKeys(space, [1, 2, 3]).length, 0);
     assert.deepEqual([...chunkKeys(space, [1, 2, 3, 4, 5])], [...chunkKeys(space, [1, 2, 3, 4])]);
+    assert.throws(() => chunkKeys(space, range(8), new BigUint64Array(1)), InvalidArgumentError);
   });
 });

@@ -53,7 +53,10 @@ Napi::Value ChunkKeyRoot(const Napi::CallbackInfo& info) {
   });
 }
 
-// chunkKeys(root, tokens, chunkTokens): keys of every full chunk of tokens.
+// chunkKeys(root, tokens, chunkTokens[, into]): keys of every full chunk of
+// tokens, in a new BigUint64Array, or written to the start of `into` (a router
+// places thousands of prompts a second: a typed array made here per prompt is
+// an external buffer for V8's GC to track), returning how many.
 Napi::Value ChunkKeys(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     if (!info[0].IsBigInt()) throw_invalid("root must be a bigint");
@@ -63,11 +66,15 @@ Napi::Value ChunkKeys(const Napi::CallbackInfo& info) {
     const Napi::Int32Array tokens = int32s(info[1], "tokens");
     const size_t c = static_cast<size_t>(integer(info[2], "chunkTokens", 1, 4096));
     const size_t n = tokens.ElementLength() / c;
-    Napi::BigUint64Array keys = Napi::BigUint64Array::New(info.Env(), n);
+    const bool given = info.Length() > 3 && !info[3].IsUndefined();
+    Napi::BigUint64Array keys = given ? biguint64s(info[3], "into") : Napi::BigUint64Array::New(info.Env(), n);
+    if (keys.ElementLength() < n) throw_invalid("into must hold a key per full chunk of tokens");
+    uint64_t* out = keys.Data();
     for (size_t i = 0; i < n; ++i) {
       h = chunk_key_next(h, tokens.Data() + i * c, c);
-      keys[i] = h;
+      out[i] = h;
     }
+    if (given) return Napi::Number::New(info.Env(), static_cast<double>(n));
     return keys;
   });
 }

@@ -77,6 +77,9 @@ inline Napi::Int32Array int32s(const Napi::Value& v, const char* name) {
 inline Napi::Uint32Array uint32s(const Napi::Value& v, const char* name) {
   return typed<uint32_t, napi_uint32_array>(v, name, "Uint32Array");
 }
+inline Napi::BigUint64Array biguint64s(const Napi::Value& v, const char* name) {
+  return typed<uint64_t, napi_biguint64_array>(v, name, "BigUint64Array");
+}
 inline Napi::Float32Array float32s(const Napi::Value& v, const char* name) {
   return typed<float, napi_float32_array>(v, name, "Float32Array");
 }

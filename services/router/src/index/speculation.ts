@@ -41,6 +41,7 @@ export class Speculation implements Guesses {
     this.bySerial.set(serial, holder);
     const t = this.table;
     const words = wordsOf(keys);
+    t.touch(words, 0, keys.length);
     for (let i = 0; i < keys.length; i++) {
       let s = t.findAt(words, i);
       if (s < 0) {

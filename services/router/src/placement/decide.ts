@@ -44,6 +44,12 @@ export interface Decision<W extends WorkerView> extends Placement {
 /** The steps of a decision, in order, as reported to decide()'s onStage (bench:router times them). */
 export type DecisionStage = 'keys' | 'lookup' | 'policy' | 'speculate';
 
+/**
+ * Where decide() makes a prompt's chunk keys: decide is synchronous and nothing it calls keeps the
+ * keys (the index copies what it records), so one buffer serves every decision. Grown as needed.
+ */
+let keyScratch = new BigUint64Array(256);
+
 /** Places one request on one of `workers` (never empty): the compatible live workers the caller may use. */
 export function decide<W extends WorkerView>(
   o: DecideOptions,
@@ -52,7 +58,9 @@ export function decide<W extends WorkerView>(
   onStage?: (done: DecisionStage) => void,
 ): Decision<W> {
   const { modelId, chunkTokens } = o.constants;
-  const keys = chunkKeys({ modelId, chunkTokens, salt: request.tenant }, request.promptTokens);
+  const chunks = Math.floor(request.promptTokens.length / chunkTokens);
+  if (keyScratch.length < chunks) keyScratch = new BigUint64Array(Math.max(chunks, 2 * keyScratch.length));
+  const keys = chunkKeys({ modelId, chunkTokens, salt: request.tenant }, request.promptTokens, keyScratch);
   onStage?.('keys');
   const matched = o.index.longestPrefix(keys);
   onStage?.('lookup');
