@@ -14,6 +14,7 @@ export class CircuitBreaker {
 
   /** now: the clock, read only for an open breaker (every placement asks of every live worker). */
   allows(workerId: string, now?: number): boolean {
+    if (this.openUntil.size === 0) return true;
     const until = this.openUntil.get(workerId);
     if (until === undefined) return true;
     if ((now ?? Date.now()) < until) return false;

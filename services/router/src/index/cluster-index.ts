@@ -130,6 +130,12 @@ export class ClusterIndex {
   private readonly reader: RegistryReader;
   private readonly tail: StreamTail;
   private readonly tracked = new Map<string, TrackedWorker>();
+  /**
+   * Bumped by every change workers() shows (a worker tracked or dropped, its record, constants
+   * judged, resync begun or done), so that the list it returns is made again only after one.
+   */
+  private roster = 0;
+  private liveList: { roster: number; workers: readonly LiveWorker[] } | null = null;
   private readonly checks = new Map<string, SeqCheck>();
   private running = false;
   private tailing: Promise<void> | null = null;
@@ -221,11 +227,13 @@ export class ClusterIndex {
 
   /**
    * Compatible workers whose registry entry is alive and not draining, as of the last registry
-   * read: the placement pool. The router asks on every decision, so a worker's entry is reused while its record
-   * and sync state stand (entries are never changed once returned: a change makes a new one). How many chunks
-   * the index holds of a worker is entriesOf(workerId).size.
+   * read: the placement pool. The router asks on every decision, so the list is reused until the roster
+   * changes, and a worker's entry while its record and sync state stand (neither is changed once
+   * returned: a change makes a new one). How many chunks the index holds of a worker is
+   * entriesOf(workerId).size.
    */
-  workers(): LiveWorker[] {
+  workers(): readonly LiveWorker[] {
+    if (this.liveList?.roster === this.roster) return this.liveList.workers;
     const out: LiveWorker[] = [];
     for (const w of this.tracked.values()) {
       const record = w.record;
@@ -240,6 +248,7 @@ export class ClusterIndex {
       w.live = { record, view };
       out.push(view);
     }
+    this.liveList = { roster: this.roster, workers: out };
     return out;
   }
 
@@ -332,6 +341,7 @@ export class ClusterIndex {
       if (w && w.epoch !== record.epoch && w.since > startedAt) continue;
       if (!w || w.epoch !== record.epoch) w = this.replace(record.workerId, record.epoch);
       if (!w.record) this.judge(w, record);
+      if (w.record !== record) this.roster++;
       w.record = record;
       w.seenOn = this.connection;
       w.keptSince = 0;
@@ -424,6 +434,7 @@ export class ClusterIndex {
     if (old) this.drop(old);
     const w = new TrackedWorker(workerId, epoch);
     this.tracked.set(workerId, w);
+    this.roster++;
     return w;
   }
 
@@ -445,6 +456,7 @@ export class ClusterIndex {
   /** Checks an incarnation's constants against the router's, on its first record. */
   private judge(w: TrackedWorker, record: WorkerRecord): void {
     w.mismatches = mismatches(record, this.o.constants);
+    this.roster++;
     if (w.mismatches.length === 0) return;
     // Whatever its events stored before the record showed this is another key space.
     this.table.clear(w);
@@ -463,12 +475,14 @@ export class ClusterIndex {
     this.table.clear(w);
     w.dropped = true;
     this.tracked.delete(w.id);
+    this.roster++;
     this.checks.delete(w.id);
   }
 
   private beginResync(w: TrackedWorker, needSeq: number): void {
     if (!w.resync) this.counters.resyncs++;
     w.beginResync(needSeq);
+    this.roster++;
     this.log?.info('resynchronising worker from its snapshot', { workerId: w.id, epoch: w.epoch, needSeq });
     this.scheduleResyncs(0);
   }
@@ -495,6 +509,7 @@ export class ClusterIndex {
       }
       this.load(w, snap);
       w.resync = null;
+      this.roster++;
       for (const event of r.buffered) this.apply(event);
     }
     if (waiting) this.scheduleResyncs(this.o.snapshotRetryMs);
