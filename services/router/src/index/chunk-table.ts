@@ -13,7 +13,7 @@
 // resync from its snapshot recovers what was dropped, once there is room.
 import { applyEventTo, type ResidentKeys } from '@chunkmesh/common';
 import type { KvOp, KvTier } from '@chunkmesh/native';
-import type { PrefixMatch } from '../placement/placement-policy.ts';
+import { type ChunkMatches, MatchSlots } from './chunk-matches.ts';
 import { KeyTable, wordsOf } from './key-table.ts';
 
 /** Anything entries can belong to. */
@@ -82,6 +82,7 @@ export class ChunkTable {
   private readonly disk: number[] = [];
   private readonly depths: number[] = [];
   private readonly guessed: number[] = [];
+  private readonly matches = new MatchSlots();
 
   constructor(
     private readonly maxEntries: number,
@@ -118,13 +119,14 @@ export class ChunkTable {
 
   /**
    * Holder id -> its match for holders of keys[0..n), n >= 1: n and how many of those n chunks are
-   * in each tier; stops at the first key nobody holds. `guesses` are asked about the first key, and
+   * in each tier; stops at the first key nobody holds. The answer is good until the next call. `guesses` are asked about the first key, and
    * about a later key only when some holder still matching is not a confirmed holder of it. Holders
    * the constructor's `reported` refuses are left out.
    */
-  longestPrefix(keys: BigUint64Array, guesses?: Guesses, now = Date.now()): Map<string, PrefixMatch> {
-    const matched = new Map<string, PrefixMatch>();
-    if (keys.length === 0) return matched;
+  longestPrefix(keys: BigUint64Array, guesses?: Guesses, now = Date.now()): ChunkMatches {
+    const matched = this.matches;
+    matched.begin();
+    if (keys.length === 0) return matched.answer();
     const words = wordsOf(keys);
     const { alive, host, disk, depths, more } = this;
     alive.length = host.length = disk.length = depths.length = 0;
@@ -155,7 +157,7 @@ export class ChunkTable {
           }
       }
     }
-    if (alive.length === 0) return matched;
+    if (alive.length === 0) return matched.answer();
     this.keys.touch(words, 1, keys.length);
     // Keys after the last one walked whose holders (codes, so tiers too) are the same, every holder
     // still matching having been confirmed there: each repeats that step exactly, so they are
@@ -197,7 +199,7 @@ export class ChunkTable {
           }
         }
         if (depth < 0) {
-          this.end(matched, serial, i, host[j] as number, disk[j] as number, guesses);
+          this.end(serial, i, host[j] as number, disk[j] as number, guesses);
           continue;
         }
         alive[kept] = serial;
@@ -207,12 +209,12 @@ export class ChunkTable {
         kept++;
       }
       alive.length = depths.length = kept;
-      if (kept === 0) return matched;
+      if (kept === 0) return matched.answer();
     }
     if (run > 0) this.repeat(run);
     for (let j = 0; j < alive.length; j++)
-      this.end(matched, alive[j] as number, keys.length, host[j] as number, disk[j] as number, guesses);
-    return matched;
+      this.end(alive[j] as number, keys.length, host[j] as number, disk[j] as number, guesses);
+    return matched.answer();
   }
 
   /** The holder's keys with the tier each is in. */
@@ -254,17 +256,9 @@ export class ChunkTable {
   }
 
   /** Records a match of n chunks for the holder numbered serial. */
-  private end(
-    matched: Map<string, PrefixMatch>,
-    serial: number,
-    n: number,
-    onHost: number,
-    onDisk: number,
-    guesses: Guesses | undefined,
-  ): void {
+  private end(serial: number, n: number, onHost: number, onDisk: number, guesses: Guesses | undefined): void {
     const h = this.bySerial.get(serial) ?? guesses?.holder(serial);
-    if (h && this.reported(h))
-      matched.set(h.id, { chunks: n, device: n - onHost - onDisk, host: onHost, disk: onDisk });
+    if (h && this.reported(h)) this.matches.record(h.id, n, onHost, onDisk);
   }
 
   /** The key is in `tier` of the holder, and in no other of its tiers. */

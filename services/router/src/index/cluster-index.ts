@@ -53,6 +53,7 @@ import {
 import type { KvTier } from '@chunkmesh/native';
 import type { Redis } from 'ioredis';
 import type { PrefixMatch } from '../placement/placement-policy.ts';
+import type { ChunkMatches } from './chunk-matches.ts';
 import { ChunkTable } from './chunk-table.ts';
 import { describeMismatches, type Mismatch, mismatches } from './compatibility.ts';
 import { RegistryReader, type RegistryView } from './registry-reader.ts';
@@ -213,9 +214,9 @@ export class ClusterIndex {
   /**
    * For each worker holding keys[0..n) with n >= 1 (confirmed or speculated), workerId -> n and
    * the tiers of those chunks (speculated ones count as on the device). Workers matching nothing
-   * are absent.
+   * are absent. The answer is good until the next call.
    */
-  longestPrefix(keys: BigUint64Array): Map<string, PrefixMatch> {
+  longestPrefix(keys: BigUint64Array): ChunkMatches {
     return this.table.longestPrefix(keys, this.speculation);
   }
 

@@ -9,14 +9,14 @@ import type {
   Placement,
   PlacementPolicy,
   PlacementRequest,
-  PrefixMatch,
+  PrefixMatches,
   WorkerView,
 } from './placement-policy.ts';
 
 /** Where decide() reads cached prefixes and records its choice: the ClusterIndex, or the replayer's. */
 export interface PlacementIndex {
   /** workerId -> its match for each worker holding keys[0..n), n >= 1 (n and the tiers of those chunks). */
-  longestPrefix(keys: BigUint64Array): ReadonlyMap<string, PrefixMatch>;
+  longestPrefix(keys: BigUint64Array): PrefixMatches;
   /** Counts keys as held by workerId for ttlMs, before its events confirm them. */
   speculate(workerId: string, keys: BigUint64Array, ttlMs: number): void;
 }

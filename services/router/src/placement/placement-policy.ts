@@ -33,6 +33,16 @@ export interface PrefixMatch {
   disk: number;
 }
 
+/**
+ * Each worker's cached prefix of one prompt (absent: none): what an index's longestPrefix answers
+ * and policies read. A Map is one; the router's index answers with ChunkMatches.
+ */
+export interface PrefixMatches {
+  /** Workers holding at least the prompt's first chunk. */
+  readonly size: number;
+  get(workerId: string): PrefixMatch | undefined;
+}
+
 export type PlacementReason =
   | 'prefix' // best cost, with a cached prefix
   | 'load' // best cost, no worker held any of the prefix
@@ -55,11 +65,7 @@ export interface PlacementPolicy {
    * workers: live workers, never empty; matched: the prefix of the prompt's chunks each worker
    * holds (absent: none).
    */
-  choose(
-    request: PlacementRequest,
-    workers: readonly WorkerView[],
-    matched: ReadonlyMap<string, PrefixMatch>,
-  ): Placement;
+  choose(request: PlacementRequest, workers: readonly WorkerView[], matched: PrefixMatches): Placement;
 }
 
 export function pendingTokens(w: WorkerView): number {

@@ -18,7 +18,7 @@ import {
   type Placement,
   type PlacementPolicy,
   type PlacementRequest,
-  type PrefixMatch,
+  type PrefixMatches,
   pendingTokens,
   type WorkerView,
 } from './placement-policy.ts';
@@ -79,11 +79,7 @@ export class PrefixAwarePolicy implements PlacementPolicy {
     checkTierWeights(options.tierWeights);
   }
 
-  choose(
-    request: PlacementRequest,
-    workers: readonly WorkerView[],
-    matched: ReadonlyMap<string, PrefixMatch>,
-  ): Placement {
+  choose(request: PlacementRequest, workers: readonly WorkerView[], matched: PrefixMatches): Placement {
     // One pass for what every later step reads: each worker's pending and cached tokens.
     const n = workers.length;
     if (this.pending.length < n) {

@@ -5,12 +5,12 @@ import {
   type Placement,
   type PlacementPolicy,
   type PlacementRequest,
-  type PrefixMatch,
+  type PrefixMatches,
   pendingTokens,
   type WorkerView,
 } from './placement-policy.ts';
 
-function cachedOn(id: string, request: PlacementRequest, matched: ReadonlyMap<string, PrefixMatch>): number {
+function cachedOn(id: string, request: PlacementRequest, matched: PrefixMatches): number {
   return Math.min(request.promptTokens, (matched.get(id)?.chunks ?? 0) * request.chunkTokens);
 }
 
@@ -18,11 +18,7 @@ export class RoundRobinPolicy implements PlacementPolicy {
   readonly name = 'round-robin';
   private next = 0;
 
-  choose(
-    request: PlacementRequest,
-    workers: readonly WorkerView[],
-    matched: ReadonlyMap<string, PrefixMatch>,
-  ): Placement {
+  choose(request: PlacementRequest, workers: readonly WorkerView[], matched: PrefixMatches): Placement {
     const w = workers[this.next++ % workers.length] as WorkerView;
     return {
       workerId: w.workerId,
@@ -35,11 +31,7 @@ export class RoundRobinPolicy implements PlacementPolicy {
 export class LeastLoadedPolicy implements PlacementPolicy {
   readonly name = 'least-loaded';
 
-  choose(
-    request: PlacementRequest,
-    workers: readonly WorkerView[],
-    matched: ReadonlyMap<string, PrefixMatch>,
-  ): Placement {
+  choose(request: PlacementRequest, workers: readonly WorkerView[], matched: PrefixMatches): Placement {
     let best = workers[0] as WorkerView;
     for (const w of workers) {
       const d = pendingTokens(w) - pendingTokens(best);
@@ -60,11 +52,7 @@ export class LeastLoadedPolicy implements PlacementPolicy {
 export class ConsistentHashPolicy implements PlacementPolicy {
   readonly name = 'consistent-hash';
 
-  choose(
-    request: PlacementRequest,
-    workers: readonly WorkerView[],
-    matched: ReadonlyMap<string, PrefixMatch>,
-  ): Placement {
+  choose(request: PlacementRequest, workers: readonly WorkerView[], matched: PrefixMatches): Placement {
     const key = request.chunkKeys.length > 0 ? (request.chunkKeys[0] as bigint) : 0n;
     let best = workers[0] as WorkerView;
     let bestWeight = -1n;

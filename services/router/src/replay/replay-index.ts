@@ -3,9 +3,9 @@
 // stream. A worker's events are applied as soon as it has served a request,
 // before the next decision, so the index never lags and a speculative entry
 // would add nothing.
+import type { ChunkMatches } from '../index/chunk-matches.ts';
 import { ChunkTable } from '../index/chunk-table.ts';
 import type { PlacementIndex } from '../placement/decide.ts';
-import type { PrefixMatch } from '../placement/placement-policy.ts';
 import type { SimulatedWorker } from './simulated-worker.ts';
 
 export class ReplayIndex implements PlacementIndex {
@@ -17,7 +17,7 @@ export class ReplayIndex implements PlacementIndex {
     for (const e of worker.drainEvents()) this.table.apply(worker, e);
   }
 
-  longestPrefix(keys: BigUint64Array): Map<string, PrefixMatch> {
+  longestPrefix(keys: BigUint64Array): ChunkMatches {
     return this.table.longestPrefix(keys);
   }
 

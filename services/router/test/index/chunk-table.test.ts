@@ -63,7 +63,7 @@ describe('chunk table', () => {
       ],
     );
     assert.equal(t.entries, 5, 'a move is not a second entry');
-    assert.deepEqual(sorted(t.longestPrefix(keys)), [
+    assert.deepEqual(sorted(t.longestPrefix(keys).toMap()), [
       ['a', { chunks: 3, device: 1, host: 1, disk: 1 }],
       ['b', { chunks: 2, device: 2, host: 0, disk: 0 }],
     ]);
@@ -76,7 +76,7 @@ describe('chunk table', () => {
         [12n, 'device'],
       ],
     );
-    assert.deepEqual(sorted(t.longestPrefix(keys)), [
+    assert.deepEqual(sorted(t.longestPrefix(keys).toMap()), [
       ['a', { chunks: 1, device: 1, host: 0, disk: 0 }],
       ['b', { chunks: 2, device: 2, host: 0, disk: 0 }],
     ]);
@@ -93,12 +93,12 @@ describe('chunk table', () => {
     guesses.add(a, keys.subarray(0, 2), 1000, now);
     guesses.add(b, keys, 1000, now);
     assert.deepEqual(
-      sorted(t.longestPrefix(keys, guesses, now + 999)),
+      sorted(t.longestPrefix(keys, guesses, now + 999).toMap()),
       [['a', { chunks: 2, device: 1, host: 0, disk: 1 }]],
       'b is not live',
     );
     assert.deepEqual(
-      sorted(t.longestPrefix(keys, guesses, now + 1000)),
+      sorted(t.longestPrefix(keys, guesses, now + 1000).toMap()),
       [['a', { chunks: 1, device: 0, host: 0, disk: 1 }]],
       'the guesses expired',
     );
@@ -134,16 +134,20 @@ describe('chunk table', () => {
         // Some queries walk keys again (runs of keys with the same holders are counted, not walked).
         const query = BigUint64Array.from({ length: 1 + Math.floor(random() * 6) }, randomKey);
         for (let k = 1; k < query.length; k++) if (random() < 0.3) query[k] = query[k - 1] as bigint;
+        const plain = t.longestPrefix(query);
+        const want = expectedMatches(refs, query);
+        assert.deepEqual(sorted(plain.toMap()), sorted(want), `seed ${seed}, query ${i}`);
+        assert.equal(plain.size, want.size, `seed ${seed}, query ${i}: size`);
+        for (const h of holders)
+          assert.deepEqual(plain.get(h.id), want.get(h.id), `seed ${seed}, query ${i}: ${h.id}`);
+        const withGuesses = t.longestPrefix(query, guesses, now);
+        const wantGuessed = expectedMatches(refs, query, guessed);
         assert.deepEqual(
-          sorted(t.longestPrefix(query)),
-          sorted(expectedMatches(refs, query)),
-          `seed ${seed}, query ${i}`,
-        );
-        assert.deepEqual(
-          sorted(t.longestPrefix(query, guesses, now)),
-          sorted(expectedMatches(refs, query, guessed)),
+          sorted(withGuesses.toMap()),
+          sorted(wantGuessed),
           `seed ${seed}, query ${i} with guesses`,
         );
+        assert.equal(withGuesses.size, wantGuessed.size, `seed ${seed}, query ${i} with guesses: size`);
       }
       assert.equal(
         t.entries,
@@ -154,6 +158,19 @@ describe('chunk table', () => {
       assert.deepEqual(t.entriesByTier(), byTier);
     });
   }
+
+  it('answers for one prompt until the next call, then refuses to be read', () => {
+    const t = new ChunkTable(100);
+    const a = holder('a');
+    t.apply(a, { op: 'stored', tier: 'host', keys: BigUint64Array.of(1n, 2n) });
+    const first = t.longestPrefix(BigUint64Array.of(1n, 2n));
+    assert.deepEqual(first.get('a'), { chunks: 2, device: 0, host: 2, disk: 0 });
+    assert.equal(first.get('b'), undefined);
+    const second = t.longestPrefix(BigUint64Array.of(3n));
+    assert.equal(second.size, 0);
+    assert.equal(second.get('a'), undefined, 'a holds nothing of this prompt');
+    assert.throws(() => first.get('a'), /after the next longestPrefix/);
+  });
 
   it('past maxEntries records nothing new, and what it holds is always in the tier the reference says', () => {
     const random = seeded(99);

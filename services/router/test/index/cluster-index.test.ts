@@ -201,34 +201,34 @@ describe('cluster index fed by kv reporters', () => {
     await converges(ix, b, 'b');
 
     assert.deepEqual(
-      ix.longestPrefix(chain),
+      ix.longestPrefix(chain).toMap(),
       new Map([
         ['a', tiers(4)],
         ['b', tiers(0, 2)],
       ]),
     );
     assert.deepEqual(
-      ix.longestPrefix(chain.subarray(0, 1)),
+      ix.longestPrefix(chain.subarray(0, 1)).toMap(),
       new Map([
         ['a', tiers(1)],
         ['b', tiers(0, 1)],
       ]),
     );
     assert.deepEqual(
-      ix.longestPrefix(chain.subarray(1)),
+      ix.longestPrefix(chain.subarray(1)).toMap(),
       new Map([
         ['a', tiers(3)],
         ['b', tiers(0, 1)],
       ]),
     );
-    assert.deepEqual(ix.longestPrefix(randomKeys(3)), new Map());
-    assert.deepEqual(ix.longestPrefix(new BigUint64Array(0)), new Map());
+    assert.deepEqual(ix.longestPrefix(randomKeys(3)).toMap(), new Map());
+    assert.deepEqual(ix.longestPrefix(new BigUint64Array(0)).toMap(), new Map());
 
     // A placement guess counts until it expires, on top of what is confirmed.
     ix.speculate('other', chain, 150);
     ix.speculate('ghost', chain, 150);
     assert.deepEqual(
-      ix.longestPrefix(chain),
+      ix.longestPrefix(chain).toMap(),
       new Map([
         ['a', tiers(4)],
         ['b', tiers(0, 2)],
@@ -237,7 +237,7 @@ describe('cluster index fed by kv reporters', () => {
     );
     ix.speculate('b', chain.subarray(2, 5), 150);
     assert.deepEqual(
-      ix.longestPrefix(chain),
+      ix.longestPrefix(chain).toMap(),
       new Map([
         ['a', tiers(4)],
         ['b', tiers(3, 2)],
@@ -246,7 +246,7 @@ describe('cluster index fed by kv reporters', () => {
     );
     await sleep(200);
     assert.deepEqual(
-      ix.longestPrefix(chain),
+      ix.longestPrefix(chain).toMap(),
       new Map([
         ['a', tiers(4)],
         ['b', tiers(0, 2)],
@@ -256,7 +256,7 @@ describe('cluster index fed by kv reporters', () => {
     b.publish([{ op: 'removed', tier: 'host', keys: chain.subarray(1, 2) }]);
     await converges(ix, b, 'b');
     assert.deepEqual(
-      ix.longestPrefix(chain),
+      ix.longestPrefix(chain).toMap(),
       new Map([
         ['a', tiers(4)],
         ['b', tiers(0, 1)],
@@ -285,7 +285,7 @@ describe('cluster index fed by kv reporters', () => {
     const ix = await index(t, c);
     await converges(ix, a, 'a');
     await converges(ix, b, 'b');
-    assert.deepEqual([...ix.longestPrefix(chain).keys()].sort(), ['a', 'b']);
+    assert.deepEqual([...ix.longestPrefix(chain).toMap().keys()].sort(), ['a', 'b']);
 
     await a.markDraining();
     await until('the index reads a draining', () => !ix.workers().some((w) => w.workerId === 'a'));
@@ -293,9 +293,9 @@ describe('cluster index fed by kv reporters', () => {
       ix.workers().map((w) => w.workerId),
       ['b'],
     );
-    assert.deepEqual(ix.longestPrefix(chain), new Map([['b', tiers(1)]]), 'never matched');
+    assert.deepEqual(ix.longestPrefix(chain).toMap(), new Map([['b', tiers(1)]]), 'never matched');
     ix.speculate('a', chain, 1000);
-    assert.deepEqual(ix.longestPrefix(chain), new Map([['b', tiers(1)]]), 'never speculated onto');
+    assert.deepEqual(ix.longestPrefix(chain).toMap(), new Map([['b', tiers(1)]]), 'never speculated onto');
     // still registered and still indexed: it finishes its requests and reports them
     assert.ok(sameEntries(ix.entriesOf('a'), mirrorOf(a)));
   });
@@ -386,7 +386,12 @@ describe('cluster index fed by kv reporters', () => {
     r.publish(tree.churn(10));
     await until('the index dropped w0', () => !ix.workers().some((w) => w.workerId === 'w0'));
     assert.equal(ix.entriesOf('w0').size, 0);
-    assert.ok(!ix.longestPrefix(BigUint64Array.from(r.resident('device'))).has('w0'));
+    assert.ok(
+      !ix
+        .longestPrefix(BigUint64Array.from(r.resident('device')))
+        .toMap()
+        .has('w0'),
+    );
     assert.ok(r.stats().backlogOverflows > 0, 'the backlog hit its bound');
     await converges(ix, stays, 'w1');
 
@@ -492,10 +497,10 @@ describe('cluster index: cluster constants and malformed registry entries', () =
         ],
       ],
     );
-    assert.deepEqual(ix.longestPrefix(chain), new Map([['ok', tiers(2)]]));
+    assert.deepEqual(ix.longestPrefix(chain).toMap(), new Map([['ok', tiers(2)]]));
     ix.speculate('wrong-chunk', chain, 60_000);
     assert.deepEqual(
-      ix.longestPrefix(chain),
+      ix.longestPrefix(chain).toMap(),
       new Map([['ok', tiers(2)]]),
       'a speculation onto one is ignored',
     );
@@ -537,7 +542,7 @@ describe('cluster index: cluster constants and malformed registry entries', () =
       ix.workers().map((x) => x.workerId),
       ['ok'],
     );
-    assert.deepEqual(ix.longestPrefix(chain), new Map([['ok', tiers(3)]]), 'its keys never match');
+    assert.deepEqual(ix.longestPrefix(chain).toMap(), new Map([['ok', tiers(3)]]), 'its keys never match');
   });
 
   it('skips a malformed registry entry (garbled field, key of another type), counting and logging it once', async (t) => {
