@@ -43,7 +43,9 @@ import {
   type DecideOptions,
   type DecisionStage,
   decide,
+  ForwardedLoad,
   PrefixAwarePolicy,
+  placementPool,
 } from '@chunkmesh/router';
 import { KvReporter } from '@chunkmesh/worker';
 import type { Redis } from 'ioredis';
@@ -239,7 +241,8 @@ function loadOf(w: number): WorkerLoad {
 
 type PromptKind = 'returning' | 'hot' | 'cold';
 interface Prompt {
-  tokens: number[];
+  /** As the router's front doors hand prompts to placement: the checked ids (checkedPrompt). */
+  tokens: Int32Array;
   kind: PromptKind;
 }
 
@@ -269,7 +272,10 @@ function makePrompt(length: number, chains: Chain[], q: number): Prompt {
     kind = 'cold';
   }
   const keep = Math.min(prefix.length, length - turn);
-  return { tokens: [...prefix.subarray(0, keep), ...fresh(length - keep)], kind };
+  const tokens = new Int32Array(length);
+  tokens.set(prefix.subarray(0, keep));
+  tokens.set(fresh(length - keep), keep);
+  return { tokens, kind };
 }
 
 // ---- one decision, as RouterCore.routeAdmitted's first attempt makes it ----------
@@ -313,21 +319,25 @@ function makeDecider(index: ClusterIndex) {
     speculationTtlMs: cfg.speculationTtlMs,
   };
   const breaker = new CircuitBreaker();
+  const forwarded = new ForwardedLoad();
+  const tried = new Set<string>();
+  /** The first attempt's pool, as RouterCore makes it (nothing tried yet; nothing forwarded here). */
+  const pool = () => placementPool(index.workers(), tried, breaker, forwarded);
   const hr = process.hrtime.bigint;
   /** When each stage of the decision being timed ended. */
   const end: Record<DecisionStage, bigint> = { keys: 0n, lookup: 0n, policy: 0n, speculate: 0n };
   const mark = (stage: DecisionStage) => {
     end[stage] = hr();
   };
-  const place = (tokens: number[], onStage?: (done: DecisionStage) => void) => {
-    const live = index.workers().filter((w) => breaker.allows(w.workerId));
+  const place = (tokens: Int32Array, onStage?: (done: DecisionStage) => void) => {
+    const live = pool();
     return decide(options, { promptTokens: tokens, tenant: space.salt }, live, onStage);
   };
-  return (tokens: number[], clocking: Clocking, t: Timings, i: number, outcome: Outcome): void => {
+  return (tokens: Int32Array, clocking: Clocking, t: Timings, i: number, outcome: Outcome): void => {
     let d: ReturnType<typeof place>;
     if (clocking === 'stages') {
       const t0 = hr();
-      const live = index.workers().filter((w) => breaker.allows(w.workerId));
+      const live = pool();
       const tLive = hr();
       d = decide(options, { promptTokens: tokens, tenant: space.salt }, live, mark);
       t.keys[i] = Number(end.keys - tLive) / 1e3;
@@ -587,18 +597,6 @@ interface Row {
   tokenize: TokenizeResult[];
 }
 
-/**
- * Moves the batch's prompts out of V8's young generation before the clock starts (two minor GCs
- * promote them; needs node --expose-gc, as `npm run bench:router` runs it): a batch holds hundreds
- * of prompts at once, about 2 MB at 2K tokens, which every scavenge in the timed loop would
- * otherwise copy, where a router holds the few prompts it is placing.
- */
-function settlePrompts(): void {
-  const gc = (globalThis as { gc?: (o: { type: 'minor' }) => void }).gc;
-  gc?.({ type: 'minor' });
-  gc?.({ type: 'minor' });
-}
-
 async function measure(
   index: ClusterIndex,
   decide: ReturnType<typeof makeDecider>,
@@ -630,7 +628,6 @@ async function measure(
   for (let done = 0, b = 0; done < cfg.decisions; b++) {
     // Prompts are made before the clock starts: the router gets its tokens from the tokenizer.
     const batch = batchOf(Math.min(cfg.batch, cfg.decisions - done));
-    settlePrompts();
     const clocking: Clocking = b % 2 === 0 ? 'whole' : 'stages';
     if (profiler) await profiler.post('Profiler.start');
     const c0 = process.cpuUsage();

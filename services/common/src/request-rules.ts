@@ -138,25 +138,43 @@ export interface ModelLimits {
  * by the worker: prompt and completion within its context (first, so a prompt of a million ids
  * is refused before it is scanned), ids within its vocabulary. Returns the completion limit.
  * Without a defaultMaxTokens (the router's gRPC door leaves an unset max_tokens to the worker)
- * the prompt must leave room for one token, and the limit is unknown.
+ * the prompt must leave room for one token, and the limit is unknown. Given `ids` (as long as
+ * the prompt), the ids are written there as they are checked: the router hashes that copy, so
+ * a prompt is scanned once.
  */
+/** The position of the first id that is not an integer in [0, vocabSize), or -1; copies them to `into` if given. */
+function checkIds(tokens: readonly number[], vocabSize: number, into: Int32Array | undefined): number {
+  if (into !== undefined && into.length !== tokens.length)
+    throw new RangeError(`ids must hold the prompt's ${tokens.length} ids, not ${into.length}`);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as number;
+    // (t | 0) === t: an int32 integer (not a fraction, NaN, a string or past 2^31).
+    if ((t | 0) !== t || t < 0 || t >= vocabSize) return i;
+    if (into !== undefined) into[i] = t;
+  }
+  return -1;
+}
+
 export function checkAgainstModel(
   sampling: Sampling,
   promptTokens: readonly number[],
   model: ModelLimits,
   defaultMaxTokens: number,
+  ids?: Int32Array,
 ): number;
 export function checkAgainstModel(
   sampling: Sampling,
   promptTokens: readonly number[],
   model: ModelLimits,
   defaultMaxTokens: number | undefined,
+  ids?: Int32Array,
 ): number | undefined;
 export function checkAgainstModel(
   sampling: Sampling,
   promptTokens: readonly number[],
   model: ModelLimits,
   defaultMaxTokens: number | undefined,
+  ids?: Int32Array,
 ): number | undefined {
   const maxTokens = sampling.maxTokens || defaultMaxTokens;
   if (maxTokens === undefined && promptTokens.length >= model.maxSeqLen) {
@@ -171,7 +189,7 @@ export function checkAgainstModel(
       `prompt (${promptTokens.length} tokens) plus max_tokens (${maxTokens}) exceeds the model's context of ${model.maxSeqLen}`,
     );
   }
-  const badId = promptTokens.findIndex((t) => !Number.isInteger(t) || t < 0 || t >= model.vocabSize);
+  const badId = checkIds(promptTokens, model.vocabSize, ids);
   if (badId >= 0) {
     throw bad(
       'token_ids',

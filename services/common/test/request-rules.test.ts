@@ -144,6 +144,17 @@ describe('request rules (both front doors and the worker)', () => {
       paramOf(() => checkAgainstModel(s, [1, 100], model, 256)),
       'token_ids',
     );
+    for (const bad of [-1, 1.5, Number.NaN, 2 ** 32 + 1, '7' as unknown as number])
+      assert.equal(
+        paramOf(() => checkAgainstModel(s, [1, bad], model, 256)),
+        'token_ids',
+        `id ${bad}`,
+      );
+    // The router's copy: the ids written as they are checked.
+    const ids = new Int32Array(3);
+    checkAgainstModel(s, [0, 42, 99], model, 256, ids);
+    assert.deepEqual([...ids], [0, 42, 99]);
+    assert.throws(() => checkAgainstModel(s, [0, 42], model, 256, ids), RangeError);
   });
 
   it('seeds: the whole int64 and uint64 ranges, sent as their uint64 bits', () => {

@@ -6,6 +6,8 @@
 export { hashApiKey, newApiKey } from './auth/api-key.ts';
 export { keyFileLine } from './auth/key-file.ts';
 export { CircuitBreaker } from './forwarding/circuit-breaker.ts';
+export { ForwardedLoad } from './forwarding/forwarded-load.ts';
+export { placementPool } from './forwarding/placement-pool.ts';
 export { ClusterIndex } from './index/cluster-index.ts';
 export { RouterMetrics, TENANT_LABEL_LIMIT } from './metrics/router-metrics.ts';
 export { type DecideOptions, type DecisionStage, decide } from './placement/decide.ts';

@@ -43,26 +43,25 @@ export class ForwardedLoad {
   private readonly byWorker = new Map<string, Forwarded>();
 
   /**
-   * `workers` with the requests forwarded to them that their heartbeat does not include yet
-   * added to their load; a worker with none is passed as it is (no copy).
+   * The worker with the requests forwarded to it that its heartbeat does not include yet added to
+   * its load; a worker with none is returned as it is (no copy).
    */
-  adjust<W extends WorkerView>(workers: readonly W[]): W[] {
-    return workers.map((w) => {
-      const f = this.byWorker.get(w.workerId);
-      if (!f) return w;
-      if (!sameLoad(f.reported, w.load)) {
-        this.byWorker.delete(w.workerId);
-        return w;
-      }
-      let tokens = 0;
-      for (const t of f.unreported.values()) tokens += t;
-      const load: WorkerLoad = {
-        ...w.load,
-        queuedRequests: w.load.queuedRequests + f.unreported.size,
-        queuedTokens: w.load.queuedTokens + tokens,
-      };
-      return { ...w, load };
-    });
+  adjusted<W extends WorkerView>(w: W): W {
+    if (this.byWorker.size === 0) return w;
+    const f = this.byWorker.get(w.workerId);
+    if (!f) return w;
+    if (!sameLoad(f.reported, w.load)) {
+      this.byWorker.delete(w.workerId);
+      return w;
+    }
+    let tokens = 0;
+    for (const t of f.unreported.values()) tokens += t;
+    const load: WorkerLoad = {
+      ...w.load,
+      queuedRequests: w.load.queuedRequests + f.unreported.size,
+      queuedTokens: w.load.queuedTokens + tokens,
+    };
+    return { ...w, load };
   }
 
   /**

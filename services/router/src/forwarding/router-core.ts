@@ -31,12 +31,15 @@ import type { RouterMetrics } from '../metrics/router-metrics.ts';
 import { type DecideOptions, decide } from '../placement/decide.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { ForwardedLoad } from './forwarded-load.ts';
+import { placementPool } from './placement-pool.ts';
 import type { SessionTable } from './session-table.ts';
 import type { WorkerChannels } from './worker-channels.ts';
 import { clientFacing, describeFailure, noFirstToken } from './worker-failure.ts';
 
 export interface RouteRequest {
   promptTokens: number[];
+  /** The same ids, checked (checkedPrompt), for the chunk keys. */
+  promptIds: Int32Array;
   sampling: Init<SamplingParams>;
   tenant: string;
   sessionId: string;
@@ -109,14 +112,12 @@ export class RouterCore {
     const tried = new Set<string>();
     let lastError: grpc.ServiceError | undefined;
     for (let attempt = 0; attempt <= this.o.maxRetries; attempt++) {
-      const live = this.o.forwarded.adjust(
-        this.o.index.workers().filter((w) => !tried.has(w.workerId) && this.o.breaker.allows(w.workerId)),
-      );
+      const live = placementPool(this.o.index.workers(), tried, this.o.breaker, this.o.forwarded);
       if (live.length === 0) break;
       const sessionWorker = req.sessionId ? this.o.sessions.get(req.sessionId) : undefined;
       const placement = decide(
         this.o,
-        { promptTokens: req.promptTokens, tenant: req.tenant, sessionWorker },
+        { promptTokens: req.promptIds, tenant: req.tenant, sessionWorker },
         live,
       );
       const { worker } = placement;

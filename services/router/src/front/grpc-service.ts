@@ -70,12 +70,13 @@ export function routerGenerationHandlers(o: RouterGrpcOptions): GenerationHandle
           ...samplingInputOf(call.request.sampling),
           ...(toolCall ? { constraint: toolCall } : {}),
         });
-        const tokens = checkedPrompt(prompt, sampling, o.bundle, undefined);
+        const checked = checkedPrompt(prompt, sampling, o.bundle, undefined);
         // the worker gets token ids: the calls are parsed here, from the text it streams
         const calls = tools && tools.toolChoice !== 'none' ? new ChoiceToolCalls(format) : undefined;
         const deadline = callDeadline(call);
         for await (const e of o.core.route({
-          promptTokens: tokens,
+          promptTokens: checked.tokens,
+          promptIds: checked.ids,
           sampling,
           tenant,
           sessionId: tenancy.sessionId,

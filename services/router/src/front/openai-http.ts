@@ -182,13 +182,14 @@ async function serve(
   res: ServerResponse,
   o: OpenAiFrontOptions,
 ): Promise<void> {
-  const tokens = checkedPrompt(r.prompt, r.sampling, o.bundle, o.defaultMaxTokens);
+  const checked = checkedPrompt(r.prompt, r.sampling, o.bundle, o.defaultMaxTokens);
   const abort = new AbortController();
   res.on('close', () => {
     if (!res.writableEnded) abort.abort();
   });
   const events = o.core.route({
-    promptTokens: tokens,
+    promptTokens: checked.tokens,
+    promptIds: checked.ids,
     sampling: { ...r.sampling, maxTokens: r.sampling.maxTokens || o.defaultMaxTokens },
     tenant: r.tenant,
     sessionId: r.sessionId,
@@ -204,7 +205,7 @@ async function serve(
     system_fingerprint: o.deployment.fingerprint,
   };
   const renderer = new LogprobRenderer(o.bundle.tokenizer);
-  const prefix = r.echo ? echoText(r.prompt, tokens, o) : '';
+  const prefix = r.echo ? echoText(r.prompt, checked.tokens, o) : '';
   const choices = Array.from(
     { length: r.sampling.n },
     () =>
