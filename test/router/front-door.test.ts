@@ -663,6 +663,32 @@ describe('router front doors', { timeout: 60_000 }, () => {
       }
     });
 
+    test('each door times a request from arrival to forward once (chunkmesh_router_forward_seconds)', async () => {
+      const name = 'chunkmesh_router_forward_seconds';
+      const before = await scrapeMetrics(router.metricsUrl);
+      const http = await post(`${router.baseUrl}/v1/completions`, {
+        model: MODEL,
+        prompt: 'Lily and Tom',
+        max_tokens: 2,
+      });
+      assert.equal(http.status, 200);
+      await generate(c.client(router.address), { text: 'Lily and Tom', sampling: { maxTokens: 2 } });
+      // a refused request is never forwarded, so it is not timed
+      await expectStatus(
+        c.client(router.address),
+        { tokenIds: { ids: [] } },
+        grpc.status.INVALID_ARGUMENT,
+        /empty/,
+      );
+      const after = await scrapeMetrics(router.metricsUrl);
+      for (const door of ['http', 'grpc']) {
+        const count = (m: typeof after) => m.value(`${name}_count`, { door });
+        assert.equal(count(after) - count(before), 1, `${door}: one request timed`);
+        const seconds = after.value(`${name}_sum`, { door }) - before.value(`${name}_sum`, { door });
+        assert.ok(seconds > 0 && seconds < 5, `${door}: ${seconds} s from arrival to forward`);
+      }
+    });
+
     test('Info aggregates capacity over the live workers', async () => {
       const front = c.client(router.address);
       const mine = await info(front);

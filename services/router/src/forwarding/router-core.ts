@@ -27,7 +27,7 @@ import {
 import * as grpc from '@grpc/grpc-js';
 import type { ClusterIndex } from '../index/cluster-index.ts';
 import { readiness } from '../index/readiness.ts';
-import type { RouterMetrics } from '../metrics/router-metrics.ts';
+import type { FrontDoor, RouterMetrics } from '../metrics/router-metrics.ts';
 import { type DecideOptions, decide } from '../placement/decide.ts';
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { ForwardedLoad } from './forwarded-load.ts';
@@ -40,6 +40,9 @@ export interface RouteRequest {
   promptTokens: number[];
   /** The same ids, checked (checkedPrompt), for the chunk keys. */
   promptIds: Int32Array;
+  /** Where it came in, and when (performance.now()): the forward-time metric's start. */
+  door: FrontDoor;
+  arrivedAt: number;
   sampling: Init<SamplingParams>;
   tenant: string;
   sessionId: string;
@@ -136,6 +139,7 @@ export class RouterCore {
         new grpc.Metadata(),
         req.deadline !== undefined ? { deadline: req.deadline } : {},
       );
+      if (attempt === 0) this.o.metrics.forwarded(req.door, (performance.now() - req.arrivedAt) / 1000);
       const cancel = () => call.cancel();
       req.signal.addEventListener('abort', cancel, { once: true });
       const finished = this.o.forwarded.forward(worker, req.promptTokens.length);

@@ -52,6 +52,7 @@ function authorizationOf(metadata: grpc.Metadata): string | undefined {
 export function routerGenerationHandlers(o: RouterGrpcOptions): GenerationHandlers {
   return {
     generate(call) {
+      const arrivedAt = performance.now();
       const abort = new AbortController();
       call.on('cancelled', () => abort.abort());
       (async () => {
@@ -77,6 +78,8 @@ export function routerGenerationHandlers(o: RouterGrpcOptions): GenerationHandle
         for await (const e of o.core.route({
           promptTokens: checked.tokens,
           promptIds: checked.ids,
+          door: 'grpc',
+          arrivedAt,
           sampling,
           tenant,
           sessionId: tenancy.sessionId,

@@ -114,6 +114,7 @@ function usageOf(final: Final | undefined) {
 export function openAiHandler(o: OpenAiFrontOptions) {
   const models = `/v1/models/`;
   return (req: IncomingMessage, res: ServerResponse): void => {
+    const arrivedAt = performance.now();
     const requestId = requestIdOf(req);
     res.setHeader('x-request-id', requestId);
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -168,7 +169,7 @@ export function openAiHandler(o: OpenAiFrontOptions) {
           r.tenant,
           typeof tenantHeader === 'string' ? tenantHeader : '',
         );
-        return serve({ ...r, tenant }, kind, requestId, res, o);
+        return serve({ ...r, tenant }, kind, { requestId, arrivedAt }, res, o);
       })
       .catch(fail);
   };
@@ -178,7 +179,7 @@ export function openAiHandler(o: OpenAiFrontOptions) {
 async function serve(
   r: OpenAiRequest,
   kind: 'completion' | 'chat',
-  requestId: string,
+  { requestId, arrivedAt }: { requestId: string; arrivedAt: number },
   res: ServerResponse,
   o: OpenAiFrontOptions,
 ): Promise<void> {
@@ -190,6 +191,8 @@ async function serve(
   const events = o.core.route({
     promptTokens: checked.tokens,
     promptIds: checked.ids,
+    door: 'http',
+    arrivedAt,
     sampling: { ...r.sampling, maxTokens: r.sampling.maxTokens || o.defaultMaxTokens },
     tenant: r.tenant,
     sessionId: r.sessionId,

@@ -1,12 +1,16 @@
 // The router's Prometheus metrics: decisions by policy and reason, prompt
 // tokens and predicted versus realised cached tokens by (bounded) tenant,
 // retries and rejections, per-worker load as the router sees it, live and
-// incompatible workers, index size and event lag (read at scrape time).
+// incompatible workers, index size and event lag (read at scrape time), and
+// how long a request spends in the router before it is forwarded.
 import { KV_TIERS } from '@chunkmesh/common';
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ClusterIndex } from '../index/cluster-index.ts';
 import { MISMATCH_REASONS } from '../index/compatibility.ts';
 import { TenantLabel } from './tenant-label.ts';
+
+/** The router's two ways in: OpenAI-compatible HTTP and gRPC. */
+export type FrontDoor = 'http' | 'grpc';
 
 /** Tenants with their own label per replica; the rest are counted as one (see tenant-label.ts). */
 export const TENANT_LABEL_LIMIT = 50;
@@ -19,6 +23,7 @@ export class RouterMetrics {
   private readonly tenants = new TenantLabel(TENANT_LABEL_LIMIT);
   private readonly retries: Counter<'code'>;
   private readonly rejections: Counter<'reason'>;
+  private readonly toForward: Histogram<'door'>;
 
   constructor(
     registry: Registry,
@@ -53,6 +58,15 @@ export class RouterMetrics {
       name: 'chunkmesh_router_retries_total',
       help: 'Requests retried on another worker after a failure before the first token, by gRPC code',
       labelNames: ['code'],
+      registers,
+    });
+    this.toForward = new Histogram({
+      name: 'chunkmesh_router_forward_seconds',
+      help:
+        "From a request's arrival at a front door (http, grpc) to its forwarding to the first worker tried: " +
+        'reading and parsing it, the chat template, tokenising, checks and placement, what the router adds before a worker starts',
+      labelNames: ['door'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.01, 0.025, 0.1],
       registers,
     });
     this.rejections = new Counter({
@@ -131,6 +145,10 @@ export class RouterMetrics {
     this.promptTokens.inc(labels, promptTokens);
     this.predicted.inc(labels, predictedTokens);
     this.realisedTokens.inc(labels, realisedTokens);
+  }
+  /** A request forwarded to its first worker, `seconds` after it arrived at `door`. */
+  forwarded(door: FrontDoor, seconds: number): void {
+    this.toForward.observe({ door }, seconds);
   }
   retry(code: string): void {
     this.retries.inc({ code });
