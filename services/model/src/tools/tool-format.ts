@@ -13,9 +13,16 @@ export type ToolChoice = 'auto' | 'none' | 'required' | { name: string };
 export const HERMES_OPEN = '<tool_call>\n';
 export const HERMES_CLOSE = '\n</tool_call>';
 
+/** Each template's format, decided once (both front doors and the worker ask on every request). */
+const formats = new WeakMap<ChatTemplate, ToolCallFormat>();
+
 export function toolCallFormat(template: ChatTemplate): ToolCallFormat {
-  if (!template.supportsTools || template.source?.includes('<tool_call>')) return 'hermes';
-  return 'llama3-json';
+  let format = formats.get(template);
+  if (format === undefined) {
+    format = !template.supportsTools || template.source?.includes('<tool_call>') ? 'hermes' : 'llama3-json';
+    formats.set(template, format);
+  }
+  return format;
 }
 
 /** The JSON key a format puts the arguments under. */
