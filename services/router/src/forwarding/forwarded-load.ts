@@ -27,6 +27,8 @@ interface Forwarded {
   reported: WorkerLoad;
   /** Prompt tokens of each request in flight the heartbeat does not include, by request; never empty. */
   unreported: Map<symbol, number>;
+  /** Their sum (every placement reads it). */
+  tokens: number;
 }
 
 function sameLoad(a: WorkerLoad, b: WorkerLoad): boolean {
@@ -54,12 +56,10 @@ export class ForwardedLoad {
       this.byWorker.delete(w.workerId);
       return w;
     }
-    let tokens = 0;
-    for (const t of f.unreported.values()) tokens += t;
     const load: WorkerLoad = {
       ...w.load,
       queuedRequests: w.load.queuedRequests + f.unreported.size,
-      queuedTokens: w.load.queuedTokens + tokens,
+      queuedTokens: w.load.queuedTokens + f.tokens,
     };
     return { ...w, load };
   }
@@ -71,14 +71,17 @@ export class ForwardedLoad {
   forward(worker: WorkerView, promptTokens: number): () => void {
     let f = this.byWorker.get(worker.workerId);
     if (!f) {
-      f = { reported: worker.load, unreported: new Map() };
+      f = { reported: worker.load, unreported: new Map(), tokens: 0 };
       this.byWorker.set(worker.workerId, f);
     }
     const entry = f;
     const id = Symbol();
     entry.unreported.set(id, promptTokens);
+    entry.tokens += promptTokens;
     return () => {
-      if (!entry.unreported.delete(id) || entry.unreported.size > 0) return;
+      if (!entry.unreported.delete(id)) return;
+      entry.tokens -= promptTokens;
+      if (entry.unreported.size > 0) return;
       if (this.byWorker.get(worker.workerId) === entry) this.byWorker.delete(worker.workerId);
     };
   }
