@@ -18,17 +18,31 @@ export class JobFailure extends Error {
   }
 }
 
-/** The error to throw from a processor: payload errors become unrecoverable. */
+/** A failure no retry can mend, so BullMQ ends the job at once (an UnrecoverableError), with its reason. */
+export class FinalJobFailure extends UnrecoverableError {
+  constructor(
+    readonly reason: FailureReason,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The error to throw from a processor: payload errors become final. */
 export function asProcessorError(err: unknown): Error {
-  if (err instanceof JobPayloadError) return new UnrecoverableError(`invalid payload: ${err.message}`);
+  if (err instanceof JobPayloadError)
+    return new FinalJobFailure('invalid_payload', `invalid payload: ${err.message}`);
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/** Whether BullMQ will not try the job again whatever attempts are left. */
+export function isFinal(err: Error): boolean {
+  return err instanceof UnrecoverableError;
+}
+
 export function failureReason(err: Error): FailureReason {
-  if (err instanceof JobFailure) return err.reason;
-  if (err.message.startsWith('unsupported')) return 'unsupported';
-  if (err instanceof UnrecoverableError || err.message.startsWith('invalid payload'))
-    return 'invalid_payload';
+  if (err instanceof JobFailure || err instanceof FinalJobFailure) return err.reason;
+  if (err instanceof UnrecoverableError) return 'invalid_payload';
   const code = (err as { code?: unknown }).code;
   if (code === status.UNAVAILABLE) return 'worker_unavailable';
   if (code === status.DEADLINE_EXCEEDED) return 'timeout';

@@ -15,7 +15,7 @@ import { bullConnection, type JobsRedis } from '../connection.ts';
 import { KEEP_FINISHED } from '../job-client.ts';
 import { CONTROL_QUEUE, isKnownJob, jobsPrefix, workerQueue } from '../job-names.ts';
 import { WorkerControls } from '../worker-controls.ts';
-import { asProcessorError, failureReason } from './failure.ts';
+import { asProcessorError, FinalJobFailure, failureReason, isFinal } from './failure.ts';
 import { type CountedQueue, JobMetrics } from './job-metrics.ts';
 import { type MigrateResult, PROCESSORS, type ProcessorContext } from './processors.ts';
 
@@ -141,7 +141,7 @@ export class JobRunner {
   private consume(name: string, concurrency: number): void {
     const processor = async (job: Job) => {
       if (!isKnownJob(job.name))
-        throw asProcessorError(new Error(`invalid payload: unknown job ${job.name}`));
+        throw new FinalJobFailure('invalid_payload', `invalid payload: unknown job ${job.name}`);
       try {
         return await PROCESSORS[job.name](job, this.context);
       } catch (err) {
@@ -164,7 +164,7 @@ export class JobRunner {
       if (!job) return;
       const reason = failureReason(err);
       this.metrics.finished(job.name, seconds(job), reason);
-      const final = job.attemptsMade >= (job.opts.attempts ?? 1) || reason === 'invalid_payload';
+      const final = job.attemptsMade >= (job.opts.attempts ?? 1) || isFinal(err);
       this.o.log.warn(final ? 'job failed' : 'job attempt failed; retrying', {
         id: job.id,
         name: job.name,

@@ -7,12 +7,12 @@
 // to move, a second restore finds the chunks on the device.
 import type { TierMoveResponse } from '@chunkmesh/common';
 import { status } from '@grpc/grpc-js';
-import { type Job, UnrecoverableError } from 'bullmq';
+import type { Job } from 'bullmq';
 import { type RestorePayload, type SpillPayload, validatePayload } from '../payloads.ts';
 import { workerRecord } from '../registry.ts';
 import type { Tier } from '../resident-keys.ts';
 import { unary } from '../worker-controls.ts';
-import { JobFailure } from './failure.ts';
+import { FinalJobFailure, JobFailure } from './failure.ts';
 import { type ProcessorContext, promptFields, reported } from './processors.ts';
 
 export interface TierMoveResult {
@@ -48,7 +48,8 @@ async function move(
     );
   } catch (err) {
     if ((err as { code?: unknown }).code === status.FAILED_PRECONDITION)
-      throw new UnrecoverableError(
+      throw new FinalJobFailure(
+        'unsupported',
         `unsupported: worker ${p.workerId}: ${(err as { details?: string }).details}`,
       );
     throw err;
