@@ -27,3 +27,4 @@ export {
   toolCallFormat,
   toolConstraint,
 } from './tools/tool-format.ts';
+export { checkedToolSampling } from './tools/tool-sampling.ts';

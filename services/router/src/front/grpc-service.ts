@@ -10,21 +10,19 @@
 import { randomUUID } from 'node:crypto';
 import {
   callDeadline,
-  checkSampling,
   checkTenancy,
   type GenerationHandlers,
   InvalidArgument,
   type Logger,
-  samplingInputOf,
   toServerError,
   Unavailable,
 } from '@chunkmesh/common';
 import {
   ChoiceToolCalls,
+  checkedToolSampling,
   type ModelBundle,
   promptInputOf,
   toolCallFormat,
-  toolConstraint,
 } from '@chunkmesh/model';
 import type * as grpc from '@grpc/grpc-js';
 import type { Authenticator } from '../auth/authenticator.ts';
@@ -60,20 +58,14 @@ export function routerGenerationHandlers(o: RouterGrpcOptions): GenerationHandle
         const tenancy = checkTenancy(call.request);
         const tenant = o.auth.tenantFor(principal, tenancy.tenant);
         const prompt = promptInputOf(call.request);
-        const format = toolCallFormat(o.bundle.chatTemplate);
+        const sampling = checkedToolSampling(call.request, prompt, o.bundle.chatTemplate);
         const tools = prompt.kind === 'chat' && prompt.tools?.length ? prompt : undefined;
-        const toolCall = tools && toolConstraint(format, tools.tools ?? [], tools.toolChoice ?? 'auto');
-        if (toolCall && call.request.sampling?.constraint?.kind)
-          throw new InvalidArgument('a constraint cannot be combined with a required tool choice', {
-            param: 'tool_choice',
-          });
-        const sampling = checkSampling({
-          ...samplingInputOf(call.request.sampling),
-          ...(toolCall ? { constraint: toolCall } : {}),
-        });
         const checked = checkedPrompt(prompt, sampling, o.bundle, undefined);
         // the worker gets token ids: the calls are parsed here, from the text it streams
-        const calls = tools && tools.toolChoice !== 'none' ? new ChoiceToolCalls(format) : undefined;
+        const calls =
+          tools && tools.toolChoice !== 'none'
+            ? new ChoiceToolCalls(toolCallFormat(o.bundle.chatTemplate))
+            : undefined;
         const deadline = callDeadline(call);
         for await (const e of o.core.route({
           promptTokens: checked.tokens,

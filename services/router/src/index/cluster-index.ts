@@ -52,7 +52,6 @@ import {
 } from '@chunkmesh/common';
 import type { KvTier } from '@chunkmesh/native';
 import type { Redis } from 'ioredis';
-import type { PrefixMatch } from '../placement/placement-policy.ts';
 import type { ChunkMatches } from './chunk-matches.ts';
 import { ChunkTable } from './chunk-table.ts';
 import { describeMismatches, type Mismatch, mismatches } from './compatibility.ts';

@@ -3,20 +3,12 @@
 // (@chunkmesh/common request-rules) and the checks against the model. Every
 // problem is an InvalidArgument naming the field, before any work is queued.
 import { randomUUID } from 'node:crypto';
+import { checkAgainstModel, checkTenancy, type GenerateRequest, InvalidArgument } from '@chunkmesh/common';
 import {
-  checkAgainstModel,
-  checkSampling,
-  checkTenancy,
-  type GenerateRequest,
-  InvalidArgument,
-  samplingInputOf,
-} from '@chunkmesh/common';
-import {
+  checkedToolSampling,
   type ModelBundle,
   promptInputOf,
   promptTokens as promptTokensOf,
-  toolCallFormat,
-  toolConstraint,
 } from '@chunkmesh/model';
 import type { GenerateInput } from '../engine/engine-types.ts';
 import { buildChoosers, seedState } from '../sampling/choosers.ts';
@@ -43,18 +35,7 @@ export async function toGenerateInput(
   const prompt = promptInputOf(req);
   const promptTokens = promptTokensOf(prompt, bundle);
   if (promptTokens.length === 0) throw new InvalidArgument('prompt is empty', { param: 'prompt' });
-  const toolCall =
-    prompt.kind === 'chat' && prompt.tools?.length
-      ? toolConstraint(toolCallFormat(bundle.chatTemplate), prompt.tools, prompt.toolChoice ?? 'auto')
-      : undefined;
-  if (toolCall && req.sampling?.constraint?.kind)
-    throw new InvalidArgument('a constraint cannot be combined with a required tool choice', {
-      param: 'tool_choice',
-    });
-  const s = checkSampling({
-    ...samplingInputOf(req.sampling),
-    ...(toolCall ? { constraint: toolCall } : {}),
-  });
+  const s = checkedToolSampling(req, prompt, bundle.chatTemplate);
   checkTenancy(req);
   const maxTokens = checkAgainstModel(s, promptTokens, config, limits.defaultMaxTokens);
   const eosTokenIds = s.ignoreEos ? [] : config.eosTokenIds;
