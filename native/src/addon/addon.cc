@@ -59,10 +59,7 @@ Napi::Value ChunkKeyRoot(const Napi::CallbackInfo& info) {
 // an external buffer for V8's GC to track), returning how many.
 Napi::Value ChunkKeys(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    if (!info[0].IsBigInt()) throw_invalid("root must be a bigint");
-    bool lossless = false;
-    uint64_t h = info[0].As<Napi::BigInt>().Uint64Value(&lossless);
-    if (!lossless) throw_invalid("root must fit in 64 bits");
+    uint64_t h = u64(info[0], "root");
     const Napi::Int32Array tokens = int32s(info[1], "tokens");
     const size_t c = static_cast<size_t>(integer(info[2], "chunkTokens", 1, 4096));
     const size_t n = tokens.ElementLength() / c;

@@ -16,6 +16,9 @@
 
 namespace chunkmesh::js {
 
+// The largest uint32, as the bound of integer() for ids, counts and positions the core keeps in 32 bits.
+inline constexpr int64_t kMaxU32 = 0xffffffffll;
+
 inline int64_t integer(const Napi::Value& v, const char* name, int64_t lo, int64_t hi) {
   if (!v.IsNumber()) throw_invalid(std::string(name) + " must be a number");
   const double d = v.As<Napi::Number>().DoubleValue();
@@ -29,6 +32,15 @@ inline int64_t integer(const Napi::Value& v, const char* name, int64_t lo, int64
 // An integer that may be left out (undefined): then `absent`.
 inline int64_t integer_or(const Napi::Value& v, const char* name, int64_t lo, int64_t hi, int64_t absent) {
   return v.IsUndefined() ? absent : integer(v, name, lo, hi);
+}
+
+// A bigint that fits in 64 unsigned bits (chunk keys, checksums, hash roots).
+inline uint64_t u64(const Napi::Value& v, const char* name) {
+  if (!v.IsBigInt()) throw_invalid(std::string(name) + " must be a bigint");
+  bool lossless = false;
+  const uint64_t x = v.As<Napi::BigInt>().Uint64Value(&lossless);
+  if (!lossless) throw_invalid(std::string(name) + " must fit in 64 bits, unsigned");
+  return x;
 }
 
 inline double number(const Napi::Value& v, const char* name) {

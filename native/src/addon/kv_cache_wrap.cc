@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <csignal>
-#include <limits>
 #include <vector>
 
 #include "addon/js_args.h"
@@ -10,8 +9,6 @@
 
 namespace chunkmesh::js {
 namespace {
-
-constexpr int64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
 
 Napi::Object option_object(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) throw_invalid("KvCache options must be an object");

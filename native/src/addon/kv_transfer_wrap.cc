@@ -13,21 +13,11 @@
 namespace chunkmesh::js {
 namespace {
 
-constexpr int64_t kMaxU32 = 0xffffffffll;
-
 // An export's chunks, or why it failed (raised again on the JavaScript thread).
 struct Exported {
   std::vector<KvChunkRecord> chunks;
   std::exception_ptr error;
 };
-
-uint64_t u64(const Napi::Value& v, const char* name) {
-  if (!v.IsBigInt()) throw_invalid(std::string(name) + " must be a bigint");
-  bool lossless = false;
-  const uint64_t x = v.As<Napi::BigInt>().Uint64Value(&lossless);
-  if (!lossless) throw_invalid(std::string(name) + " must fit in 64 bits, unsigned");
-  return x;
-}
 
 std::vector<KvChunkRecord> records(const Napi::Value& v) {
   if (!v.IsArray()) throw_invalid("chunks must be an array");

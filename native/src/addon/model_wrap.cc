@@ -99,8 +99,6 @@ const float* tensor_arg(const Napi::Object& tensors, const TensorSpec& spec) {
   return a.Data();
 }
 
-constexpr int64_t kMaxU32 = std::numeric_limits<uint32_t>::max();
-
 std::vector<int32_t> token_vector(const Napi::Value& v, const char* name) {
   const Napi::Int32Array a = int32s(v, name);
   return std::vector<int32_t>(a.Data(), a.Data() + a.ElementLength());
