@@ -1,12 +1,14 @@
 #include "kv/chunk_key.h"
 
+#include "runtime/xxh64_round.h"
+
 namespace chunkmesh {
 namespace {
 
-// xxHash64's primes (odd, with well-spread bits).
-constexpr uint64_t kP1 = 0x9e3779b185ebca87ull;
-constexpr uint64_t kP2 = 0xc2b2ae3d27d4eb4full;
-constexpr uint64_t kP3 = 0x165667b19e3779f9ull;
+using xxh64::kP3;
+using xxh64::rotl;
+using xxh64::round;
+
 // Lane starts: distinct, so equal words in different lanes differ.
 constexpr uint64_t kLane[4] = {0x243f6a8885a308d3ull, 0x13198a2e03707344ull, 0xa4093822299f31d0ull,
                                0x082efa98ec4e6c89ull};
@@ -25,10 +27,6 @@ uint64_t mix64(uint64_t z) {
   z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
   return z ^ (z >> 31);
 }
-
-inline uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
-inline uint64_t round(uint64_t v, uint64_t w) { return rotl(v + w * kP2, 31) * kP1; }
 
 inline uint64_t word(const int32_t* t, size_t k) {
   return static_cast<uint64_t>(static_cast<uint32_t>(t[2 * k])) |
@@ -49,7 +47,7 @@ uint64_t digest(const int32_t* t, size_t n) {
   uint64_t* lanes[4] = {&v0, &v1, &v2, &v3};
   for (; k < words; ++k) *lanes[k % 4] = round(*lanes[k % 4], word(t, k));
   if (n % 2 == 1) *lanes[k % 4] = round(*lanes[k % 4], static_cast<uint32_t>(t[n - 1]));
-  const uint64_t d = rotl(v0, 1) + rotl(v1, 7) + rotl(v2, 12) + rotl(v3, 18);
+  const uint64_t d = xxh64::merge_lanes(v0, v1, v2, v3);
   return mix64(d ^ (static_cast<uint64_t>(n) * kP3));
 }
 

@@ -9,12 +9,12 @@
 #include <cstdint>
 #include <cstring>
 
+#include "runtime/xxh64_round.h"
+
 namespace chunkmesh {
 
 inline uint64_t checksum_bytes(const void* data, size_t n, uint64_t seed = 0) {
-  constexpr uint64_t kP1 = 0x9E3779B185EBCA87ull, kP2 = 0xC2B2AE3D27D4EB4Full, kP3 = 0x165667B19E3779F9ull;
-  const auto rotl = [](uint64_t x, int r) { return (x << r) | (x >> (64 - r)); };
-  const auto round = [&](uint64_t acc, uint64_t w) { return rotl(acc + w * kP2, 31) * kP1; };
+  using xxh64::kP1, xxh64::kP2, xxh64::kP3, xxh64::rotl, xxh64::round;
   const auto* p = static_cast<const uint8_t*>(data);
   uint64_t lane[4] = {seed + kP1 + kP2, seed + kP2, seed, seed - kP1};
   size_t i = 0;
@@ -25,7 +25,7 @@ inline uint64_t checksum_bytes(const void* data, size_t n, uint64_t seed = 0) {
       lane[l] = round(lane[l], w);
     }
   }
-  uint64_t h = rotl(lane[0], 1) + rotl(lane[1], 7) + rotl(lane[2], 12) + rotl(lane[3], 18);
+  uint64_t h = xxh64::merge_lanes(lane[0], lane[1], lane[2], lane[3]);
   for (int l = 0; l < 4; ++l) h = (h ^ round(0, lane[l])) * kP1 + kP3;
   for (; i + 8 <= n; i += 8) {
     uint64_t w;
