@@ -17,7 +17,7 @@ import {
 import * as grpc from '@grpc/grpc-js';
 import { loadFileDescriptorSetFromBuffer } from '@grpc/proto-loader';
 import descriptor from 'protobufjs/ext/descriptor/index.js';
-import { ORPHAN_GUARD, TestCluster } from '../router/cluster.ts';
+import { TestCluster } from '../router/cluster.ts';
 
 const { FileDescriptorProto, FileDescriptorSet } = descriptor;
 const PROTO = 'chunkmesh/v1/generation.proto';
@@ -142,12 +142,12 @@ describe('gRPC clients against the router', { timeout: 60_000 }, () => {
   test('grpc.health.v1 is NOT_SERVING while the router has no live worker, as /readyz is 503', async () => {
     assert.equal(await healthCheck(address), 'SERVING');
     const cluster = uniqueCluster('health');
-    const lonely = c.track(await startRouter({ redisUrl: c.redis.url, cluster, env: ORPHAN_GUARD }));
+    const lonely = c.track(await startRouter({ redisUrl: c.redis.url, cluster }));
     assert.equal((await fetch(`${lonely.opsUrl}/readyz`)).status, 503);
     assert.equal(await healthCheck(lonely.address), 'NOT_SERVING');
     assert.equal(await healthCheck(lonely.address, 'chunkmesh.v1.Generation'), 'NOT_SERVING');
     // A worker appears: both turn ready.
-    const worker = c.track(await startWorker({ redisUrl: c.redis.url, cluster, env: ORPHAN_GUARD }));
+    const worker = c.track(await startWorker({ redisUrl: c.redis.url, cluster }));
     await waitFor('gRPC health to follow', async () => (await healthCheck(lonely.address)) === 'SERVING');
     assert.equal((await fetch(`${lonely.opsUrl}/readyz`)).status, 200);
     await Promise.all([worker.kill(), lonely.kill()]);

@@ -12,7 +12,7 @@ import {
   waitFor,
 } from '@chunkmesh/test-support';
 import OpenAI from 'openai';
-import { MODEL, ORPHAN_GUARD, TestCluster } from '../router/cluster.ts';
+import { MODEL, TestCluster } from '../router/cluster.ts';
 import { apiError } from './api-error.ts';
 
 const PROMPT = 'Once upon a time, there was a little dog named Max who liked to run';
@@ -173,9 +173,7 @@ describe('OpenAI SDK against the router', { timeout: 90_000 }, () => {
   });
 
   test('503 with retry-after: the SDK retries, then reports it', async () => {
-    const lonely = c.track(
-      await startRouter({ redisUrl: c.redis.url, cluster: uniqueCluster('nobody'), env: ORPHAN_GUARD }),
-    );
+    const lonely = c.track(await startRouter({ redisUrl: c.redis.url, cluster: uniqueCluster('nobody') }));
     const res = await fetch(`${lonely.baseUrl}/v1/completions`, {
       method: 'POST',
       body: JSON.stringify({ model: MODEL, prompt: PROMPT }),

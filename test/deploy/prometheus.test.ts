@@ -23,7 +23,6 @@ import { DASHBOARDS } from '../../deploy/grafana/dashboards.ts';
 import { queries } from '../../deploy/grafana/panels.ts';
 import { parsePromql, registeredSeries, substituteVariables } from '../../deploy/grafana/test/promql.ts';
 import { find, renderObjects, scenarioValues } from '../../helm/test/support/chart.ts';
-import { ORPHAN_GUARD } from '../router/cluster.ts';
 import { PrometheusServer } from './prometheus-server.ts';
 
 const NAMESPACE = 'chunkmesh';
@@ -96,11 +95,9 @@ describe('dashboards and rules on a real Prometheus', { timeout: 150_000 }, () =
     redis = await RedisServer.start();
     const cluster = uniqueCluster('prometheus');
     for (let i = 0; i < 2; i++) {
-      workers.push(
-        await startWorker({ redisUrl: redis.url, cluster, env: { ...ORPHAN_GUARD, CHUNKMESH_THREADS: '1' } }),
-      );
+      workers.push(await startWorker({ redisUrl: redis.url, cluster, env: { CHUNKMESH_THREADS: '1' } }));
     }
-    router = await startRouter({ redisUrl: redis.url, cluster, env: ORPHAN_GUARD });
+    router = await startRouter({ redisUrl: redis.url, cluster });
     await waitFor('the router to see both workers', async () => {
       return (await scrapeMetrics(router.metricsUrl)).value('chunkmesh_router_live_workers') === 2;
     });

@@ -22,7 +22,7 @@ import {
   waitFor,
 } from '@chunkmesh/test-support';
 import type { Redis } from 'ioredis';
-import { CHUNK, MODEL, ORPHAN_GUARD, TestCluster } from '../router/cluster.ts';
+import { CHUNK, MODEL, TestCluster } from '../router/cluster.ts';
 import { bearer, writeKeyFile } from '../security/secure-client.ts';
 
 /** The router's poll of the registry (ClusterIndex pollIntervalMs) plus a margin. */
@@ -48,7 +48,7 @@ describe('worker.drain', { timeout: 180_000 }, () => {
   before(async () => {
     c = await TestCluster.start({ workers: 3, workerIds: ['d0', 'd1', 'd2'], name: 'drain-job' });
     router = await c.startRouter();
-    runner = c.track(await startJobRunner({ redisUrl: c.redis.url, cluster: c.cluster, env: ORPHAN_GUARD }));
+    runner = c.track(await startJobRunner({ redisUrl: c.redis.url, cluster: c.cluster }));
     redis = connectRedis({ url: c.redis.url, name: 'test/drain' });
   });
   after(async () => {

@@ -23,7 +23,6 @@ import {
   type WorkerProcess,
 } from '@chunkmesh/test-support';
 import type { Redis } from 'ioredis';
-import { ORPHAN_GUARD } from '../router/cluster.ts';
 import { finished, promptIds } from './jobs-support.ts';
 
 const CHUNK = 16;
@@ -60,7 +59,6 @@ describe('kv.migrate', { timeout: 240_000 }, () => {
         redisUrl: redis.url,
         cluster,
         chunkTokens: CHUNK,
-        env: ORPHAN_GUARD,
         args: ['--worker-id', id, ...args],
       });
     const [a, b, c] = await Promise.all([
@@ -70,7 +68,7 @@ describe('kv.migrate', { timeout: 240_000 }, () => {
     ]);
     for (const w of [a, b, c]) workers.set(w.workerId, w);
     relay.upstreamPort = c.grpcPort;
-    runner = await startJobRunner({ redisUrl: redis.url, cluster, env: ORPHAN_GUARD });
+    runner = await startJobRunner({ redisUrl: redis.url, cluster });
     registry = connectRedis({ url: redis.url, name: 'test/migrate' });
     jobs = new JobClient({ redis: { url: redis.url }, registry, cluster });
   });

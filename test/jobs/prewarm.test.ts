@@ -24,7 +24,6 @@ import {
   waitFor,
 } from '@chunkmesh/test-support';
 import type { Redis } from 'ioredis';
-import { ORPHAN_GUARD } from '../router/cluster.ts';
 import { finished, promptIds } from './jobs-support.ts';
 
 const CHUNK = 16;
@@ -56,11 +55,10 @@ describe('prefix.prewarm', { timeout: 180_000 }, () => {
           redisUrl: redis.url,
           cluster,
           chunkTokens: CHUNK,
-          env: ORPHAN_GUARD,
           args: ['--worker-id', `w${i}`, '--heartbeat-ttl-ms', '3000'],
         }),
       );
-    runner = await startJobRunner({ redisUrl: redis.url, cluster, env: ORPHAN_GUARD });
+    runner = await startJobRunner({ redisUrl: redis.url, cluster });
     registry = connectRedis({ url: redis.url, name: 'test/jobs' });
     jobs = new JobClient({ redis: { url: redis.url }, registry, cluster });
   });

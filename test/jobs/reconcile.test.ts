@@ -32,7 +32,6 @@ import {
 } from '@chunkmesh/test-support';
 import * as grpc from '@grpc/grpc-js';
 import type { Redis } from 'ioredis';
-import { ORPHAN_GUARD } from '../router/cluster.ts';
 import { promptIds } from './jobs-support.ts';
 
 const CHUNK = 16;
@@ -82,7 +81,6 @@ describe('index.reconcile', { timeout: 180_000 }, () => {
       redisUrl: redis.url,
       cluster,
       chunkTokens: CHUNK,
-      env: ORPHAN_GUARD,
       // room for about two prompts on the device: the third pushes chunks down to the host tier
       args: [
         '--worker-id',
@@ -167,7 +165,6 @@ describe('index.reconcile', { timeout: 180_000 }, () => {
     runner = await startJobRunner({
       redisUrl: redis.url,
       cluster,
-      env: ORPHAN_GUARD,
       args: ['--reconcile-every-ms', '700', '--reconcile-settle-ms', '100'],
     });
     const runs = async () =>

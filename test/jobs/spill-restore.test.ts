@@ -20,7 +20,6 @@ import {
   type WorkerProcess,
 } from '@chunkmesh/test-support';
 import type { Redis } from 'ioredis';
-import { ORPHAN_GUARD } from '../router/cluster.ts';
 import { finished, promptIds } from './jobs-support.ts';
 
 const CHUNK = 16;
@@ -55,7 +54,6 @@ describe('kv.spill / kv.restore', { timeout: 180_000 }, () => {
         redisUrl: redis.url,
         cluster,
         chunkTokens: CHUNK,
-        env: ORPHAN_GUARD,
         args: ['--worker-id', id, ...args],
       });
     [tiered, flat] = await Promise.all([
@@ -65,7 +63,6 @@ describe('kv.spill / kv.restore', { timeout: 180_000 }, () => {
     runner = await startJobRunner({
       redisUrl: redis.url,
       cluster,
-      env: ORPHAN_GUARD,
       args: ['--reconcile-every-ms', '0'],
     });
     registry = connectRedis({ url: redis.url, name: 'test/tiers' });

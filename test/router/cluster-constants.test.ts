@@ -20,7 +20,7 @@ import {
   type WorkerProcess,
   waitFor,
 } from '@chunkmesh/test-support';
-import { CHUNK, complete, Family, MODEL, ORPHAN_GUARD, post, TestCluster } from './cluster.ts';
+import { CHUNK, complete, Family, MODEL, post, TestCluster } from './cluster.ts';
 
 const OTHER_MODEL = 'other260K';
 const PREFIX = 5 * CHUNK;
@@ -40,7 +40,7 @@ describe('a router with workers of other cluster constants', { timeout: 90_000 }
     copyFileSync(TOKENIZER, join(modelDir, 'tok512.bin'));
     c = await TestCluster.start({ workers: 0, name: 'constants' });
     const worker = (o: { chunkTokens?: number; model?: string }) =>
-      startWorker({ redisUrl: c.redis.url, cluster: c.cluster, env: ORPHAN_GUARD, ...o });
+      startWorker({ redisUrl: c.redis.url, cluster: c.cluster, ...o });
     [wrongChunk, wrongModel] = await Promise.all([
       worker({ chunkTokens: 2 * CHUNK }).then((w) => c.track(w)),
       worker({ model: modelDir }).then((w) => c.track(w)),
@@ -100,7 +100,7 @@ describe('a router with workers of other cluster constants', { timeout: 90_000 }
 
   test('compatible workers join: it places on them alone, with prefix affinity, and still lists the others', async () => {
     const joined = await Promise.all(
-      [0, 1].map(() => startWorker({ redisUrl: c.redis.url, cluster: c.cluster, env: ORPHAN_GUARD })),
+      [0, 1].map(() => startWorker({ redisUrl: c.redis.url, cluster: c.cluster })),
     );
     for (const w of joined) c.track(w);
     const compatible = new Set(joined.map((w) => w.workerId));

@@ -18,9 +18,6 @@ import {
   waitFor,
 } from '@chunkmesh/test-support';
 
-/** Services exit on their own if this test process dies without stopping them (services/common parent-watch). */
-export const ORPHAN_GUARD = { CHUNKMESH_PARENT_PID: String(process.pid) };
-
 export const MODEL = 'stories260K';
 export const CHUNK = 16;
 
@@ -65,14 +62,13 @@ export class TestCluster {
     return startWorker({
       redisUrl: this.redis.url,
       cluster: this.cluster,
-      env: ORPHAN_GUARD,
       args: [...args, ...(workerId ? ['--worker-id', workerId] : [])],
     });
   }
 
   /** A router on this cluster; waits until it sees `expectWorkers` live workers (default: every running one). */
   async startRouter(args: readonly string[] = [], expectWorkers?: number): Promise<RouterProcess> {
-    const r = await startRouter({ redisUrl: this.redis.url, cluster: this.cluster, args, env: ORPHAN_GUARD });
+    const r = await startRouter({ redisUrl: this.redis.url, cluster: this.cluster, args });
     this.routers.push(r);
     const want = expectWorkers ?? this.workers.filter((w) => w.running).length;
     await waitFor(`router to see ${want} live workers`, async () => {

@@ -19,16 +19,7 @@ import {
   waitFor,
 } from '@chunkmesh/test-support';
 import * as grpc from '@grpc/grpc-js';
-import {
-  complete,
-  type HttpReply,
-  MODEL,
-  ORPHAN_GUARD,
-  openStream,
-  post,
-  TestCluster,
-  tokenRun,
-} from './cluster.ts';
+import { complete, type HttpReply, MODEL, openStream, post, TestCluster, tokenRun } from './cluster.ts';
 
 const STORY =
   'Once upon a time, there was a little dog named Max who liked to run in the park with his friends';
@@ -117,9 +108,7 @@ describe('router front doors', { timeout: 60_000 }, () => {
     });
 
     test('a router with no live worker is not ready and answers 503', async () => {
-      const lonely = c.track(
-        await startRouter({ redisUrl: c.redis.url, cluster: uniqueCluster('empty'), env: ORPHAN_GUARD }),
-      );
+      const lonely = c.track(await startRouter({ redisUrl: c.redis.url, cluster: uniqueCluster('empty') }));
       assert.equal((await fetch(`${lonely.opsUrl}/healthz`)).status, 200, 'alive');
       const ready = await post(`${lonely.opsUrl}/readyz`, null, 'GET');
       assertOpenAiError(ready, 503, 'unavailable', null, '/readyz', ['readiness']);
@@ -489,12 +478,11 @@ describe('router front doors', { timeout: 60_000 }, () => {
             redisUrl: c.redis.url,
             cluster: tiny,
             args: ['--kv-capacity-tokens', '64'],
-            env: ORPHAN_GUARD,
           }),
         ),
       ),
     );
-    const r = c.track(await startRouter({ redisUrl: c.redis.url, cluster: tiny, env: ORPHAN_GUARD }));
+    const r = c.track(await startRouter({ redisUrl: c.redis.url, cluster: tiny }));
     await waitFor(
       'the router to see both tiny workers',
       async () => (await scrapeMetrics(r.metricsUrl)).value('chunkmesh_router_live_workers') === 2,

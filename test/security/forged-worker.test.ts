@@ -33,7 +33,7 @@ import {
   TestPki,
 } from '@chunkmesh/test-support';
 import * as grpc from '@grpc/grpc-js';
-import { CHUNK, MODEL, ORPHAN_GUARD, routerMetric, TestCluster, tokenRun } from '../router/cluster.ts';
+import { CHUNK, MODEL, routerMetric, TestCluster, tokenRun } from '../router/cluster.ts';
 import { bearer, httpsCall, writeKeyFile } from './secure-client.ts';
 
 const REAL = ['worker-a', 'worker-b'];
@@ -93,7 +93,6 @@ describe('forged registry entries under mutual TLS', () => {
       const w = await startWorker({
         redisUrl: c.redis.url,
         cluster: c.cluster,
-        env: ORPHAN_GUARD,
         args: ['--worker-id', id, '--mode', 'production', ...clusterFlags(certs[id] as IssuedCertificate)],
       });
       c.workers.push(w);

@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { newApiKey } from '@chunkmesh/router';
 import { startRouter, startWorker, TestPki, uniqueCluster } from '@chunkmesh/test-support';
-import { ORPHAN_GUARD } from '../router/cluster.ts';
 import { writeKeyFile } from './secure-client.ts';
 
 /** Rejects unless the service exits with code 2 before it is ready, its stderr matching every pattern. */
@@ -32,8 +31,8 @@ describe('production mode and impossible security settings', () => {
   // never contacted: each case fails before connecting
   const redisUrl = 'redis://127.0.0.1:1';
   const cluster = uniqueCluster('mode');
-  const router = (args: string[]) => startRouter({ redisUrl, cluster, args, env: ORPHAN_GUARD });
-  const worker = (args: string[]) => startWorker({ redisUrl, cluster, args, env: ORPHAN_GUARD });
+  const router = (args: string[]) => startRouter({ redisUrl, cluster, args });
+  const worker = (args: string[]) => startWorker({ redisUrl, cluster, args });
   const certs = pki.issue('worker-1', { dns: ['worker-1'] });
   const clusterFlags = [
     '--cluster-ca-file',

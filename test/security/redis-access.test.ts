@@ -18,7 +18,7 @@ import {
   type WorkerProcess,
   waitFor,
 } from '@chunkmesh/test-support';
-import { complete, ORPHAN_GUARD } from '../router/cluster.ts';
+import { complete } from '../router/cluster.ts';
 
 const skip = process.env.REDIS_URL
   ? 'REDIS_URL is set: needs private redis-servers with passwords and TLS'
@@ -42,7 +42,7 @@ describe('Redis access: password, ACL users, TLS', { skip }, () => {
   let redis: RedisServer;
   const started: WorkerProcess[] = [];
   const worker = async (cluster: string, redisUrl: string, args: string[] = []) => {
-    const w = await startWorker({ redisUrl, cluster, env: ORPHAN_GUARD, args });
+    const w = await startWorker({ redisUrl, cluster, args });
     started.push(w);
     return w;
   };
@@ -88,7 +88,7 @@ describe('Redis access: password, ACL users, TLS', { skip }, () => {
       async () => (await healthCheck(w.address)) === 'SERVING',
       15_000,
     );
-    const router = await startRouter({ redisUrl: url, cluster, env: ORPHAN_GUARD });
+    const router = await startRouter({ redisUrl: url, cluster });
     try {
       await waitFor(
         'the router to see the worker',
@@ -125,7 +125,6 @@ describe('Redis over TLS with client certificates', { skip }, () => {
     const good = await startWorker({
       redisUrl: url,
       cluster,
-      env: ORPHAN_GUARD,
       args: [
         '--redis-tls-ca-file',
         client.caFile,
@@ -141,7 +140,6 @@ describe('Redis over TLS with client certificates', { skip }, () => {
     const noCert = await startWorker({
       redisUrl: url,
       cluster,
-      env: ORPHAN_GUARD,
       args: ['--redis-tls-ca-file', client.caFile],
     });
     started.push(noCert);

@@ -22,7 +22,6 @@ import {
   waitFor,
 } from '@chunkmesh/test-support';
 import { Redis } from 'ioredis';
-import { ORPHAN_GUARD } from '../router/cluster.ts';
 
 async function epochOf(worker: WorkerProcess): Promise<string> {
   const client = createGenerationClient(worker.address);
@@ -53,7 +52,6 @@ describe('worker process: edges of its life', () => {
     const w = await startWorker({
       ...(withRedis ? { redisUrl: redis.url, cluster: withRedis } : {}),
       args,
-      env: ORPHAN_GUARD,
     });
     workers.push(w);
     return w;

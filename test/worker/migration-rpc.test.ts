@@ -17,7 +17,6 @@ import { chunkKeys } from '@chunkmesh/native';
 import { generate, startWorker, TcpRelay, type WorkerProcess } from '@chunkmesh/test-support';
 import * as grpc from '@grpc/grpc-js';
 import { promptIds } from '../jobs/jobs-support.ts';
-import { ORPHAN_GUARD } from '../router/cluster.ts';
 
 const CHUNK = 16;
 const MODEL_ID = 'stories260K';
@@ -59,7 +58,7 @@ describe('WorkerControl ExportPrefix / PullPrefix', { timeout: 120_000 }, () => 
   let relayed = '';
 
   before(async () => {
-    const opts = { chunkTokens: CHUNK, env: ORPHAN_GUARD };
+    const opts = { chunkTokens: CHUNK };
     [source, target] = await Promise.all([startWorker(opts), startWorker(opts)]);
     relay.upstreamPort = source.grpcPort;
     relayed = `127.0.0.1:${await relay.listen()}`;

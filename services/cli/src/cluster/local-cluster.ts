@@ -79,7 +79,6 @@ export class LocalCluster {
             String(o.workerThreads),
           ],
           env: {
-            CHUNKMESH_PARENT_PID: String(process.pid),
             CHUNKMESH_LOG_LEVEL: process.env.CHUNKMESH_LOG_LEVEL ?? 'warn',
           },
         });
@@ -138,7 +137,6 @@ export class LocalCluster {
         policy,
       ],
       env: {
-        CHUNKMESH_PARENT_PID: String(process.pid),
         CHUNKMESH_LOG_LEVEL: process.env.CHUNKMESH_LOG_LEVEL ?? 'warn',
       },
     });
@@ -166,7 +164,6 @@ export class LocalCluster {
         '127.0.0.1',
       ],
       env: {
-        CHUNKMESH_PARENT_PID: String(process.pid),
         CHUNKMESH_LOG_LEVEL: process.env.CHUNKMESH_LOG_LEVEL ?? 'warn',
       },
     });

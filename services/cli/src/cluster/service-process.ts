@@ -33,7 +33,7 @@ export interface ServiceProcessOptions {
   /** Script to run (a .ts one with SOURCE_NODE_ARGS), absolute or relative to the repository root. */
   entry: string;
   args?: readonly string[];
-  /** Added to (and overriding) this process's environment. */
+  /** Added to (and overriding) this process's environment and CHUNKMESH_PARENT_PID (this process). */
   env?: Record<string, string | undefined>;
   /** How long to wait for the ready line; default 30 s. */
   readyTimeoutMs?: number;
@@ -80,7 +80,9 @@ export class ServiceProcess {
     const nodeArgs = entry.endsWith('.ts') ? SOURCE_NODE_ARGS : [];
     const child = spawn(process.execPath, [...nodeArgs, entry, ...(o.args ?? [])], {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...o.env },
+      // CHUNKMESH_PARENT_PID: the service exits on its own if this process dies without stopping it
+      // (services/common parent-watch), so no service outlives a killed `chunkmesh up` or test run.
+      env: { ...process.env, CHUNKMESH_PARENT_PID: String(process.pid), ...o.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     children.add(child);
