@@ -61,6 +61,7 @@ export {
   DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
   isRedisUp,
   type RedisConnectOptions,
+  redisRetryDelay,
   waitForRedis,
 } from './redis-connect.ts';
 export * from './redis-keys.ts';

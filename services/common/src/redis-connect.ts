@@ -26,14 +26,22 @@ export interface RedisConnectOptions {
 
 export const DEFAULT_REDIS_COMMAND_TIMEOUT_MS = 5000;
 
+/**
+ * The wait before reconnection attempt `times` (ioredis retryStrategy): doubling from 100 ms to
+ * maxBackoffMs, with jitter so that a fleet of workers does not reconnect in lockstep after an
+ * outage. Every Redis connection of chunkmesh (BullMQ's included) waits this way.
+ */
+export function redisRetryDelay(times: number, maxBackoffMs = 2000): number {
+  return Math.min(50 * 2 ** Math.min(times, 10), maxBackoffMs) + Math.random() * 50;
+}
+
 export function connectRedis(options: RedisConnectOptions): Redis {
   const maxBackoff = options.maxBackoffMs ?? 2000;
   const redis = new Redis(options.url, {
     connectionName: options.name,
     connectTimeout: 2000,
     commandTimeout: options.commandTimeoutMs ?? DEFAULT_REDIS_COMMAND_TIMEOUT_MS,
-    // Jitter keeps a fleet of workers from reconnecting in lockstep after an outage.
-    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxBackoff) + Math.random() * 50,
+    retryStrategy: (times) => redisRetryDelay(times, maxBackoff),
     // 0 rejects the commands in flight as soon as the connection drops (one may or may not
     // have run: callers see the failure and decide; resending blindly could apply it twice),
     // and bounds the offline queue: a command issued while disconnected fails when the next

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { RedisServer } from '@chunkmesh/test-support';
-import { connectRedis, isRedisUp, waitForRedis } from '../src/index.ts';
+import { connectRedis, isRedisUp, redisRetryDelay, waitForRedis } from '../src/index.ts';
 
 let server: RedisServer;
 before(async () => {
@@ -12,6 +12,16 @@ before(async () => {
 after(() => server.stop());
 
 describe('redis connections', () => {
+  it('wait between reconnection attempts doubling up to the cap, with up to 50 ms of jitter', () => {
+    const within = (x: number, lo: number) => x >= lo && x < lo + 50;
+    for (let i = 0; i < 100; i++) {
+      assert.ok(within(redisRetryDelay(1), 100));
+      assert.ok(within(redisRetryDelay(4), 800));
+      assert.ok(within(redisRetryDelay(40), 2000), 'capped at 2 s by default');
+      assert.ok(within(redisRetryDelay(40, 500), 500));
+    }
+  });
+
   it('fails commands in flight when Redis dies, even if it is back before the next attempt', async (t) => {
     if (!server.restartable) return t.skip('REDIS_URL is set: cannot restart an external server');
     const redis = connectRedis({ url: server.url, maxBackoffMs: 100 });

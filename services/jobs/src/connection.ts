@@ -4,7 +4,7 @@
 // (@chunkmesh/common connectRedis) fail fast instead and are left as they are.
 // Each BullMQ component gets its own options object and makes its own
 // connections from it.
-import type { CertificateFiles } from '@chunkmesh/common';
+import { type CertificateFiles, redisRetryDelay } from '@chunkmesh/common';
 import type { ConnectionOptions } from 'bullmq';
 
 export interface JobsRedis {
@@ -19,8 +19,7 @@ export function bullConnection(redis: JobsRedis, name: string): ConnectionOption
     connectionName: name,
     maxRetriesPerRequest: null,
     connectTimeout: 2000,
-    // capped backoff with jitter, as connectRedis: a fleet does not reconnect in lockstep
-    retryStrategy: (times: number) => Math.min(50 * 2 ** Math.min(times, 10), 2000) + Math.random() * 50,
+    retryStrategy: (times: number) => redisRetryDelay(times),
     ...(redis.tls ? { tls: redis.tls.secureContextOptions() } : {}),
   };
 }
