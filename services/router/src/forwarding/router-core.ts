@@ -128,7 +128,7 @@ export class RouterCore {
       if (attempt > 0) this.o.metrics.retry(lastError ? grpc.status[lastError.code] : 'unknown');
       tried.add(worker.workerId);
 
-      const call = this.o.channels.get(worker.workerId, worker.endpoint).generate(
+      const call = this.o.channels.of(worker).generate(
         {
           tokenIds: { ids: req.promptTokens },
           sampling: req.sampling,
