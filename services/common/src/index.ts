@@ -117,7 +117,7 @@ export {
   clusterServerCredentials,
   serverTlsCredentials,
 } from './tls/grpc-credentials.ts';
-export { type ClientFactory, WorkerClients } from './tls/worker-clients.ts';
+export { WorkerClients } from './tls/worker-clients.ts';
 export {
   addWorkerControlService,
   createWorkerControlClient,

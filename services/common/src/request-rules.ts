@@ -133,15 +133,6 @@ export interface ModelLimits {
   maxSeqLen: number;
 }
 
-/**
- * The checks that need the model, made by the router before it hashes or forwards a prompt and
- * by the worker: prompt and completion within its context (first, so a prompt of a million ids
- * is refused before it is scanned), ids within its vocabulary. Returns the completion limit.
- * Without a defaultMaxTokens (the router's gRPC door leaves an unset max_tokens to the worker)
- * the prompt must leave room for one token, and the limit is unknown. Given `ids` (as long as
- * the prompt), the ids are written there as they are checked: the router hashes that copy, so
- * a prompt is scanned once.
- */
 /** The position of the first id that is not an integer in [0, vocabSize), or -1; copies them to `into` if given. */
 function checkIds(tokens: readonly number[], vocabSize: number, into: Int32Array | undefined): number {
   if (into !== undefined && into.length !== tokens.length)
@@ -155,6 +146,15 @@ function checkIds(tokens: readonly number[], vocabSize: number, into: Int32Array
   return -1;
 }
 
+/**
+ * The checks that need the model, made by the router before it hashes or forwards a prompt and
+ * by the worker: prompt and completion within its context (first, so a prompt of a million ids
+ * is refused before it is scanned), ids within its vocabulary. Returns the completion limit.
+ * Without a defaultMaxTokens (the router's gRPC door leaves an unset max_tokens to the worker)
+ * the prompt must leave room for one token, and the limit is unknown. Given `ids` (as long as
+ * the prompt), the ids are written there as they are checked: the router hashes that copy, so
+ * a prompt is scanned once.
+ */
 export function checkAgainstModel(
   sampling: Sampling,
   promptTokens: readonly number[],

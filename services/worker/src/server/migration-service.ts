@@ -46,23 +46,34 @@ function wireChunkBytes(runtime: WorkerRuntime): number {
   return c.layers * 2 * c.chunkTokens * c.kvHeads * c.headDim * 4;
 }
 
-function byteBound(requested: string, field: string): number {
-  if (!/^\d{1,20}$/.test(requested)) throw new InvalidArgument(`${field} must be a uint64`, { param: field });
+/** A uint64 byte bound as the proto loader gives it (decimal text); 0 or more than the cap is the cap. */
+function byteBound(requested: string): number {
   const n = Number(requested);
   return n === 0 ? MAX_MIGRATE_BYTES : Math.min(n, MAX_MIGRATE_BYTES);
 }
 
-/** The source's chunks, in order, at most maxBytes of them; any failure of the stream is UNAVAILABLE. */
+/**
+ * The source's chunks, in order, at most maxBytes of them, and their bytes; any failure of the
+ * stream is UNAVAILABLE but the source's own refusals; the signal (the pull's caller gone) cancels it.
+ */
 function pull(
   client: ReturnType<typeof createWorkerControlClient>,
   req: { tokenIds: { ids: number[] }; tenant: string; maxBytes: string },
   timeoutMs: number,
   source: string,
-): Promise<NativeKvChunk[]> {
+  signal: AbortSignal,
+): Promise<{ chunks: NativeKvChunk[]; bytes: number }> {
   return new Promise((resolve, reject) => {
     const chunks: NativeKvChunk[] = [];
     let bytes = 0;
     const stream = client.exportPrefix(req, new grpc.Metadata(), { deadline: Date.now() + timeoutMs });
+    const cancel = () => {
+      stream.cancel();
+      reject(new Unavailable(`the pull from ${source} was cancelled`));
+    };
+    if (signal.aborted) cancel();
+    signal.addEventListener('abort', cancel, { once: true });
+    stream.on('close', () => signal.removeEventListener('abort', cancel));
     stream.on('data', (m: KvChunk) => {
       bytes += m.kv.length;
       if (m.index !== chunks.length || bytes > Number(req.maxBytes)) {
@@ -80,12 +91,14 @@ function pull(
       const why = `source ${source} failed after ${chunks.length} chunks: ${err.details || err.message}`;
       // the source's own refusals keep their status; a broken stream is the source being unavailable
       reject(
-        err.code === grpc.status.RESOURCE_EXHAUSTED || err.code === grpc.status.INVALID_ARGUMENT
-          ? Object.assign(new Error(why), { code: err.code, details: why, metadata: new grpc.Metadata() })
-          : new Unavailable(why),
+        err.code === grpc.status.RESOURCE_EXHAUSTED
+          ? new ResourceExhausted(why)
+          : err.code === grpc.status.INVALID_ARGUMENT
+            ? new InvalidArgument(why)
+            : new Unavailable(why),
       );
     });
-    stream.on('end', () => resolve(chunks));
+    stream.on('end', () => resolve({ chunks, bytes }));
   });
 }
 
@@ -97,12 +110,13 @@ export function migrationHandlers(
   const credentials = o.clusterTls
     ? clusterChannelCredentials(o.clusterTls)
     : grpc.credentials.createInsecure();
+  let pulling = false;
   return {
     exportPrefix(call) {
       (async () => {
         const ids = call.request.tokenIds?.ids ?? [];
         if (ids.length === 0) throw new InvalidArgument('token_ids is empty', { param: 'token_ids' });
-        const maxBytes = byteBound(call.request.maxBytes, 'max_bytes');
+        const maxBytes = byteBound(call.request.maxBytes);
         const fit = Math.floor(maxBytes / perChunk);
         // one chunk past the bound tells a prefix that does not fit from one that just fits
         const chunks = await runtime.engine.exportPrefix(ids, call.request.tenant, fit + 1);
@@ -114,9 +128,15 @@ export function migrationHandlers(
           if (call.cancelled) return;
           const kv = Buffer.from(c.bytes.buffer, c.bytes.byteOffset, c.bytes.byteLength);
           if (!call.write({ index, key: String(c.key), checksum: String(c.checksum), kv }))
-            await new Promise((r) => {
-              call.once('drain', r);
-              call.once('cancelled', r);
+            await new Promise<void>((resolve) => {
+              // whichever comes first; the other's listener goes, or every wait would leave one behind
+              const go = () => {
+                call.off('drain', go);
+                call.off('cancelled', go);
+                resolve();
+              };
+              call.once('drain', go);
+              call.once('cancelled', go);
             });
         }
         call.end();
@@ -135,7 +155,10 @@ export function migrationHandlers(
           });
         if (r.sourceWorkerId === o.workerId)
           throw new InvalidArgument('the source is this worker', { param: 'source_worker_id' });
-        const maxBytes = byteBound(r.maxBytes, 'max_bytes');
+        const maxBytes = byteBound(r.maxBytes);
+        // One pull at a time: each holds up to MAX_MIGRATE_BYTES until it is imported.
+        if (pulling)
+          throw new ResourceExhausted('this worker is already pulling a prefix; try again when it is done');
         const abort = new AbortController();
         call.on('cancelled', () => abort.abort());
         const tokens = (await controlInput(r, runtime, abort.signal)).promptTokens;
@@ -143,21 +166,24 @@ export function migrationHandlers(
           ...(o.clusterTls ? clusterChannelOptions(r.sourceWorkerId) : {}),
           'grpc.max_receive_message_length': perChunk + 4096,
         });
-        let chunks: NativeKvChunk[];
+        let pulled: { chunks: NativeKvChunk[]; bytes: number };
+        pulling = true;
         try {
-          chunks = await pull(
+          pulled = await pull(
             client,
-            { tokenIds: { ids: [...tokens] }, tenant: r.tenant, maxBytes: String(maxBytes) },
+            { tokenIds: { ids: tokens }, tenant: r.tenant, maxBytes: String(maxBytes) },
             o.pullTimeoutMs,
             r.sourceWorkerId,
+            abort.signal,
           );
         } finally {
+          pulling = false;
           client.close();
         }
+        const { chunks, bytes } = pulled;
         if (chunks.length === 0)
           throw new NotFound(`source ${r.sourceWorkerId} holds no whole chunk of this prompt`);
-        const imported = await runtime.engine.importPrefix([...tokens], r.tenant, chunks);
-        const bytes = chunks.reduce((n, c) => n + c.bytes.byteLength, 0);
+        const imported = await runtime.engine.importPrefix(tokens, r.tenant, chunks);
         o.log.info('prefix pulled', {
           source: r.sourceWorkerId,
           chunks: chunks.length,

@@ -15,7 +15,7 @@ import {
   toServerError,
   type WorkerControlHandlers,
 } from '@chunkmesh/common';
-import { InvalidArgumentError, type KvTier } from '@chunkmesh/native';
+import type { KvTier } from '@chunkmesh/native';
 import type * as grpc from '@grpc/grpc-js';
 import type { WorkerRuntime } from '../worker-runtime.ts';
 import { controlInput, promptKeys } from './control-input.ts';
@@ -32,11 +32,17 @@ type Call = grpc.ServerUnaryCall<TierMoveRequest, TierMoveResponse>;
 export function tierHandlers(o: TierServiceOptions): Pick<WorkerControlHandlers, 'spill' | 'restore'> {
   const { runtime } = o;
 
-  async function prompt(call: Call): Promise<{ tokens: number[]; keys: BigUint64Array }> {
-    if (runtime.cache.stats().hostCapacityChunks === 0)
+  /** The prompt, once the worker has the tier the call moves chunks through (the host; for a disk spill, a writable disk). */
+  async function prompt(call: Call, toDisk = false): Promise<{ tokens: number[]; keys: BigUint64Array }> {
+    const stats = runtime.cache.stats();
+    if (stats.hostCapacityChunks === 0)
       throw new FailedPrecondition(
         'no host tier: this worker keeps every chunk on the device (--kv-host-bytes)',
       );
+    if (toDisk && stats.diskCapacityChunks === 0)
+      throw new FailedPrecondition('no disk tier (--kv-disk-dir)');
+    if (toDisk && stats.diskFailed)
+      throw new FailedPrecondition('the disk tier takes no more writes (a write failed)');
     const abort = new AbortController();
     call.on('cancelled', () => abort.abort());
     const input = await controlInput(call.request, runtime, abort.signal);
@@ -64,8 +70,7 @@ export function tierHandlers(o: TierServiceOptions): Pick<WorkerControlHandlers,
       (err: unknown) => {
         runtime.engine.publishEvents();
         o.log.debug('tier move refused', { error: (err as Error).message });
-        // the cache refuses a disk spill without a writable disk tier by name
-        cb(toServerError(err instanceof InvalidArgumentError ? new FailedPrecondition(err.message) : err));
+        cb(toServerError(err));
       },
     );
   }
@@ -76,7 +81,7 @@ export function tierHandlers(o: TierServiceOptions): Pick<WorkerControlHandlers,
         const tier = call.request.tier || 'host';
         if (tier !== 'host' && tier !== 'disk')
           throw new InvalidArgument(`tier must be host or disk, not ${JSON.stringify(tier)}`);
-        const { tokens, keys } = await prompt(call);
+        const { tokens, keys } = await prompt(call, tier === 'disk');
         const r = runtime.cache.spill(tokens, { salt: call.request.tenant, toDisk: tier === 'disk' });
         return {
           promptTokens: tokens.length,
