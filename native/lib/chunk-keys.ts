@@ -2,7 +2,7 @@
 // function the worker's prefix tree uses, so router and worker always agree.
 // The function is specified in native/src/kv/chunk_key.h.
 import { native } from './binding.ts';
-import { translated, translatedError } from './errors.ts';
+import { translated } from './errors.ts';
 import { toInt32Tokens } from './tokens.ts';
 
 export interface ChunkKeySpace {
@@ -55,10 +55,9 @@ export function chunkKeys(
   const root = cachedRoot(space);
   // The addon reads the tokens before it returns: a reused buffer does.
   const ids = toInt32Tokens(tokens, true);
-  try {
-    if (into === undefined) return native.chunkKeys(root, ids, space.chunkTokens);
-    return into.subarray(0, native.chunkKeys(root, ids, space.chunkTokens, into));
-  } catch (err) {
-    throw translatedError(err);
-  }
+  return translated(() =>
+    into === undefined
+      ? native.chunkKeys(root, ids, space.chunkTokens)
+      : into.subarray(0, native.chunkKeys(root, ids, space.chunkTokens, into)),
+  );
 }

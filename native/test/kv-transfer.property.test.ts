@@ -139,6 +139,21 @@ describe('KV export / import', () => {
     for (const x of [kv, roomy]) x.dispose();
   });
 
+  it('settles an export left pending when the cache is disposed (never crashes)', async () => {
+    // The export settles through one more owner-thread job than other calls; disposing must run it
+    // while the cache still exists (it crashed the process here before ~KvCache drained its queue).
+    const prefix = rng.tokens(4 * C, CONFIG.vocabSize);
+    for (let i = 0; i < 40; i++) {
+      const kv = cache(8);
+      const model = Model.create(weights, kv);
+      await runPrompt(model, [...prefix, 1]);
+      model.dispose();
+      const pending = kv.exportPrefix(prefix, '', 64).catch((err: Error) => err);
+      kv.dispose();
+      await pending;
+    }
+  });
+
   it('imports nothing when any chunk is wrong or the pool has no room', async () => {
     const prefix = rng.tokens(3 * C, CONFIG.vocabSize);
     const srcKv = cache(16);

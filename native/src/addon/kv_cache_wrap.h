@@ -47,6 +47,7 @@ class KvCacheWrap : public Napi::ObjectWrap<KvCacheWrap> {
   // kv_transfer_wrap.cc
   Napi::Value ExportPrefix(const Napi::CallbackInfo& info);
   Napi::Value ImportPrefix(const Napi::CallbackInfo& info);
+  // kv_cache_wrap.cc
   Napi::Value ResidentKeys(const Napi::CallbackInfo& info);
   Napi::Value Spill(const Napi::CallbackInfo& info);
   Napi::Value DropTicket(const Napi::CallbackInfo& info);

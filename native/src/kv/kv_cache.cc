@@ -49,6 +49,9 @@ KvCache::~KvCache() {
     store_.reset();
     device_.reset();
   });
+  // Jobs queued by the jobs above (a settled call posts one more to publish first) run now, while
+  // this object still exists: run by ~OwnerThread they would find its members gone.
+  owner_.drain();
 }
 
 void KvCache::post(std::function<void()> work, std::function<void()> done) {
@@ -62,6 +65,7 @@ void KvCache::post(std::function<void()> work, std::function<void()> done) {
 }
 
 void KvCache::publish() {
+  if (!tree_) return;  // torn down (~KvCache): nothing left to publish
   KvStats s;
   s.tree = tree_->stats();
   s.tiers = store_->counters();

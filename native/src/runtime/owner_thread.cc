@@ -21,6 +21,15 @@ void OwnerThread::post(std::function<void()> job) {
   wake_.notify_one();
 }
 
+void OwnerThread::drain() {
+  // Each check runs after everything queued before it; what ran meanwhile may have queued more.
+  while (!run([this] {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return jobs_.empty();
+  })) {
+  }
+}
+
 void OwnerThread::main() {
   for (;;) {
     std::function<void()> job;

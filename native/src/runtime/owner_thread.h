@@ -38,6 +38,9 @@ class OwnerThread {
     return done.get();
   }
 
+  // Runs every job queued, and every job those jobs queue, until none is left; from another thread.
+  void drain();
+
   bool on_owner() const { return std::this_thread::get_id() == thread_.get_id(); }
 
  private:

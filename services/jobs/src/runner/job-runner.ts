@@ -77,7 +77,11 @@ export class JobRunner {
   /** Starts the control consumer, index.reconcile's schedule and the first registry sync. */
   async start(): Promise<void> {
     this.consume(CONTROL_QUEUE, this.o.controlConcurrency);
-    await this.schedule();
+    // In the background: BullMQ's commands wait out a Redis outage, and the runner must start (and
+    // answer its probes) without Redis, as its registry sync does.
+    this.schedule().catch((err: unknown) => {
+      if (!this.closing) this.o.log.error("index.reconcile's schedule could not be set", { err });
+    });
     await this.sync();
     this.syncTimer = setInterval(() => void this.sync(), this.o.syncIntervalMs);
   }
