@@ -54,7 +54,6 @@ const cfg = loadConfig(
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 // The services stop by themselves if this process dies without stopping them.
-const env = { CHUNKMESH_PARENT_PID: String(process.pid) };
 
 interface Sample {
   atSeconds: number;
@@ -69,11 +68,11 @@ const procs: ServiceProcess[] = [];
 try {
   log(`starting ${cfg.workers} workers and ${cfg.routers} routers`);
   const workers: WorkerProcess[] = await Promise.all(
-    Array.from({ length: cfg.workers }, () => startWorker({ redisUrl: redis.url, cluster, env })),
+    Array.from({ length: cfg.workers }, () => startWorker({ redisUrl: redis.url, cluster })),
   );
   procs.push(...workers);
   const routers: RouterProcess[] = await Promise.all(
-    Array.from({ length: cfg.routers }, () => startRouter({ redisUrl: redis.url, cluster, env })),
+    Array.from({ length: cfg.routers }, () => startRouter({ redisUrl: redis.url, cluster })),
   );
   procs.push(...routers);
   for (const r of routers) {

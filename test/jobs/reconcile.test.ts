@@ -173,6 +173,9 @@ describe('index.reconcile', { timeout: 180_000 }, () => {
         .sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0))
         .map((j) => j.result as ReconcileResult);
     await waitFor('two reconcile runs', async () => (await runs()).length >= 2, 30_000);
+    // a scheduled run is found by the id the list shows (as `chunkmesh jobs status --id` asks)
+    const listed = (await jobs.list(100)).find((j) => j.name === 'index.reconcile');
+    assert.equal((await jobs.get(listed?.id ?? ''))?.name, 'index.reconcile', `job ${listed?.id}`);
     const [first, second] = await runs();
     assert.deepEqual(first?.workers, [
       {

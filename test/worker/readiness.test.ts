@@ -23,7 +23,6 @@ before(async () => {
   worker = await startWorker({
     redisUrl: redis.url,
     cluster: uniqueCluster('readiness'),
-    env: { CHUNKMESH_PARENT_PID: String(process.pid) },
   });
 });
 after(async () => {

@@ -10,7 +10,7 @@ import { FlowProducer, type Job, type JobsOptions, Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { bullConnection, type JobsRedis } from './connection.ts';
 import { childJobId, jobIdOf } from './job-id.ts';
-import { CONTROL_QUEUE, jobsPrefix, type OperatorJob, workerQueue } from './job-names.ts';
+import { CONTROL_QUEUE, jobsPrefix, type OperatorJob, RECONCILE_JOB, workerQueue } from './job-names.ts';
 import { JobPayloadError, MAX_TARGET_WORKERS, type PrewarmPayload, validatePayload } from './payloads.ts';
 import { leastLoaded, liveWorkers, workerRecord } from './registry.ts';
 
@@ -226,7 +226,8 @@ export class JobClient {
 
   /** The job with this id (on the control queue), with a prewarm's children; null when there is none. */
   async get(id: string): Promise<JobView | null> {
-    if (id.includes(':')) return null;
+    // Ours carry no ':' (job-id.ts); the scheduler's runs of index.reconcile are repeat:<name>:<time>.
+    if (id.includes(':') && !id.startsWith(`repeat:${RECONCILE_JOB}:`)) return null;
     return this.read(this.control, id, true);
   }
 

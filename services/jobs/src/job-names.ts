@@ -6,7 +6,7 @@
 //                          kv.migrate (the target's engine runs its import
 //                          between steps, one owner-thread job, so migrations
 //                          need no queue of their own to be serialized)
-//                          index.reconcile (added by a job scheduler, runner-options.ts),
+//                          index.reconcile (added by a job scheduler, job-runner.ts),
 //                          kv.spill, kv.restore (one worker's native calls
 //                          serialise on its cache's owner thread anyway)
 //   queue worker-<id>      jobs that touch one worker's KV, one at a time
@@ -27,6 +27,9 @@ export const JOB_NAMES = [
   'kv.restore',
 ] as const;
 export type JobName = (typeof JOB_NAMES)[number];
+
+/** The job a scheduler adds (its runs' ids are repeat:index.reconcile:<time>). */
+export const RECONCILE_JOB: JobName = 'index.reconcile';
 export function isKnownJob(name: string): name is JobName {
   return (JOB_NAMES as readonly string[]).includes(name);
 }

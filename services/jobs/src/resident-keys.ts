@@ -17,17 +17,6 @@ export type Tier = (typeof KV_TIERS)[number];
 /** Stream entries read per XRANGE: bounds the memory of one read. */
 const PAGE = 2000;
 
-/** Every key the worker's epoch `epoch` has reported resident, on any tier; null without a snapshot of that epoch. */
-export async function residentKeys(
-  redis: Redis,
-  cluster: string,
-  workerId: string,
-  epoch: string,
-): Promise<Set<bigint> | null> {
-  const tiers = await reportedTiers(redis, cluster, workerId, epoch);
-  return tiers ? new Set(tiers.keys()) : null;
-}
-
 /** Each key the worker's epoch `epoch` has reported resident, with its tier; null without a snapshot of that epoch. */
 export async function reportedTiers(
   redis: Redis,

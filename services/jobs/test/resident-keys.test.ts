@@ -8,9 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connectRedis, waitForRedis } from '@chunkmesh/common';
 import { KvReporter, RedisServer, randomKeys } from '@chunkmesh/test-support';
 import type { Redis } from 'ioredis';
-import { residentKeys } from '../src/resident-keys.ts';
+import { reportedTiers, type Tier } from '../src/resident-keys.ts';
 
-describe('residentKeys', () => {
+describe('reportedTiers', () => {
   let server: RedisServer;
   let redis: Redis;
   before(async () => {
@@ -44,29 +44,38 @@ describe('residentKeys', () => {
     try {
       const keys = randomKeys(6);
       const [a, b, c, d] = keys;
-      const read = async (want: bigint[]) => {
+      /** The reported key -> tier, once it is `want` (or as it is after 5 s). */
+      const read = async (want: [bigint | undefined, Tier][]) => {
+        const expected = JSON.stringify(want.map(([k, t]) => [String(k), t]).sort());
         const deadline = Date.now() + 5000;
         for (;;) {
-          const have = [...((await residentKeys(redis, 'resident', 'w', '7')) ?? [])].sort();
-          const sorted = [...want].sort();
-          if (
-            JSON.stringify(have.map(String)) === JSON.stringify(sorted.map(String)) ||
-            Date.now() > deadline
-          )
-            return have;
+          const tiers = (await reportedTiers(redis, 'resident', 'w', '7')) ?? new Map<bigint, Tier>();
+          const have = JSON.stringify([...tiers].map(([k, t]) => [String(k), t]).sort());
+          if (have === expected || Date.now() > deadline) return have;
           await sleep(20);
         }
       };
+      const same = async (want: [bigint | undefined, Tier][]) =>
+        assert.equal(await read(want), JSON.stringify(want.map(([k, t]) => [String(k), t]).sort()));
       reporter.publish([{ op: 'stored', tier: 'device', keys: keys.subarray(0, 4) }]);
-      assert.deepEqual(await read([a, b, c, d] as bigint[]), [a, b, c, d].sort());
+      await same([
+        [a, 'device'],
+        [b, 'device'],
+        [c, 'device'],
+        [d, 'device'],
+      ]);
       reporter.publish([{ op: 'demoted', tier: 'host', from: 'device', keys: keys.subarray(0, 2) }]);
       reporter.publish([{ op: 'removed', tier: 'device', keys: keys.subarray(2, 3) }]);
       // a removal from a tier the key is not in leaves it where it is
       reporter.publish([{ op: 'removed', tier: 'device', keys: keys.subarray(0, 1) }]);
-      assert.deepEqual(await read([a, b, d] as bigint[]), [a, b, d].sort());
+      await same([
+        [a, 'host'],
+        [b, 'host'],
+        [d, 'device'],
+      ]);
       reporter.publish([{ op: 'cleared', tier: 'host', keys: new BigUint64Array(0) }]);
-      assert.deepEqual(await read([d] as bigint[]), [d]);
-      assert.equal(await residentKeys(redis, 'resident', 'w', '8'), null, 'another epoch: no report');
+      await same([[d, 'device']]);
+      assert.equal(await reportedTiers(redis, 'resident', 'w', '8'), null, 'another epoch: no report');
     } finally {
       await reporter.stop();
     }

@@ -42,7 +42,6 @@ export function isFinal(err: Error): boolean {
 
 export function failureReason(err: Error): FailureReason {
   if (err instanceof JobFailure || err instanceof FinalJobFailure) return err.reason;
-  if (err instanceof UnrecoverableError) return 'invalid_payload';
   const code = (err as { code?: unknown }).code;
   if (code === status.UNAVAILABLE) return 'worker_unavailable';
   if (code === status.DEADLINE_EXCEEDED) return 'timeout';

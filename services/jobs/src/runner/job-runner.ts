@@ -13,7 +13,7 @@ import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import { bullConnection, type JobsRedis } from '../connection.ts';
 import { KEEP_FINISHED } from '../job-client.ts';
-import { CONTROL_QUEUE, isKnownJob, jobsPrefix, workerQueue } from '../job-names.ts';
+import { CONTROL_QUEUE, isKnownJob, jobsPrefix, RECONCILE_JOB, workerQueue } from '../job-names.ts';
 import { WorkerControls } from '../worker-controls.ts';
 import { asProcessorError, FinalJobFailure, failureReason, isFinal } from './failure.ts';
 import { type CountedQueue, JobMetrics } from './job-metrics.ts';
@@ -39,8 +39,6 @@ export interface JobRunnerOptions {
   metrics: Registry;
   log: Logger;
 }
-
-const RECONCILE = 'index.reconcile';
 
 interface Consumer {
   worker: Worker;
@@ -119,15 +117,15 @@ export class JobRunner {
   private async schedule(): Promise<void> {
     const control = this.consumers.get(CONTROL_QUEUE)?.queue as Queue;
     if (this.o.reconcileEveryMs === 0) {
-      await control.removeJobScheduler(RECONCILE);
+      await control.removeJobScheduler(RECONCILE_JOB);
       return;
     }
     await control.upsertJobScheduler(
-      RECONCILE,
+      RECONCILE_JOB,
       { every: this.o.reconcileEveryMs },
       // the next run comes anyway: a failed one is not retried
       {
-        name: RECONCILE,
+        name: RECONCILE_JOB,
         data: {},
         opts: { attempts: 1, removeOnComplete: KEEP_FINISHED, removeOnFail: KEEP_FINISHED },
       },
