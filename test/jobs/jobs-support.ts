@@ -1,13 +1,7 @@
-// What the control-plane suites share: prompts in stories260K's vocabulary,
-// and the wait for a job to finish (`chunkmesh jobs ...` from its sources is
-// jobsCli in @chunkmesh/test-support).
+// What the control-plane suites share: the wait for a job to finish
+// (`chunkmesh jobs ...` from its sources is jobsCli in @chunkmesh/test-support).
 import type { JobClient, JobView } from '@chunkmesh/jobs';
 import { waitFor } from '@chunkmesh/test-support';
-
-/** A prompt of `n` token ids, distinct per seed, in stories260K's vocabulary. */
-export function promptIds(seed: number, n: number): number[] {
-  return Array.from({ length: n }, (_, i) => 3 + ((seed * 131 + i * 7) % 500));
-}
 
 /** The job once it has completed or failed; throws with its last state past timeoutMs. */
 export async function finished(jobs: JobClient, id: string, timeoutMs = 60_000): Promise<JobView> {

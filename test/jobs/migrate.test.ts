@@ -19,11 +19,12 @@ import {
   startJobRunner,
   startWorker,
   TcpRelay,
+  tokenRun,
   uniqueCluster,
   type WorkerProcess,
 } from '@chunkmesh/test-support';
 import type { Redis } from 'ioredis';
-import { finished, promptIds } from './jobs-support.ts';
+import { finished } from './jobs-support.ts';
 
 const CHUNK = 16;
 
@@ -83,7 +84,7 @@ describe('kv.migrate', { timeout: 240_000 }, () => {
   const worker = (id: string) => workers.get(id) as WorkerProcess;
 
   test("the target serves the prefix from the migrated chunks, with the source's greedy output", async () => {
-    const ids = promptIds(3, 5 * CHUNK + 7);
+    const ids = tokenRun(3, 5 * CHUNK + 7);
     await complete(worker('w-a'), ids, 'acme'); // the source computes and caches the prompt
     const source = await complete(worker('w-a'), ids, 'acme', 12);
     assert.equal(source.cached, 5 * CHUNK);
@@ -122,7 +123,7 @@ describe('kv.migrate', { timeout: 240_000 }, () => {
   });
 
   test('refuses a migration whose target is its source or not live', async () => {
-    const p = { tokenIds: promptIds(9, 40) };
+    const p = { tokenIds: tokenRun(9, 40) };
     await assert.rejects(
       jobs.add('kv.migrate', { prompt: p, source: 'w-a', target: 'w-a' }),
       /is the source/,
@@ -131,7 +132,7 @@ describe('kv.migrate', { timeout: 240_000 }, () => {
   });
 
   test('a source killed mid-stream: the target holds nothing of the prefix, the job fails', async () => {
-    const ids = promptIds(4, 6 * CHUNK + 3);
+    const ids = tokenRun(4, 6 * CHUNK + 3);
     await complete(worker('w-c'), ids, 'acme'); // straight to its port, not through the relay
     // the relay passes the stream's first chunk or so, then the source dies with the rest unsent
     relay.holdAfter = 30_000;

@@ -19,12 +19,13 @@ import {
   RedisServer,
   startJobRunner,
   startWorker,
+  tokenRun,
   uniqueCluster,
   type WorkerProcess,
   waitFor,
 } from '@chunkmesh/test-support';
 import type { Redis } from 'ioredis';
-import { finished, promptIds } from './jobs-support.ts';
+import { finished } from './jobs-support.ts';
 
 const CHUNK = 16;
 
@@ -71,7 +72,7 @@ describe('prefix.prewarm', { timeout: 180_000 }, () => {
   });
 
   test('prefills on exactly the chosen workers; the same prewarm added twice runs once', async () => {
-    const ids = promptIds(1, 5 * CHUNK + 7);
+    const ids = tokenRun(1, 5 * CHUNK + 7);
     const request = { tenant: 'acme', prompt: { tokenIds: ids }, workers: ['w0', 'w2'] };
     const first = await jobs.add('prefix.prewarm', request);
     const again = await jobs.add('prefix.prewarm', { ...request, workers: ['w0', 'w2'] });
@@ -133,7 +134,7 @@ describe('prefix.prewarm', { timeout: 180_000 }, () => {
   });
 
   test('count picks the least loaded workers', async () => {
-    const ids = promptIds(2, 3 * CHUNK + 1);
+    const ids = tokenRun(2, 3 * CHUNK + 1);
     const { job } = await jobs.add('prefix.prewarm', { prompt: { tokenIds: ids }, count: 2 });
     const done = await finished(jobs, job.id);
     assert.equal(done.state, 'completed', JSON.stringify(done));
@@ -144,7 +145,7 @@ describe('prefix.prewarm', { timeout: 180_000 }, () => {
   });
 
   test('Redis killed while a prewarm is in flight: retried, completed once in effect', async () => {
-    const ids = promptIds(3, 4 * CHUNK + 3);
+    const ids = tokenRun(3, 4 * CHUNK + 3);
     const target = workers[1] as WorkerProcess;
     // A frozen worker holds the prefill call open: the job is active when Redis goes. The worker
     // is thawed while Redis is down, so the attempt's prefill lands but its check against Redis
@@ -179,7 +180,7 @@ describe('prefix.prewarm', { timeout: 180_000 }, () => {
   });
 
   test('chunkmesh jobs prewarm --wait, status and list from the command line', async () => {
-    const ids = promptIds(4, 2 * CHUNK + 5);
+    const ids = tokenRun(4, 2 * CHUNK + 5);
     const where = ['--redis-url', redis.url, '--cluster', cluster];
     const added = await jobsCli(
       'prewarm',

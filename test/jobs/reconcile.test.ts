@@ -26,13 +26,13 @@ import {
   RedisServer,
   startJobRunner,
   startWorker,
+  tokenRun,
   uniqueCluster,
   type WorkerProcess,
   waitFor,
 } from '@chunkmesh/test-support';
 import * as grpc from '@grpc/grpc-js';
 import type { Redis } from 'ioredis';
-import { promptIds } from './jobs-support.ts';
 
 const CHUNK = 16;
 
@@ -106,7 +106,7 @@ describe('index.reconcile', { timeout: 180_000 }, () => {
     try {
       for (let s = 1; s <= 3; s++)
         await generate(client, {
-          tokenIds: { ids: promptIds(s, 5 * CHUNK + 3) },
+          tokenIds: { ids: tokenRun(s, 5 * CHUNK + 3) },
           sampling: { maxTokens: 1 },
         });
     } finally {

@@ -16,14 +16,15 @@ import {
   scrapeMetrics,
   startJobRunner,
   startWorker,
+  tokenRun,
   uniqueCluster,
   type WorkerProcess,
 } from '@chunkmesh/test-support';
 import type { Redis } from 'ioredis';
-import { finished, promptIds } from './jobs-support.ts';
+import { finished } from './jobs-support.ts';
 
 const CHUNK = 16;
-const IDS = promptIds(0, 5 * CHUNK + 3);
+const IDS = tokenRun(0, 5 * CHUNK + 3);
 
 /** How many of the worker's reported keys are in each tier. */
 async function reportedCounts(redis: Redis, cluster: string, workerId: string, epoch: string) {

@@ -13,6 +13,7 @@ import {
   scrapeMetrics,
   startRouter,
   startWorker,
+  tokenRun,
   uniqueCluster,
   type WorkerProcess,
   waitFor,
@@ -116,17 +117,6 @@ export class TestCluster {
 }
 
 // ---- prompts ----
-
-/** n deterministic pseudo-random token ids in [3, 512) (no BOS/EOS/UNK), seeded. */
-export function tokenRun(seed: number, n: number): number[] {
-  let x = (seed * 2654435761 + 12345) >>> 0;
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
-    out.push(3 + (x % 509));
-  }
-  return out;
-}
 
 /** A prompt family: a shared prefix of `chunks` full chunks; member i appends its own 8-token suffix. */
 export class Family {

@@ -8,8 +8,15 @@ import assert from 'node:assert/strict';
 import { Agent, request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { collect, healthWatch, type RouterProcess, tcpConnects, waitFor } from '@chunkmesh/test-support';
-import { MODEL, openStream, TestCluster, tokenRun } from './cluster.ts';
+import {
+  collect,
+  healthWatch,
+  type RouterProcess,
+  tcpConnects,
+  tokenRun,
+  waitFor,
+} from '@chunkmesh/test-support';
+import { MODEL, openStream, TestCluster } from './cluster.ts';
 
 interface Reply {
   status: number;

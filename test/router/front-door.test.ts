@@ -15,11 +15,12 @@ import {
   scrapeMetrics,
   startRouter,
   startWorker,
+  tokenRun,
   uniqueCluster,
   waitFor,
 } from '@chunkmesh/test-support';
 import * as grpc from '@grpc/grpc-js';
-import { complete, type HttpReply, MODEL, openStream, post, TestCluster, tokenRun } from './cluster.ts';
+import { complete, type HttpReply, MODEL, openStream, post, TestCluster } from './cluster.ts';
 
 const STORY =
   'Once upon a time, there was a little dog named Max who liked to run in the park with his friends';

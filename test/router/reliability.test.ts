@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { expectStatus, type RouterProcess, readWorkerView, waitFor } from '@chunkmesh/test-support';
+import { expectStatus, type RouterProcess, readWorkerView, tokenRun, waitFor } from '@chunkmesh/test-support';
 import * as grpc from '@grpc/grpc-js';
 import { Redis } from 'ioredis';
 import {
@@ -22,7 +22,6 @@ import {
   post,
   routerMetric,
   TestCluster,
-  tokenRun,
 } from './cluster.ts';
 
 /** The router's per-attempt first-token limit here. */

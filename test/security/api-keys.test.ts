@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { newApiKey } from '@chunkmesh/router';
-import { collect, expectStatus, type RouterProcess, waitFor } from '@chunkmesh/test-support';
+import { collect, expectStatus, type RouterProcess, tokenRun, waitFor } from '@chunkmesh/test-support';
 import * as grpc from '@grpc/grpc-js';
-import { type HttpReply, MODEL, post, routerMetric, TestCluster, tokenRun } from '../router/cluster.ts';
+import { type HttpReply, MODEL, post, routerMetric, TestCluster } from '../router/cluster.ts';
 import { bearer, keyMetadata, writeKeyFile } from './secure-client.ts';
 
 const acme = newApiKey();

@@ -31,9 +31,10 @@ import {
   type RouterProcess,
   startWorker,
   TestPki,
+  tokenRun,
 } from '@chunkmesh/test-support';
 import * as grpc from '@grpc/grpc-js';
-import { CHUNK, MODEL, routerMetric, TestCluster, tokenRun } from '../router/cluster.ts';
+import { CHUNK, MODEL, routerMetric, TestCluster } from '../router/cluster.ts';
 import { bearer, httpsCall, writeKeyFile } from './secure-client.ts';
 
 const REAL = ['worker-a', 'worker-b'];

@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { copyFileSync, readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { createGenerationClient } from '@chunkmesh/common';
-import { generate, type RouterProcess, TestPki, waitFor } from '@chunkmesh/test-support';
+import { generate, type RouterProcess, TestPki, tokenRun, waitFor } from '@chunkmesh/test-support';
 import * as grpc from '@grpc/grpc-js';
-import { MODEL, TestCluster, tokenRun } from '../router/cluster.ts';
+import { MODEL, TestCluster } from '../router/cluster.ts';
 import { httpsCall } from './secure-client.ts';
 
 describe('TLS front doors', () => {

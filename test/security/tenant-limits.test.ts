@@ -13,9 +13,9 @@ import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RETRY_AFTER_METADATA } from '@chunkmesh/common';
 import { newApiKey } from '@chunkmesh/router';
-import { collect, type RouterProcess } from '@chunkmesh/test-support';
+import { collect, type RouterProcess, tokenRun } from '@chunkmesh/test-support';
 import * as grpc from '@grpc/grpc-js';
-import { type HttpReply, MODEL, post, routerMetric, TestCluster, tokenRun } from '../router/cluster.ts';
+import { type HttpReply, MODEL, post, routerMetric, TestCluster } from '../router/cluster.ts';
 import { bearer, keyMetadata, writeKeyFile } from './secure-client.ts';
 
 const flood = newApiKey();

@@ -51,7 +51,7 @@ export {
 export { readWorkerView, setDiff, waitForAgreement } from './redis-view.ts';
 export { type RouterProcess, scrapeMetrics, startRouter, waitFor } from './router-process.ts';
 export { SseReader } from './sse.ts';
-export { CHECKPOINT, REFERENCE_TEXT, STORIES_DIR, TOKENIZER } from './stories260k.ts';
+export { CHECKPOINT, REFERENCE_TEXT, STORIES_DIR, TOKENIZER, tokenRun } from './stories260k.ts';
 export { TcpRelay } from './tcp-relay.ts';
 export { type IssuedCertificate, TestPki } from './test-pki.ts';
 export { startWorker, uniqueCluster, type WorkerProcess } from './worker-process.ts';

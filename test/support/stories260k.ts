@@ -13,3 +13,14 @@ export const REFERENCE_TEXT =
   'One day, she saw a big, red ball. She wanted to play with it, but it was too high.\n' +
   "Lily's mom said, \"Lily, let's go to the park.\" Lily was sad and didn't know what to do. " +
   'She said, "I want to play with your ball, but I can\'t find it."';
+
+/** n deterministic pseudo-random token ids in [3, 512) (no BOS/EOS/UNK), seeded. */
+export function tokenRun(seed: number, n: number): number[] {
+  let x = (seed * 2654435761 + 12345) >>> 0;
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1664525) + 1013904223) >>> 0;
+    out.push(3 + (x % 509));
+  }
+  return out;
+}

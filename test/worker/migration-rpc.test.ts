@@ -14,9 +14,8 @@ import {
   type PullPrefixResponse,
 } from '@chunkmesh/common';
 import { chunkKeys } from '@chunkmesh/native';
-import { generate, startWorker, TcpRelay, type WorkerProcess } from '@chunkmesh/test-support';
+import { generate, startWorker, TcpRelay, tokenRun, type WorkerProcess } from '@chunkmesh/test-support';
 import * as grpc from '@grpc/grpc-js';
-import { promptIds } from '../jobs/jobs-support.ts';
 
 const CHUNK = 16;
 const MODEL_ID = 'stories260K';
@@ -69,7 +68,7 @@ describe('WorkerControl ExportPrefix / PullPrefix', { timeout: 120_000 }, () => 
   });
 
   test('ExportPrefix streams the cached whole chunks in order, under the cluster keys', async () => {
-    const ids = promptIds(1, 3 * CHUNK + 5);
+    const ids = tokenRun(1, 3 * CHUNK + 5);
     assert.deepEqual(await exported(source, ids, 't'), [], 'nothing cached: an empty stream');
     await cached(source, ids, 't');
     const chunks = await exported(source, ids, 't');
@@ -85,7 +84,7 @@ describe('WorkerControl ExportPrefix / PullPrefix', { timeout: 120_000 }, () => 
   });
 
   test('PullPrefix refuses clearly and keeps nothing it refused', async () => {
-    const ids = promptIds(2, 2 * CHUNK + 3);
+    const ids = tokenRun(2, 2 * CHUNK + 3);
     await cached(source, ids, 't');
     const base = {
       prompt: 'tokenIds' as const,
@@ -110,14 +109,14 @@ describe('WorkerControl ExportPrefix / PullPrefix', { timeout: 120_000 }, () => 
     assert.equal(relay.flipped, true);
     assert.equal(await cached(target, ids, 't'), 0, 'nothing of a refused pull is kept');
 
-    const never = await pulled(target, { ...base, tokenIds: { ids: promptIds(3, 2 * CHUNK + 3) } }).catch(
+    const never = await pulled(target, { ...base, tokenIds: { ids: tokenRun(3, 2 * CHUNK + 3) } }).catch(
       (e: grpc.ServiceError) => e,
     );
     assert.equal((never as grpc.ServiceError).code, grpc.status.NOT_FOUND, 'a prompt the source never saw');
   });
 
   test('PullPrefix imports every chunk, once', async () => {
-    const ids = promptIds(4, 4 * CHUNK + 1);
+    const ids = tokenRun(4, 4 * CHUNK + 1);
     await cached(source, ids, 't');
     const req = {
       prompt: 'tokenIds' as const,
