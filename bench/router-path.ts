@@ -309,6 +309,8 @@ async function main(): Promise<void> {
     const cache = await scrapeMetrics((sides[0] as Side).router.metricsUrl);
     const hits = cache.value('chunkmesh_router_tokenize_cache_hits_total');
     const misses = cache.value('chunkmesh_router_tokenize_cache_misses_total');
+    const wordHits = cache.value('chunkmesh_router_tokenize_cache_word_hits_total');
+    const wordMisses = cache.value('chunkmesh_router_tokenize_cache_word_misses_total');
     const load = loadavg()[0] as number;
 
     const f = (x: number) => x.toFixed(0);
@@ -356,7 +358,10 @@ async function main(): Promise<void> {
         f(r.routerCpuUsPerRequest),
       ]),
     );
-    console.log(`\nTokenize cache (ON router): ${hits} piece hits, ${misses} misses (every round included).`);
+    console.log(
+      `\nTokenize cache (ON router, every round included): ${hits} piece hits, ${misses} misses; ` +
+        `the missed pieces' words: ${wordHits} hits, ${wordMisses} misses.`,
+    );
     if (cfg.json) {
       writeFileSync(
         cfg.json,
@@ -366,7 +371,7 @@ async function main(): Promise<void> {
             targets: { p50Us: TARGET_P50_US },
             machine: { cpus: cpus().length, node: process.version, loadAverage: load },
             medianPromptTokens: percentile(prompts, 0.5),
-            tokenizeCache: { hits, misses },
+            tokenizeCache: { hits, misses, wordHits, wordMisses },
             results: rows,
           },
           null,

@@ -8,7 +8,7 @@
 // beside it (lstrip / rstrip changes its neighbours), and a Metaspace
 // pre-tokenizer that prepends its marker to the text's first section only
 // (prepend_scheme "first": a piece's tokens then depend on where it stands).
-import type { Segmenter } from './tokenizer.ts';
+import type { Segmenter, WordSplitter } from './tokenizer.ts';
 
 type Json = Record<string, unknown>;
 
@@ -26,15 +26,18 @@ function prependsFirstOnly(node: unknown): boolean {
   return Object.values(o).some(prependsFirstOnly);
 }
 
+/** Whether an added token is matched in the normalised text (where a normalizer runs first). */
+export function matchedNormalized(token: Json): boolean {
+  // As @huggingface/tokenizers decides (AddedToken: normalized defaults to !special).
+  return typeof token.normalized === 'boolean' ? token.normalized : token.special !== true;
+}
+
 /** The added tokens split on before normalisation, or null when one of them strips whitespace. */
 function splittingTokens(tokenizerJson: Json): AddedToken[] | null {
   const hasNormalizer = tokenizerJson.normalizer != null;
   const out: AddedToken[] = [];
   for (const raw of (tokenizerJson.added_tokens ?? []) as Json[]) {
-    const special = raw.special === true;
-    // As @huggingface/tokenizers decides (AddedToken: normalized defaults to !special).
-    const normalized = typeof raw.normalized === 'boolean' ? raw.normalized : !special;
-    if (normalized && hasNormalizer) continue;
+    if (matchedNormalized(raw) && hasNormalizer) continue;
     if (raw.lstrip === true || raw.rstrip === true) return null;
     if (typeof raw.content !== 'string' || raw.content === '' || typeof raw.id !== 'number') continue;
     out.push({ id: raw.id, content: raw.content });
@@ -47,12 +50,13 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /**
  * The segmenter of a tokenizer built from `tokenizerJson`, or undefined when its pieces are not
  * independent. around(addSpecialTokens): the ids encode() puts before and after the text, null
- * when its post-processor adds them.
+ * when its post-processor adds them. words: how its pieces split further (hf-words.ts), if they do.
  */
 export function hfSegmenter(
   tokenizerJson: Json,
   encodePiece: (piece: string) => number[],
   around: (addSpecialTokens: boolean) => { before: number[]; after: number[] } | null,
+  words?: WordSplitter,
 ): Segmenter | undefined {
   const tokens = splittingTokens(tokenizerJson);
   if (tokens === null || tokens.length === 0 || prependsFirstOnly(tokenizerJson.pre_tokenizer))
@@ -82,5 +86,6 @@ export function hfSegmenter(
       return { parts, ...ids };
     },
     encodePiece,
+    ...(words ? { words } : {}),
   };
 }

@@ -9,6 +9,7 @@ import { cleanUpSpaces } from './clean-up-spaces.ts';
 import { readJsonFile } from './hf-config.ts';
 import { hfSegmenter } from './hf-segmenter.ts';
 import { HfTokenBytes } from './hf-token-bytes.ts';
+import { hfWordSplitter } from './hf-words.ts';
 import type { Segmenter, Tokenizer } from './tokenizer.ts';
 
 type Json = Record<string, unknown>;
@@ -76,10 +77,12 @@ class HfTokenizer implements Tokenizer {
     // transformers' default; @huggingface/tokenizers would default to true.
     this.cleansUpSpaces = config.clean_up_tokenization_spaces === true;
     this.rule = specialTokenRule(config);
+    const encodePiece = (piece: string) => this.impl.encode(piece, { add_special_tokens: false }).ids;
     const segmenter = hfSegmenter(
       tokenizerJson,
-      (piece) => this.impl.encode(piece, { add_special_tokens: false }).ids,
+      encodePiece,
       (add) => this.around(add),
+      hfWordSplitter(tokenizerJson, config, encodePiece),
     );
     if (segmenter) this.segmenter = segmenter;
   }

@@ -4,8 +4,13 @@
 // between markers (which hit too). The pieces' ids come from the tokenizer's
 // own Segmenter (tokenizer.ts), which makes the result exactly encode()'s;
 // tokenizers without one, and 0 tokens of cache, encode whole.
-// Memory is bounded by the tokens held: least recently used pieces go first,
-// and a piece larger than the whole cache is tokenised and not kept.
+// A new piece, where the tokenizer's words are independent too (its
+// Segmenter's WordSplitter), is put together from a second cache of words:
+// a new message is mostly words seen before.
+// Memory is bounded by the tokens held, in each of the two caches: least
+// recently used entries go first, and one larger than its whole cache is
+// tokenised and not kept.
+import { TokenLru } from './token-lru.ts';
 import type { Segmenter, Tokenizer } from './tokenizer.ts';
 
 export interface SegmentCacheStats {
@@ -15,6 +20,12 @@ export interface SegmentCacheStats {
   /** Tokens and pieces held now. */
   tokens: number;
   pieces: number;
+  /** Words of missed pieces found in the word cache, and words tokenised. */
+  wordHits: number;
+  wordMisses: number;
+  /** Tokens and words held now in the word cache. */
+  wordTokens: number;
+  words: number;
 }
 
 export class SegmentCachingTokenizer implements Tokenizer {
@@ -23,11 +34,12 @@ export class SegmentCachingTokenizer implements Tokenizer {
   readonly bosTokenId?: number;
   readonly eosTokenIds: number[];
   readonly cleansUpSpaces: boolean;
-  /** Piece -> its ids, least recently used first (a Map keeps insertion order). */
-  private readonly pieces = new Map<string, number[]>();
-  private heldTokens = 0;
+  private readonly pieces: TokenLru;
+  private readonly words: TokenLru;
   private hits = 0;
   private misses = 0;
+  private wordHits = 0;
+  private wordMisses = 0;
 
   constructor(
     private readonly inner: Tokenizer,
@@ -40,6 +52,8 @@ export class SegmentCachingTokenizer implements Tokenizer {
     if (inner.bosTokenId !== undefined) this.bosTokenId = inner.bosTokenId;
     this.eosTokenIds = inner.eosTokenIds;
     this.cleansUpSpaces = inner.cleansUpSpaces;
+    this.pieces = new TokenLru(maxTokens);
+    this.words = new TokenLru(maxTokens);
   }
 
   /** Whether encode() uses the cache at all (a segmenter, and room for tokens). */
@@ -74,27 +88,47 @@ export class SegmentCachingTokenizer implements Tokenizer {
   }
 
   stats(): SegmentCacheStats {
-    return { hits: this.hits, misses: this.misses, tokens: this.heldTokens, pieces: this.pieces.size };
+    return {
+      hits: this.hits,
+      misses: this.misses,
+      tokens: this.pieces.tokens,
+      pieces: this.pieces.size,
+      wordHits: this.wordHits,
+      wordMisses: this.wordMisses,
+      wordTokens: this.words.tokens,
+      words: this.words.size,
+    };
   }
 
   private piece(segmenter: Segmenter, text: string): readonly number[] {
     const held = this.pieces.get(text);
     if (held !== undefined) {
       this.hits++;
-      this.pieces.delete(text);
-      this.pieces.set(text, held);
       return held;
     }
     this.misses++;
-    const ids = segmenter.encodePiece(text);
-    if (ids.length > this.maxTokens) return ids;
+    const ids = this.fromWords(segmenter, text) ?? segmenter.encodePiece(text);
     this.pieces.set(text, ids);
-    this.heldTokens += ids.length;
-    for (const [oldest, oldIds] of this.pieces) {
-      if (this.heldTokens <= this.maxTokens) break;
-      this.pieces.delete(oldest);
-      this.heldTokens -= oldIds.length;
-    }
     return ids;
+  }
+
+  /** A new piece's ids from its words, or null without a word split or with a word that has none. */
+  private fromWords(segmenter: Segmenter, piece: string): number[] | null {
+    const words = segmenter.words;
+    if (!words) return null;
+    const out: number[] = [];
+    for (const word of words.split(piece)) {
+      let ids = this.words.get(word);
+      if (ids !== undefined) this.wordHits++;
+      else {
+        this.wordMisses++;
+        const made = words.encodeWord(word);
+        if (made === null) return null;
+        this.words.set(word, made);
+        ids = made;
+      }
+      for (const id of ids) out.push(id);
+    }
+    return out;
   }
 }

@@ -46,4 +46,20 @@ export interface Segmenter {
   ): { parts: (string | number)[]; before: number[]; after: number[] } | null;
   /** The ids of one piece as encode() makes them in place. */
   encodePiece(piece: string): number[];
+  /**
+   * How a piece splits further into words that tokenise independently of each other (the
+   * pre-tokenizer's split: most of a new message's words were seen before, in other messages).
+   * Absent where the tokenizer's pre-tokenizer is not one known to split that way.
+   */
+  readonly words?: WordSplitter;
+}
+
+export interface WordSplitter {
+  /** The piece's words, in order: its ids are the concatenation of theirs. */
+  split(piece: string): string[];
+  /**
+   * A word's ids, or null where the word alone would not split into itself (its ids then depend
+   * on its neighbours: encode the piece whole).
+   */
+  encodeWord(word: string): number[] | null;
 }

@@ -66,6 +66,13 @@ if (cfg.tokenizeCacheTokens > 0 && !tokenizer.caching)
   log.info('tokenize cache unused: this tokenizer has no independent pieces between special tokens', {
     tokenizer: loaded.tokenizer.id,
   });
+else if (tokenizer.caching && !loaded.tokenizer.segmenter?.words)
+  log.info(
+    "tokenize word cache unused: this tokenizer's pre-tokenizer is not one known to keep words apart",
+    {
+      tokenizer: loaded.tokenizer.id,
+    },
+  );
 const bundle = { ...loaded, tokenizer };
 const modelId = bundle.model.config.modelId;
 // Workers must register the same values, or the router does not place on them.

@@ -111,7 +111,7 @@ export const routerOptions = defineOptions({
     type: 'integer',
     default: 1_000_000,
     min: 0,
-    help: 'tokens of chat pieces (the text between special tokens: earlier turns) kept tokenised, least recently used dropped past it; 0 tokenises every prompt whole',
+    help: 'tokens of chat pieces (the text between special tokens: earlier turns) kept tokenised, and as many of words (what new pieces are put together from), least recently used dropped past it; 0 tokenises every prompt whole',
   },
   shutdownGraceMs: {
     type: 'integer',

@@ -24,12 +24,33 @@ export function registerTokenizeMetrics(registry: Registry, cache: SegmentCachin
     'Chat pieces the router tokenised (then kept, if they fit the cache)',
     () => cache.stats().misses,
   );
-  new Gauge({
-    name: 'chunkmesh_router_tokenize_cache_tokens',
-    help: 'Tokens held by the tokenize cache (at most --tokenize-cache-tokens)',
-    registers,
-    collect() {
-      this.set(cache.stats().tokens);
-    },
-  });
+  counter(
+    'chunkmesh_router_tokenize_cache_word_hits_total',
+    'Words of missed chat pieces found in the tokenize word cache',
+    () => cache.stats().wordHits,
+  );
+  counter(
+    'chunkmesh_router_tokenize_cache_word_misses_total',
+    'Words of missed chat pieces the router tokenised',
+    () => cache.stats().wordMisses,
+  );
+  const gauge = (name: string, help: string, read: () => number) =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      collect() {
+        this.set(read());
+      },
+    });
+  gauge(
+    'chunkmesh_router_tokenize_cache_tokens',
+    'Tokens held by the tokenize cache of pieces (at most --tokenize-cache-tokens)',
+    () => cache.stats().tokens,
+  );
+  gauge(
+    'chunkmesh_router_tokenize_cache_word_tokens',
+    'Tokens held by the tokenize cache of words (at most --tokenize-cache-tokens)',
+    () => cache.stats().wordTokens,
+  );
 }

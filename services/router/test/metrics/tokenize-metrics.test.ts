@@ -22,6 +22,11 @@ const chars: Tokenizer = {
       after: [],
     }),
     encodePiece: (piece) => [...piece].map((c) => c.charCodeAt(0)),
+    // Words are runs of one repeated character.
+    words: {
+      split: (piece) => piece.match(/(.)\1*/g) ?? [],
+      encodeWord: (word) => [...word].map((c) => c.charCodeAt(0)),
+    },
   },
 };
 
@@ -31,9 +36,14 @@ test('hits, misses and held tokens', async () => {
   registerTokenizeMetrics(registry, cache);
   assert.deepEqual(cache.encode('ab|cd'), chars.encode('ab|cd'));
   assert.deepEqual(cache.encode('ab|cd|e'), chars.encode('ab|cd|e'));
+  assert.deepEqual(cache.encode('aab|ee'), chars.encode('aab|ee'));
   const value = async (name: string) =>
     (await registry.getMetricsAsJSON()).find((m) => m.name === name)?.values[0]?.value;
   assert.equal(await value('chunkmesh_router_tokenize_cache_hits_total'), 2);
-  assert.equal(await value('chunkmesh_router_tokenize_cache_misses_total'), 3);
-  assert.equal(await value('chunkmesh_router_tokenize_cache_tokens'), 5);
+  assert.equal(await value('chunkmesh_router_tokenize_cache_misses_total'), 5);
+  assert.equal(await value('chunkmesh_router_tokenize_cache_tokens'), 10);
+  // Words of the five missed pieces: a b c d e aa b ee; seen before: b, and none other.
+  assert.equal(await value('chunkmesh_router_tokenize_cache_word_hits_total'), 1);
+  assert.equal(await value('chunkmesh_router_tokenize_cache_word_misses_total'), 7);
+  assert.equal(await value('chunkmesh_router_tokenize_cache_word_tokens'), 9);
 });
