@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
+import { generateRequestSerializer } from './generate-request-codec.ts';
 import type { ChatMessage__Output } from './generated/chunkmesh/v1/ChatMessage.ts';
 import type { ChoiceEnd__Output } from './generated/chunkmesh/v1/ChoiceEnd.ts';
 import type { Constraint__Output } from './generated/chunkmesh/v1/Constraint.ts';
@@ -108,7 +109,18 @@ export interface GenerationClient extends grpc.Client {
   ): grpc.ClientUnaryCall;
 }
 
-const GenerationClientConstructor = grpc.makeClientConstructor(generationService, GENERATION_SERVICE);
+// Clients send Generate requests through the direct token-id writer (generate-request-codec.ts).
+const generate = generationService.Generate as grpc.MethodDefinition<object, unknown>;
+const GenerationClientConstructor = grpc.makeClientConstructor(
+  {
+    ...generationService,
+    Generate: {
+      ...generate,
+      requestSerialize: generateRequestSerializer(packageDefinition, generate.requestSerialize),
+    },
+  },
+  GENERATION_SERVICE,
+);
 
 export function addGenerationService(server: grpc.Server, handlers: GenerationHandlers): void {
   server.addService(generationService, handlers);
