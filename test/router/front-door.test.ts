@@ -572,6 +572,7 @@ describe('router front doors', { timeout: 60_000 }, () => {
       const body = { model: MODEL, prompt: STORY, max_tokens: 2, tenant: 'x', pad: 'p'.repeat(70_000) };
       const r = await post(`${small.baseUrl}/v1/completions`, body);
       assertOpenAiError(r, 413, 'payload_too_large', null, 'a body past --max-body-bytes');
+      assert.equal(r.headers.get('connection'), 'close', 'the unread rest ends the connection');
       // Without a content-length (chunked), the limit holds as the body streams in.
       const chunked = await fetch(`${small.baseUrl}/v1/completions`, {
         method: 'POST',

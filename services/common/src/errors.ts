@@ -80,7 +80,7 @@ export class HttpOnlyError extends Error {
     /** The OpenAI error body's code, e.g. method_not_allowed. */
     readonly code: string,
     message: string,
-    /** Reply headers it needs (405: allow). */
+    /** Reply headers it needs (405: allow; 413: connection close, the body left unread). */
     readonly headers: Record<string, string> = {},
   ) {
     super(message);

@@ -57,24 +57,55 @@ function requestIdOf(req: IncomingMessage): string {
   return typeof given === 'string' && /^[\x21-\x7e]{1,128}$/.test(given) ? given : randomUUID();
 }
 
-/** The request's JSON body, at most `limit` bytes (413 past it; 400 when it is not JSON). */
-export async function readBody(
-  req: IncomingMessage,
-  limit: number,
-): Promise<{ json: unknown; text: string }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new HttpOnlyError(413, 'payload_too_large', `request body over ${limit} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  const text = Buffer.concat(chunks).toString('utf8');
-  try {
-    return { json: JSON.parse(text), text };
-  } catch {
-    throw new InvalidArgument('request body is not valid JSON');
-  }
+/**
+ * The request's JSON body, at most `limit` bytes (413 past it; 400 when it is not JSON). Read with listeners rather than an async iterator: the iterator's setup cost
+ * more than the rest of reading a 10 KB body.
+ */
+export function readBody(req: IncomingMessage, limit: number): Promise<{ json: unknown; text: string }> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limit) {
+        chunks.push(chunk);
+        return;
+      }
+      // The rest is left unread; the reply closes the connection, which cannot be reused.
+      stop();
+      req.pause();
+      reject(
+        new HttpOnlyError(413, 'payload_too_large', `request body over ${limit} bytes`, {
+          connection: 'close',
+        }),
+      );
+    };
+    const onEnd = () => {
+      stop();
+      const text = Buffer.concat(chunks).toString('utf8');
+      try {
+        resolve({ json: JSON.parse(text), text });
+      } catch {
+        reject(new InvalidArgument('request body is not valid JSON'));
+      }
+    };
+    const onError = (err: Error) => {
+      stop();
+      reject(err);
+    };
+    // The client went away mid-body (no error emitted): nothing to answer.
+    const onClose = () => onError(new Error('the request closed before its body ended'));
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
