@@ -7,9 +7,11 @@
 // at once (registered through a private redis-server exactly as workers
 // are). The two routers take each request in turn, so they share the
 // machine's load. Two latencies: "HTTP in to forwarded", as the router times
-// each request (its chunkmesh_router_forward_seconds histogram, whose sum moves
-// by exactly that request's time: scraped before and after it), which the
-// issue's target is about; and the round trip the client sees (request
+// each request (the reply's Server-Timing header: what it observes in its
+// chunkmesh_router_forward_seconds histogram, whose sum is checked against the
+// headers' at the end; read from the reply rather than scraped around each
+// request, since a scrape's own work between requests disturbed the next
+// one), which the issue's target is about; and the round trip the client sees (request
 // written to response read). Router CPU per request is the router process's
 // own (/proc), every thread.
 // The routers run the compiled packages (dist/, which `npm run bench:router-path`
@@ -147,7 +149,7 @@ function complete(
   router: RouterProcess,
   model: string,
   messages: ChatMessage[],
-): Promise<{ us: number; promptTokens: number }> {
+): Promise<{ us: number; promptTokens: number; forwardUs: number }> {
   const body = JSON.stringify({ model, messages, max_tokens: 1 });
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
@@ -165,8 +167,12 @@ function complete(
           const us = Number(process.hrtime.bigint() - t0) / 1e3;
           const text = Buffer.concat(chunks).toString();
           if (res.statusCode !== 200) return reject(new Error(`router answered ${res.statusCode}: ${text}`));
+          const timing = /^forward;dur=([\d.]+)$/.exec(String(res.headers['server-timing']));
+          if (!timing)
+            return reject(new Error(`no forward time in server-timing: ${res.headers['server-timing']}`));
           resolve({
             us,
+            forwardUs: Number(timing[1]) * 1000,
             promptTokens: (JSON.parse(text) as { usage: { prompt_tokens: number } }).usage.prompt_tokens,
           });
         });
@@ -178,7 +184,7 @@ function complete(
   });
 }
 
-/** Seconds the router has timed from arrival to forward, over every HTTP request so far. */
+/** Seconds the router has timed from arrival to forward, over every HTTP request so far (the metric). */
 async function forwardSeconds(router: RouterProcess): Promise<number> {
   return (await scrapeMetrics(router.metricsUrl)).value('chunkmesh_router_forward_seconds_sum', {
     door: 'http',
@@ -199,8 +205,14 @@ interface Side {
   router: RouterProcess;
   /** Round trips as the client saw them. */
   us: number[];
-  /** HTTP in to forwarded, as the router timed each (chunkmesh_router_forward_seconds). */
+  /**
+   * HTTP in to forwarded, as the router timed each: its Server-Timing header, the value it put in
+   * chunkmesh_router_forward_seconds (checked against the histogram's sum at the end).
+   */
   forwardUs: number[];
+  /** Of every request sent (warm-up included), the Server-Timing sum, and how many. */
+  forwardTotalUs: number;
+  sent: number;
   cpuUs: number;
   requests: number;
 }
@@ -272,7 +284,7 @@ async function main(): Promise<void> {
         },
       });
       stops.push(() => router.stop());
-      sides.push({ name, router, us: [], forwardUs: [], cpuUs: 0, requests: 0 });
+      sides.push({ name, router, us: [], forwardUs: [], forwardTotalUs: 0, sent: 0, cpuUs: 0, requests: 0 });
     }
 
     const timedFrom = Math.floor(cfg.promptTokens * 0.75);
@@ -287,15 +299,14 @@ async function main(): Promise<void> {
           if (!messages) continue;
           for (const side of r % 2 === 0 ? sides : [...sides].reverse()) {
             const pid = side.router.pid as number;
-            // The router's own timing of this request: its forward histogram's sum moves by exactly
-            // it (one request at a time; scraped outside the client's clock and the CPU reading).
-            const s0 = r > 0 ? await forwardSeconds(side.router) : 0;
             const c0 = cpuUs(pid);
-            const { us, promptTokens } = await complete(side.router, modelId, messages);
+            const { us, promptTokens, forwardUs } = await complete(side.router, modelId, messages);
+            side.forwardTotalUs += forwardUs;
+            side.sent++;
             const cpu = cpuUs(pid) - c0;
             // Round 0 warms both routers up (JIT, the OFF router's nothing to keep): untimed.
             if (r > 0 && promptTokens >= timedFrom) {
-              side.forwardUs.push(((await forwardSeconds(side.router)) - s0) * 1e6);
+              side.forwardUs.push(forwardUs);
               side.us.push(us);
               side.cpuUs += cpu;
               side.requests++;
@@ -305,6 +316,14 @@ async function main(): Promise<void> {
         }
       }
       log(`round ${r + 1}/${cfg.rounds} done`);
+    }
+    for (const side of sides) {
+      // The headers carry the histogram's own observations, in ms to 3 decimals.
+      const histogramUs = (await forwardSeconds(side.router)) * 1e6;
+      if (Math.abs(histogramUs - side.forwardTotalUs) > side.sent * 0.5 + 1)
+        throw new Error(
+          `${side.name}: Server-Timing sums to ${side.forwardTotalUs} µs, the forward histogram to ${histogramUs} µs`,
+        );
     }
     const cache = await scrapeMetrics((sides[0] as Side).router.metricsUrl);
     const hits = cache.value('chunkmesh_router_tokenize_cache_hits_total');

@@ -676,6 +676,12 @@ describe('router front doors', { timeout: 60_000 }, () => {
         assert.equal(count(after) - count(before), 1, `${door}: one request timed`);
         const seconds = after.value(`${name}_sum`, { door }) - before.value(`${name}_sum`, { door });
         assert.ok(seconds > 0 && seconds < 5, `${door}: ${seconds} s from arrival to forward`);
+        if (door === 'http') {
+          // the same time, to the client: Server-Timing in milliseconds
+          const timing = /^forward;dur=(\d+\.\d{3})$/.exec(http.headers.get('server-timing') ?? '');
+          assert.ok(timing, `server-timing: ${http.headers.get('server-timing')}`);
+          assert.ok(Math.abs(Number(timing[1]) - seconds * 1000) < 0.002, `${timing[1]} ms vs ${seconds} s`);
+        }
       }
     });
 

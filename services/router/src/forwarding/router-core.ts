@@ -43,6 +43,8 @@ export interface RouteRequest {
   /** Where it came in, and when (performance.now()): the forward-time metric's start. */
   door: FrontDoor;
   arrivedAt: number;
+  /** Told the forward time (arrival to the first worker's call started), once, as the metric is. */
+  onForwarded?: (seconds: number) => void;
   sampling: Init<SamplingParams>;
   tenant: string;
   sessionId: string;
@@ -139,7 +141,11 @@ export class RouterCore {
         new grpc.Metadata(),
         req.deadline !== undefined ? { deadline: req.deadline } : {},
       );
-      if (attempt === 0) this.o.metrics.forwarded(req.door, (performance.now() - req.arrivedAt) / 1000);
+      if (attempt === 0) {
+        const seconds = (performance.now() - req.arrivedAt) / 1000;
+        this.o.metrics.forwarded(req.door, seconds);
+        req.onForwarded?.(seconds);
+      }
       const cancel = () => call.cancel();
       req.signal.addEventListener('abort', cancel, { once: true });
       const finished = this.o.forwarded.forward(worker, req.promptTokens.length);

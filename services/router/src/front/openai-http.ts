@@ -4,7 +4,7 @@
 // key when the router has them (auth/authenticator.ts), and a request runs as
 // the key's tenant. usage.prompt_tokens_details.cached_tokens is the prefix
 // hit the worker realised. Every reply carries x-request-id (the client's, or
-// one made up); every error is OpenAI's {"error": {...}} shape, with
+// one made up), and a served one Server-Timing (forward;dur: arrival to forward, ms); every error is OpenAI's {"error": {...}} shape, with
 // retry-after on 429 and 503 (status.ts). The ops endpoints (/metrics,
 // /healthz, /readyz) are on the router's ops port, not here.
 import { randomUUID } from 'node:crypto';
@@ -224,6 +224,9 @@ async function serve(
     promptIds: checked.ids,
     door: 'http',
     arrivedAt,
+    // What the router added before a worker started (chunkmesh_router_forward_seconds), per
+    // request for the client: Server-Timing, in milliseconds.
+    onForwarded: (seconds) => res.setHeader('server-timing', `forward;dur=${(seconds * 1000).toFixed(3)}`),
     sampling: { ...r.sampling, maxTokens: r.sampling.maxTokens || o.defaultMaxTokens },
     tenant: r.tenant,
     sessionId: r.sessionId,
