@@ -26,6 +26,21 @@ describe('job payloads', () => {
       source: 'w0',
       target: 'w1',
     });
+    // the tier moves: spill to host by default, restore, and reconcile of one worker or all
+    assert.deepEqual(validatePayload('kv.spill', { workerId: 'w0', prompt }), {
+      workerId: 'w0',
+      tenant: '',
+      prompt,
+      tier: 'host',
+    });
+    assert.equal(validatePayload('kv.spill', { workerId: 'w0', prompt, tier: 'disk' }).tier, 'disk');
+    assert.deepEqual(validatePayload('kv.restore', { workerId: 'w0', tenant: 't', prompt }), {
+      workerId: 'w0',
+      tenant: 't',
+      prompt,
+    });
+    assert.deepEqual(validatePayload('index.reconcile', {}), {});
+    assert.deepEqual(validatePayload('index.reconcile', { workerId: 'w1' }), { workerId: 'w1' });
     const messages = [{ role: 'user', content: 'hi' }];
     assert.deepEqual(validatePayload('prefix.prefill', { workerId: 'w0', prompt: { messages } }).prompt, {
       messages,
@@ -55,6 +70,14 @@ describe('job payloads', () => {
       ['kv.migrate', { prompt, source: 'w0' }, /target must be a worker id/],
       ['kv.migrate', { prompt, source: 'w0', target: 'w1', bytes: 'x' }, /bytes is not a field/],
       ['kv.migrate', { source: 'w0', target: 'w1' }, /prompt must be an object/],
+      ['kv.spill', { workerId: 'w0', prompt, tier: 'device' }, /kv\.spill\.tier must be host or disk/],
+      ['kv.spill', { prompt }, /kv\.spill\.workerId must be a worker id/],
+      ['kv.spill', { workerId: 'w0', prompt: { text: '' } }, /kv\.spill\.prompt\.text is empty/],
+      ['kv.restore', { workerId: 'w0', prompt, tier: 'host' }, /kv\.restore\.tier is not a field/],
+      ['kv.restore', { workerId: 'w0' }, /kv\.restore\.prompt must be an object/],
+      ['index.reconcile', { workerId: 'a:b' }, /index\.reconcile\.workerId must be a worker id/],
+      ['index.reconcile', { all: true }, /index\.reconcile\.all is not a field/],
+      ['index.reconcile', [], /index\.reconcile must be an object/],
     ];
     for (const [name, data, message] of cases)
       assert.throws(
