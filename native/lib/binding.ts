@@ -206,10 +206,10 @@ export interface NativeKvCache {
   hold(tokens: Int32Array, salt: string, maxMatchTokens: number): Promise<NativeHold>;
   fetch(ticket: number, maxTokens: number, toDevice: boolean): Promise<NativeFetch>;
   /** Keys of every node in the tree by the tier it is in now: what its events drained so far replay to. */
-  residentKeys(): Record<KvTier, BigUint64Array>;
-  spill(tokens: Int32Array, salt: string, toDisk: boolean): NativeSpill;
+  residentKeys(): Promise<Record<KvTier, BigUint64Array>>;
+  spill(tokens: Int32Array, salt: string, toDisk: boolean): Promise<NativeSpill>;
   /** Lets go of a ticket's holds (a pending fetch completes as cancelled); unknown tickets are ignored. */
-  dropTicket(ticket: number): void;
+  dropTicket(ticket: number): Promise<void>;
   exportPrefix(tokens: Int32Array, salt: string, maxChunks: number): Promise<NativeKvChunk[]>;
   /** Tokens made (0: every chunk was cached already). */
   importPrefix(tokens: Int32Array, salt: string, chunks: NativeKvChunk[]): Promise<number>;

@@ -54,10 +54,13 @@ export function translated<T>(fn: () => T): T {
   }
 }
 
-/** Awaits a promise from the addon, re-throwing its coded rejection as the typed classes above. */
-export async function rejectTranslated<T>(p: Promise<T>): Promise<T> {
+/**
+ * Starts an addon call that returns a promise and awaits it, re-throwing its coded errors as the
+ * typed classes above: a rejection, or a refusal thrown before the promise is made (arguments).
+ */
+export async function rejectTranslated<T>(start: () => Promise<T>): Promise<T> {
   try {
-    return await p;
+    return await start();
   } catch (err) {
     throw translatedError(err);
   }

@@ -242,7 +242,7 @@ export class KvCache {
    */
   async hold(tokens: ArrayLike<number>, options: AddSequenceOptions = {}): Promise<Hold> {
     const t = toInt32Tokens(tokens);
-    return rejectTranslated(
+    return rejectTranslated(() =>
       this.handle.hold(t, options.salt ?? '', Math.min(options.maxMatchTokens ?? t.length, t.length)),
     );
   }
@@ -253,7 +253,7 @@ export class KvCache {
    * where free or unheld cached slots allow. Resolves when that is over.
    */
   async fetch(ticket: number, maxTokens: number, toDevice: boolean): Promise<FetchResult> {
-    return rejectTranslated(this.handle.fetch(ticket, maxTokens, toDevice));
+    return rejectTranslated(() => this.handle.fetch(ticket, maxTokens, toDevice));
   }
 
   /**
@@ -261,7 +261,7 @@ export class KvCache {
    * and checksums, from whatever tier they are on: held, fetched up to the device, read out.
    */
   async exportPrefix(tokens: ArrayLike<number>, salt: string, maxChunks: number): Promise<NativeKvChunk[]> {
-    return rejectTranslated(this.handle.exportPrefix(toInt32Tokens(tokens), salt, maxChunks));
+    return rejectTranslated(() => this.handle.exportPrefix(toInt32Tokens(tokens), salt, maxChunks));
   }
 
   /**
@@ -271,32 +271,37 @@ export class KvCache {
    * Resolves with the tokens made (0: all were cached).
    */
   async importPrefix(tokens: ArrayLike<number>, salt: string, chunks: NativeKvChunk[]): Promise<number> {
-    return rejectTranslated(this.handle.importPrefix(toInt32Tokens(tokens), salt, chunks));
+    return rejectTranslated(() => this.handle.importPrefix(toInt32Tokens(tokens), salt, chunks));
   }
 
   /**
    * Every chunk key in the tree by the tier it is in now (a node being written to disk counts as
    * host, one being read back as disk): exactly what replaying every event drained so far gives.
-   * Runs on the owner thread (waits behind a step in flight).
+   * Runs on the owner thread (after a step in flight; the JavaScript thread does not wait).
    */
-  residentKeys(): Record<KvTier, BigUint64Array> {
-    return translated(() => this.handle.residentKeys());
+  async residentKeys(): Promise<Record<KvTier, BigUint64Array>> {
+    return rejectTranslated(() => this.handle.residentKeys());
   }
 
   /** Lets go of a hold() ticket outside a step (a step's dropTickets does it for the engine's own). */
-  dropTicket(ticket: number): void {
-    translated(() => this.handle.dropTicket(ticket));
+  async dropTicket(ticket: number): Promise<void> {
+    return rejectTranslated(() => this.handle.dropTicket(ticket));
   }
 
   /**
    * Moves the cached full chunks of tokens that no running sequence pins off the device to the host
    * tier, or with toDisk on to the disk tier (written now), bottom-up. What could not move (pinned,
    * a longer cached prefix below it on the device, no room) is counted in stayedTokens. Needs a host
-   * tier (and a writable disk tier for toDisk): InvalidArgumentError otherwise.
+   * tier (and a writable disk tier for toDisk): InvalidArgumentError otherwise. Runs on the owner
+   * thread (a disk spill writes there); the JavaScript thread does not wait.
    */
-  spill(tokens: ArrayLike<number>, options: { salt?: string; toDisk?: boolean } = {}): SpillResult {
-    const t = toInt32Tokens(tokens);
-    return translated(() => this.handle.spill(t, options.salt ?? '', options.toDisk ?? false));
+  async spill(
+    tokens: ArrayLike<number>,
+    options: { salt?: string; toDisk?: boolean } = {},
+  ): Promise<SpillResult> {
+    return rejectTranslated(() =>
+      this.handle.spill(toInt32Tokens(tokens), options.salt ?? '', options.toDisk ?? false),
+    );
   }
 
   /** Frees the pool and stops the owner thread now (dispose the Model first); later calls throw. */

@@ -166,7 +166,7 @@ export class Model {
    */
   async step(request: StepRequest): Promise<StepResult> {
     const req = nativeRequest(request);
-    return this.unpack(await rejectTranslated(this.handle.step(req)));
+    return this.unpack(await rejectTranslated(() => this.handle.step(req)));
   }
 
   /** step() blocking the calling thread: for tests and tools. */

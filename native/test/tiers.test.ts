@@ -2,8 +2,9 @@
 // to disk comes back through hold() and fetch() (promises: the disk IO runs on
 // its own threads) and the model's logits over the restored prefix are the
 // same bits as over a prefix that never left the device; the events say where
-// each chunk went; a cache disposed with a fetch pending settles it; and
-// tier options are checked.
+// each chunk went; explicit moves (spill), the key listing and letting go of a
+// ticket are promise calls too; a cache disposed with a fetch pending settles
+// it; and tier options are checked.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -115,6 +116,34 @@ describe('KV tiers through JavaScript', () => {
     kv.dispose();
     // settles, done or cancelled as timing has it: a fetch left pending would hang the test
     await pending;
+  });
+
+  it('moves a prefix down, lists the keys and lets go of a ticket as promise calls (the JS thread never waits)', async () => {
+    const kv = cache(16, { hostBytes: 8 * CHUNK_BYTES, diskDir: tempDir(), diskBytes: 64 * 8192 });
+    const model = Model.create(weights, kv);
+    await run(model, prefix);
+    const spilling = kv.spill(prefix, { toDisk: true });
+    assert.ok(spilling instanceof Promise, 'a disk spill writes on the owner thread, not this one');
+    const spilled = await spilling;
+    assert.equal(spilled.matchedTokens, prefix.length);
+    assert.equal(spilled.movedTokens, prefix.length);
+    const listing = kv.residentKeys();
+    assert.ok(listing instanceof Promise);
+    const keys = await listing;
+    assert.equal(keys.disk.length, prefix.length / C, 'every chunk of the prefix is on disk');
+    assert.equal(keys.device.length + keys.host.length, 0);
+    const hold = await kv.hold(prefix);
+    assert.equal(hold.tokens.disk, prefix.length);
+    assert.equal(kv.stats().tickets, 1);
+    await kv.dropTicket(hold.ticket);
+    assert.equal(kv.stats().tickets, 0);
+    // refusals come back as the typed errors, whether thrown before the call starts or on the owner thread
+    await assert.rejects(kv.dropTicket(0), InvalidArgumentError);
+    const deviceOnly = cache(16);
+    await assert.rejects(deviceOnly.spill(prefix), InvalidArgumentError);
+    deviceOnly.dispose();
+    model.dispose();
+    kv.dispose();
   });
 
   it('refuses tier options that cannot work', () => {

@@ -1,7 +1,9 @@
 #include "addon/kv_cache_wrap.h"
 
 #include <algorithm>
+#include <array>
 #include <csignal>
+#include <memory>
 #include <vector>
 
 #include "addon/js_args.h"
@@ -19,12 +21,15 @@ uint32_t seq_arg(const Napi::Value& v) { return static_cast<uint32_t>(integer(v,
 
 const char* kind_name(DeviceKind k) { return k == DeviceKind::kCuda ? "cuda" : "cpu"; }
 
+// KvTier's names as the TypeScript surface spells them, indexed by the enum's value.
+constexpr const char* kTierNames[kTierCount] = {"device", "host", "disk"};
+static_assert(static_cast<int>(KvTier::kDevice) == 0 && static_cast<int>(KvTier::kHost) == 1 &&
+              static_cast<int>(KvTier::kDisk) == 2);
+
 template <typename T>
 Napi::Object tier_counts(Napi::Env env, const T (&by_tier)[kTierCount]) {
   Napi::Object o = Napi::Object::New(env);
-  o.Set("device", static_cast<double>(by_tier[static_cast<int>(KvTier::kDevice)]));
-  o.Set("host", static_cast<double>(by_tier[static_cast<int>(KvTier::kHost)]));
-  o.Set("disk", static_cast<double>(by_tier[static_cast<int>(KvTier::kDisk)]));
+  for (int t = 0; t < kTierCount; ++t) o.Set(kTierNames[t], static_cast<double>(by_tier[t]));
   return o;
 }
 
@@ -316,15 +321,14 @@ Napi::Value KvCacheWrap::DecodeCost(const Napi::CallbackInfo& info) {
 Napi::Value KvCacheWrap::DrainEvents(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     static const char* kOps[] = {"stored", "removed", "cleared", "demoted", "promoted"};
-    static const char* kTiers[] = {"device", "host", "disk"};
     const std::vector<KvEvent> events = cache().drain_events();
     Napi::Array arr = Napi::Array::New(info.Env(), events.size());
     for (size_t i = 0; i < events.size(); ++i) {
       Napi::Object e = Napi::Object::New(info.Env());
       e.Set("op", kOps[static_cast<int>(events[i].op)]);
-      e.Set("tier", kTiers[static_cast<int>(events[i].tier)]);
+      e.Set("tier", kTierNames[static_cast<int>(events[i].tier)]);
       if (events[i].op == KvOp::kDemoted || events[i].op == KvOp::kPromoted) {
-        e.Set("from", kTiers[static_cast<int>(events[i].from)]);
+        e.Set("from", kTierNames[static_cast<int>(events[i].from)]);
       }
       Napi::BigUint64Array keys = Napi::BigUint64Array::New(info.Env(), events[i].keys.size());
       std::copy(events[i].keys.begin(), events[i].keys.end(), keys.Data());
@@ -462,30 +466,38 @@ Napi::Value KvCacheWrap::Fetch(const Napi::CallbackInfo& info) {
 Napi::Value KvCacheWrap::ResidentKeys(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     KvCache& c = cache();
-    const auto keys = c.run([&c] { return c.tree().resident_keys(); });
-    Napi::Object o = Napi::Object::New(info.Env());
-    static const char* kTiers[] = {"device", "host", "disk"};
-    for (int t = 0; t < kTierCount; ++t) {
-      Napi::BigUint64Array a = Napi::BigUint64Array::New(info.Env(), keys[t].size());
-      std::copy(keys[t].begin(), keys[t].end(), a.Data());
-      o.Set(kTiers[t], a);
-    }
-    return o;
+    using Keys = std::array<std::vector<uint64_t>, kTierCount>;
+    return calls_.call<Keys>(
+        info.Env(), c, Value(), [&c] { return c.tree().resident_keys(); },
+        [](Napi::Env env, Keys& keys) -> Napi::Value {
+          Napi::Object o = Napi::Object::New(env);
+          for (int t = 0; t < kTierCount; ++t) {
+            Napi::BigUint64Array a = Napi::BigUint64Array::New(env, keys[t].size());
+            std::copy(keys[t].begin(), keys[t].end(), a.Data());
+            o.Set(kTierNames[t], a);
+          }
+          return o;
+        });
   });
 }
 
 Napi::Value KvCacheWrap::Spill(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    const Napi::Int32Array tokens = int32s(info[0], "tokens");
+    const Napi::Int32Array a = int32s(info[0], "tokens");
+    auto tokens = std::make_shared<std::vector<int32_t>>(a.Data(), a.Data() + a.ElementLength());
     const std::string salt = string(info[1], "salt");
     const bool to_disk = boolean(info[2], "toDisk");
     KvCache& c = cache();
-    const SpillResult r = c.run([&] { return c.tree().spill(salt, tokens.Data(), tokens.ElementLength(), to_disk); });
-    Napi::Object o = Napi::Object::New(info.Env());
-    o.Set("matchedTokens", static_cast<double>(r.matched_tokens));
-    o.Set("movedTokens", static_cast<double>(r.moved_tokens));
-    o.Set("stayedTokens", static_cast<double>(r.stayed_tokens));
-    return o;
+    return calls_.call<SpillResult>(
+        info.Env(), c, Value(),
+        [&c, tokens, salt, to_disk] { return c.tree().spill(salt, tokens->data(), tokens->size(), to_disk); },
+        [](Napi::Env env, SpillResult& r) -> Napi::Value {
+          Napi::Object o = Napi::Object::New(env);
+          o.Set("matchedTokens", static_cast<double>(r.matched_tokens));
+          o.Set("movedTokens", static_cast<double>(r.moved_tokens));
+          o.Set("stayedTokens", static_cast<double>(r.stayed_tokens));
+          return o;
+        });
   });
 }
 
@@ -493,8 +505,13 @@ Napi::Value KvCacheWrap::DropTicket(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
     const uint32_t ticket = static_cast<uint32_t>(integer(info[0], "ticket", 1, kMaxU32));
     KvCache& c = cache();
-    c.run([&] { c.tree().drop_ticket(ticket); });
-    return info.Env().Undefined();
+    return calls_.call<bool>(
+        info.Env(), c, Value(),
+        [&c, ticket] {
+          c.tree().drop_ticket(ticket);
+          return true;
+        },
+        [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
   });
 }
 

@@ -1,6 +1,6 @@
 // WorkerControl.ResidentKeys (proto/chunkmesh/v1/worker_resident.proto): the
 // keys the native tree holds now, per tier, read on the cache's owner thread
-// (not the reporter's mirror: the index reconcile checks the report against
+// without the JavaScript thread waiting (not the reporter's mirror: the index reconcile checks the report against
 // the tree itself), and on request a resync of the report first.
 import {
   FailedPrecondition,
@@ -34,7 +34,7 @@ export function residentHandlers(o: ResidentServiceOptions): Pick<WorkerControlH
           }
           o.log.info('report resynchronised on request (index.reconcile)');
         }
-        const keys = o.cache.residentKeys();
+        const keys = await o.cache.residentKeys();
         return {
           workerId: o.workerId,
           epoch: o.epoch,

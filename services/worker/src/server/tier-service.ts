@@ -50,8 +50,8 @@ export function tierHandlers(o: TierServiceOptions): Pick<WorkerControlHandlers,
   }
 
   /** The prompt's chunk keys that are in `tier` now. */
-  function keysIn(tier: KvTier, keys: BigUint64Array): string[] {
-    const there = new Set(runtime.cache.residentKeys()[tier]);
+  async function keysIn(tier: KvTier, keys: BigUint64Array): Promise<string[]> {
+    const there = new Set((await runtime.cache.residentKeys())[tier]);
     return Array.from(
       keys.filter((k) => there.has(k)),
       String,
@@ -82,13 +82,13 @@ export function tierHandlers(o: TierServiceOptions): Pick<WorkerControlHandlers,
         if (tier !== 'host' && tier !== 'disk')
           throw new InvalidArgument(`tier must be host or disk, not ${JSON.stringify(tier)}`);
         const { tokens, keys } = await prompt(call, tier === 'disk');
-        const r = runtime.cache.spill(tokens, { salt: call.request.tenant, toDisk: tier === 'disk' });
+        const r = await runtime.cache.spill(tokens, { salt: call.request.tenant, toDisk: tier === 'disk' });
         return {
           promptTokens: tokens.length,
           matchedTokens: r.matchedTokens,
           movedTokens: r.movedTokens,
           stayedTokens: r.stayedTokens,
-          chunkKeys: keysIn(tier, keys),
+          chunkKeys: await keysIn(tier, keys),
         };
       }, callback);
     },
@@ -104,10 +104,10 @@ export function tierHandlers(o: TierServiceOptions): Pick<WorkerControlHandlers,
             const f = await cache.fetch(held.ticket, tokens.length, true);
             moved = f.promotedTokens;
           } finally {
-            cache.dropTicket(held.ticket);
+            await cache.dropTicket(held.ticket);
           }
         }
-        const onDevice = keysIn('device', keys);
+        const onDevice = await keysIn('device', keys);
         return {
           promptTokens: tokens.length,
           matchedTokens: matched,
