@@ -5,7 +5,8 @@
 // and answers it, greedily, exactly as the source does. A source killed while
 // its chunks are on the wire (a TCP relay in front of it passes the stream's
 // first bytes, then holds the rest while the test kills it) leaves the target
-// with nothing of the prompt, and the job fails cleanly.
+// with nothing of the prompt, and the job fails cleanly; asked again once a
+// source is back, the same request runs again.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { connectRedis, createGenerationClient } from '@chunkmesh/common';
@@ -148,5 +149,24 @@ describe('kv.migrate', { timeout: 240_000 }, () => {
     assert.equal(done.state, 'failed', JSON.stringify(done));
     assert.match(done.failedReason ?? '', /w-c/);
     assert.equal((await complete(worker('w-b'), ids, 'acme')).cached, 0, 'nothing partial on the target');
+
+    // A failed migration does not stand for its request: asking again checks the source anew ...
+    const request = { tenant: 'acme', prompt: { tokenIds: ids }, source: 'w-c', target: 'w-b' };
+    await assert.rejects(jobs.add('kv.migrate', request), /source worker w-c is not live/);
+    // ... and once a w-c is back with the prompt cached, runs it again under the same id.
+    const back = await startWorker({
+      redisUrl: redis.url,
+      cluster,
+      chunkTokens: CHUNK,
+      args: ['--worker-id', 'w-c'],
+    });
+    workers.set('w-c', back);
+    await complete(back, ids, 'acme');
+    const again = await jobs.add('kv.migrate', request);
+    assert.equal(again.added, true, 'the failed job was replaced');
+    assert.equal(again.job.id, job.id);
+    const redone = await finished(jobs, job.id);
+    assert.equal(redone.state, 'completed', JSON.stringify(redone));
+    assert.equal((await complete(worker('w-b'), ids, 'acme')).cached, 6 * CHUNK, 'migrated this time');
   });
 });

@@ -1,7 +1,9 @@
 // Adds control-plane jobs and reads them back: what `chunkmesh jobs`, the
 // router's admin endpoints and tests use. A request is checked (its payload
 // schema), given its content-derived id (job-id.ts) and added once: the same
-// request again finds the first job and adds nothing. A prewarm is a flow:
+// request again finds the first job and adds nothing, unless that job failed
+// (a migration or drain, then asked again, runs again) or, for tier moves,
+// finished at all. A prewarm is a flow:
 // the prefix.prewarm parent on the control queue, one prefix.prefill child
 // per target worker on that worker's queue; the parent runs once every child
 // has completed, and fails if one fails for good.
@@ -110,16 +112,15 @@ export class JobClient {
   private async addMigrate(request: unknown): Promise<AddResult> {
     const payload = validatePayload('kv.migrate', request);
     const id = jobIdOf('kv.migrate', payload);
-    const existing = await this.get(id);
-    if (existing) return { job: existing, added: false };
+    const existing = await this.standing(id, ['failed']);
+    if (existing.job) return { job: existing.job, added: false };
     const [source, target] = await Promise.all(
       [payload.source, payload.target].map((w) => workerRecord(this.o.registry, this.o.cluster, w)),
     );
     if (!source) throw new JobPayloadError(`kv.migrate: source worker ${payload.source} is not live`);
     if (!target) throw new JobPayloadError(`kv.migrate: target worker ${payload.target} is not live`);
     if (target.draining) throw new JobPayloadError(`kv.migrate: target worker ${payload.target} is draining`);
-    await this.control.add('kv.migrate', payload, jobOptions(id));
-    return { job: await this.mustView(id), added: true };
+    return this.addAs(id, 'kv.migrate', payload, existing.replacing);
   }
 
   /**
@@ -131,10 +132,27 @@ export class JobClient {
     const record = await workerRecord(this.o.registry, this.o.cluster, payload.workerId);
     if (!record) throw new JobPayloadError(`${name}: worker ${payload.workerId} is not live`);
     const id = jobIdOf(name, payload);
-    const existing = await this.get(id);
-    if (existing && existing.state !== 'completed' && existing.state !== 'failed')
-      return { job: existing, added: false };
-    if (existing) await this.control.remove(id);
+    const existing = await this.standing(id, ['completed', 'failed']);
+    if (existing.job) return { job: existing.job, added: false };
+    return this.addAs(id, name, payload, existing.replacing);
+  }
+
+  /**
+   * Whether job `id` stands for its request still: it does unless it is gone or has finished in
+   * one of `rerun` (then asking again runs the request again, in a new job of the same id).
+   */
+  private async standing(
+    id: string,
+    rerun: readonly string[],
+  ): Promise<{ job: JobView; replacing?: undefined } | { job?: undefined; replacing: boolean }> {
+    const job = await this.get(id);
+    if (job && !rerun.includes(job.state)) return { job };
+    return { replacing: job !== null };
+  }
+
+  /** Adds a control-queue job as `id`, removing the finished one of that id first when replacing. */
+  private async addAs(id: string, name: string, payload: object, replacing: boolean): Promise<AddResult> {
+    if (replacing) await this.control.remove(id);
     await this.control.add(name, payload, jobOptions(id));
     return { job: await this.mustView(id), added: true };
   }
@@ -215,13 +233,12 @@ export class JobClient {
       throw err;
     }
     if (!record) throw new JobPayloadError(`worker.drain: worker ${r.workerId} is not live`);
-    // one drain per incarnation: the same request for the same epoch is a repeat
+    // one drain per incarnation: the same request for the same epoch is a repeat (unless it failed)
     const payload = validatePayload('worker.drain', { ...r, epoch: record.epoch });
     const id = jobIdOf('worker.drain', payload);
-    const existing = await this.get(id);
-    if (existing) return { job: existing, added: false };
-    await this.control.add('worker.drain', payload, jobOptions(id));
-    return { job: await this.mustView(id), added: true };
+    const existing = await this.standing(id, ['failed']);
+    if (existing.job) return { job: existing.job, added: false };
+    return this.addAs(id, 'worker.drain', payload, existing.replacing);
   }
 
   /** The job with this id (on the control queue), with a prewarm's children; null when there is none. */
