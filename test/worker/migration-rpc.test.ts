@@ -4,6 +4,7 @@
 // every way it can go wrong, and keeps nothing of a prefix it refused. A byte
 // flipped on the wire (a TCP relay in front of the source) is caught by the
 // chunk's checksum: DATA_LOSS, and the target holds nothing of the prompt.
+// One pull runs at a time; a pull its caller cancels imports nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -113,6 +114,52 @@ describe('WorkerControl ExportPrefix / PullPrefix', { timeout: 120_000 }, () => 
       (e: grpc.ServiceError) => e,
     );
     assert.equal((never as grpc.ServiceError).code, grpc.status.NOT_FOUND, 'a prompt the source never saw');
+  });
+
+  test('PullPrefix runs one pull at a time, and a pull cancelled by its caller imports nothing', async () => {
+    const slow = tokenRun(5, 3 * CHUNK + 2);
+    const other = tokenRun(6, 2 * CHUNK + 2);
+    await cached(source, slow, 't');
+    await cached(source, other, 't');
+    const req = (ids: number[], endpoint: string) => ({
+      prompt: 'tokenIds' as const,
+      tokenIds: { ids },
+      tenant: 't',
+      sourceEndpoint: endpoint,
+      sourceWorkerId: source.workerId,
+    });
+    // The slow pull's stream stops after its first bytes: the relay holds the rest.
+    relay.held = false;
+    relay.holdAfter = 2000;
+    const holding = new Promise<void>((resolve) => {
+      relay.onHold = resolve;
+    });
+    const client = createWorkerControlClient(target.address);
+    const slowPull = new Promise<grpc.ServiceError | null>((resolve) => {
+      const call = client.pullPrefix(req(slow, relayed), new grpc.Metadata(), {}, (err) => resolve(err));
+      void holding.then(async () => {
+        await assert.rejects(pulled(target, req(other, source.address)), {
+          code: grpc.status.RESOURCE_EXHAUSTED,
+          details: /already pulling/,
+        });
+        call.cancel();
+      });
+    });
+    const err = await slowPull;
+    client.close();
+    assert.equal(err?.code, grpc.status.CANCELLED);
+    relay.holdAfter = Number.POSITIVE_INFINITY;
+    relay.held = false;
+    // the target lets go of the cancelled pull: the next one runs (once it has seen the cancel)
+    let next: PullPrefixResponse | undefined;
+    for (let i = 0; i < 50 && !next; i++) {
+      next = await pulled(target, req(other, source.address)).catch((e: grpc.ServiceError) => {
+        assert.equal(e.code, grpc.status.RESOURCE_EXHAUSTED, e.message);
+        return new Promise<undefined>((r) => setTimeout(r, 100));
+      });
+    }
+    assert.equal(next?.importedTokens, 2 * CHUNK);
+    assert.equal(await cached(target, slow, 't'), 0, 'nothing of the cancelled pull was imported');
   });
 
   test('PullPrefix imports every chunk, once', async () => {

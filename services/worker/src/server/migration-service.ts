@@ -12,10 +12,13 @@ import {
   clusterChannelCredentials,
   clusterChannelOptions,
   createWorkerControlClient,
+  type Init,
   InvalidArgument,
   type KvChunk,
   type Logger,
   NotFound,
+  type PullPrefixRequest,
+  type PullPrefixResponse,
   ResourceExhausted,
   toServerError,
   Unavailable,
@@ -111,6 +114,53 @@ export function migrationHandlers(
     ? clusterChannelCredentials(o.clusterTls)
     : grpc.credentials.createInsecure();
   let pulling = false;
+
+  /** The pull itself: the prompt, the source's chunks over one stream, their import. */
+  async function pullAndImport(
+    call: grpc.ServerUnaryCall<PullPrefixRequest, PullPrefixResponse>,
+    maxBytes: number,
+  ): Promise<Init<PullPrefixResponse>> {
+    const r = call.request;
+    const abort = new AbortController();
+    call.on('cancelled', () => abort.abort());
+    const tokens = (await controlInput(r, runtime, abort.signal)).promptTokens;
+    const client = createWorkerControlClient(r.sourceEndpoint, credentials, {
+      ...(o.clusterTls ? clusterChannelOptions(r.sourceWorkerId) : {}),
+      'grpc.max_receive_message_length': perChunk + 4096,
+    });
+    let pulled: { chunks: NativeKvChunk[]; bytes: number };
+    try {
+      pulled = await pull(
+        client,
+        { tokenIds: { ids: tokens }, tenant: r.tenant, maxBytes: String(maxBytes) },
+        o.pullTimeoutMs,
+        r.sourceWorkerId,
+        abort.signal,
+      );
+    } finally {
+      client.close();
+    }
+    const { chunks, bytes } = pulled;
+    if (chunks.length === 0)
+      throw new NotFound(`source ${r.sourceWorkerId} holds no whole chunk of this prompt`);
+    const imported = await runtime.engine.importPrefix(tokens, r.tenant, chunks);
+    o.log.info('prefix pulled', {
+      source: r.sourceWorkerId,
+      chunks: chunks.length,
+      importedTokens: imported,
+      bytes,
+      requestId: r.requestId,
+    });
+    return {
+      promptTokens: tokens.length,
+      chunkKeys: chunks.map((c) => String(c.key)),
+      importedTokens: imported,
+      bytes: String(bytes),
+      workerId: o.workerId,
+      epoch: o.epoch,
+    };
+  }
+
   return {
     exportPrefix(call) {
       (async () => {
@@ -156,49 +206,16 @@ export function migrationHandlers(
         if (r.sourceWorkerId === o.workerId)
           throw new InvalidArgument('the source is this worker', { param: 'source_worker_id' });
         const maxBytes = byteBound(r.maxBytes);
-        // One pull at a time: each holds up to MAX_MIGRATE_BYTES until it is imported.
+        // One pull at a time, from here to its import (each holds up to MAX_MIGRATE_BYTES until
+        // then): taken before the first await, so two calls cannot both pass the check.
         if (pulling)
           throw new ResourceExhausted('this worker is already pulling a prefix; try again when it is done');
-        const abort = new AbortController();
-        call.on('cancelled', () => abort.abort());
-        const tokens = (await controlInput(r, runtime, abort.signal)).promptTokens;
-        const client = createWorkerControlClient(r.sourceEndpoint, credentials, {
-          ...(o.clusterTls ? clusterChannelOptions(r.sourceWorkerId) : {}),
-          'grpc.max_receive_message_length': perChunk + 4096,
-        });
-        let pulled: { chunks: NativeKvChunk[]; bytes: number };
         pulling = true;
         try {
-          pulled = await pull(
-            client,
-            { tokenIds: { ids: tokens }, tenant: r.tenant, maxBytes: String(maxBytes) },
-            o.pullTimeoutMs,
-            r.sourceWorkerId,
-            abort.signal,
-          );
+          return await pullAndImport(call, maxBytes);
         } finally {
           pulling = false;
-          client.close();
         }
-        const { chunks, bytes } = pulled;
-        if (chunks.length === 0)
-          throw new NotFound(`source ${r.sourceWorkerId} holds no whole chunk of this prompt`);
-        const imported = await runtime.engine.importPrefix(tokens, r.tenant, chunks);
-        o.log.info('prefix pulled', {
-          source: r.sourceWorkerId,
-          chunks: chunks.length,
-          importedTokens: imported,
-          bytes,
-          requestId: r.requestId,
-        });
-        return {
-          promptTokens: tokens.length,
-          chunkKeys: chunks.map((c) => String(c.key)),
-          importedTokens: imported,
-          bytes: String(bytes),
-          workerId: o.workerId,
-          epoch: o.epoch,
-        };
       })().then(
         (res) => callback(null, res),
         (err: unknown) => {
