@@ -155,7 +155,7 @@ describe('WorkerControl ExportPrefix / PullPrefix', { timeout: 120_000 }, () => 
     for (let i = 0; i < 50 && !next; i++) {
       next = await pulled(target, req(other, source.address)).catch((e: grpc.ServiceError) => {
         assert.equal(e.code, grpc.status.RESOURCE_EXHAUSTED, e.message);
-        return new Promise<undefined>((r) => setTimeout(r, 100));
+        return new Promise<undefined>((r) => setTimeout(() => r(undefined), 100));
       });
     }
     assert.equal(next?.importedTokens, 2 * CHUNK);
