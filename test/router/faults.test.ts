@@ -78,6 +78,7 @@ describe('fault suite: 3 workers, 2 routers, steady load', { timeout: 240_000 },
       // Steady rather than flat out: the machine's cores are shared with the cluster under test.
       thinkMs: 20,
     });
+    let restartedUrl = '';
     const t0 = Date.now();
     load.start();
     const worker = (id: string) => c.worker(id);
@@ -118,6 +119,7 @@ describe('fault suite: 3 workers, 2 routers, steady load', { timeout: 240_000 },
 
       // 4. One router restarted: it drains (in-flight requests finish), a new one starts.
       const old = c.routers.find((r) => r.running) as RouterProcess;
+      restartedUrl = old.baseUrl;
       const restart: Fault = { name: 'router restart', at: Date.now(), over: 0 };
       old.signal('SIGTERM');
       const exit = await old.waitExit(20_000);
@@ -141,7 +143,7 @@ describe('fault suite: 3 workers, 2 routers, steady load', { timeout: 240_000 },
       return { fault: f, window, rates, backSeconds: back < 0 ? null : back + 1 };
     });
     process.stdout.write(
-      `\nFault suite: ${all.requests} requests (${load.resent} re-sent after a connection refused or reset before any response), ` +
+      `\nFault suite: ${all.requests} requests (${load.resent} re-sent after a connection refused or reset before any response, ${load.resets.length} of them resets), ` +
         `hit rate before the faults ${(baseline * 100).toFixed(1)}%, overall ${(all.hitRate * 100).toFixed(1)}%\n`,
     );
     printTable(
@@ -176,6 +178,16 @@ describe('fault suite: 3 workers, 2 routers, steady load', { timeout: 240_000 },
       records.filter((r) => r.outcome === 'http_error').map(describeRecord),
       [],
       'no HTTP error (no 503 from the Redis restart)',
+    );
+    // A reset before any response is re-sent, and only the stopping router's kernel may do that (to
+    // connections queued behind its closed listener): one anywhere else is a request a router dropped.
+    const restart = faults.find((f) => f.name === 'router restart') as Fault;
+    assert.deepEqual(
+      load.resets
+        .filter((x) => x.router !== restartedUrl || x.at < restart.at || x.at > restart.over)
+        .map((x) => `${x.router} at +${x.at - restart.at} ms`),
+      [],
+      'connections reset before any response only by the router being restarted, while it was',
     );
     const killedIds = new Set(faults.flatMap((f) => (f.killed ? [f.killed] : [])));
     for (const r of records.filter((x) => x.outcome === 'mid_stream')) {

@@ -13,8 +13,12 @@
 // keep-alive, so a router's drain never races a reused socket here; drain
 // test covers that). A connection refused (a router restarting) means
 // nothing was sent: the request goes to the next router, as a load balancer
-// would send it, and counts as re-sent, not failed. Everything else is the
-// request's outcome:
+// would send it, and counts as re-sent, not failed. So does a connection
+// reset before any response, which a stopping router's kernel does to
+// connections it had queued and the router never accepted; but a router
+// that accepted a request and dropped it looks the same from here, so each
+// reset is recorded (when, which router) for the test to check it against
+// the restarts it made. Everything else is the request's outcome:
 //   ok          the stream ended with a finish reason and [DONE];
 //   http_error  a status other than 200 (503, 429, ...);
 //   lost        sent, but failed before its first token (reset, an error event);
@@ -69,8 +73,10 @@ export function seeded(seed: number): () => number {
 
 export class LoadGenerator {
   readonly records: RequestRecord[] = [];
-  /** Requests re-sent to another router because a connection was refused (nothing had been sent). */
+  /** Requests re-sent to another router: a connection refused (nothing had been sent) or reset before any response. */
   resent = 0;
+  /** The resets before any response, each re-sent: when (ms since the epoch) and by which router. */
+  readonly resets: { at: number; router: string }[] = [];
   private running = false;
   private loops: Promise<void>[] = [];
   private readonly random: () => number;
@@ -173,6 +179,7 @@ export class LoadGenerator {
         // Refused: nothing was sent. Reset before any response: a connection a stopping router's
         // kernel had queued but the router never accepted (its listener closed first) is reset
         // with the request unread; clients send it again, as the OpenAI SDK does on a reset.
+        if (err.code === 'ECONNRESET' && r.status === 0) this.resets.push({ at: Date.now(), router });
         if (err.code === 'ECONNREFUSED' || (err.code === 'ECONNRESET' && r.status === 0)) resolve(null);
         else resolve(end(r.tokens > 0 ? 'mid_stream' : 'lost', err.message));
       });
