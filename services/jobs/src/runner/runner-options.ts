@@ -63,8 +63,8 @@ export const runnerOptions = defineOptions({
   },
   reconcileEveryMs: {
     type: 'integer',
-    // off by default until its interplay with a drain under load is understood (a drain test
-    // failed with it on: the entry never said draining)
+    // Off by default for a runner started by hand (local clusters, tests); the Helm chart turns it
+    // on (jobs.reconcileEverySeconds). A drain under load runs with it on (the drain test does).
     default: 0,
     min: 0,
     help: 'index.reconcile runs this often (a BullMQ job scheduler on the control queue, one for the cluster: the runner started last sets it); 0 removes the schedule',
