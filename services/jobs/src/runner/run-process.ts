@@ -20,7 +20,7 @@ import { runnerOptions } from './runner-options.ts';
 
 export const RUNNER_PROGRAM = 'chunkmesh jobs run';
 const SUMMARY =
-  'The control plane\u2019s job runner: processes prefix.prewarm, worker.drain and index.reconcile jobs from the BullMQ queues in Redis (one queue per worker, one job at a time), acting on workers through WorkerControl.';
+  'The control plane\u2019s job runner: processes prefix.prewarm (with its prefix.prefill per worker), worker.drain, kv.migrate, kv.spill, kv.restore and index.reconcile jobs from the BullMQ queues in Redis (one queue per worker, one job at a time), acting on workers through WorkerControl.';
 
 /** Runs until SIGTERM/SIGINT; resolves with the exit code (0: stopped cleanly, 2: bad flags). */
 export async function runJobRunner(
