@@ -17,6 +17,7 @@ import {
   type Graft,
   type KvCache,
   type NativeKvChunk,
+  type SpillResult,
   type StepEntry,
   type StepOutcome,
   type StepResult,
@@ -179,12 +180,44 @@ export class Engine {
   }
 
   /**
-   * Hands the tree events published so far to the observer (the reporter). The engine does this
-   * after each step; the control plane's tier moves, which change the tree outside any step, call
-   * it so that their events do not wait for the next request. Events stay in order: every drain
-   * is from the one queue, on this thread.
+   * Tier moves (WorkerControl Spill / Restore), each between steps like the migration calls, its
+   * tree events reported at once. spill: the prompt's cached chunks no running request pins, down
+   * to the host (or disk). restore: the prompt's cached prefix held and fetched up to the device
+   * (read back from disk first), as the look-ahead does for a waiting request, then let go of;
+   * refused (UNAVAILABLE) while draining, like an import: a worker going away takes nothing up.
    */
-  publishEvents(): void {
+  async spill(tokens: number[], salt: string, toDisk: boolean): Promise<SpillResult> {
+    try {
+      return await this.cache.spill(tokens, { salt, toDisk });
+    } finally {
+      this.publishEvents();
+    }
+  }
+
+  async restore(tokens: number[], salt: string): Promise<{ matchedTokens: number; movedTokens: number }> {
+    if (this.draining) throw new Unavailable('worker is shutting down');
+    try {
+      const held = await this.cache.hold(tokens, { salt });
+      const matchedTokens = held.tokens.device + held.tokens.host + held.tokens.disk;
+      if (held.ticket === 0) return { matchedTokens, movedTokens: 0 };
+      try {
+        const fetched = await this.cache.fetch(held.ticket, tokens.length, true);
+        return { matchedTokens, movedTokens: fetched.promotedTokens };
+      } finally {
+        await this.cache.dropTicket(held.ticket);
+      }
+    } finally {
+      this.publishEvents();
+    }
+  }
+
+  /**
+   * Hands the tree events published so far to the observer (the reporter): after each step, and
+   * after each call above, which change the tree outside any step, so that their events do not
+   * wait for the next request. Events stay in order: every drain is from the one queue, on this
+   * thread.
+   */
+  private publishEvents(): void {
     const events = this.cache.drainEvents();
     if (events.length > 0) this.observer.onKvEvents?.(events);
   }

@@ -1,11 +1,9 @@
 // WorkerControl.Spill / Restore (proto/chunkmesh/v1/worker_tiers.proto):
-// explicit tier moves of a cached prompt, for the kv.spill / kv.restore jobs.
-// Spill demotes the prompt's chunks no running request pins, bottom-up
-// (KvCache.spill); restore holds the prompt's prefix and fetches it to the
-// device (read back from disk first), as the engine's look-ahead does for a
-// waiting request, then lets go. Both change the tree outside any engine
-// step, so they publish its events at once (Engine.publishEvents): the
-// router's index shows the move without waiting for the next request.
+// explicit tier moves of a cached prompt, for the kv.spill / kv.restore jobs,
+// through the engine (Engine.spill / restore: between steps, their tree
+// events reported at once, so the router's index shows the move without
+// waiting for the next request; a draining worker restores nothing). The
+// reply lists which of the prompt's chunk keys are in the tier moved to.
 import {
   FailedPrecondition,
   InvalidArgument,
@@ -63,12 +61,8 @@ export function tierHandlers(o: TierServiceOptions): Pick<WorkerControlHandlers,
     cb: grpc.sendUnaryData<TierMoveResponse>,
   ) {
     work().then(
-      (r) => {
-        runtime.engine.publishEvents();
-        cb(null, { ...r, workerId: o.workerId, epoch: o.epoch });
-      },
+      (r) => cb(null, { ...r, workerId: o.workerId, epoch: o.epoch }),
       (err: unknown) => {
-        runtime.engine.publishEvents();
         o.log.debug('tier move refused', { error: (err as Error).message });
         cb(toServerError(err));
       },
@@ -82,7 +76,7 @@ export function tierHandlers(o: TierServiceOptions): Pick<WorkerControlHandlers,
         if (tier !== 'host' && tier !== 'disk')
           throw new InvalidArgument(`tier must be host or disk, not ${JSON.stringify(tier)}`);
         const { tokens, keys } = await prompt(call, tier === 'disk');
-        const r = await runtime.cache.spill(tokens, { salt: call.request.tenant, toDisk: tier === 'disk' });
+        const r = await runtime.engine.spill(tokens, call.request.tenant, tier === 'disk');
         return {
           promptTokens: tokens.length,
           matchedTokens: r.matchedTokens,
@@ -95,24 +89,16 @@ export function tierHandlers(o: TierServiceOptions): Pick<WorkerControlHandlers,
     restore(call, callback) {
       answer(async () => {
         const { tokens, keys } = await prompt(call);
-        const cache = runtime.cache;
-        const held = await cache.hold(tokens, { salt: call.request.tenant });
-        const matched = held.tokens.device + held.tokens.host + held.tokens.disk;
-        let moved = 0;
-        if (held.ticket !== 0) {
-          try {
-            const f = await cache.fetch(held.ticket, tokens.length, true);
-            moved = f.promotedTokens;
-          } finally {
-            await cache.dropTicket(held.ticket);
-          }
-        }
+        const { matchedTokens: matched, movedTokens: moved } = await runtime.engine.restore(
+          tokens,
+          call.request.tenant,
+        );
         const onDevice = await keysIn('device', keys);
         return {
           promptTokens: tokens.length,
           matchedTokens: matched,
           movedTokens: moved,
-          stayedTokens: matched - onDevice.length * cache.chunkTokens,
+          stayedTokens: matched - onDevice.length * runtime.cache.chunkTokens,
           chunkKeys: onDevice,
         };
       }, callback);

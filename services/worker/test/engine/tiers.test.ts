@@ -3,13 +3,15 @@
 // back and generates exactly what a full recompute generates; a damaged disk
 // record is a miss that is recomputed, never served; and the look-ahead
 // restores the prefix of a request while it waits in the queue (with the
-// look-ahead off, the same request recomputes it).
+// look-ahead off, the same request recomputes it); explicit spills and
+// restores report their moves at once, and a draining engine restores nothing.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { TierCounts } from '@chunkmesh/native';
+import { Unavailable } from '@chunkmesh/common';
+import type { KvEvent, TierCounts } from '@chunkmesh/native';
 import type { EngineObserver } from '../../src/engine/engine-types.ts';
 import { createWorkerRuntime } from '../../src/worker-runtime.ts';
 import {
@@ -114,4 +116,29 @@ describe('engine with host and disk tiers (stories260K)', () => {
       await rt.dispose();
     });
   }
+
+  it('spills and restores a prompt between steps, reporting the moves at once; a draining engine restores nothing', async () => {
+    const events: KvEvent[] = [];
+    const dir = mkdtempSync(join(tmpdir(), 'chunkmesh-engine-moves-'));
+    dirs.push(dir);
+    const rt = await createWorkerRuntime({
+      ...tieredRuntimeOptions(dir),
+      observer: () => ({ onKvEvents: (e) => events.push(...e) }),
+    });
+    const conversation = await story(rt, 4 * CHUNK);
+    events.length = 0;
+    const spilled = await rt.engine.spill(conversation, '', false);
+    assert.equal(spilled.movedTokens, 4 * CHUNK, JSON.stringify(spilled));
+    const moved = (op: string, tier: string) =>
+      events.filter((e) => e.op === op && e.tier === tier).reduce((n, e) => n + e.keys.length, 0);
+    assert.equal(moved('demoted', 'host'), 4, 'the demotions reported without waiting for a step');
+    events.length = 0;
+    const restored = await rt.engine.restore(conversation, '');
+    assert.deepEqual(restored, { matchedTokens: 4 * CHUNK, movedTokens: 4 * CHUNK });
+    assert.equal(moved('promoted', 'device'), 4, 'the promotions reported without waiting for a step');
+    assert.equal(rt.cache.stats().tickets, 0, 'the restore let go of its hold');
+    await rt.engine.shutdown(0);
+    await assert.rejects(rt.engine.restore(conversation, ''), Unavailable);
+    await rt.dispose();
+  });
 });
