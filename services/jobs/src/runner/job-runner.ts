@@ -31,6 +31,7 @@ export interface JobRunnerOptions {
   syncIntervalMs: number;
   prefillTimeoutMs: number;
   migrateTimeoutMs: number;
+  controlTimeoutMs: number;
   reportTimeoutMs: number;
   drainTimeoutMs: number;
   /** index.reconcile's schedule; 0 removes it. */
@@ -63,6 +64,7 @@ export class JobRunner {
       controls: this.controls,
       prefillTimeoutMs: o.prefillTimeoutMs,
       migrateTimeoutMs: o.migrateTimeoutMs,
+      controlTimeoutMs: o.controlTimeoutMs,
       reportTimeoutMs: o.reportTimeoutMs,
       drainTimeoutMs: o.drainTimeoutMs,
       reconcileSettleMs: o.reconcileSettleMs,

@@ -25,6 +25,8 @@ export interface ProcessorContext {
   prefillTimeoutMs: number;
   /** Longest a PullPrefix call (the source's stream and the import) may take. */
   migrateTimeoutMs: number;
+  /** Longest a Spill, Restore or ResidentKeys call may take. */
+  controlTimeoutMs: number;
   /** Longest a worker may take to report a prefill's (or an import's) chunks to Redis. */
   reportTimeoutMs: number;
   /** Longest a drained worker may take to deregister, beyond its grace period. */

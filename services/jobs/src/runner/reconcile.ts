@@ -40,15 +40,13 @@ export interface ReconcileResult {
 /** One difference: kind, tier and key, as a string so two reads' differences intersect as sets. */
 type Difference = `${'missing' | 'stale'} ${Tier} ${string}`;
 
-const CALL_TIMEOUT_MS = 30_000;
-
 function zero(): TierCounts {
   return { device: 0, host: 0, disk: 0 };
 }
 
 function treeKeys(c: ProcessorContext, record: WorkerRecord, resync: boolean): Promise<ResidentKeysResponse> {
   const client = c.controls.of(record);
-  return unary(client.residentKeys.bind(client), { resync }, CALL_TIMEOUT_MS);
+  return unary(client.residentKeys.bind(client), { resync }, c.controlTimeoutMs);
 }
 
 async function differences(

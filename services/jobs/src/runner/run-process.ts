@@ -62,6 +62,7 @@ export async function runJobRunner(
     syncIntervalMs: cfg.syncIntervalMs,
     prefillTimeoutMs: cfg.prefillTimeoutMs,
     migrateTimeoutMs: cfg.migrateTimeoutMs,
+    controlTimeoutMs: cfg.controlTimeoutMs,
     reportTimeoutMs: cfg.reportTimeoutMs,
     drainTimeoutMs: cfg.drainTimeoutMs,
     reconcileEveryMs: cfg.reconcileEveryMs,

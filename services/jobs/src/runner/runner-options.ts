@@ -49,6 +49,12 @@ export const runnerOptions = defineOptions({
     min: 100,
     help: 'longest one WorkerControl.PullPrefix call (the source\u2019s stream and the import) may take',
   },
+  controlTimeoutMs: {
+    type: 'integer',
+    default: 60_000,
+    min: 100,
+    help: 'longest one WorkerControl Spill, Restore (a disk written or read) or ResidentKeys call may take',
+  },
   reportTimeoutMs: {
     type: 'integer',
     default: 10_000,

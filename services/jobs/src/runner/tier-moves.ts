@@ -44,7 +44,7 @@ async function move(
     res = await unary(
       call,
       { ...promptFields(p.prompt), tenant: p.tenant, tier: tier === 'device' ? '' : tier },
-      c.prefillTimeoutMs,
+      c.controlTimeoutMs,
     );
   } catch (err) {
     if ((err as { code?: unknown }).code === status.FAILED_PRECONDITION)
