@@ -9,10 +9,10 @@
 // source is back, the same request runs again.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { connectRedis, createGenerationClient } from '@chunkmesh/common';
+import { connectRedis } from '@chunkmesh/common';
 import { JobClient, type MigrateResult } from '@chunkmesh/jobs';
 import {
-  generate,
+  completeOn,
   type JobRunnerProcess,
   jobsCli,
   RedisServer,
@@ -28,21 +28,6 @@ import type { Redis } from 'ioredis';
 import { finished } from './jobs-support.ts';
 
 const CHUNK = 16;
-
-/** A greedy completion of ids on the worker: its cached prompt tokens and its output. */
-async function complete(worker: WorkerProcess, ids: number[], tenant: string, maxTokens = 1) {
-  const client = createGenerationClient(worker.address);
-  try {
-    const c = await generate(client, {
-      tokenIds: { ids },
-      tenant,
-      sampling: { maxTokens, temperature: 0 },
-    });
-    return { cached: c.final.usage?.cachedPromptTokens ?? -1, ids: c.ids };
-  } finally {
-    client.close();
-  }
-}
 
 describe('kv.migrate', { timeout: 240_000 }, () => {
   let redis: RedisServer;
@@ -86,8 +71,8 @@ describe('kv.migrate', { timeout: 240_000 }, () => {
 
   test("the target serves the prefix from the migrated chunks, with the source's greedy output", async () => {
     const ids = tokenRun(3, 5 * CHUNK + 7);
-    await complete(worker('w-a'), ids, 'acme'); // the source computes and caches the prompt
-    const source = await complete(worker('w-a'), ids, 'acme', 12);
+    await completeOn(worker('w-a').address, ids, { tenant: 'acme' }); // the source computes and caches the prompt
+    const source = await completeOn(worker('w-a').address, ids, { tenant: 'acme', maxTokens: 12 });
     assert.equal(source.cached, 5 * CHUNK);
 
     const request = { tenant: 'acme', prompt: { tokenIds: ids }, source: 'w-a', target: 'w-b' };
@@ -113,11 +98,11 @@ describe('kv.migrate', { timeout: 240_000 }, () => {
     assert.equal(byCli.code, 0, byCli.stderr);
     assert.match(byCli.stderr, new RegExp(`${first.job.id} exists already`));
 
-    const target = await complete(worker('w-b'), ids, 'acme', 12);
+    const target = await completeOn(worker('w-b').address, ids, { tenant: 'acme', maxTokens: 12 });
     assert.equal(target.cached, 5 * CHUNK, "the target's cached tokens cover the migrated chunks");
     assert.deepEqual(target.ids, source.ids, "the target's output is the source's");
     // another tenant's request finds none of it: the chunks are keyed by their tenant
-    assert.equal((await complete(worker('w-b'), ids, 'other')).cached, 0);
+    assert.equal((await completeOn(worker('w-b').address, ids, { tenant: 'other' })).cached, 0);
 
     const m = await scrapeMetrics(runner.metricsUrl);
     assert.equal(m.value('chunkmesh_job_migrated_bytes_total'), result.bytes);
@@ -134,7 +119,7 @@ describe('kv.migrate', { timeout: 240_000 }, () => {
 
   test('a source killed mid-stream: the target holds nothing of the prefix, the job fails', async () => {
     const ids = tokenRun(4, 6 * CHUNK + 3);
-    await complete(worker('w-c'), ids, 'acme'); // straight to its port, not through the relay
+    await completeOn(worker('w-c').address, ids, { tenant: 'acme' }); // straight to its port, not through the relay
     // the relay passes the stream's first chunk or so, then the source dies with the rest unsent
     relay.holdAfter = 30_000;
     relay.onHold = () => void worker('w-c').kill();
@@ -148,7 +133,11 @@ describe('kv.migrate', { timeout: 240_000 }, () => {
     assert.equal(relay.held, true, 'the source was killed while its chunks were on the wire');
     assert.equal(done.state, 'failed', JSON.stringify(done));
     assert.match(done.failedReason ?? '', /w-c/);
-    assert.equal((await complete(worker('w-b'), ids, 'acme')).cached, 0, 'nothing partial on the target');
+    assert.equal(
+      (await completeOn(worker('w-b').address, ids, { tenant: 'acme' })).cached,
+      0,
+      'nothing partial on the target',
+    );
 
     // A failed migration does not stand for its request: asking again checks the source anew ...
     const request = { tenant: 'acme', prompt: { tokenIds: ids }, source: 'w-c', target: 'w-b' };
@@ -161,12 +150,16 @@ describe('kv.migrate', { timeout: 240_000 }, () => {
       args: ['--worker-id', 'w-c'],
     });
     workers.set('w-c', back);
-    await complete(back, ids, 'acme');
+    await completeOn(back.address, ids, { tenant: 'acme' });
     const again = await jobs.add('kv.migrate', request);
     assert.equal(again.added, true, 'the failed job was replaced');
     assert.equal(again.job.id, job.id);
     const redone = await finished(jobs, job.id);
     assert.equal(redone.state, 'completed', JSON.stringify(redone));
-    assert.equal((await complete(worker('w-b'), ids, 'acme')).cached, 6 * CHUNK, 'migrated this time');
+    assert.equal(
+      (await completeOn(worker('w-b').address, ids, { tenant: 'acme' })).cached,
+      6 * CHUNK,
+      'migrated this time',
+    );
   });
 });

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connectRedis, createGenerationClient } from '@chunkmesh/common';
+import { connectRedis } from '@chunkmesh/common';
 import { JobClient, type JobView, type PrewarmResult } from '@chunkmesh/jobs';
 import {
-  generate,
+  completeOn,
   type JobRunnerProcess,
   jobsCli,
   RedisServer,
@@ -29,14 +29,9 @@ import { finished } from './jobs-support.ts';
 
 const CHUNK = 16;
 
+/** The prompt tokens a worker finds cached for ids (a greedy one-token completion on it). */
 async function cachedOn(worker: WorkerProcess, ids: number[], tenant = ''): Promise<number> {
-  const client = createGenerationClient(worker.address);
-  try {
-    const c = await generate(client, { tokenIds: { ids }, tenant, sampling: { maxTokens: 1 } });
-    return c.final.usage?.cachedPromptTokens ?? -1;
-  } finally {
-    client.close();
-  }
+  return (await completeOn(worker.address, ids, { tenant })).cached;
 }
 
 describe('prefix.prewarm', { timeout: 180_000 }, () => {

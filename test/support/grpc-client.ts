@@ -4,13 +4,14 @@
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type {
-  Final,
-  GenerateRequest,
-  GenerateResponse,
-  GenerationClient,
-  InfoResponse,
-  Init,
+import {
+  createGenerationClient,
+  type Final,
+  type GenerateRequest,
+  type GenerateResponse,
+  type GenerationClient,
+  type InfoResponse,
+  type Init,
 } from '@chunkmesh/common';
 import * as grpc from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
@@ -58,6 +59,24 @@ export function generate(
   options: grpc.CallOptions = {},
 ): Promise<Completion> {
   return collect(client.generate(request, new grpc.Metadata(), options));
+}
+
+/**
+ * A greedy completion of token ids straight on a worker (or router) at `address`, over a client of
+ * its own: the prompt tokens it found cached (-1 when the final carries no usage) and its output.
+ */
+export async function completeOn(
+  address: string,
+  ids: number[],
+  { tenant = '', maxTokens = 1 }: { tenant?: string; maxTokens?: number } = {},
+): Promise<{ cached: number; ids: number[] }> {
+  const client = createGenerationClient(address);
+  try {
+    const c = await generate(client, { tokenIds: { ids }, tenant, sampling: { maxTokens, temperature: 0 } });
+    return { cached: c.final.usage?.cachedPromptTokens ?? -1, ids: c.ids };
+  } finally {
+    client.close();
+  }
 }
 
 /** A Generate call that must fail with `code` and a message matching `message`, before any token. */

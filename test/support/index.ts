@@ -21,6 +21,7 @@ export { generateGreedy, storiesCache } from './greedy-generation.ts';
 export {
   type Completion,
   collect,
+  completeOn,
   expectStatus,
   generate,
   type HealthWatch,

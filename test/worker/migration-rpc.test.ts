@@ -8,27 +8,21 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
-  createGenerationClient,
   createWorkerControlClient,
   type KvChunk,
   type PullPrefixRequest,
   type PullPrefixResponse,
 } from '@chunkmesh/common';
 import { chunkKeys } from '@chunkmesh/native';
-import { generate, startWorker, TcpRelay, tokenRun, type WorkerProcess } from '@chunkmesh/test-support';
+import { completeOn, startWorker, TcpRelay, tokenRun, type WorkerProcess } from '@chunkmesh/test-support';
 import * as grpc from '@grpc/grpc-js';
 
 const CHUNK = 16;
 const MODEL_ID = 'stories260K';
 
+/** The prompt tokens a worker finds cached for ids (a greedy one-token completion on it). */
 async function cached(worker: WorkerProcess, ids: number[], tenant: string): Promise<number> {
-  const client = createGenerationClient(worker.address);
-  try {
-    const c = await generate(client, { tokenIds: { ids }, tenant, sampling: { maxTokens: 1 } });
-    return c.final.usage?.cachedPromptTokens ?? -1;
-  } finally {
-    client.close();
-  }
+  return (await completeOn(worker.address, ids, { tenant })).cached;
 }
 
 function exported(worker: WorkerProcess, ids: number[], tenant: string, maxBytes = '0'): Promise<KvChunk[]> {
