@@ -17,7 +17,8 @@ import { CONTROL_QUEUE, isKnownJob, jobsPrefix, RECONCILE_JOB, workerQueue } fro
 import { WorkerControls } from '../worker-controls.ts';
 import { asProcessorError, FinalJobFailure, failureReason, isFinal } from './failure.ts';
 import { type CountedQueue, JobMetrics } from './job-metrics.ts';
-import { type MigrateResult, PROCESSORS, type ProcessorContext } from './processors.ts';
+import type { ProcessorContext } from './processor-context.ts';
+import { type MigrateResult, PROCESSORS } from './processors.ts';
 
 export interface JobRunnerOptions {
   redis: JobsRedis;

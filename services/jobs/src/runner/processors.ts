@@ -4,39 +4,18 @@
 // draining or gone and only waits; a second migration finds the chunks cached
 // on the target and imports nothing.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Logger } from '@chunkmesh/common';
 import type { Job } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { JobName } from '../job-names.ts';
-import { type PromptPayload, validatePayload } from '../payloads.ts';
+import { validatePayload } from '../payloads.ts';
 import { workerRecord } from '../registry.ts';
-import { reportedTiers, type Tier } from '../resident-keys.ts';
-import { unary, type WorkerControls } from '../worker-controls.ts';
+import { unary } from '../worker-controls.ts';
 import { JobFailure } from './failure.ts';
-import { reconcile, type WorkerReconcile } from './reconcile.ts';
+import { type ProcessorContext, promptFields, reported } from './processor-context.ts';
+import { reconcile } from './reconcile.ts';
 import { restore, spill } from './tier-moves.ts';
 
-export interface ProcessorContext {
-  /** Fail-fast connection for registry and report reads (connectRedis). */
-  redis: Redis;
-  cluster: string;
-  controls: WorkerControls;
-  /** Longest a Prefill call may take. */
-  prefillTimeoutMs: number;
-  /** Longest a PullPrefix call (the source's stream and the import) may take. */
-  migrateTimeoutMs: number;
-  /** Longest a Spill, Restore or ResidentKeys call may take. */
-  controlTimeoutMs: number;
-  /** Longest a worker may take to report a prefill's (or an import's) chunks to Redis. */
-  reportTimeoutMs: number;
-  /** Longest a drained worker may take to deregister, beyond its grace period. */
-  drainTimeoutMs: number;
-  /** How long a difference between a worker's report and its tree must last to be repaired. */
-  reconcileSettleMs: number;
-  /** Counts a worker's reconcile in the metrics. */
-  reconciled(w: WorkerReconcile): void;
-  log: Logger;
-}
+/** How often a drain reads the worker's registry entry while waiting for it to go. */
+const DRAIN_POLL_MS = 200;
 
 export interface PrefillResult {
   workerId: string;
@@ -74,15 +53,6 @@ export interface MigrateResult {
   bytes: number;
 }
 
-const POLL_MS = 50;
-
-/** A prompt payload as WorkerControl's request fields. */
-export function promptFields(p: PromptPayload) {
-  if ('text' in p) return { text: p.text };
-  if ('tokenIds' in p) return { tokenIds: { ids: p.tokenIds } };
-  return { messages: p.messages };
-}
-
 async function prefill(job: Job, c: ProcessorContext): Promise<PrefillResult> {
   const p = validatePayload('prefix.prefill', job.data);
   const record = await workerRecord(c.redis, c.cluster, p.workerId);
@@ -101,34 +71,6 @@ async function prefill(job: Job, c: ProcessorContext): Promise<PrefillResult> {
     cachedTokens: res.cachedTokens,
     chunks: res.chunkKeys.length,
   };
-}
-
-/**
- * Resolves once the worker's reported tree (what routers read) holds every key (in `tier`, when
- * given; on any tier otherwise); JobFailure past the report timeout.
- */
-export async function reported(
-  c: ProcessorContext,
-  workerId: string,
-  epoch: string,
-  chunkKeys: readonly string[],
-  did: string,
-  tier?: Tier,
-): Promise<void> {
-  const want = chunkKeys.map((k) => BigInt(k));
-  const deadline = Date.now() + c.reportTimeoutMs;
-  for (;;) {
-    const have = await reportedTiers(c.redis, c.cluster, workerId, epoch);
-    const held = (k: bigint) => (tier === undefined ? have?.has(k) : have?.get(k) === tier);
-    const missing = want.filter((k) => !held(k)).length;
-    if (missing === 0) return;
-    if (Date.now() > deadline)
-      throw new JobFailure(
-        'not_reported',
-        `worker ${workerId} ${did} but has not reported ${missing} of its ${want.length} chunks${tier ? ` in ${tier}` : ''}`,
-      );
-    await sleep(POLL_MS);
-  }
 }
 
 /** The target pulls the prefix from the source over gRPC (WorkerControl.PullPrefix); KV never passes through here. */
@@ -191,7 +133,7 @@ async function drain(job: Job, c: ProcessorContext): Promise<DrainResult> {
         'timeout',
         `worker ${p.workerId} is still registered ${c.drainTimeoutMs} ms past its grace`,
       );
-    await sleep(POLL_MS * 4);
+    await sleep(DRAIN_POLL_MS);
     record = await workerRecord(c.redis, c.cluster, p.workerId);
   }
   return { workerId: p.workerId, ...(inFlight !== undefined ? { inFlight } : {}), deregistered: true };

@@ -16,7 +16,7 @@ import { liveWorkers } from '../registry.ts';
 import { reportedTiers, type Tier } from '../resident-keys.ts';
 import { unary } from '../worker-controls.ts';
 import { JobFailure } from './failure.ts';
-import type { ProcessorContext } from './processors.ts';
+import type { ProcessorContext } from './processor-context.ts';
 
 export type TierCounts = Record<Tier, number>;
 

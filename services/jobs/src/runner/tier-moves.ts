@@ -13,7 +13,7 @@ import { workerRecord } from '../registry.ts';
 import type { Tier } from '../resident-keys.ts';
 import { unary } from '../worker-controls.ts';
 import { FinalJobFailure, JobFailure } from './failure.ts';
-import { type ProcessorContext, promptFields, reported } from './processors.ts';
+import { type ProcessorContext, promptFields, reported } from './processor-context.ts';
 
 export interface TierMoveResult {
   workerId: string;
