@@ -207,6 +207,7 @@ export interface NativeKvCache {
   fetch(ticket: number, maxTokens: number, toDevice: boolean): Promise<NativeFetch>;
   /** Keys of every node in the tree by the tier it is in now: what its events drained so far replay to. */
   residentKeys(): Promise<Record<KvTier, BigUint64Array>>;
+  pathTiers(tokens: Int32Array, salt: string): Promise<{ keys: BigUint64Array; tiers: KvTier[] }>;
   spill(tokens: Int32Array, salt: string, toDisk: boolean): Promise<NativeSpill>;
   /** Lets go of a ticket's holds (a pending fetch completes as cancelled); unknown tickets are ignored. */
   dropTicket(ticket: number): Promise<void>;

@@ -283,6 +283,14 @@ export class KvCache {
     return rejectTranslated(() => this.handle.residentKeys());
   }
 
+  /**
+   * The cached whole chunks of tokens' prefix under `salt`, in order: each one's key and the tier
+   * it is in now (as residentKeys counts it), without listing the whole tree.
+   */
+  async pathTiers(tokens: ArrayLike<number>, salt = ''): Promise<{ keys: BigUint64Array; tiers: KvTier[] }> {
+    return rejectTranslated(() => this.handle.pathTiers(toInt32Tokens(tokens), salt));
+  }
+
   /** Lets go of a hold() ticket outside a step (a step's dropTickets does it for the engine's own). */
   async dropTicket(ticket: number): Promise<void> {
     return rejectTranslated(() => this.handle.dropTicket(ticket));

@@ -132,6 +132,15 @@ describe('KV tiers through JavaScript', () => {
     const keys = await listing;
     assert.equal(keys.disk.length, prefix.length / C, 'every chunk of the prefix is on disk');
     assert.equal(keys.device.length + keys.host.length, 0);
+    // the prompt's own path says the same, key by key, in order
+    const path = await kv.pathTiers([...prefix, ...question]);
+    assert.deepEqual(new Set(path.keys), new Set(keys.disk));
+    assert.deepEqual(path.tiers, ['disk', 'disk', 'disk', 'disk']);
+    // a prompt that leaves the prefix after two chunks: those two, in order
+    const diverging = [...prefix.slice(0, 2 * C), ...question, ...prefix.slice(0, 2 * C)];
+    const two = await kv.pathTiers(diverging);
+    assert.deepEqual([...two.keys], [...path.keys.slice(0, 2)]);
+    assert.deepEqual((await kv.pathTiers(diverging, 'another tenant')).keys.length, 0);
     const hold = await kv.hold(prefix);
     assert.equal(hold.tokens.disk, prefix.length);
     assert.equal(kv.stats().tickets, 1);

@@ -89,6 +89,7 @@ Napi::Function KvCacheWrap::Define(Napi::Env env) {
                          InstanceMethod<&KvCacheWrap::ExportPrefix>("exportPrefix"),
                          InstanceMethod<&KvCacheWrap::ImportPrefix>("importPrefix"),
                          InstanceMethod<&KvCacheWrap::ResidentKeys>("residentKeys"),
+                         InstanceMethod<&KvCacheWrap::PathTiers>("pathTiers"),
                          InstanceMethod<&KvCacheWrap::Spill>("spill"),
                          InstanceMethod<&KvCacheWrap::DropTicket>("dropTicket"),
                      });
@@ -476,6 +477,31 @@ Napi::Value KvCacheWrap::ResidentKeys(const Napi::CallbackInfo& info) {
             std::copy(keys[t].begin(), keys[t].end(), a.Data());
             o.Set(kTierNames[t], a);
           }
+          return o;
+        });
+  });
+}
+
+Napi::Value KvCacheWrap::PathTiers(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(), [&]() -> Napi::Value {
+    const Napi::Int32Array a = int32s(info[0], "tokens");
+    auto tokens = std::make_shared<std::vector<int32_t>>(a.Data(), a.Data() + a.ElementLength());
+    const std::string salt = string(info[1], "salt");
+    KvCache& c = cache();
+    using Path = std::vector<std::pair<uint64_t, KvTier>>;
+    return calls_.call<Path>(
+        info.Env(), c, Value(),
+        [&c, tokens, salt] { return c.tree().path_tiers(salt, tokens->data(), tokens->size()); },
+        [](Napi::Env env, Path& path) -> Napi::Value {
+          Napi::BigUint64Array keys = Napi::BigUint64Array::New(env, path.size());
+          Napi::Array tiers = Napi::Array::New(env, path.size());
+          for (size_t i = 0; i < path.size(); ++i) {
+            keys[i] = path[i].first;
+            tiers[i] = Napi::String::New(env, kTierNames[static_cast<int>(path[i].second)]);
+          }
+          Napi::Object o = Napi::Object::New(env);
+          o.Set("keys", keys);
+          o.Set("tiers", tiers);
           return o;
         });
   });

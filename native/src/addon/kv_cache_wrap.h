@@ -49,6 +49,7 @@ class KvCacheWrap : public Napi::ObjectWrap<KvCacheWrap> {
   Napi::Value ImportPrefix(const Napi::CallbackInfo& info);
   // kv_cache_wrap.cc
   Napi::Value ResidentKeys(const Napi::CallbackInfo& info);
+  Napi::Value PathTiers(const Napi::CallbackInfo& info);
   Napi::Value Spill(const Napi::CallbackInfo& info);
   Napi::Value DropTicket(const Napi::CallbackInfo& info);
 

@@ -497,6 +497,18 @@ std::array<std::vector<uint64_t>, kTierCount> PrefixTree::resident_keys() const 
   return keys;
 }
 
+std::vector<std::pair<uint64_t, KvTier>> PrefixTree::path_tiers(const std::string& salt, const int32_t* tokens,
+                                                                size_t n) const {
+  check_tokens(tokens, n);
+  std::vector<std::pair<uint64_t, KvTier>> out;
+  const TreeRoot* root = find_root(salt);
+  if (root == nullptr) return out;
+  for (uint32_t id : match_path(static_cast<uint32_t>(root - roots_.data()), tokens, n)) {
+    out.emplace_back(nodes_[id].key, store_.tier_of(id));
+  }
+  return out;
+}
+
 TreeStats PrefixTree::stats() const {
   TreeStats s;
   const size_t token_bytes = store_.shape().token_bytes();

@@ -200,6 +200,10 @@ class PrefixTree final : public IoListener {
   // what replaying every event drained so far gives. The control plane's
   // reconcile compares it with what the worker reported to Redis.
   std::array<std::vector<uint64_t>, kTierCount> resident_keys() const;
+  // The cached whole chunks of tokens' prefix under salt, in order: each one's key and the tier
+  // it counts in (tier_of, as resident_keys lists it). What a tier move reports for its prompt,
+  // without listing the whole tree.
+  std::vector<std::pair<uint64_t, KvTier>> path_tiers(const std::string& salt, const int32_t* tokens, size_t n) const;
   TreeStats stats() const;
   uint64_t root_key(const std::string& salt) const;
   void check_tokens(const int32_t* tokens, size_t n) const;

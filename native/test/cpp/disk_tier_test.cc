@@ -301,7 +301,8 @@ void check_listing_replays(TierRig& rig, size_t& replayed_to,
 // Random prompts from a few shared bases, holds, fetches, drops and spills, with IO
 // results delivered at random points: the invariants hold after every step,
 // every admitted sequence reads exactly the bytes of its chunks, and the
-// tree's listing of resident keys is what its events replay to.
+// tree's listing of resident keys (and a prompt's path of them) is what its
+// events replay to.
 CM_TEST(disk_tier_random_ops_keep_the_invariants) {
   uint64_t written = 0;
   size_t restored = 0;
@@ -348,6 +349,11 @@ CM_TEST(disk_tier_random_ops_keep_the_invariants) {
       }
       PrefixTreeInspector::check(rig.tree());
       check_listing_replays(rig, replayed_to, replayed);
+      // a prompt's own path (PrefixTree::path_tiers): each chunk where the events put it
+      const Tokens probe = random_prompt();
+      for (const auto& [key, tier] : rig.tree().path_tiers("", probe.data(), probe.size())) {
+        CHECK_MSG(replayed[static_cast<int>(tier)].count(key) > 0, "a path's chunk is not where its events put it");
+      }
     }
     for (uint32_t t : tickets) rig.tree().drop_ticket(t);
     rig.settle();

@@ -16,7 +16,7 @@ import {
 import type { KvTier } from '@chunkmesh/native';
 import type * as grpc from '@grpc/grpc-js';
 import type { WorkerRuntime } from '../worker-runtime.ts';
-import { controlInput, promptKeys } from './control-input.ts';
+import { controlInput } from './control-input.ts';
 
 export interface TierServiceOptions {
   runtime: WorkerRuntime;
@@ -31,7 +31,7 @@ export function tierHandlers(o: TierServiceOptions): Pick<WorkerControlHandlers,
   const { runtime } = o;
 
   /** The prompt, once the worker has the tier the call moves chunks through (the host; for a disk spill, a writable disk). */
-  async function prompt(call: Call, toDisk = false): Promise<{ tokens: number[]; keys: BigUint64Array }> {
+  async function prompt(call: Call, toDisk = false): Promise<number[]> {
     const stats = runtime.cache.stats();
     if (stats.hostCapacityChunks === 0)
       throw new FailedPrecondition(
@@ -44,14 +44,14 @@ export function tierHandlers(o: TierServiceOptions): Pick<WorkerControlHandlers,
     const abort = new AbortController();
     call.on('cancelled', () => abort.abort());
     const input = await controlInput(call.request, runtime, abort.signal);
-    return { tokens: input.promptTokens, keys: promptKeys(runtime, call.request.tenant, input.promptTokens) };
+    return input.promptTokens;
   }
 
-  /** The prompt's chunk keys that are in `tier` now. */
-  async function keysIn(tier: KvTier, keys: BigUint64Array): Promise<string[]> {
-    const there = new Set((await runtime.cache.residentKeys())[tier]);
+  /** The prompt's cached chunk keys that are in `tier` now (its path in the tree, not the whole tree). */
+  async function keysIn(tier: KvTier, tokens: number[], tenant: string): Promise<string[]> {
+    const path = await runtime.cache.pathTiers(tokens, tenant);
     return Array.from(
-      keys.filter((k) => there.has(k)),
+      path.keys.filter((_, i) => path.tiers[i] === tier),
       String,
     );
   }
@@ -75,25 +75,25 @@ export function tierHandlers(o: TierServiceOptions): Pick<WorkerControlHandlers,
         const tier = call.request.tier || 'host';
         if (tier !== 'host' && tier !== 'disk')
           throw new InvalidArgument(`tier must be host or disk, not ${JSON.stringify(tier)}`);
-        const { tokens, keys } = await prompt(call, tier === 'disk');
+        const tokens = await prompt(call, tier === 'disk');
         const r = await runtime.engine.spill(tokens, call.request.tenant, tier === 'disk');
         return {
           promptTokens: tokens.length,
           matchedTokens: r.matchedTokens,
           movedTokens: r.movedTokens,
           stayedTokens: r.stayedTokens,
-          chunkKeys: await keysIn(tier, keys),
+          chunkKeys: await keysIn(tier, tokens, call.request.tenant),
         };
       }, callback);
     },
     restore(call, callback) {
       answer(async () => {
-        const { tokens, keys } = await prompt(call);
+        const tokens = await prompt(call);
         const { matchedTokens: matched, movedTokens: moved } = await runtime.engine.restore(
           tokens,
           call.request.tenant,
         );
-        const onDevice = await keysIn('device', keys);
+        const onDevice = await keysIn('device', tokens, call.request.tenant);
         return {
           promptTokens: tokens.length,
           matchedTokens: matched,
