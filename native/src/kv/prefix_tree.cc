@@ -126,6 +126,16 @@ size_t PrefixTree::match_length(const std::string& salt, const int32_t* tokens, 
 
 // ---- pinning and the eviction order ---------------------------------------------
 
+void PrefixTree::hold_node(uint32_t id) {
+  if (nodes_[id].holds++ == 0) ++held_nodes_;
+  refresh_lru(id);
+}
+
+void PrefixTree::unhold_node(uint32_t id) {
+  if (--nodes_[id].holds == 0) --held_nodes_;
+  refresh_lru(id);
+}
+
 void PrefixTree::refresh_lru(uint32_t id) {
   TreeNode& n = nodes_[id];
   int want = -1;
@@ -304,20 +314,14 @@ MatchResult PrefixTree::add_sequence(const std::string& salt, const int32_t* tok
     pin(path[keep++]);
   }
   const size_t device_part = keep;
-  for (size_t i = device_part; i < path.size(); ++i) {
-    if (nodes_[path[i]].holds++ == 0) ++held_nodes_;
-    refresh_lru(path[i]);
-  }
+  for (size_t i = device_part; i < path.size(); ++i) hold_node(path[i]);
   for (; keep < path.size() && reclaimable() > 0; ++keep) {
     const uint32_t id = path[keep];
     promote_to_device(id, take_slot());
     count_hit(id, KvTier::kHost);
     pin(id);
   }
-  for (size_t i = device_part; i < path.size(); ++i) {
-    if (--nodes_[path[i]].holds == 0) --held_nodes_;
-    refresh_lru(path[i]);
-  }
+  for (size_t i = device_part; i < path.size(); ++i) unhold_node(path[i]);
   path.resize(keep);
   Sequence seq;
   seq.root = r;

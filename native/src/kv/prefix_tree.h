@@ -251,6 +251,10 @@ class PrefixTree final : public IoListener {
   void pin(uint32_t node);
   void unpin(uint32_t node);
   void refresh_lru(uint32_t node);
+  // A hold keeps a node off every eviction order (a waiting request's prefix, a move in progress);
+  // held_nodes_ counts the nodes with at least one. Both refresh the node's place in its LRU.
+  void hold_node(uint32_t node);
+  void unhold_node(uint32_t node);
   void emit(KvOp op, KvTier tier, uint64_t key, KvTier from = KvTier::kDevice);
   // Tickets waiting on a read of `node` learn how it ended, and go on with
   // their fetches: at once from io_finished; from anywhere else (in the middle

@@ -58,10 +58,7 @@ SpillResult PrefixTree::spill(const std::string& salt, const int32_t* tokens, si
   const std::vector<uint32_t> path = match_path(static_cast<uint32_t>(root - roots_.data()), tokens, n);
   r.matched_tokens = path.size() * c_;
   // Held while it moves: making room below never drops a chunk of the path.
-  for (uint32_t id : path) {
-    if (nodes_[id].holds++ == 0) ++held_nodes_;
-    refresh_lru(id);
-  }
+  for (uint32_t id : path) hold_node(id);
   // Bottom-up off the device: a node leaves once nothing below it is on the
   // device; the first one that cannot (pinned, a longer prefix below it, no
   // host room) keeps itself and its ancestors there.
@@ -86,8 +83,7 @@ SpillResult PrefixTree::spill(const std::string& salt, const int32_t* tokens, si
     const KvTier now = store_.tier_of(id);
     if (now != before[i]) r.moved_tokens += c_;
     if (static_cast<int>(now) < static_cast<int>(target)) r.stayed_tokens += c_;
-    if (--nodes_[id].holds == 0) --held_nodes_;
-    refresh_lru(id);
+    unhold_node(id);
   }
   balance_host();
   return r;
@@ -213,8 +209,7 @@ HoldResult PrefixTree::hold(const std::string& salt, const int32_t* tokens, size
   Ticket t;
   for (uint32_t id : path) {
     t.path.emplace_back(id, nodes_[id].gen);
-    if (nodes_[id].holds++ == 0) ++held_nodes_;
-    refresh_lru(id);
+    hold_node(id);
     r.tokens[static_cast<int>(store_.tier_of(id))] += c_;
   }
   r.usable_tokens = usable_prefix(path) * c_;
@@ -306,9 +301,7 @@ void PrefixTree::drop_ticket(uint32_t ticket) {
   Ticket t = std::move(it->second);
   tickets_.erase(it);
   for (const auto& at : t.path) {
-    if (!ticket_node_valid(at)) continue;
-    if (--nodes_[at.first].holds == 0) --held_nodes_;
-    refresh_lru(at.first);
+    if (ticket_node_valid(at)) unhold_node(at.first);
   }
   if (t.done) {
     t.result.cancelled = true;
