@@ -24,6 +24,10 @@ export class RouterMetrics {
   private readonly retries: Counter<'code'>;
   private readonly rejections: Counter<'reason'>;
   private readonly toForward: Histogram<'door'>;
+  // Children bound once per label set: a request's path observes these before it is forwarded,
+  // and prom-client hashes a label object on every call otherwise.
+  private readonly forwardByDoor: Record<FrontDoor, Histogram.Internal<'door'>>;
+  private readonly decisionsBy = new Map<string, Counter.Internal>();
 
   constructor(
     registry: Registry,
@@ -69,6 +73,10 @@ export class RouterMetrics {
       buckets: [0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.01, 0.025, 0.1],
       registers,
     });
+    this.forwardByDoor = {
+      http: this.toForward.labels({ door: 'http' }),
+      grpc: this.toForward.labels({ door: 'grpc' }),
+    };
     this.rejections = new Counter({
       name: 'chunkmesh_router_rejections_total',
       help: 'Requests refused: router_inflight, workers_full, no_worker',
@@ -137,7 +145,14 @@ export class RouterMetrics {
   }
 
   decision(policy: string, reason: string): void {
-    this.decisions.inc({ policy, reason });
+    // (policies and reasons are a few fixed names each: the map stays small)
+    const key = `${policy} ${reason}`;
+    let child = this.decisionsBy.get(key);
+    if (!child) {
+      child = this.decisions.labels({ policy, reason });
+      this.decisionsBy.set(key, child);
+    }
+    child.inc();
   }
   /** A completed request: its prompt size and the cached tokens predicted at placement and realised. */
   completed(tenant: string, promptTokens: number, predictedTokens: number, realisedTokens: number): void {
@@ -148,7 +163,7 @@ export class RouterMetrics {
   }
   /** A request forwarded to its first worker, `seconds` after it arrived at `door`. */
   forwarded(door: FrontDoor, seconds: number): void {
-    this.toForward.observe({ door }, seconds);
+    this.forwardByDoor[door].observe(seconds);
   }
   retry(code: string): void {
     this.retries.inc({ code });
