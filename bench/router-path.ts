@@ -60,7 +60,7 @@ const options = defineOptions({
   chunkTokens: { type: 'integer', default: 64, min: 1, help: 'chunk size c' },
   rounds: {
     type: 'integer',
-    default: 3,
+    default: 6,
     min: 2,
     help: 'times the whole set of conversations is sent (new texts each time); the first warms up, untimed',
   },
