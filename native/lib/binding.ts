@@ -200,6 +200,8 @@ export interface NativeKvCache {
   drainEvents(): NativeKvEvent[];
   stats(): NativeKvStats;
   rootKey(salt: string): bigint;
+  /** Bytes of one chunk's record as exportPrefix writes it and importPrefix takes it. */
+  transferChunkBytes(): number;
   device(): NativeDeviceInfo;
   /** Frees the pool and stops the owner thread now; refused while a Model is bound to the cache. */
   dispose(): void;

@@ -69,6 +69,8 @@ export class KvCache {
   readonly modelId: string;
   readonly capacityChunks: number;
   readonly chunkBytes: number;
+  /** Bytes of one chunk's record between workers (exportPrefix, importPrefix): fp32, whatever the dtype. */
+  readonly transferChunkBytes: number;
   private readonly handle: NativeKvCache;
 
   constructor(options: KvCacheOptions) {
@@ -114,6 +116,7 @@ export class KvCache {
           ...(options.diskDir !== undefined ? { diskDir: options.diskDir } : {}),
         }),
     );
+    this.transferChunkBytes = this.handle.transferChunkBytes();
   }
 
   /** Starts a sequence on its longest cached prefix; returns its id and how many prompt tokens are cached. */

@@ -85,6 +85,8 @@ describe('KV export / import', () => {
       const plain = plainChunks(srcKv, prefix, chunks, salt);
       for (let i = 0; i < chunks; i++)
         assert.deepEqual(Buffer.from(exported[i]?.bytes ?? []), Buffer.from(plain[i] ?? []));
+      // the record size the cache states (what a worker bounds a pull's messages by)
+      assert.ok(exported.every((e) => e.bytes.byteLength === srcKv.transferChunkBytes));
 
       const dstKv = cache(32);
       dstKv.drainEvents();
@@ -110,6 +112,15 @@ describe('KV export / import', () => {
       assert.deepEqual(got.logits, want.logits, 'the same bits as the source');
       for (const m of [src, dst]) m.dispose();
       for (const k of [srcKv, dstKv]) k.dispose();
+    }
+  });
+
+  it('states its record size: fp32 K and V of every layer, whatever the pool holds', () => {
+    for (const dtype of ['f32', 'f16', 'bf16'] as const) {
+      const kv = cache(4, { dtype });
+      assert.equal(kv.transferChunkBytes, CHUNK_BYTES, dtype);
+      assert.equal(kv.chunkBytes, dtype === 'f32' ? CHUNK_BYTES : CHUNK_BYTES / 2, dtype);
+      kv.dispose();
     }
   });
 

@@ -83,6 +83,7 @@ Napi::Function KvCacheWrap::Define(Napi::Env env) {
                          InstanceMethod<&KvCacheWrap::Stats>("stats"),
                          InstanceMethod<&KvCacheWrap::RootKey>("rootKey"),
                          InstanceMethod<&KvCacheWrap::Device>("device"),
+                         InstanceMethod<&KvCacheWrap::TransferChunkBytes>("transferChunkBytes"),
                          InstanceMethod<&KvCacheWrap::Dispose>("dispose"),
                          InstanceMethod<&KvCacheWrap::Hold>("hold"),
                          InstanceMethod<&KvCacheWrap::Fetch>("fetch"),
@@ -395,6 +396,11 @@ Napi::Value KvCacheWrap::RootKey(const Napi::CallbackInfo& info) {
     const KvCache& c = cache();
     return Napi::BigInt::New(info.Env(), chunk_key_root(c.model_id(), c.shape().chunk_tokens, salt));
   });
+}
+
+Napi::Value KvCacheWrap::TransferChunkBytes(const Napi::CallbackInfo& info) {
+  return guarded(info.Env(),
+                 [&]() -> Napi::Value { return Napi::Number::New(info.Env(), cache().shape().record_bytes()); });
 }
 
 Napi::Value KvCacheWrap::Device(const Napi::CallbackInfo& info) {

@@ -50,6 +50,7 @@ class KvCacheWrap : public Napi::ObjectWrap<KvCacheWrap> {
   // kv_cache_wrap.cc
   Napi::Value ResidentKeys(const Napi::CallbackInfo& info);
   Napi::Value PathTiers(const Napi::CallbackInfo& info);
+  Napi::Value TransferChunkBytes(const Napi::CallbackInfo& info);
   Napi::Value Spill(const Napi::CallbackInfo& info);
   Napi::Value DropTicket(const Napi::CallbackInfo& info);
 

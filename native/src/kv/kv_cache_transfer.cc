@@ -39,9 +39,9 @@ std::vector<KvChunkRecord> KvCache::export_prefix(const std::string& salt, const
   seq.ids.push_back(m.seq_id);
   const size_t chunks = m.cached_tokens / c;
   const size_t row_floats = static_cast<size_t>(shape_.kv_heads) * shape_.head_dim;
-  const size_t block = c * row_floats * sizeof(float);  // one chunk's K (or V) of one layer
+  const size_t block = shape_.record_block_bytes();  // one chunk's K (or V) of one layer
   std::vector<KvChunkRecord> out(chunks);
-  for (auto& r : out) r.bytes.resize(block * 2 * shape_.layers);
+  for (auto& r : out) r.bytes.resize(shape_.record_bytes());
   if (chunks > 0) {
     const size_t rows = chunks * c;
     DeviceBuffer kb(device()), vb(device());
@@ -82,16 +82,16 @@ size_t KvCache::import_prefix(const std::string& salt, const std::vector<int32_t
                   std::to_string(tokens.size()) + " tokens given");
   }
   const size_t row_floats = static_cast<size_t>(shape_.kv_heads) * shape_.head_dim;
-  const size_t block = c * row_floats * sizeof(float);
+  const size_t block = shape_.record_block_bytes();
   // every chunk checked before anything changes
   uint64_t key = t.root_key(salt);
   for (size_t i = 0; i < chunks.size(); ++i) {
     const KvChunkRecord& r = chunks[i];
     key = chunk_key_next(key, tokens.data() + i * c, c);
     if (r.key != key) mismatch(i, "has another key than these tokens and salt give (other tokens, tenant or model)");
-    if (r.bytes.size() != block * 2 * shape_.layers) {
+    if (r.bytes.size() != shape_.record_bytes()) {
       mismatch(i, "holds " + std::to_string(r.bytes.size()) + " bytes, not this model's " +
-                      std::to_string(block * 2 * shape_.layers));
+                      std::to_string(shape_.record_bytes()));
     }
     if (chunk_checksum(r.key, r.bytes.data(), r.bytes.size()) != r.checksum) mismatch(i, "fails its checksum");
   }

@@ -24,6 +24,10 @@ struct KvShape {
   size_t chunk_bytes() const { return chunk_elems() * dtype_size(dtype); }
   // Bytes of K and V for one token in every layer: the unit of logical KV size.
   size_t token_bytes() const { return static_cast<size_t>(layers) * 2 * kv_heads * head_dim * dtype_size(dtype); }
+  // A chunk as it travels between workers (kv_transfer.h): per layer, K then V of its rows, each
+  // [chunk_tokens][kv_heads][head_dim] fp32 whatever the pool's dtype. One such K (or V) block:
+  size_t record_block_bytes() const { return static_cast<size_t>(chunk_tokens) * kv_heads * head_dim * sizeof(float); }
+  size_t record_bytes() const { return record_block_bytes() * 2 * layers; }
   // Element offset of the K (kv = 0) or V (kv = 1) block of (layer, head) in a chunk.
   size_t block_offset(int layer, int kv, int head) const {
     return ((static_cast<size_t>(layer) * 2 + kv) * kv_heads + head) * head_block_elems();

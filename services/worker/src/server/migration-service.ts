@@ -43,12 +43,6 @@ export interface MigrationServiceOptions {
   log: Logger;
 }
 
-/** One chunk's bytes as they travel: fp32 K and V of every layer (native/src/kv/kv_transfer.h). */
-function wireChunkBytes(runtime: WorkerRuntime): number {
-  const c = runtime.cache;
-  return c.layers * 2 * c.chunkTokens * c.kvHeads * c.headDim * 4;
-}
-
 /** A uint64 byte bound as the proto loader gives it (decimal text); 0 or more than the cap is the cap. */
 function byteBound(requested: string): number {
   const n = Number(requested);
@@ -109,7 +103,7 @@ export function migrationHandlers(
   o: MigrationServiceOptions,
 ): Pick<WorkerControlHandlers, 'exportPrefix' | 'pullPrefix'> {
   const { runtime } = o;
-  const perChunk = wireChunkBytes(runtime);
+  const perChunk = runtime.cache.transferChunkBytes;
   const credentials = o.clusterTls
     ? clusterChannelCredentials(o.clusterTls)
     : grpc.credentials.createInsecure();
