@@ -21,7 +21,7 @@ const tokens = (seed: number, n: number) =>
 
 describe('router replicas', () => {
   let server: RedisServer;
-  const stops: (() => Promise<unknown> | void)[] = [];
+  const stops: (() => unknown)[] = [];
   before(async () => {
     server = await RedisServer.start();
   });
