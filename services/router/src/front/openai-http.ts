@@ -4,7 +4,8 @@
 // key when the router has them (auth/authenticator.ts), and a request runs as
 // the key's tenant. usage.prompt_tokens_details.cached_tokens is the prefix
 // hit the worker realised. Every reply carries x-request-id (the client's, or
-// one made up), and a served one Server-Timing (forward;dur: arrival to forward, ms); every error is OpenAI's {"error": {...}} shape, with
+// one made up), and a served one Server-Timing (forward;dur: arrival to
+// forward, in ms); every error is OpenAI's {"error": {...}} shape, with
 // retry-after on 429 and 503 (status.ts). The ops endpoints (/metrics,
 // /healthz, /readyz) are on the router's ops port, not here.
 import { randomUUID } from 'node:crypto';
@@ -58,8 +59,9 @@ function requestIdOf(req: IncomingMessage): string {
 }
 
 /**
- * The request's JSON body, at most `limit` bytes (413 past it; 400 when it is not JSON). Read with listeners rather than an async iterator: the iterator's setup cost
- * more than the rest of reading a 10 KB body.
+ * The request's JSON body, at most `limit` bytes (413 past it; 400 when it is not JSON). Read with
+ * listeners rather than an async iterator: the iterator's set-up cost more than the rest of
+ * reading a 10 KB body.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<{ json: unknown; text: string }> {
   return new Promise((resolve, reject) => {

@@ -1,7 +1,8 @@
 // WorkerControl.ResidentKeys (proto/chunkmesh/v1/worker_resident.proto): the
 // keys the native tree holds now, per tier, read on the cache's owner thread
-// without the JavaScript thread waiting (not the reporter's mirror: the index reconcile checks the report against
-// the tree itself), and on request a resync of the report first.
+// without the JavaScript thread waiting (not the reporter's mirror: the index
+// reconcile checks the report against the tree itself), and on request a
+// resync of the report first.
 import {
   FailedPrecondition,
   type Logger,
