@@ -6,7 +6,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 export class TcpRelay {
   upstreamPort = 0;
-  /** Bytes back from the service after which the relay holds what comes back, and calls onHold once. */
+  /** Bytes back from the service that pass; the relay holds what comes after, and calls onHold once. */
   holdAfter = Number.POSITIVE_INFINITY;
   onHold: () => void = () => undefined;
   held = false;
@@ -36,9 +36,12 @@ export class TcpRelay {
           b[this.flipAt - back] = (b[this.flipAt - back] as number) ^ 0x01;
           this.flipped = true;
         }
-        back += b.length;
-        down.write(b);
-        if (back > this.holdAfter) {
+        // Exactly holdAfter bytes pass, however the service's bytes arrive (one read may hold a
+        // whole response on loopback): the rest of that read is held too.
+        const pass = Math.min(b.length, Math.max(0, this.holdAfter - back));
+        back += pass;
+        down.write(pass === b.length ? b : b.subarray(0, pass));
+        if (pass < b.length) {
           this.held = true;
           this.onHold();
         }

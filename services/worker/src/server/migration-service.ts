@@ -137,6 +137,8 @@ export function migrationHandlers(
     const { chunks, bytes } = pulled;
     if (chunks.length === 0)
       throw new NotFound(`source ${r.sourceWorkerId} holds no whole chunk of this prompt`);
+    // a caller gone after the stream ended has its pull dropped here, never imported
+    if (abort.signal.aborted) throw new Unavailable(`the pull from ${r.sourceWorkerId} was cancelled`);
     const imported = await runtime.engine.importPrefix(tokens, r.tenant, chunks);
     o.log.info('prefix pulled', {
       source: r.sourceWorkerId,
