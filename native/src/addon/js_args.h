@@ -6,8 +6,10 @@
 
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "device/device_select.h"
 #include "kv/kv_shape.h"
@@ -85,6 +87,12 @@ Napi::TypedArrayOf<T> typed(const Napi::Value& v, const char* name, const char* 
 
 inline Napi::Int32Array int32s(const Napi::Value& v, const char* name) {
   return typed<int32_t, napi_int32_array>(v, name, "Int32Array");
+}
+// An Int32Array argument copied out, for a job that reads it on the owner thread after the call
+// has returned (the JavaScript array may be reused or collected by then).
+inline std::shared_ptr<const std::vector<int32_t>> owned_int32s(const Napi::Value& v, const char* name) {
+  const Napi::Int32Array a = int32s(v, name);
+  return std::make_shared<const std::vector<int32_t>>(a.Data(), a.Data() + a.ElementLength());
 }
 inline Napi::Uint32Array uint32s(const Napi::Value& v, const char* name) {
   return typed<uint32_t, napi_uint32_array>(v, name, "Uint32Array");

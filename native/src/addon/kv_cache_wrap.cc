@@ -428,8 +428,7 @@ Napi::Value KvCacheWrap::Dispose(const Napi::CallbackInfo& info) {
 
 Napi::Value KvCacheWrap::Hold(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    const Napi::Int32Array a = int32s(info[0], "tokens");
-    auto tokens = std::make_shared<std::vector<int32_t>>(a.Data(), a.Data() + a.ElementLength());
+    const auto tokens = owned_int32s(info[0], "tokens");
     const std::string salt = string(info[1], "salt");
     const size_t max_match = static_cast<size_t>(integer(info[2], "maxMatchTokens", 0, kMaxU32));
     KvCache& c = cache();
@@ -490,8 +489,7 @@ Napi::Value KvCacheWrap::ResidentKeys(const Napi::CallbackInfo& info) {
 
 Napi::Value KvCacheWrap::PathTiers(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    const Napi::Int32Array a = int32s(info[0], "tokens");
-    auto tokens = std::make_shared<std::vector<int32_t>>(a.Data(), a.Data() + a.ElementLength());
+    const auto tokens = owned_int32s(info[0], "tokens");
     const std::string salt = string(info[1], "salt");
     KvCache& c = cache();
     using Path = std::vector<std::pair<uint64_t, KvTier>>;
@@ -515,8 +513,7 @@ Napi::Value KvCacheWrap::PathTiers(const Napi::CallbackInfo& info) {
 
 Napi::Value KvCacheWrap::Spill(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    const Napi::Int32Array a = int32s(info[0], "tokens");
-    auto tokens = std::make_shared<std::vector<int32_t>>(a.Data(), a.Data() + a.ElementLength());
+    const auto tokens = owned_int32s(info[0], "tokens");
     const std::string salt = string(info[1], "salt");
     const bool to_disk = boolean(info[2], "toDisk");
     KvCache& c = cache();

@@ -43,8 +43,7 @@ std::vector<KvChunkRecord> records(const Napi::Value& v) {
 
 Napi::Value KvCacheWrap::ExportPrefix(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    const Napi::Int32Array a = int32s(info[0], "tokens");
-    auto tokens = std::make_shared<std::vector<int32_t>>(a.Data(), a.Data() + a.ElementLength());
+    const auto tokens = owned_int32s(info[0], "tokens");
     const std::string salt = string(info[1], "salt");
     const size_t max_chunks = static_cast<size_t>(integer(info[2], "maxChunks", 0, kMaxU32));
     KvCache& c = cache();
@@ -87,8 +86,7 @@ Napi::Value KvCacheWrap::ExportPrefix(const Napi::CallbackInfo& info) {
 
 Napi::Value KvCacheWrap::ImportPrefix(const Napi::CallbackInfo& info) {
   return guarded(info.Env(), [&]() -> Napi::Value {
-    const Napi::Int32Array a = int32s(info[0], "tokens");
-    auto tokens = std::make_shared<std::vector<int32_t>>(a.Data(), a.Data() + a.ElementLength());
+    const auto tokens = owned_int32s(info[0], "tokens");
     const std::string salt = string(info[1], "salt");
     auto chunks = std::make_shared<std::vector<KvChunkRecord>>(records(info[2]));
     KvCache& c = cache();
