@@ -1,8 +1,8 @@
 // GenerateRequest's serializer for clients, with the prompt's token ids
 // written directly. protobufjs (through proto-loader) converts the request
-// object and then writes each id as its own queued operation: about 80 µs for
-// a 2K-token prompt, the largest part of what the router spends forwarding a
-// request. Here the other fields go through protobufjs as before (the
+// object and then writes each id as its own queued operation: about 45 µs for
+// 1,742 ids in a warm loop (here: 14 µs), most of what starting a forwarded
+// call cost the router. Here the other fields go through protobufjs as before (the
 // request without its ids), and field token_ids follows as one
 // length-delimited TokenIds holding the packed varints, written into one
 // buffer. Protobuf readers take fields in any order and a message's

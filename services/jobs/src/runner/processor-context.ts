@@ -21,7 +21,7 @@ export interface ProcessorContext {
   prefillTimeoutMs: number;
   /** Longest a PullPrefix call (the source's stream and the import) may take. */
   migrateTimeoutMs: number;
-  /** Longest a Spill, Restore or ResidentKeys call may take. */
+  /** Longest a Drain, Spill, Restore or ResidentKeys call may take. */
   controlTimeoutMs: number;
   /** Longest a worker may take to report a prefill's (or an import's) chunks to Redis. */
   reportTimeoutMs: number;

@@ -122,7 +122,7 @@ async function drain(job: Job, c: ProcessorContext): Promise<DrainResult> {
   let inFlight: number | undefined;
   if (record?.epoch === p.epoch && !record.draining) {
     const client = c.controls.of(record);
-    const res = await unary(client.drain.bind(client), { graceMs: p.graceMs ?? 0 }, 10_000);
+    const res = await unary(client.drain.bind(client), { graceMs: p.graceMs ?? 0 }, c.controlTimeoutMs);
     inFlight = res.inFlight;
   }
   // The worker finishes its requests, deregisters and exits; wait for its entry to go.

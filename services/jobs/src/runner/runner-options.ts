@@ -53,7 +53,7 @@ export const runnerOptions = defineOptions({
     type: 'integer',
     default: 60_000,
     min: 100,
-    help: 'longest one WorkerControl Spill, Restore (a disk written or read) or ResidentKeys call may take',
+    help: 'longest one WorkerControl Drain, Spill, Restore (a disk written or read) or ResidentKeys call may take',
   },
   reportTimeoutMs: {
     type: 'integer',
