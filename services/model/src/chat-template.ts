@@ -1,7 +1,13 @@
 // Chat prompts: a model's own Jinja chat template (tokenizer_config.json
-// `chat_template`) rendered with @huggingface/jinja, or a plain fallback for
-// models that ship none (llama2.c checkpoints, base models).
+// `chat_template`) rendered as @huggingface/jinja renders it, or a plain
+// fallback for models that ship none (llama2.c checkpoints, base models). The
+// template is parsed by @huggingface/jinja and, where it can be, compiled
+// (template/compile-jinja.ts: the same text in a few µs instead of about 8 µs
+// a message); a request the compiled form does not model renders with the
+// interpreter.
 import { Template } from '@huggingface/jinja';
+import { compileJinja } from './template/compile-jinja.ts';
+import type { ProgramNode } from './template/jinja-nodes.ts';
 
 /** A call an assistant message made (arguments: JSON text). */
 export interface ChatToolCall {
@@ -46,6 +52,8 @@ export interface ChatTemplate {
   readonly writesSpecialTokens: boolean;
   /** The template renders `tools`, and assistant `tool_calls` and `tool` messages in history. */
   readonly supportsTools: boolean;
+  /** The template is compiled (every request it models renders without the interpreter). */
+  readonly compiled: boolean;
   applyChatTemplate(messages: readonly ChatMessage[], opts: ChatTemplateOptions): string;
 }
 
@@ -90,20 +98,28 @@ export function createChatTemplate(
   tokens: SpecialTokenStrings = {},
 ): ChatTemplate {
   if (source === undefined)
-    return { source, writesSpecialTokens: false, supportsTools: false, applyChatTemplate: fallbackFormat };
+    return {
+      source,
+      writesSpecialTokens: false,
+      supportsTools: false,
+      compiled: false,
+      applyChatTemplate: fallbackFormat,
+    };
   let template: Template;
   try {
     template = new Template(source);
   } catch (err) {
     throw new Error(`chat template does not parse: ${(err as Error).message}`);
   }
+  const compiled = compileJinja(template.parsed as ProgramNode);
   return {
     source,
     writesSpecialTokens: true,
     // templates that know tools read the `tools` variable (Llama 3.1, Qwen 2.5, Hermes)
     supportsTools: /\btools\b/.test(source),
+    compiled: compiled !== undefined,
     applyChatTemplate(messages, opts) {
-      return template.render({
+      const variables = {
         messages: messages.map(templateMessage),
         ...(opts.tools
           ? { tools: opts.tools.map((function_) => ({ type: 'function', function: function_ })) }
@@ -111,7 +127,16 @@ export function createChatTemplate(
         add_generation_prompt: opts.addGenerationPrompt,
         bos_token: tokens.bosToken ?? '',
         eos_token: tokens.eosToken ?? '',
-      });
+      };
+      if (compiled) {
+        try {
+          return compiled(variables);
+        } catch {
+          // not modelled there (or the template raises): the interpreter renders it, or gives its
+          // own error; either way what the request gets is the interpreter's
+        }
+      }
+      return template.render(variables);
     },
   };
 }
