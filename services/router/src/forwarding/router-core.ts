@@ -159,8 +159,14 @@ export class RouterCore {
             }, limit)
           : undefined;
       let produced = 0;
+      let ended = false;
       try {
         for await (const msg of call as AsyncIterable<GenerateResponse>) {
+          // The final is the last message, and the stream's end follows at once: read to it rather
+          // than leave the loop, which would destroy the stream (an AbortError made with its stack
+          // trace, on every request). A stream that never ends after its final is still cut by
+          // the call's deadline.
+          if (ended) continue;
           clearTimeout(firstToken);
           if (msg.kind === 'delta') {
             produced += msg.delta.tokenIds.length;
@@ -184,12 +190,14 @@ export class RouterCore {
               msg.final.usage?.cachedPromptTokens ?? 0,
             );
             yield { type: 'final', final: msg.final };
-            return;
+            ended = true;
           }
         }
+        if (ended) return;
         throw new Unavailable(`worker ${worker.workerId} closed the stream without a final message`);
       } catch (err) {
-        if (req.signal.aborted) return;
+        // the stream failing after its final changes nothing the caller got
+        if (req.signal.aborted || ended) return;
         const e = hung ? noFirstToken(this.o.firstTokenTimeoutMs) : (err as grpc.ServiceError);
         if (e.code === grpc.status.DEADLINE_EXCEEDED || pastDeadline(req)) {
           throw new DeadlineExceeded(deadlineMessage(produced));
