@@ -3,14 +3,15 @@
 // (a later request there finds the prompt's full chunks cached; elsewhere
 // nothing); the same prewarm added twice is one job that ran once; a Redis
 // killed while a prewarm is in flight (and restarted from its append-only
-// file) leaves the job to be retried and completed, once in effect.
+// file) leaves the job to be retried and completed, once in effect; a prewarm
+// that failed runs again when asked again.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connectRedis } from '@chunkmesh/common';
+import { clusterKeys, connectRedis } from '@chunkmesh/common';
 import { JobClient, type JobView, type PrewarmResult } from '@chunkmesh/jobs';
 import {
   completeOn,
@@ -65,6 +66,16 @@ describe('prefix.prewarm', { timeout: 180_000 }, () => {
     await redis?.stop();
     rmSync(aof, { recursive: true, force: true });
   });
+
+  /** Until the worker's registry entry is there (it registers just after it says it is ready). */
+  const registered = (workerId: string) =>
+    waitFor(`${workerId} in the registry`, async () => {
+      const keys = clusterKeys(cluster);
+      return (
+        (await registry.sismember(keys.workers, workerId)) === 1 &&
+        (await registry.exists(keys.worker(workerId))) === 1
+      );
+    });
 
   test('prefills on exactly the chosen workers; the same prewarm added twice runs once', async () => {
     const ids = tokenRun(1, 5 * CHUNK + 7);
@@ -204,6 +215,41 @@ describe('prefix.prewarm', { timeout: 180_000 }, () => {
       const help = await jobsCli(sub, '--help');
       assert.equal(help.code, 0, sub);
       assert.match(help.stdout, /--redis-url/, sub);
+    }
+  });
+
+  test('a failed prewarm does not stand for its request: asked again, it runs again', async () => {
+    const ids = tokenRun(5, 2 * CHUNK + 3);
+    const args = ['--worker-id', 'w3', '--heartbeat-ttl-ms', '3000'];
+    const doomed = await startWorker({ redisUrl: redis.url, cluster, chunkTokens: CHUNK, args });
+    const request = { prompt: { tokenIds: ids }, workers: ['w3'] };
+    await registered('w3');
+    // stopped, so the prefill cannot have run before the worker dies; its attempts then fail
+    doomed.signal('SIGSTOP');
+    const { job } = await jobs.add('prefix.prewarm', request);
+    await doomed.kill();
+    const failed = await finished(jobs, job.id, 90_000);
+    assert.equal(failed.state, 'failed', JSON.stringify(failed));
+    assert.equal(failed.children?.[0]?.state, 'failed', JSON.stringify(failed));
+    // asked again, it is checked anew: w3 is gone
+    await assert.rejects(jobs.add('prefix.prewarm', request), /w3 is not live/);
+    const back = await startWorker({ redisUrl: redis.url, cluster, chunkTokens: CHUNK, args });
+    try {
+      await registered('w3');
+      const again = await jobs.add('prefix.prewarm', request);
+      assert.equal(again.added, true, 'the failed prewarm was replaced');
+      assert.equal(again.job.id, job.id);
+      const done = await finished(jobs, job.id);
+      assert.equal(done.state, 'completed', JSON.stringify(done));
+      // the new prefill, not the failed one standing in for it
+      assert.deepEqual(
+        done.children?.map((c) => [c.state, c.attemptsMade]),
+        [['completed', 1]],
+      );
+      assert.equal(await cachedOn(back, ids), 2 * CHUNK);
+      assert.equal((await jobs.add('prefix.prewarm', request)).added, false, 'a completed one stands');
+    } finally {
+      await back.kill();
     }
   });
 

@@ -2,8 +2,9 @@
 // router's admin endpoints and tests use. A request is checked (its payload
 // schema), given its content-derived id (job-id.ts) and added once: the same
 // request again finds the first job and adds nothing, unless that job failed
-// (a migration or drain, then asked again, runs again) or, for tier moves,
-// finished at all. A prewarm is a flow:
+// (a migration, drain or prewarm, then asked again, runs again; a failed
+// prewarm once none of its prefills still runs) or, for tier moves, finished
+// at all. A prewarm is a flow:
 // the prefix.prewarm parent on the control queue, one prefix.prefill child
 // per target worker on that worker's queue; the parent runs once every child
 // has completed, and fails if one fails for good.
@@ -185,7 +186,8 @@ export class JobClient {
     };
     const id = jobIdOf('prefix.prewarm', asked);
     const existing = await this.get(id);
-    if (existing) return { job: existing, added: false };
+    if (existing && (existing.state !== 'failed' || !(await this.removeFailedPrewarm(existing))))
+      return { job: existing, added: false };
 
     const live = await liveWorkers(this.o.registry, this.o.cluster);
     let targets: WorkerRecord[];
@@ -214,11 +216,21 @@ export class JobClient {
         name: 'prefix.prefill',
         queueName: workerQueue(workerId),
         data: validatePayload('prefix.prefill', { workerId, tenant: payload.tenant, prompt: payload.prompt }),
-        // a prefill that fails for good fails its prewarm (which is then not retried)
+        // a prefill that fails for good fails its prewarm (which is then not retried, but runs
+        // again when asked again)
         opts: { ...jobOptions(childJobId(id, workerId)), failParentOnFailure: true },
       })),
     });
     return { job: await this.mustView(id), added: true };
+  }
+
+  /**
+   * Removes a failed prewarm with its prefills, so that asking again runs it again; false (nothing
+   * removed) while one of them is locked (a prefill still running). A prefill left behind would
+   * stand in for the new flow's child of the same id, which would then never run.
+   */
+  private async removeFailedPrewarm(prewarm: JobView): Promise<boolean> {
+    return (await this.control.remove(prewarm.id, { removeChildren: true })) === 1;
   }
 
   private async addDrain(request: unknown): Promise<AddResult> {
