@@ -23,6 +23,12 @@ const realTemplate = (pkg: string): string =>
     }
   ).chat_template;
 
+/** Random non-negative integers below 2^32 (splitmix32 gives fractions). */
+function randomInts(seed: number): () => number {
+  const unit = splitmix32(seed);
+  return () => Math.floor(unit() * 2 ** 32);
+}
+
 type Outcome = { text: string } | { error: unknown };
 
 function attempt(render: () => string): Outcome {
@@ -137,10 +143,11 @@ describe('compiled chat templates: real templates against the interpreter', () =
     ['mistral-nemo', realTemplate('tokenizer-mistral_nemo')],
   ];
   for (const [name, source] of templates) {
-    it(`${name}: 400 random chats render exactly, every chat without tools modelled`, () => {
-      const next = splitmix32(name.length * 7919);
-      let plain = 0;
-      let plainModelled = 0;
+    it(`${name}: 400 random chats render exactly, every one compiled`, () => {
+      const next = randomInts(name.length * 7919);
+      let withTools = 0;
+      let compiled = 0;
+      const unmodelled: number[] = [];
       for (let i = 0; i < 400; i++) {
         const chat = randomChat(next);
         const addGenerationPrompt = next() % 4 !== 0;
@@ -153,15 +160,15 @@ describe('compiled chat templates: real templates against the interpreter', () =
           eos_token: '</s>',
         });
         const modelled = compare(source, variables, `${name} chat ${i}`);
-        if (chat.plain) {
-          plain++;
-          // a chat the template refuses (Mistral's alternation rule) is the interpreter's to refuse
-          const refused = attempt(() => new Template(source).render(variables()));
-          if (modelled || 'error' in refused) plainModelled++;
-        }
+        if (!chat.plain) withTools++;
+        // a chat the template refuses (Mistral's alternation rule) is the interpreter's to refuse
+        const refused = attempt(() => new Template(source).render(variables()));
+        if (modelled || 'error' in refused) compiled++;
+        else unmodelled.push(i);
       }
-      assert.ok(plain > 100, `${plain} plain chats`);
-      assert.equal(plainModelled, plain);
+      assert.ok(withTools > 100, `${withTools} chats with tools, tool calls or tool results`);
+      assert.deepEqual(unmodelled, [], 'chats left to the interpreter');
+      assert.equal(compiled, 400);
     });
   }
 });
@@ -257,6 +264,18 @@ describe('compiled chat templates: each construct against the interpreter', () =
     ['whitespace control', '  {%- for m in messages %}\n  {{- m.role }}\n{%- endfor %}\n'],
     ['array plus', '{% for x in [1] + [2, 3] %}{{ x }}{% endfor %}'],
     ['comments', 'a{# note #}b'],
+    [
+      'tojson',
+      '{{ map|tojson }}|{{ messages|tojson }}|{{ [1, "x", none, missing, yes, [empty]]|tojson }}|{{ namespace(a=text, b=half)|tojson }}|{{ "é\\n\\""|tojson }}',
+    ],
+    [
+      'mapping methods',
+      '{% for k, v in messages[0].items() %}{{ k }}={{ v }};{% endfor %}{{ messages[0].keys()|length }}{{ messages[0].values()[0] }}{{ messages[0].get("role") }}{{ messages[0].get("x") }}{{ messages[0].get("x", "d") }}{{ messages[0].get("x", missing) }}{{ messages[0].get("x") is none }}{{ messages[0].get("x", missing) is none }}',
+    ],
+    [
+      'unpacking with a filter',
+      '{% for k, v in messages[1].items() if k != "role" %}{{ k }}:{{ v }}{% endfor %}',
+    ],
   ];
   for (const [label, source] of cases) {
     it(label, () => {
@@ -273,8 +292,10 @@ describe('compiled chat templates: each construct against the interpreter', () =
     ['a float literal', '{{ 1.0 }}'],
     ['division', '{{ n / 7 }}'],
     ['writing a list', '{{ messages }}'],
-    ['tojson', '{{ map|tojson }}'],
-    ['unpacking', '{% for k, v in map.items() %}{{ k }}{% endfor %}'],
+    ['tojson with arguments', '{{ map|tojson(indent=2) }}'],
+    ['unpacking what is not a pair', '{% for k, v in messages %}{{ k }}{% endfor %}'],
+    ['a method a key shadows', '{{ map.get("a") }}'],
+    ['unpacking the wrong length', '{% for a, b in [[1, 2, 3]] %}{{ a }}{% endfor %}'],
     ['raise_exception', '{{ raise_exception("no") }}'],
     ['a mapping method', '{{ map.keys() }}'],
     ['an unknown test', '{{ n is divisibleby }}'],

@@ -11,7 +11,8 @@ const idsOf = (text: string, n: number): number[] =>
 
 describe('TokenLru', () => {
   it('holds at most its bound, answers only what it was given, and keeps the last half of the bound', () => {
-    const next = splitmix32(7);
+    const unit = splitmix32(7);
+    const next = () => Math.floor(unit() * 2 ** 32);
     const max = 200;
     const lru = new TokenLru(max);
     const given = new Map<string, number[]>();

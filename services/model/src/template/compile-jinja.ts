@@ -4,8 +4,9 @@
 // filter, an else block), set (a name, a namespace's attribute, a block),
 // and / or / not, comparisons, integer arithmetic, `in`, string `+` and `~`,
 // member access, slices, namespace(), the string methods strip, lstrip,
-// rstrip, upper, lower, startswith, endswith and split, the filters trim,
-// length, list, upper, lower, safe, and the tests. The interpreter renders a
+// rstrip, upper, lower, startswith, endswith and split, a mapping's items,
+// keys, values and get, the filters trim, length, list, upper, lower, safe,
+// tojson (without arguments), selectattr and rejectattr, and the tests. The interpreter renders a
 // twenty-message chat in about 170 µs; this in a few.
 //
 // Exactness is the interpreter's own behaviour, not Python Jinja's (e.g.
@@ -45,6 +46,7 @@ import {
   output,
   primitiveText,
   sliceOf,
+  toJson,
   truthy,
   unmodelled,
 } from './jinja-values.ts';
@@ -168,9 +170,7 @@ function ifStatement(node: IfNode): Block {
 }
 
 function forStatement(node: ForNode): Block {
-  // unpacking (`for key, value in x.items()`) is not modelled; such loops are mostly tools' branches
-  if (node.loopvar.type !== 'Identifier') return () => unmodelled();
-  const name = (node.loopvar as IdentifierNode).value;
+  const bind = loopBinding(node.loopvar);
   const filtered = node.iterable.type === 'SelectExpression';
   const iterable = expression(filtered ? (node.iterable as SelectNode).lhs : node.iterable);
   const filter = filtered ? expression((node.iterable as SelectNode).test) : undefined;
@@ -186,7 +186,7 @@ function forStatement(node: ForNode): Block {
     if (filter) {
       items = items.filter((item) => {
         const test = new Scope(scope);
-        test.vars.set(name, item);
+        bind(test, item);
         return truthy(filter(test));
       });
     }
@@ -204,10 +204,28 @@ function forStatement(node: ForNode): Block {
         previtem: i > 0 ? items[i - 1] : undefined,
         nextitem: i < n - 1 ? items[i + 1] : undefined,
       });
-      scope.vars.set(name, items[i]);
+      bind(scope, items[i]);
       out += body(scope);
     }
     return n === 0 ? otherwise(scope) : out;
+  };
+}
+
+/** Sets a loop's variable, or unpacks an item into its variables (`for key, value in ...`). */
+function loopBinding(loopvar: JinjaNode): (s: Scope, item: unknown) => void {
+  if (loopvar.type === 'Identifier') {
+    const name = (loopvar as IdentifierNode).value;
+    return (s, item) => s.vars.set(name, item);
+  }
+  const names =
+    loopvar.type === 'TupleLiteral'
+      ? (loopvar as LiteralNode<JinjaNode[]>).value.map((n) =>
+          n.type === 'Identifier' ? (n as IdentifierNode).value : undefined,
+        )
+      : [undefined];
+  return (s, item) => {
+    if (!Array.isArray(item) || item.length !== names.length) return unmodelled();
+    names.forEach((name, i) => (name === undefined ? unmodelled() : s.vars.set(name, item[i])));
   };
 }
 
@@ -359,12 +377,39 @@ function call(node: CallNode): Expr {
   const { object: receiverNode, property, computed } = callee as MemberNode;
   if (computed || property.type !== 'Identifier') return () => unmodelled();
   const receiver = expression(receiverNode);
-  const method = stringMethod((property as IdentifierNode).value);
+  const name = (property as IdentifierNode).value;
+  const onString = stringMethod(name);
+  const onMapping = mappingMethod(name);
   return (s) => {
     const args = positional.map((arg) => arg(s));
     const self = receiver(s);
-    return typeof self === 'string' ? method(self, args) : unmodelled();
+    if (typeof self === 'string') return onString(self, args);
+    // a key of that name is the mapping's own attribute, and not callable
+    if (isMapping(self) && !Object.hasOwn(self, name)) return onMapping(self, args);
+    return unmodelled();
   };
+}
+
+type MappingMethod = (self: Record<string, unknown>, args: unknown[]) => unknown;
+
+function mappingMethod(name: string): MappingMethod {
+  switch (name) {
+    case 'items':
+      return (self) => Object.entries(self);
+    case 'keys':
+      return (self) => Object.keys(self);
+    case 'values':
+      return (self) => Object.values(self);
+    case 'get':
+      return (self, args) => {
+        const key = args[0];
+        if (typeof key !== 'string') return unmodelled();
+        if (Object.hasOwn(self, key)) return self[key];
+        return args.length > 1 ? args[1] : null;
+      };
+    default:
+      return () => unmodelled();
+  }
 }
 
 type StringMethod = (self: string, args: unknown[]) => unknown;
@@ -519,6 +564,7 @@ function filter(node: FilterNode): Expr {
   return (s) => {
     const v = operand(s);
     if (name === 'safe') return v;
+    if (name === 'tojson') return toJson(v);
     if (Array.isArray(v)) {
       if (name === 'list') return v;
       if (name === 'length') return v.length;

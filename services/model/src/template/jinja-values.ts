@@ -12,8 +12,9 @@
 // gives the interpreter's own error where the template fails. What is not
 // modelled: non-integer numbers in arithmetic (the interpreter keeps ints and
 // floats apart, a JS number does not), writing out arrays, mappings or
-// namespaces (the interpreter writes JSON), and any filter, test, method or
-// global function not listed in compile-jinja.ts.
+// namespaces with `{{ }}` (the interpreter writes a JSON of its own there,
+// `undefined` and all), and any filter, test, method or global function not
+// listed in compile-jinja.ts.
 
 /** Thrown where the interpreter may do something these rules do not model. */
 export class Unmodelled extends Error {}
@@ -88,6 +89,18 @@ export function looselyEqual(a: unknown, b: unknown): boolean {
   }
   // biome-ignore lint/suspicious/noDoubleEquals: the interpreter's own comparison
   return a == b;
+}
+
+/**
+ * The `tojson` filter without arguments, as the interpreter writes it: Python's separators (`, `
+ * and `: `), keys in the mapping's order, none and undefined as null, no ASCII escaping.
+ */
+export function toJson(v: unknown): string {
+  if (v === null || v === undefined) return 'null';
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(toJson).join(', ')}]`;
+  const entries = v instanceof Namespace ? [...v.entries] : isMapping(v) ? Object.entries(v) : unmodelled();
+  return `{${entries.map(([key, value]) => `${JSON.stringify(key)}: ${toJson(value)}`).join(', ')}}`;
 }
 
 /** Python slicing of a list, as the interpreter does it (step 0: empty). */
