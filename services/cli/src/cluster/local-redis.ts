@@ -6,11 +6,12 @@
 // password, ACL users and TLS (security tests). With REDIS_URL set, that
 // server is used instead and kill/restart and the security options are
 // unavailable (tests that need them skip). Use unique cluster names per test:
-// a shared server is shared.
+// a shared server is shared. A private server goes with the process that
+// started it, on Linux even when that process is SIGKILLed (see LAUNCH).
 //
 //   const redis = await RedisServer.start();
 //   after(() => redis.stop());
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createConnection, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -20,6 +21,18 @@ const children = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
+
+/**
+ * How redis-server is started: on Linux through util-linux's setpriv with a parent-death signal,
+ * so the server also goes when this process is killed outright (SIGKILL, the OOM killer), which
+ * no exit handler sees; elsewhere (no setpriv) directly, with the exit handler above only.
+ */
+const LAUNCH: readonly string[] =
+  process.platform === 'linux' && spawnSync('setpriv', ['--version']).status === 0
+    ? ['setpriv', '--pdeathsig', 'TERM', '--', 'redis-server']
+    : ['redis-server'];
+const NOT_FOUND =
+  '\nredis-server is not on the PATH: install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL';
 
 export class RestartUnsupported extends Error {
   override name = 'RestartUnsupported';
@@ -173,12 +186,14 @@ export class RedisServer {
       );
       args.push('--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', tls.requireClientCert ? 'yes' : 'no');
     }
-    const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, ...pre] = LAUNCH as [string, ...string[]];
+    const child = spawn(command, [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.on('error', (err) => {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-        output +=
-          '\nredis-server is not on the PATH: install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL';
-      }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') output += NOT_FOUND;
+    });
+    // through setpriv, a missing redis-server is setpriv's exit 127
+    child.on('exit', (code) => {
+      if (code === 127 && command === 'setpriv') output += NOT_FOUND;
     });
     children.add(child);
     this.child = child;
