@@ -225,7 +225,10 @@ function loopBinding(loopvar: JinjaNode): (s: Scope, item: unknown) => void {
       : [undefined];
   return (s, item) => {
     if (!Array.isArray(item) || item.length !== names.length) return unmodelled();
-    names.forEach((name, i) => (name === undefined ? unmodelled() : s.vars.set(name, item[i])));
+    for (const [i, name] of names.entries()) {
+      if (name === undefined) unmodelled();
+      s.vars.set(name, item[i]);
+    }
   };
 }
 
