@@ -5,9 +5,13 @@
 // served silently and never registered. With the right user, and over TLS
 // with a client certificate, workers register and a router places on them.
 import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clusterKeys, connectRedis } from '@chunkmesh/common';
+import { CertificateFiles, clusterKeys, connectRedis } from '@chunkmesh/common';
+import { JobClient } from '@chunkmesh/jobs';
 import {
   healthCheck,
   RedisServer,
@@ -145,5 +149,48 @@ describe('Redis over TLS with client certificates', { skip }, () => {
     started.push(noCert);
     await notReady(noCert);
     assert.match(noCert.stderr, /"level":"error","msg":"redis TLS handshake failed/);
+  });
+
+  test('a rotated client certificate is what reconnections present, BullMQ connections included', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'redis-rotation-'));
+    const rotated = TestPki.create('redis-rotated');
+    const files = {
+      certFile: join(dir, 'client.crt'),
+      keyFile: join(dir, 'client.key'),
+      caFile: join(dir, 'ca.crt'),
+    };
+    const place = (c: { certFile: string; keyFile: string }) => {
+      copyFileSync(c.certFile, files.certFile);
+      copyFileSync(c.keyFile, files.keyFile);
+    };
+    const first = pki.issue('jobs-client');
+    place(first);
+    copyFileSync(first.caFile, files.caFile); // the server's certificate stays pki's
+    const tls = new CertificateFiles(files, { name: 'test Redis TLS', pollMs: 50 });
+    const url = redis.urlWith('', PASSWORD);
+    const admin = connectRedis({ url, name: 'test/admin', tls });
+    const registry = connectRedis({ url, name: 'test/registry', tls });
+    const jobs = new JobClient({ redis: { url, tls }, registry, cluster: uniqueCluster('rotation') });
+    const bounded = <T>(p: Promise<T>, what: string) =>
+      Promise.race([p, sleep(10_000).then(() => assert.fail(`${what}: no answer within 10 s`))]);
+    try {
+      assert.deepEqual(await bounded(jobs.list(), 'before the rotation'), []);
+      // The client's certificate is rotated to one another CA signed, and the server trusts only
+      // that CA from now on: only a reconnection that presents the new certificate gets through.
+      const changed = new Promise<void>((resolve) => tls.onChange(() => resolve()));
+      place(rotated.issue('jobs-client'));
+      await bounded(changed, 'the reload');
+      await admin.config('SET', 'tls-ca-cert-file', rotated.caFile);
+      await admin.client('KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+      assert.deepEqual(await bounded(jobs.list(), 'after the rotation'), []);
+      assert.equal(await bounded(registry.ping(), 'the registry connection'), 'PONG');
+    } finally {
+      await jobs.close();
+      registry.disconnect();
+      admin.disconnect();
+      tls.close();
+      rotated.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

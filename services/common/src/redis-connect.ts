@@ -51,11 +51,8 @@ export function connectRedis(options: RedisConnectOptions): Redis {
     maxRetriesPerRequest: 0,
     // After a failover the old primary answers READONLY: reconnect (DNS/sentinel) and retry.
     reconnectOnError: (err) => (err.message.startsWith('READONLY') ? 2 : false),
-    ...(options.tls ? { tls: options.tls.secureContextOptions() } : {}),
-  });
-  // ioredis reads options.tls at each connection attempt.
-  options.tls?.onChange(() => {
-    redis.options.tls = options.tls?.secureContextOptions();
+    // read at each connection attempt, so a reconnection presents rotated certificates
+    ...(options.tls ? { tls: options.tls.liveSecureContextOptions() } : {}),
   });
   let up = false;
   // Refusals already reported during this outage: one error line each, not one per retry.

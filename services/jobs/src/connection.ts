@@ -20,6 +20,8 @@ export function bullConnection(redis: JobsRedis, name: string): ConnectionOption
     maxRetriesPerRequest: null,
     connectTimeout: 2000,
     retryStrategy: (times: number) => redisRetryDelay(times),
-    ...(redis.tls ? { tls: redis.tls.secureContextOptions() } : {}),
+    // read at each connection attempt (BullMQ's connections and their duplicates share it), so
+    // reconnections present rotated client certificates
+    ...(redis.tls ? { tls: redis.tls.liveSecureContextOptions() } : {}),
   };
 }

@@ -289,10 +289,15 @@ export class JobClient {
   async close(timeoutMs = 5000): Promise<void> {
     const all = [this.control, this.flows, ...this.workerQueues.values()];
     const closing = Promise.allSettled(all.map((q) => q.close()));
-    const timer = setTimeout(() => {
-      for (const q of all) void q.disconnect().catch(() => undefined);
-    }, timeoutMs);
-    await closing;
+    let timer: NodeJS.Timeout | undefined;
+    // a close can wait for ever on a connection that never got ready (Redis refusing it)
+    const dropped = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        for (const q of all) void q.disconnect().catch(() => undefined);
+        resolve();
+      }, timeoutMs);
+    });
+    await Promise.race([closing, dropped]);
     clearTimeout(timer);
   }
 

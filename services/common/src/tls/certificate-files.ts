@@ -101,6 +101,21 @@ export class CertificateFiles implements experimental.CertificateProvider {
     return { ...this.material };
   }
 
+  /**
+   * Client options whose cert, key and ca are read when used, not when made: ioredis copies its
+   * `tls` options into each connection attempt (Object.assign), and a client's duplicates and
+   * BullMQ's connections share the object, so every reconnection presents the current
+   * certificates without anyone telling the client.
+   */
+  liveSecureContextOptions(): SecureContextOptions {
+    const live: SecureContextOptions = {};
+    for (const field of ['cert', 'key', 'ca'] as const) {
+      if (this.material[field] === undefined) continue;
+      Object.defineProperty(live, field, { enumerable: true, get: () => this.material[field] });
+    }
+    return live;
+  }
+
   /** Called with the new material after each successful reload; returns the function that unsubscribes. */
   onChange(listener: (m: CertificateMaterial) => void): () => void {
     this.changeListeners.add(listener);
