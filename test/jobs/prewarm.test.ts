@@ -233,6 +233,11 @@ describe('prefix.prewarm', { timeout: 180_000 }, () => {
     assert.equal(failed.children?.[0]?.state, 'failed', JSON.stringify(failed));
     // asked again, it is checked anew: w3 is gone
     await assert.rejects(jobs.add('prefix.prewarm', request), /w3 is not live/);
+    assert.equal(
+      (await jobs.get(job.id))?.state,
+      'failed',
+      'a refused request leaves the failed job as it was',
+    );
     const back = await startWorker({ redisUrl: redis.url, cluster, chunkTokens: CHUNK, args });
     try {
       await registered('w3');

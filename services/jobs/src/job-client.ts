@@ -153,7 +153,7 @@ export class JobClient {
 
   /** Adds a control-queue job as `id`, removing the finished one of that id first when replacing. */
   private async addAs(id: string, name: string, payload: object, replacing: boolean): Promise<AddResult> {
-    if (replacing) await this.control.remove(id);
+    if (replacing) await this.removeWithChildren(id);
     await this.control.add(name, payload, jobOptions(id));
     return { job: await this.mustView(id), added: true };
   }
@@ -185,9 +185,8 @@ export class JobClient {
       ...(count !== undefined ? { count } : { workers: named }),
     };
     const id = jobIdOf('prefix.prewarm', asked);
-    const existing = await this.get(id);
-    if (existing && (existing.state !== 'failed' || !(await this.removeFailedPrewarm(existing))))
-      return { job: existing, added: false };
+    const existing = await this.standing(id, ['failed']);
+    if (existing.job) return { job: existing.job, added: false };
 
     const live = await liveWorkers(this.o.registry, this.o.cluster);
     let targets: WorkerRecord[];
@@ -207,6 +206,10 @@ export class JobClient {
       prompt: checked.prompt,
       workers: targets.map((t) => t.workerId),
     });
+    // a failed prewarm goes with its prefills, once the request has passed its checks; while one
+    // of them still runs, the failed prewarm stands
+    if (existing.replacing && !(await this.removeWithChildren(id)))
+      return { job: await this.mustView(id), added: false };
     await this.flows.add({
       name: 'prefix.prewarm',
       queueName: CONTROL_QUEUE,
@@ -225,12 +228,12 @@ export class JobClient {
   }
 
   /**
-   * Removes a failed prewarm with its prefills, so that asking again runs it again; false (nothing
-   * removed) while one of them is locked (a prefill still running). A prefill left behind would
-   * stand in for the new flow's child of the same id, which would then never run.
+   * Removes a finished control-queue job with its children (a prewarm's prefills); false (nothing
+   * removed) while one of them is locked (still running). A prefill left behind would stand in for
+   * a new flow's child of the same id, which would then never run.
    */
-  private async removeFailedPrewarm(prewarm: JobView): Promise<boolean> {
-    return (await this.control.remove(prewarm.id, { removeChildren: true })) === 1;
+  private async removeWithChildren(id: string): Promise<boolean> {
+    return (await this.control.remove(id, { removeChildren: true })) === 1;
   }
 
   private async addDrain(request: unknown): Promise<AddResult> {
