@@ -7,7 +7,7 @@
 // server is used instead and kill/restart and the security options are
 // unavailable (tests that need them skip). Use unique cluster names per test:
 // a shared server is shared. A private server goes with the process that
-// started it, on Linux even when that process is SIGKILLed (see LAUNCH).
+// started it, on Linux even when that process is SIGKILLed (launchCommand).
 //
 //   const redis = await RedisServer.start();
 //   after(() => redis.stop());
@@ -27,10 +27,15 @@ process.on('exit', () => {
  * so the server also goes when this process is killed outright (SIGKILL, the OOM killer), which
  * no exit handler sees; elsewhere (no setpriv) directly, with the exit handler above only.
  */
-const LAUNCH: readonly string[] =
-  process.platform === 'linux' && spawnSync('setpriv', ['--version']).status === 0
-    ? ['setpriv', '--pdeathsig', 'TERM', '--', 'redis-server']
-    : ['redis-server'];
+let launch: readonly string[] | undefined;
+function launchCommand(): readonly string[] {
+  // looked for on the first start, not when this module loads (most importers start no server)
+  launch ??=
+    process.platform === 'linux' && spawnSync('setpriv', ['--version']).status === 0
+      ? ['setpriv', '--pdeathsig', 'TERM', '--', 'redis-server']
+      : ['redis-server'];
+  return launch;
+}
 const NOT_FOUND =
   '\nredis-server is not on the PATH: install it (Debian/Ubuntu: apt-get install redis-server; macOS: brew install redis) or set REDIS_URL';
 
@@ -186,7 +191,7 @@ export class RedisServer {
       );
       args.push('--tls-ca-cert-file', tls.caFile, '--tls-auth-clients', tls.requireClientCert ? 'yes' : 'no');
     }
-    const [command, ...pre] = LAUNCH as [string, ...string[]];
+    const [command, ...pre] = launchCommand() as [string, ...string[]];
     const child = spawn(command, [...pre, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     child.on('error', (err) => {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') output += NOT_FOUND;
