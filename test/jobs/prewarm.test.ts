@@ -164,6 +164,10 @@ describe('prefix.prewarm', { timeout: 180_000 }, () => {
         const v = await jobs.get(job.id);
         return v?.children?.[0]?.state === 'active';
       });
+      // Active is before the processor's registry read and its call: killed at once, Redis could
+      // fail the read, and the worker would never get the first attempt's prefill (seen once in
+      // CI: the retry then computed it, cachedTokens 0). Time for the call to reach the worker.
+      await sleep(500);
       await redis.kill();
       target.signal('SIGCONT');
       thawed = true;
