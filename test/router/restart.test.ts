@@ -110,7 +110,14 @@ describe('router and Redis restarts', { timeout: 60_000 }, () => {
   });
 
   test('a Redis restart with every worker frozen: the router forgets them once their heartbeats lapse, then rebuilds from their resyncs', async () => {
-    const entries0 = await routerMetric(router, 'chunkmesh_router_index_entries');
+    // Three families of PREFIX tokens each, one worker each. Waited for, not read: the fresh
+    // family's second request was placed by speculation, and its events may still be on their way
+    // (read early, the count would be met again by two workers' resyncs without the third's).
+    const entries0 = 3 * (PREFIX / CHUNK);
+    await waitFor(
+      'every family in the index',
+      async () => (await routerMetric(router, 'chunkmesh_router_index_entries')) === entries0,
+    );
     // Frozen workers cannot re-register: the router keeps them for one heartbeat TTL (1 s) from
     // its reconnection to the empty Redis, then drops them (they stay frozen well inside what gRPC
     // and the engine tolerate).
