@@ -334,6 +334,21 @@ async function main(): Promise<void> {
     const misses = cache.value('chunkmesh_router_tokenize_cache_misses_total');
     const wordHits = cache.value('chunkmesh_router_tokenize_cache_word_hits_total');
     const wordMisses = cache.value('chunkmesh_router_tokenize_cache_word_misses_total');
+    // Every chat is rendered by the compiled template (the generated model's is fully modelled).
+    const templates = await Promise.all(
+      sides.map(async (s) => {
+        const m = await scrapeMetrics(s.router.metricsUrl);
+        const renders = 'chunkmesh_router_chat_template_renders_total';
+        return {
+          compiled: m.value(renders, { renderer: 'compiled' }),
+          interpreted: m.value(renders, { renderer: 'interpreter' }),
+          compilerFaults: m.value('chunkmesh_router_chat_template_compiler_faults_total'),
+        };
+      }),
+    );
+    for (const [i, t] of templates.entries())
+      if (t.compilerFaults > 0)
+        throw new Error(`${(sides[i] as Side).name}: ${t.compilerFaults} chat template compiler faults`);
     const load = loadavg()[0] as number;
 
     const f = (x: number) => x.toFixed(0);
@@ -385,6 +400,14 @@ async function main(): Promise<void> {
       `\nTokenize cache (ON router, every round included): ${hits} piece hits, ${misses} misses; ` +
         `the missed pieces' words: ${wordHits} hits, ${wordMisses} misses.`,
     );
+    console.log(
+      `Chat template renders: ${sides
+        .map((s, i) => {
+          const t = templates[i] as (typeof templates)[number];
+          return `${s.name} ${t.compiled} compiled, ${t.interpreted} by the interpreter`;
+        })
+        .join('; ')} (no compiler faults).`,
+    );
     if (cfg.json) {
       writeFileSync(
         cfg.json,
@@ -395,6 +418,7 @@ async function main(): Promise<void> {
             machine: { cpus: cpus().length, node: process.version, loadAverage: load },
             medianPromptTokens: percentile(prompts, 0.5),
             tokenizeCache: { hits, misses, wordHits, wordMisses },
+            chatTemplateRenders: Object.fromEntries(sides.map((s, i) => [s.name, templates[i]])),
             results: rows,
           },
           null,

@@ -6,8 +6,9 @@
 // a message); a request the compiled form does not model renders with the
 // interpreter.
 import { Template } from '@huggingface/jinja';
-import { compileJinja } from './template/compile-jinja.ts';
+import { type CompiledTemplate, compileJinja } from './template/compile-jinja.ts';
 import type { ProgramNode } from './template/jinja-nodes.ts';
+import { Unmodelled } from './template/jinja-values.ts';
 
 /** A call an assistant message made (arguments: JSON text). */
 export interface ChatToolCall {
@@ -55,6 +56,21 @@ export interface ChatTemplate {
   /** The template is compiled (every request it models renders without the interpreter). */
   readonly compiled: boolean;
   applyChatTemplate(messages: readonly ChatMessage[], opts: ChatTemplateOptions): string;
+  /** Renders of the Jinja template since it was loaded (all zero for the fallback format). */
+  renderStats(): Readonly<TemplateRenderStats>;
+}
+
+export interface TemplateRenderStats {
+  /** Rendered by the compiled form. */
+  compiled: number;
+  /** Rendered by the interpreter: the template is not compiled, or the request reached a construct the compiled form leaves to it. */
+  interpreted: number;
+  /**
+   * Of `interpreted`: the compiled form failed with an error of its own (not a construct it leaves
+   * to the interpreter) where the interpreter rendered. A bug in the compiler; the request still
+   * got the interpreter's exact text, only slower, so this count is the one place it shows.
+   */
+  compilerFaults: number;
 }
 
 /**
@@ -92,10 +108,20 @@ export interface SpecialTokenStrings {
   eosToken?: string;
 }
 
-/** A chat template from Jinja source (parsed once, here, so a broken template fails at load), or the fallback. */
+const NO_RENDERS: Readonly<TemplateRenderStats> = Object.freeze({
+  compiled: 0,
+  interpreted: 0,
+  compilerFaults: 0,
+});
+
+/**
+ * A chat template from Jinja source (parsed once, here, so a broken template fails at load), or the
+ * fallback. `compile` is the compiler (tests give a faulty one to see a fault counted).
+ */
 export function createChatTemplate(
   source: string | undefined,
   tokens: SpecialTokenStrings = {},
+  compile: (program: ProgramNode) => CompiledTemplate | undefined = compileJinja,
 ): ChatTemplate {
   if (source === undefined)
     return {
@@ -104,6 +130,7 @@ export function createChatTemplate(
       supportsTools: false,
       compiled: false,
       applyChatTemplate: fallbackFormat,
+      renderStats: () => NO_RENDERS,
     };
   let template: Template;
   try {
@@ -111,7 +138,8 @@ export function createChatTemplate(
   } catch (err) {
     throw new Error(`chat template does not parse: ${(err as Error).message}`);
   }
-  const compiled = compileJinja(template.parsed as ProgramNode);
+  const compiled = compile(template.parsed as ProgramNode);
+  const stats: TemplateRenderStats = { compiled: 0, interpreted: 0, compilerFaults: 0 };
   return {
     source,
     writesSpecialTokens: true,
@@ -128,15 +156,24 @@ export function createChatTemplate(
         bos_token: tokens.bosToken ?? '',
         eos_token: tokens.eosToken ?? '',
       };
+      let fault = false;
       if (compiled) {
         try {
-          return compiled(variables);
-        } catch {
-          // not modelled there (or the template raises): the interpreter renders it, or gives its
-          // own error; either way what the request gets is the interpreter's
+          const text = compiled(variables);
+          stats.compiled++;
+          return text;
+        } catch (err) {
+          // Unmodelled: not modelled there, or the template raises. Anything else is the compiler's
+          // own fault, unless the interpreter fails too (the template's own error). Either way what
+          // the request gets is the interpreter's text or error.
+          fault = !(err instanceof Unmodelled);
         }
       }
-      return template.render(variables);
+      const text = template.render(variables);
+      stats.interpreted++;
+      if (fault) stats.compilerFaults++;
+      return text;
     },
+    renderStats: () => stats,
   };
 }

@@ -3,7 +3,7 @@
 // weights, tokenizer and chat template; a request's prompt as token ids;
 // streaming detokenisation; tokenizers alone; the tiny random-weight model.
 export { BYTE_LEVEL_CHARS } from './byte-level.ts';
-export type { ChatMessage, ChatToolCall, ToolSpec } from './chat-template.ts';
+export type { ChatMessage, ChatToolCall, TemplateRenderStats, ToolSpec } from './chat-template.ts';
 export { loadHfTokenizer } from './hf-tokenizer.ts';
 export { loadLlama2cTokenizer } from './llama2c-tokenizer.ts';
 export { loadModel, type ModelBundle } from './load-model.ts';

@@ -325,6 +325,34 @@ describe('compiled chat templates: each construct against the interpreter', () =
     );
   });
 
+  it('counts renders by renderer, and a compiled form failing where the interpreter renders as a fault', () => {
+    const source = '{% for msg in messages %}{{ msg.content }}{% endfor %}';
+    const template = createChatTemplate(source);
+    const chat = (content: string) => [{ role: 'user', content }];
+    assert.equal(template.applyChatTemplate(chat('a'), { addGenerationPrompt: false }), 'a');
+    assert.equal(template.applyChatTemplate(chat('b'), { addGenerationPrompt: false }), 'b');
+    assert.deepEqual(template.renderStats(), { compiled: 2, interpreted: 0, compilerFaults: 0 });
+    // a construct left to the interpreter is not a fault
+    const floats = createChatTemplate('{{ (messages|length) / 2 }}');
+    assert.equal(floats.applyChatTemplate(chat('a'), { addGenerationPrompt: false }), '0.5');
+    assert.deepEqual(floats.renderStats(), { compiled: 0, interpreted: 1, compilerFaults: 0 });
+    // a template's own error is no render and no fault
+    const raising = createChatTemplate('{{ raise_exception("no") }}');
+    assert.throws(() => raising.applyChatTemplate(chat('a'), { addGenerationPrompt: false }), /no/);
+    assert.deepEqual(raising.renderStats(), { compiled: 0, interpreted: 0, compilerFaults: 0 });
+    // a compiler bug (here: one that fails on every render) is served by the interpreter, and counted
+    const broken = createChatTemplate(source, {}, () => () => {
+      throw new TypeError('a compiler bug');
+    });
+    assert.equal(broken.applyChatTemplate(chat('a'), { addGenerationPrompt: false }), 'a');
+    assert.deepEqual(broken.renderStats(), { compiled: 0, interpreted: 1, compilerFaults: 1 });
+    assert.deepEqual(createChatTemplate(undefined).renderStats(), {
+      compiled: 0,
+      interpreted: 0,
+      compilerFaults: 0,
+    });
+  });
+
   it("a template's own error is the interpreter's", () => {
     const template = createChatTemplate(
       '{% if messages[0].role != "user" %}{{ raise_exception("user first") }}{% endif %}ok',

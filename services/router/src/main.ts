@@ -41,6 +41,7 @@ import { TenantGate } from './limits/tenant-gate.ts';
 import { TenantLimiter } from './limits/tenant-limiter.ts';
 import { AccessMetrics } from './metrics/access-metrics.ts';
 import { RouterMetrics } from './metrics/router-metrics.ts';
+import { registerTemplateMetrics } from './metrics/template-metrics.ts';
 import { registerTokenizeMetrics } from './metrics/tokenize-metrics.ts';
 import { createPolicy } from './placement/policies.ts';
 import { tierWeightsOf } from './placement/tier-weight-options.ts';
@@ -93,6 +94,7 @@ const registry = createRegistry({ defaultLabels: { service: 'router' } });
 const metrics = new RouterMetrics(registry, index);
 const access = new AccessMetrics(registry);
 registerTokenizeMetrics(registry, tokenizer);
+registerTemplateMetrics(registry, bundle.chatTemplate);
 const channels = new WorkerChannels(clusterTls);
 const breaker = new CircuitBreaker();
 const policy = configOrExit(PROGRAM, () =>
