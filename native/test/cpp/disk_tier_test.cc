@@ -7,13 +7,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <array>
 #include <csignal>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
+#include "event_replay.h"
 #include "harness.h"
 #include "tier_rig.h"
 #include "tree_inspector.h"
@@ -272,30 +271,11 @@ CM_TEST(disk_tier_teardown_with_io_in_flight) {
 }
 
 // The tree's listing of resident keys (PrefixTree::resident_keys) equals the
-// events drained so far replayed per tier, as a reader of the stream applies
-// them: keys leave `from` on a move, a cleared tier empties.
-void check_listing_replays(TierRig& rig, size_t& replayed_to,
-                           std::array<std::multiset<uint64_t>, chunkmesh::kTierCount>& replayed) {
-  const std::vector<KvEvent>& events = rig.events();
-  for (; replayed_to < events.size(); ++replayed_to) {
-    const KvEvent& e = events[replayed_to];
-    auto& into = replayed[static_cast<int>(e.tier)];
-    if (e.op == KvOp::kCleared) into.clear();
-    for (uint64_t k : e.keys) {
-      if (e.op == KvOp::kRemoved) {
-        CHECK_MSG(into.count(k) > 0, "removed but not resident: " << k);
-        into.erase(into.find(k));
-        continue;
-      }
-      if (e.op == KvOp::kDemoted || e.op == KvOp::kPromoted) {
-        auto& from = replayed[static_cast<int>(e.from)];
-        CHECK_MSG(from.count(k) > 0, "moved but not resident in its tier: " << k);
-        from.erase(from.find(k));
-      }
-      into.insert(k);
-    }
-  }
-  CHECK_MSG(PrefixTreeInspector::resident_keys(rig.tree()) == replayed, "the listing differs from the events replayed");
+// events drained so far replayed per tier, as a reader of the stream applies them.
+void check_listing_replays(TierRig& rig, cmtest::EventReplay& replayed) {
+  replayed.catch_up(rig.events());
+  CHECK_MSG(replayed.same_as(PrefixTreeInspector::resident_keys(rig.tree())),
+            "the listing differs from the events replayed");
 }
 
 // Random prompts from a few shared bases, holds, fetches, drops and spills, with IO
@@ -316,8 +296,7 @@ CM_TEST(disk_tier_random_ops_keep_the_invariants) {
     std::vector<Tokens> bases;
     for (int b = 0; b < 4; ++b) bases.push_back(rng.tokens(8, 100));
     std::vector<uint32_t> tickets;
-    size_t replayed_to = 0;
-    std::array<std::multiset<uint64_t>, chunkmesh::kTierCount> replayed;
+    cmtest::EventReplay replayed;
     const auto random_prompt = [&] {
       Tokens t = rng.pick(bases);
       t.resize(static_cast<size_t>(rng.range(2, 8)));
@@ -348,17 +327,17 @@ CM_TEST(disk_tier_random_ops_keep_the_invariants) {
         rig.pump_ready();
       }
       PrefixTreeInspector::check(rig.tree());
-      check_listing_replays(rig, replayed_to, replayed);
+      check_listing_replays(rig, replayed);
       // a prompt's own path (PrefixTree::path_tiers): each chunk where the events put it
       const Tokens probe = random_prompt();
       for (const auto& [key, tier] : rig.tree().path_tiers("", probe.data(), probe.size())) {
-        CHECK_MSG(replayed[static_cast<int>(tier)].count(key) > 0, "a path's chunk is not where its events put it");
+        CHECK_MSG(replayed.tier_of(key) == tier, "a path's chunk is not where its events put it");
       }
     }
     for (uint32_t t : tickets) rig.tree().drop_ticket(t);
     rig.settle();
     PrefixTreeInspector::check(rig.tree());
-    check_listing_replays(rig, replayed_to, replayed);
+    check_listing_replays(rig, replayed);
     const chunkmesh::TreeStats s = rig.tree().stats();
     CHECK_EQ(s.held_nodes, uint32_t{0});
     CHECK_EQ(s.tickets, uint32_t{0});

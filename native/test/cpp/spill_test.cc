@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "event_replay.h"
 #include "harness.h"
 #include "tier_rig.h"
 #include "tree_fixture.h"
@@ -18,7 +19,6 @@ namespace {
 using chunkmesh::FetchResult;
 using chunkmesh::HoldResult;
 using chunkmesh::KvEvent;
-using chunkmesh::KvOp;
 using chunkmesh::KvTier;
 using chunkmesh::PrefixTreeInspector;
 using chunkmesh::SpillResult;
@@ -26,14 +26,11 @@ using Tokens = std::vector<int32_t>;
 
 // The tier each key of `keys` is in, as the events so far replay.
 std::vector<KvTier> tiers_of(const std::vector<KvEvent>& events, const std::vector<uint64_t>& keys) {
+  cmtest::EventReplay replayed;
+  replayed.catch_up(events);
   std::vector<KvTier> out;
   for (uint64_t key : keys) {
-    std::optional<KvTier> at;
-    for (const KvEvent& e : events) {
-      for (uint64_t k : e.keys) {
-        if (k == key) at = e.op == KvOp::kRemoved ? std::optional<KvTier>{} : std::optional<KvTier>{e.tier};
-      }
-    }
+    const std::optional<KvTier> at = replayed.tier_of(key);
     CHECK_MSG(at.has_value(), "key " << key << " not resident");
     out.push_back(*at);
   }

@@ -9,7 +9,6 @@ namespace cmtest {
 
 using chunkmesh::ErrorCode;
 using chunkmesh::KvEvent;
-using chunkmesh::KvOp;
 using chunkmesh::KvTier;
 using chunkmesh::PrefixTreeInspector;
 
@@ -136,45 +135,20 @@ void TreeFixture::check_unchanged(const std::string& before, const char* what) {
   check(what);
 }
 
-void TreeFixture::replay(const std::vector<KvEvent>& events, std::vector<uint64_t>& left_device) {
-  const auto tier_name = [](KvTier t) { return static_cast<int>(t); };
-  for (const KvEvent& e : events) {
-    std::set<uint64_t>& keys = replayed_[static_cast<int>(e.tier)];
-    if (e.op == KvOp::kCleared) {
-      CHECK(e.keys.empty());
-      keys.clear();
-      continue;
-    }
-    for (uint64_t k : e.keys) {
-      if (e.op == KvOp::kDemoted || e.op == KvOp::kPromoted) {
-        CHECK_MSG(e.from != e.tier, "a move within tier " << tier_name(e.tier));
-        CHECK_MSG(replayed_[static_cast<int>(e.from)].erase(k) == 1,
-                  "moved but not resident in tier " << tier_name(e.from) << ": " << k);
-        CHECK_MSG(keys.insert(k).second, "moved into tier " << tier_name(e.tier) << " twice: " << k);
-        if (e.from == KvTier::kDevice) left_device.push_back(k);
-      } else if (e.op == KvOp::kStored) {
-        CHECK_MSG(keys.insert(k).second, "stored twice in tier " << tier_name(e.tier) << ": " << k);
-      } else {
-        CHECK_MSG(keys.erase(k) == 1, "removed but not resident in tier " << tier_name(e.tier) << ": " << k);
-        if (e.tier == KvTier::kDevice) left_device.push_back(k);
-      }
-    }
-  }
-}
-
 void TreeFixture::check(const std::string& what) {
   try {
     PrefixTreeInspector::check(*tree_);
     last_events_ = tree_->drain_events();
     std::vector<uint64_t> left_device;
-    replay(last_events_, left_device);
+    for (const chunkmesh::KvEvent& e : last_events_) replayed_.apply(e, &left_device);
     CHECK_MSG(left_device == ref_.take_evicted(), "evicted the wrong nodes, or in the wrong (LRU) order");
-    CHECK_MSG(replayed_[0] == ref_.keys(KvTier::kDevice), "events do not replay to the device's keys");
-    CHECK_MSG(replayed_[1] == ref_.keys(KvTier::kHost), "events do not replay to the host tier's keys");
-    CHECK(replayed_[2].empty());
-    const auto actual = PrefixTreeInspector::resident_keys(*tree_);
-    CHECK(std::set<uint64_t>(actual[0].begin(), actual[0].end()) == replayed_[0]);
-    CHECK(std::set<uint64_t>(actual[1].begin(), actual[1].end()) == replayed_[1]);
+    CHECK_MSG(replayed_.keys(KvTier::kDevice) == ref_.keys(KvTier::kDevice),
+              "events do not replay to the device's keys");
+    CHECK_MSG(replayed_.keys(KvTier::kHost) == ref_.keys(KvTier::kHost),
+              "events do not replay to the host tier's keys");
+    CHECK(replayed_.keys(KvTier::kDisk).empty());
+    CHECK_MSG(replayed_.same_as(PrefixTreeInspector::resident_keys(*tree_)),
+              "the listing differs from the events replayed");
 
     const chunkmesh::TreeStats s = tree_->stats();
     const TreeReference::Counts r = ref_.counts();

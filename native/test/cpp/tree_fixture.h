@@ -5,15 +5,14 @@
 // counts, sequences, cached prefixes, the events replayed per tier, the
 // eviction order, and the bytes in every slot a sequence reads (so a chunk
 // demoted to the host tier and promoted back must come back bit for bit).
-#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
 #include "device/device.h"
+#include "event_replay.h"
 #include "kv/chunk_store.h"
 #include "kv/prefix_tree.h"
 #include "runtime/error.h"
@@ -60,14 +59,13 @@ class TreeFixture {
  private:
   void write_tail(uint32_t seq);
   void check_unchanged(const std::string& before, const char* what);
-  void replay(const std::vector<chunkmesh::KvEvent>& events, std::vector<uint64_t>& left_device);
 
   TreeSetup setup_;
   std::unique_ptr<chunkmesh::Device> device_;
   std::unique_ptr<chunkmesh::ChunkStore> store_;
   std::unique_ptr<chunkmesh::PrefixTree> tree_;
   TreeReference ref_;
-  std::array<std::set<uint64_t>, chunkmesh::kTierCount> replayed_;
+  EventReplay replayed_;
   std::vector<chunkmesh::KvEvent> last_events_;
 };
 
