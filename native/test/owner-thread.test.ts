@@ -17,25 +17,9 @@ import {
 } from '../lib/index.ts';
 import { Rng } from './support/random.ts';
 import { randomModel } from './support/reference-model.ts';
+import { smallLlama } from './support/small-model.ts';
 
-const CONFIG: ModelConfig = {
-  modelId: 'owner-thread',
-  family: 'llama',
-  dim: 64,
-  hiddenDim: 96,
-  layers: 2,
-  heads: 4,
-  kvHeads: 2,
-  headDim: 16,
-  vocabSize: 64,
-  maxSeqLen: 512,
-  normEps: 1e-5,
-  ropeTheta: 10000,
-  ropeLayout: 'halves',
-  tiedEmbeddings: false,
-  qkvBias: false,
-  eosTokenIds: [],
-};
+const CONFIG: ModelConfig = smallLlama('owner-thread');
 
 function cache(capacityChunks: number, device: 'cpu' | 'cuda' | 'auto' = 'cpu'): KvCache {
   return new KvCache({
