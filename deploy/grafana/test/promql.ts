@@ -3,7 +3,12 @@
 // hand-kept list), expression parsing with Grafana's variables substituted, and the metric names
 // an expression selects.
 import { JobMetrics } from '@chunkmesh/jobs';
-import { RouterMetrics } from '@chunkmesh/router';
+import {
+  AccessMetrics,
+  RouterMetrics,
+  registerTemplateMetrics,
+  registerTokenizeMetrics,
+} from '@chunkmesh/router';
 import { WorkerMetrics } from '@chunkmesh/worker';
 import { parser } from '@prometheus-io/lezer-promql';
 import { Registry } from 'prom-client';
@@ -14,6 +19,9 @@ export function registeredSeries(): Set<string> {
   // the metric classes only need these to collect at scrape time, which listing names does not do
   new WorkerMetrics(registry, {} as never);
   new RouterMetrics(registry, {} as never);
+  new AccessMetrics(registry);
+  registerTokenizeMetrics(registry, {} as never);
+  registerTemplateMetrics(registry, {} as never);
   new JobMetrics(registry, () => []);
   const names = new Set<string>();
   for (const m of registry.getMetricsAsArray() as unknown as { name: string; type?: string }[]) {
