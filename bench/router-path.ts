@@ -11,8 +11,9 @@
 // chunkmesh_router_forward_seconds histogram, whose sum is checked against
 // the headers' at the end; read from the reply rather than scraped around
 // each request, since a scrape's own work between requests disturbed the
-// next one), which the issue's target is about; and the round trip the
-// client sees (request written to response read). Router CPU per request is
+// next one), which the issue's target is about, with the stages the header
+// splits it into; and the round trip the client sees (request written to
+// response read). Router CPU per request is
 // the router process's own (/proc), every thread.
 // The routers run the compiled packages (dist/, which `npm run bench:router-path`
 // builds first), as deployed, not the TypeScript sources through tsx.
@@ -40,6 +41,8 @@ import type { Redis } from 'ioredis';
 import { wordText } from './support/word-text.ts';
 
 const TARGET_P50_US = 500;
+/** The stages of "HTTP in to forwarded" the router reports after it in Server-Timing, in order. */
+const STAGES = ['body', 'prompt', 'place', 'call'] as const;
 
 const options = defineOptions({
   conversations: { type: 'integer', default: 40, min: 1, help: 'conversations, each sent turn by turn' },
@@ -149,7 +152,7 @@ function complete(
   router: RouterProcess,
   model: string,
   messages: ChatMessage[],
-): Promise<{ us: number; promptTokens: number; forwardUs: number }> {
+): Promise<{ us: number; promptTokens: number; forwardUs: number; stagesUs: number[] }> {
   const body = JSON.stringify({ model, messages, max_tokens: 1 });
   return new Promise((resolve, reject) => {
     const t0 = process.hrtime.bigint();
@@ -167,12 +170,15 @@ function complete(
           const us = Number(process.hrtime.bigint() - t0) / 1e3;
           const text = Buffer.concat(chunks).toString();
           if (res.statusCode !== 200) return reject(new Error(`router answered ${res.statusCode}: ${text}`));
-          const timing = /^forward;dur=([\d.]+)$/.exec(String(res.headers['server-timing']));
-          if (!timing)
-            return reject(new Error(`no forward time in server-timing: ${res.headers['server-timing']}`));
+          const header = String(res.headers['server-timing']);
+          const timing = header.split(', ').map((m) => /^(\w+);dur=([\d.]+)$/.exec(m));
+          if (timing.map((m) => m?.[1]).join() !== ['forward', ...STAGES].join())
+            return reject(new Error(`server-timing is not forward and its stages: ${header}`));
+          const [forwardUs, ...stagesUs] = timing.map((m) => Number(m?.[2]) * 1000) as [number, ...number[]];
           resolve({
             us,
-            forwardUs: Number(timing[1]) * 1000,
+            forwardUs,
+            stagesUs,
             promptTokens: (JSON.parse(text) as { usage: { prompt_tokens: number } }).usage.prompt_tokens,
           });
         });
@@ -210,6 +216,8 @@ interface Side {
    * chunkmesh_router_forward_seconds (checked against the histogram's sum at the end).
    */
   forwardUs: number[];
+  /** The same requests' stages (STAGES), each a list of µs. */
+  stagesUs: number[][];
   /** Of every request sent (warm-up included), the Server-Timing sum, and how many. */
   forwardTotalUs: number;
   sent: number;
@@ -284,7 +292,17 @@ async function main(): Promise<void> {
         },
       });
       stops.push(() => router.stop());
-      sides.push({ name, router, us: [], forwardUs: [], forwardTotalUs: 0, sent: 0, cpuUs: 0, requests: 0 });
+      sides.push({
+        name,
+        router,
+        us: [],
+        forwardUs: [],
+        stagesUs: STAGES.map(() => []),
+        forwardTotalUs: 0,
+        sent: 0,
+        cpuUs: 0,
+        requests: 0,
+      });
     }
 
     const timedFrom = Math.floor(cfg.promptTokens * 0.75);
@@ -304,13 +322,14 @@ async function main(): Promise<void> {
             const messages = conv[t];
             if (!messages) continue;
             const c0 = cpuUs(pid);
-            const { us, promptTokens, forwardUs } = await complete(side.router, modelId, messages);
+            const { us, promptTokens, forwardUs, stagesUs } = await complete(side.router, modelId, messages);
             side.forwardTotalUs += forwardUs;
             side.sent++;
             const cpu = cpuUs(pid) - c0;
             // Round 0 warms the router up (JIT; the ON router's cache fills): untimed.
             if (r > 0 && promptTokens >= timedFrom) {
               side.forwardUs.push(forwardUs);
+              for (const [i, stage] of stagesUs.entries()) side.stagesUs[i]?.push(stage);
               side.us.push(us);
               side.cpuUs += cpu;
               side.requests++;
@@ -362,6 +381,7 @@ async function main(): Promise<void> {
       p99Us: percentile(s.us, 0.99),
       meanUs: mean(s.us),
       routerCpuUsPerRequest: s.cpuUs / s.requests,
+      stageP50Us: Object.fromEntries(STAGES.map((stage, i) => [stage, percentile(s.stagesUs[i] ?? [], 0.5)])),
     }));
     console.log(
       `\nRouter path per request (chat completion, max_tokens 1, fake workers answering at once): "HTTP in ` +
@@ -395,6 +415,16 @@ async function main(): Promise<void> {
         f(r.meanUs),
         f(r.routerCpuUsPerRequest),
       ]),
+    );
+    console.log(
+      '\nIts stages, as the router reports them after the total in Server-Timing: body (read, parse and ' +
+        'check the request), prompt (chat template, tokenise, check), place (admission, placement pool, ' +
+        'decide), call (start the gRPC call). Medians of each on its own, so they need not add up to the ' +
+        "total's median.\n",
+    );
+    printTable(
+      ['tokenize cache', ...STAGES.map((stage) => `${stage} p50 µs`)],
+      rows.map((r) => [r.cache, ...STAGES.map((stage) => f(r.stageP50Us[stage] as number))]),
     );
     console.log(
       `\nTokenize cache (ON router, every round included): ${hits} piece hits, ${misses} misses; ` +

@@ -43,8 +43,11 @@ export interface RouteRequest {
   /** Where it came in, and when (performance.now()): the forward-time metric's start. */
   door: FrontDoor;
   arrivedAt: number;
-  /** Told the forward time (arrival to the first worker's call started), once, as the metric is. */
-  onForwarded?: (seconds: number) => void;
+  /**
+   * Told the forward time (arrival to the first worker's call started), once, as the metric is,
+   * and when the first attempt was placed (performance.now(): its decision made, its call not yet).
+   */
+  onForwarded?: (seconds: number, placedAt: number) => void;
   sampling: Init<SamplingParams>;
   tenant: string;
   sessionId: string;
@@ -126,6 +129,7 @@ export class RouterCore {
         live,
       );
       const { worker } = placement;
+      const placedAt = performance.now();
       this.o.metrics.decision(this.o.policy.name, placement.reason);
       if (attempt > 0) this.o.metrics.retry(lastError ? grpc.status[lastError.code] : 'unknown');
       tried.add(worker.workerId);
@@ -144,7 +148,7 @@ export class RouterCore {
       if (attempt === 0) {
         const seconds = (performance.now() - req.arrivedAt) / 1000;
         this.o.metrics.forwarded(req.door, seconds);
-        req.onForwarded?.(seconds);
+        req.onForwarded?.(seconds, placedAt);
       }
       const cancel = () => call.cancel();
       req.signal.addEventListener('abort', cancel, { once: true });

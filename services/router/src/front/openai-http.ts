@@ -4,8 +4,8 @@
 // key when the router has them (auth/authenticator.ts), and a request runs as
 // the key's tenant. usage.prompt_tokens_details.cached_tokens is the prefix
 // hit the worker realised. Every reply carries x-request-id (the client's, or
-// one made up), and a served one Server-Timing (forward;dur: arrival to
-// forward, in ms); every error is OpenAI's {"error": {...}} shape, with
+// one made up), and a served one Server-Timing (serverTiming: arrival to
+// forward, and its stages, in ms); every error is OpenAI's {"error": {...}} shape, with
 // retry-after on 429 and 503 (status.ts). The ops endpoints (/metrics,
 // /healthz, /readyz) are on the router's ops port, not here.
 import { randomUUID } from 'node:crypto';
@@ -208,6 +208,28 @@ export function openAiHandler(o: OpenAiFrontOptions) {
   };
 }
 
+/**
+ * What the router added before a worker started, for the client, in milliseconds: `forward`, as
+ * chunkmesh_router_forward_seconds observes it (arrival to the first worker's call started), then
+ * its stages, which add up to it: `body` (reading, parsing and checking the request), `prompt` (the
+ * chat template, tokenising, the prompt's checks), `place` (admission and the placement decision)
+ * and `call` (starting the gRPC call). Arguments: performance.now() times, but `seconds`.
+ */
+function serverTiming(
+  seconds: number,
+  arrivedAt: number,
+  parsedAt: number,
+  promptedAt: number,
+  placedAt: number,
+): string {
+  const ms = (x: number) => x.toFixed(3);
+  const total = seconds * 1000;
+  return (
+    `forward;dur=${ms(total)}, body;dur=${ms(parsedAt - arrivedAt)}, prompt;dur=${ms(promptedAt - parsedAt)}, ` +
+    `place;dur=${ms(placedAt - promptedAt)}, call;dur=${ms(arrivedAt + total - placedAt)}`
+  );
+}
+
 /** `r.tenant` is the tenant the request runs as (the authenticator's verdict). */
 async function serve(
   r: OpenAiRequest,
@@ -216,7 +238,9 @@ async function serve(
   res: ServerResponse,
   o: OpenAiFrontOptions,
 ): Promise<void> {
+  const parsedAt = performance.now();
   const checked = checkedPrompt(r.prompt, r.sampling, o.bundle, o.defaultMaxTokens);
+  const promptedAt = performance.now();
   const abort = new AbortController();
   res.on('close', () => {
     if (!res.writableEnded) abort.abort();
@@ -226,9 +250,8 @@ async function serve(
     promptIds: checked.ids,
     door: 'http',
     arrivedAt,
-    // What the router added before a worker started (chunkmesh_router_forward_seconds), per
-    // request for the client: Server-Timing, in milliseconds.
-    onForwarded: (seconds) => res.setHeader('server-timing', `forward;dur=${(seconds * 1000).toFixed(3)}`),
+    onForwarded: (seconds, placedAt) =>
+      res.setHeader('server-timing', serverTiming(seconds, arrivedAt, parsedAt, promptedAt, placedAt)),
     sampling: { ...r.sampling, maxTokens: r.sampling.maxTokens || o.defaultMaxTokens },
     tenant: r.tenant,
     sessionId: r.sessionId,
