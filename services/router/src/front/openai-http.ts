@@ -5,9 +5,9 @@
 // the key's tenant. usage.prompt_tokens_details.cached_tokens is the prefix
 // hit the worker realised. Every reply carries x-request-id (the client's, or
 // one made up), and a served one Server-Timing (serverTiming: arrival to
-// forward, and its stages, in ms); every error is OpenAI's {"error": {...}} shape, with
-// retry-after on 429 and 503 (status.ts). The ops endpoints (/metrics,
-// /healthz, /readyz) are on the router's ops port, not here.
+// forward, and its stages, in ms); every error is OpenAI's {"error": {...}}
+// shape, with retry-after on 429 and 503 (status.ts). The ops endpoints
+// (/metrics, /healthz, /readyz) are on the router's ops port, not here.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
