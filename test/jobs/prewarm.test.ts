@@ -11,13 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { clusterKeys, connectRedis } from '@chunkmesh/common';
+import { connectRedis } from '@chunkmesh/common';
 import { JobClient, type JobView, type PrewarmResult } from '@chunkmesh/jobs';
 import {
   completeOn,
   type JobRunnerProcess,
   jobsCli,
   RedisServer,
+  readWorkerView,
   startJobRunner,
   startWorker,
   tokenRun,
@@ -70,11 +71,8 @@ describe('prefix.prewarm', { timeout: 180_000 }, () => {
   /** Until the worker's registry entry is there (it registers just after it says it is ready). */
   const registered = (workerId: string) =>
     waitFor(`${workerId} in the registry`, async () => {
-      const keys = clusterKeys(cluster);
-      return (
-        (await registry.sismember(keys.workers, workerId)) === 1 &&
-        (await registry.exists(keys.worker(workerId))) === 1
-      );
+      const view = await readWorkerView(registry, cluster, workerId);
+      return view.record !== null && view.inWorkersSet;
     });
 
   test('prefills on exactly the chosen workers; the same prewarm added twice runs once', async () => {
