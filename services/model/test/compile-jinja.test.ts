@@ -13,7 +13,8 @@ import { createChatTemplate } from '../src/chat-template.ts';
 import { compileJinja } from '../src/template/compile-jinja.ts';
 import type { ProgramNode } from '../src/template/jinja-nodes.ts';
 import { Unmodelled } from '../src/template/jinja-values.ts';
-import { splitmix32, TINY_CHAT_TEMPLATE } from '../src/tiny-model.ts';
+import { TINY_CHAT_TEMPLATE } from '../src/tiny-model.ts';
+import { randomInts } from './support/random-ints.ts';
 
 const require = createRequire(import.meta.url);
 const realTemplate = (pkg: string): string =>
@@ -22,12 +23,6 @@ const realTemplate = (pkg: string): string =>
       chat_template: string;
     }
   ).chat_template;
-
-/** Random non-negative integers below 2^32 (splitmix32 gives fractions). */
-function randomInts(seed: number): () => number {
-  const unit = splitmix32(seed);
-  return () => Math.floor(unit() * 2 ** 32);
-}
 
 type Outcome = { text: string } | { error: unknown };
 
@@ -146,7 +141,6 @@ describe('compiled chat templates: real templates against the interpreter', () =
     it(`${name}: 400 random chats render exactly, every one compiled`, () => {
       const next = randomInts(name.length * 7919);
       let withTools = 0;
-      let compiled = 0;
       const unmodelled: number[] = [];
       for (let i = 0; i < 400; i++) {
         const chat = randomChat(next);
@@ -162,13 +156,11 @@ describe('compiled chat templates: real templates against the interpreter', () =
         const modelled = compare(source, variables, `${name} chat ${i}`);
         if (!chat.plain) withTools++;
         // a chat the template refuses (Mistral's alternation rule) is the interpreter's to refuse
-        const refused = attempt(() => new Template(source).render(variables()));
-        if (modelled || 'error' in refused) compiled++;
-        else unmodelled.push(i);
+        if (!modelled && !('error' in attempt(() => new Template(source).render(variables()))))
+          unmodelled.push(i);
       }
       assert.ok(withTools > 100, `${withTools} chats with tools, tool calls or tool results`);
-      assert.deepEqual(unmodelled, [], 'chats left to the interpreter');
-      assert.equal(compiled, 400);
+      assert.deepEqual(unmodelled, [], 'of 400 chats, those left to the interpreter');
     });
   }
 });

@@ -3,16 +3,15 @@
 // bound (the guarantee token-lru.ts states).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { splitmix32 } from '../src/tiny-model.ts';
 import { TokenLru } from '../src/token-lru.ts';
+import { randomInts } from './support/random-ints.ts';
 
 const idsOf = (text: string, n: number): number[] =>
   Array.from({ length: n }, (_, i) => text.length * 1000 + i);
 
 describe('TokenLru', () => {
   it('holds at most its bound, answers only what it was given, and keeps the last half of the bound', () => {
-    const unit = splitmix32(7);
-    const next = () => Math.floor(unit() * 2 ** 32);
+    const next = randomInts(7);
     const max = 200;
     const lru = new TokenLru(max);
     const given = new Map<string, number[]>();
