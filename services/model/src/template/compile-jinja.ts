@@ -216,18 +216,12 @@ function loopBinding(loopvar: JinjaNode): (s: Scope, item: unknown) => void {
     const name = (loopvar as IdentifierNode).value;
     return (s, item) => s.vars.set(name, item);
   }
-  const names =
-    loopvar.type === 'TupleLiteral'
-      ? (loopvar as LiteralNode<JinjaNode[]>).value.map((n) =>
-          n.type === 'Identifier' ? (n as IdentifierNode).value : undefined,
-        )
-      : [undefined];
+  const targets = loopvar.type === 'TupleLiteral' ? (loopvar as LiteralNode<JinjaNode[]>).value : [];
+  if (targets.length === 0 || targets.some((n) => n.type !== 'Identifier')) return () => unmodelled();
+  const names = targets.map((n) => (n as IdentifierNode).value);
   return (s, item) => {
     if (!Array.isArray(item) || item.length !== names.length) return unmodelled();
-    for (const [i, name] of names.entries()) {
-      if (name === undefined) unmodelled();
-      s.vars.set(name, item[i]);
-    }
+    for (const [i, name] of names.entries()) s.vars.set(name, item[i]);
   };
 }
 
