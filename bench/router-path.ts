@@ -190,13 +190,6 @@ function complete(
   });
 }
 
-/** Seconds the router has timed from arrival to forward, over every HTTP request so far (the metric). */
-async function forwardSeconds(router: RouterProcess): Promise<number> {
-  return (await scrapeMetrics(router.metricsUrl)).value('chunkmesh_router_forward_seconds_sum', {
-    door: 'http',
-  });
-}
-
 /** The process's user + system CPU time so far, in µs, every thread (Linux /proc). */
 function cpuUs(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -340,34 +333,33 @@ async function main(): Promise<void> {
         log(`${side.name}: round ${r + 1}/${cfg.rounds} done`);
       }
     }
-    for (const side of sides) {
+    // Each router's metrics, scraped once after its phase.
+    const scraped = await Promise.all(
+      sides.map(async (side) => ({ side, m: await scrapeMetrics(side.router.metricsUrl) })),
+    );
+    const templates = scraped.map(({ side, m }) => {
       // The headers carry the histogram's own observations, in ms to 3 decimals.
-      const histogramUs = (await forwardSeconds(side.router)) * 1e6;
+      const histogramUs = m.value('chunkmesh_router_forward_seconds_sum', { door: 'http' }) * 1e6;
       if (Math.abs(histogramUs - side.forwardTotalUs) > side.sent * 0.5 + 1)
         throw new Error(
           `${side.name}: Server-Timing sums to ${side.forwardTotalUs} µs, the forward histogram to ${histogramUs} µs`,
         );
-    }
-    const cache = await scrapeMetrics((sides[0] as Side).router.metricsUrl);
+      // Every chat is rendered by the compiled template (the generated model's is fully modelled).
+      const renders = 'chunkmesh_router_chat_template_renders_total';
+      const t = {
+        compiled: m.value(renders, { renderer: 'compiled' }),
+        interpreted: m.value(renders, { renderer: 'interpreter' }),
+        compilerFaults: m.value('chunkmesh_router_chat_template_compiler_faults_total'),
+      };
+      if (t.compilerFaults > 0)
+        throw new Error(`${side.name}: ${t.compilerFaults} chat template compiler faults`);
+      return t;
+    });
+    const cache = (scraped[0] as (typeof scraped)[number]).m;
     const hits = cache.value('chunkmesh_router_tokenize_cache_hits_total');
     const misses = cache.value('chunkmesh_router_tokenize_cache_misses_total');
     const wordHits = cache.value('chunkmesh_router_tokenize_cache_word_hits_total');
     const wordMisses = cache.value('chunkmesh_router_tokenize_cache_word_misses_total');
-    // Every chat is rendered by the compiled template (the generated model's is fully modelled).
-    const templates = await Promise.all(
-      sides.map(async (s) => {
-        const m = await scrapeMetrics(s.router.metricsUrl);
-        const renders = 'chunkmesh_router_chat_template_renders_total';
-        return {
-          compiled: m.value(renders, { renderer: 'compiled' }),
-          interpreted: m.value(renders, { renderer: 'interpreter' }),
-          compilerFaults: m.value('chunkmesh_router_chat_template_compiler_faults_total'),
-        };
-      }),
-    );
-    for (const [i, t] of templates.entries())
-      if (t.compilerFaults > 0)
-        throw new Error(`${(sides[i] as Side).name}: ${t.compilerFaults} chat template compiler faults`);
     const load = loadavg()[0] as number;
 
     const f = (x: number) => x.toFixed(0);
